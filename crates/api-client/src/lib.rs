@@ -1,0 +1,1 @@
+//! Typed async client for the Boomi Data Integration API v1 (placeholder).

@@ -1,0 +1,3 @@
+//! Binary shim for the `bdi-cli` front end.
+
+fn main() {}

@@ -1,0 +1,18 @@
+//! The domain of bdi: the [`Backend`] trait every front end talks through, the typed models of
+//! Boomi Data Integration's resources, the one [`Error`] enum, and the logic that makes the tools
+//! good (deep merge, table matching, polling, throttling, safe read-modify-write).
+//!
+//! **Invariant:** this crate does no I/O of its own: no HTTP client, no sockets, no files. It
+//! reaches the platform only through a [`Backend`], and time only through tokio's clock (which
+//! tests pause).
+
+pub mod backend;
+pub mod error;
+pub mod ids;
+pub mod models;
+
+#[cfg(feature = "mock")]
+pub use backend::MockBackend;
+pub use backend::{Backend, Document, Env};
+pub use error::{Error, Result, StateConflict, ValidationDetail};
+pub use ids::{AccountId, ConnectionId, DataFlowId, EnvironmentId, OperationId, RunId};

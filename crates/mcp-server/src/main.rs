@@ -1,0 +1,3 @@
+//! Binary shim for the `bdi-mcp-server` front end.
+
+fn main() {}

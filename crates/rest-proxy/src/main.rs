@@ -1,0 +1,3 @@
+//! Binary shim for the `bdi-rest-proxy` front end.
+
+fn main() {}

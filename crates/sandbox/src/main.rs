@@ -1,0 +1,3 @@
+//! `bdi-sandbox`: run the emulator on a loopback port.
+
+fn main() {}

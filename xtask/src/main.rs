@@ -1,0 +1,3 @@
+//! Project automation, in the cargo-xtask style.
+
+fn main() {}
