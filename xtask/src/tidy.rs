@@ -1,0 +1,112 @@
+//! Tidy checks that run as plain tests (`cargo test -p xtask`), in rust-analyzer's style: the
+//! house rules and the architecture's invariants, enforced rather than hoped for.
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use crate::project_root;
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if name == "target" || name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    fn sources() -> Vec<PathBuf> {
+        let root = project_root();
+        let mut files = Vec::new();
+        for dir in ["crates", "xtask", "tests"] {
+            rust_files(&root.join(dir), &mut files);
+        }
+        files
+    }
+
+    #[test]
+    fn every_file_opens_with_a_doc_comment() {
+        let mut missing = Vec::new();
+        for file in sources() {
+            let text = fs::read_to_string(&file).unwrap();
+            let is_test_file = file.components().any(|c| c.as_os_str() == "tests") || file.ends_with("tests.rs");
+            if !text.starts_with("//!") && !is_test_file {
+                missing.push(file.display().to_string());
+            }
+        }
+        assert!(missing.is_empty(), "these files do not open with a `//!` comment:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn no_stubs_or_ignored_tests() {
+        let needles = [concat!("todo", "!("), concat!("unimplemented", "!("), concat!("#[", "ignore")];
+        let mut found = Vec::new();
+        for file in sources() {
+            let text = fs::read_to_string(&file).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                if needles.iter().any(|n| line.contains(n)) {
+                    found.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
+                }
+            }
+        }
+        assert!(found.is_empty(), "stubs or ignored tests:\n{}", found.join("\n"));
+    }
+
+    fn depends_on(package: &str, dependency: &str) -> bool {
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+            .args(["tree", "-e", "normal", "-p", package, "-i", dependency])
+            .current_dir(project_root())
+            .output()
+            .unwrap();
+        // `cargo tree -i X` fails when X is not in the graph at all, and prints nothing when it is
+        // there but not reachable from `package`; any other failure must not pass silently.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            assert!(stderr.contains("did not match any packages"), "cargo tree failed: {stderr}");
+            return false;
+        }
+        !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+    }
+
+    #[test]
+    fn the_dependency_check_sees_real_edges() {
+        assert!(depends_on("bdi-api-client", "reqwest"));
+        assert!(depends_on("bdi-api-client", "bdi-domain"));
+    }
+
+    #[test]
+    fn domain_does_no_io() {
+        for dep in ["reqwest", "hyper", "axum", "bdi-api-client", "bdi-sandbox"] {
+            assert!(!depends_on("bdi-domain", dep), "bdi-domain must not depend on {dep}");
+        }
+        let mut offenders = Vec::new();
+        let mut files = Vec::new();
+        rust_files(&project_root().join("crates/domain/src"), &mut files);
+        for file in files {
+            let text = fs::read_to_string(&file).unwrap();
+            for needle in ["std::fs", "tokio::fs", "tokio::net", "std::net", "reqwest"] {
+                if text.contains(needle) {
+                    offenders.push(format!("{}: {needle}", file.display()));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "the domain does no I/O:\n{}", offenders.join("\n"));
+    }
+
+    #[test]
+    fn sandbox_is_written_from_the_contract_not_the_client() {
+        for dep in ["bdi-domain", "bdi-api-client"] {
+            assert!(!depends_on("bdi-sandbox", dep), "bdi-sandbox must not depend on {dep}");
+        }
+    }
+}
