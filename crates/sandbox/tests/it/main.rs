@@ -1,0 +1,12 @@
+//! Integration tests for the sandbox, over real HTTP on 127.0.0.1.
+
+mod activities;
+mod auth;
+mod connections;
+mod discovery;
+mod faults;
+mod lifecycle;
+mod listing;
+mod rivers;
+mod runs;
+mod support;
