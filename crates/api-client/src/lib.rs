@@ -1,1 +1,25 @@
-//! Typed async client for the Boomi Data Integration API v1 (placeholder).
+//! Typed async client for the Boomi Data Integration (formerly Rivery) public API v1.
+//!
+//! [`HttpBackend`] implements [`bdi_domain::Backend`] over HTTPS with reqwest and rustls (ring).
+//! It owns the wire concerns and nothing else: paths and query parameters, the bearer token (a
+//! [`Secret`] that never reaches `Debug`, logs or errors), retries ([`RetryPolicy`]: backoff on
+//! 5xx for idempotent methods, `Retry-After` on 429, never a replayed POST), the mapping of
+//! statuses and messages to [`bdi_domain::Error`], and lenient decoding. Page sweeps are
+//! [`sweep`]; the domain decides what to do with the results.
+
+mod client;
+mod config;
+mod endpoints;
+mod pagination;
+mod retry;
+mod status;
+#[cfg(test)]
+mod test_server;
+
+pub use client::HttpBackend;
+pub use config::{
+    ClientConfig, DEFAULT_TIMEOUT, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_API_URL, ENV_ENVIRONMENT_ID,
+    Region, Secret, default_user_agent, normalize_token, resolve_base_url,
+};
+pub use pagination::{MAX_PAGES, sweep};
+pub use retry::{RetryPolicy, parse_retry_after};
