@@ -9,10 +9,25 @@
 pub mod backend;
 pub mod error;
 pub mod ids;
+pub mod locks;
+pub mod matching;
+pub mod merge;
 pub mod models;
+pub mod poll;
+pub mod service;
+pub mod throttle;
 
 #[cfg(feature = "mock")]
 pub use backend::MockBackend;
 pub use backend::{Backend, Document, Env};
 pub use error::{Error, Result, StateConflict, ValidationDetail};
 pub use ids::{AccountId, ConnectionId, DataFlowId, EnvironmentId, OperationId, RunId};
+pub use locks::ResourceLocks;
+pub use matching::{Catalog, MatchError, QualifiedTable};
+pub use poll::{PollPolicy, Progress, ProgressFn, Waited};
+pub use service::{
+    Activation, ConnectionSweep, NewDataFlow, RunOptions, RunOutcome, Service, ServiceConfig,
+    TablesSet, WaitOptions, explain_operation,
+};
+pub use throttle::{Decision, InMemoryLimiter, RunLimiter, ThrottleLimits};
+pub use tokio_util::sync::CancellationToken;

@@ -819,9 +819,9 @@ pub struct DataFlowQuery {
 
 /// An environment of the account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Extra")]
 pub struct Environment {
     /// 24-hex id (`cross_id`, or `_id`).
-    #[serde(alias = "_id")]
     pub cross_id: String,
     /// Name.
     #[serde(default, deserialize_with = "null_string")]
@@ -842,9 +842,9 @@ pub struct Environment {
 
 /// A connection (secrets never included; `*_exists` flags stay in `extra`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Extra")]
 pub struct Connection {
     /// 24-hex id, used as `connection_id` in data flows.
-    #[serde(alias = "_id")]
     pub cross_id: String,
     /// Name.
     #[serde(default, deserialize_with = "null_string")]
@@ -876,6 +876,70 @@ impl Connection {
         self.extra
             .iter()
             .any(|(k, v)| k.ends_with("_exists") && v.as_bool() == Some(true))
+    }
+}
+
+// Connections and environments are decoded by hand because their list items carry both
+// `cross_id` and `_id`, which a serde alias refuses as a duplicate field. `cross_id` wins, `_id`
+// stays in `extra`; the derived field attributes above apply to serialization only.
+
+/// Takes the id: `cross_id`, else `_id` (which then stays in `extra`).
+fn take_cross_id(m: &mut Extra) -> Result<String, String> {
+    let id = match m.remove("cross_id") {
+        Some(Value::String(s)) => Some(s),
+        _ => m.get("_id").and_then(Value::as_str).map(str::to_owned),
+    };
+    id.ok_or_else(|| "missing field `cross_id`".to_owned())
+}
+
+fn take_string(m: &mut Extra, key: &str) -> Option<String> {
+    match m.remove(key) {
+        Some(Value::String(s)) => Some(s),
+        Some(other) if !other.is_null() => {
+            m.insert(key.to_owned(), other);
+            None
+        }
+        _ => None,
+    }
+}
+
+fn take_bool(m: &mut Extra, key: &str) -> bool {
+    match m.remove(key) {
+        Some(Value::Bool(b)) => b,
+        Some(other) if !other.is_null() => {
+            m.insert(key.to_owned(), other);
+            false
+        }
+        _ => false,
+    }
+}
+
+impl TryFrom<Extra> for Connection {
+    type Error = String;
+
+    fn try_from(mut m: Extra) -> Result<Self, String> {
+        Ok(Self {
+            cross_id: take_cross_id(&mut m)?,
+            connection_name: take_string(&mut m, "connection_name").unwrap_or_default(),
+            connection_type: take_string(&mut m, "connection_type"),
+            connection_type_id: take_string(&mut m, "connection_type_id"),
+            extra: m,
+        })
+    }
+}
+
+impl TryFrom<Extra> for Environment {
+    type Error = String;
+
+    fn try_from(mut m: Extra) -> Result<Self, String> {
+        Ok(Self {
+            cross_id: take_cross_id(&mut m)?,
+            environment_name: take_string(&mut m, "environment_name").unwrap_or_default(),
+            is_default: take_bool(&mut m, "is_default"),
+            description: take_string(&mut m, "description"),
+            is_deleted: take_bool(&mut m, "is_deleted"),
+            extra: m,
+        })
     }
 }
 

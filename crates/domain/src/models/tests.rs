@@ -1,3 +1,5 @@
+//! Tests of the models' lenient decoding and their round trips.
+
 use serde_json::json;
 
 use super::*;
@@ -115,4 +117,43 @@ fn connection_secret_flags() {
     let c: Connection = serde_json::from_value(json!({"_id": "507f191e810c19729de860ea", "connection_name": "pg", "connection_type": "Oracle"})).unwrap();
     assert!(!c.has_stored_secret());
     assert_eq!(c.type_slug().as_deref(), Some("oracle"));
+}
+
+#[test]
+fn connections_and_environments_accept_both_id_spellings_at_once() {
+    let list_item = json!({"account_id": "a", "cross_id": "5f88aaaaaaaaaaaaaaaaaaaa", "_id": "5f88aaaaaaaaaaaaaaaaaaaa",
+        "connection_name": "test connection", "connection_type": "Oracle", "connection_type_id": "oracle"});
+    let c: Connection = serde_json::from_value(list_item).expect("both ids");
+    assert_eq!(c.cross_id, "5f88aaaaaaaaaaaaaaaaaaaa");
+    assert_eq!(c.type_slug().as_deref(), Some("oracle"));
+    let back: Connection =
+        serde_json::from_value(serde_json::to_value(&c).expect("ser")).expect("round trip");
+    assert_eq!(back, c);
+    let only_underscore: Connection =
+        serde_json::from_value(json!({"_id": "x", "connection_name": null})).expect("_id only");
+    assert_eq!(
+        (
+            only_underscore.cross_id.as_str(),
+            only_underscore.connection_name.as_str()
+        ),
+        ("x", "")
+    );
+    assert!(serde_json::from_value::<Connection>(json!({"connection_name": "c"})).is_err());
+
+    let env: Environment = serde_json::from_value(
+        json!({"_id": "e1", "cross_id": "e1", "environment_name": "prod",
+        "is_default": true, "description": null, "variables": {"days_ago": "3"}}),
+    )
+    .expect("env");
+    assert_eq!(
+        (
+            env.cross_id.as_str(),
+            env.environment_name.as_str(),
+            env.is_default,
+            env.is_deleted
+        ),
+        ("e1", "prod", true, false)
+    );
+    assert_eq!(env.description, None);
+    assert!(env.extra.contains_key("variables"));
 }

@@ -1,0 +1,357 @@
+//! Run triggers: throttling, 429 penalties, ambiguous failures reconciled without a second POST,
+//! and waiting for the run.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bdi_domain::models::{Page, Run, RunStatus, RunTriggered};
+use bdi_domain::{
+    Decision, Env, Error, InMemoryLimiter, MockBackend, PollPolicy, RunLimiter, RunOptions,
+    ThrottleLimits, WaitOptions, Waited,
+};
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::support::*;
+
+fn triggered() -> RunTriggered {
+    serde_json::from_value(json!({
+        "runs": [{"run_id": RUN, "status": "pending"}], "river_cross_id": FLOW, "run_group_id": GROUP
+    }))
+    .expect("trigger answer")
+}
+
+fn no_wait() -> RunOptions {
+    RunOptions::default()
+}
+
+fn with_wait() -> RunOptions {
+    RunOptions {
+        wait: Some(WaitOptions {
+            policy: Some(PollPolicy {
+                jitter: 0.0,
+                ..PollPolicy::default()
+            }),
+            ..WaitOptions::default()
+        }),
+        ..RunOptions::default()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_returns_at_once_with_its_run_id() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow()
+        .withf(|_, _, sub| !*sub)
+        .times(1)
+        .returning(|_, _, _| Ok(triggered()));
+    let out = service(mock)
+        .run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect("triggered");
+    assert_eq!(out.run_id.as_deref(), Some(RUN));
+    assert!(out.waited.is_none() && out.run.is_none() && !out.reconciled);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_without_runs_reports_the_group() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow().times(1).returning(|_, _, _| {
+        Ok(serde_json::from_value(json!({"runs": [], "run_group_id": GROUP})).expect("answer"))
+    });
+    let out = service(mock)
+        .run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect("triggered");
+    assert_eq!(out.run_id.as_deref(), Some(GROUP));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_throttle_refuses_a_third_run_within_a_minute_with_exact_seconds() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow()
+        .times(2)
+        .returning(|_, _, _| Ok(triggered()));
+    let svc = service(mock);
+    svc.run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect("first");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    svc.run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect("second");
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    match svc.run(&Env::Default, &flow_id(), no_wait()).await {
+        Err(Error::RateLimited {
+            retry_after,
+            message,
+        }) => {
+            assert_eq!(retry_after, Some(Duration::from_secs(41)));
+            assert_eq!(
+                message,
+                format!(
+                    "data flow {FLOW} was run twice in the last 60 s (the limit is 2); next run allowed in 41 s"
+                )
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_for_the_throttle_sleeps_then_runs() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow()
+        .times(3)
+        .returning(|_, _, _| Ok(triggered()));
+    let svc = service(mock);
+    svc.run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect("first");
+    svc.run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect("second");
+    let start = Instant::now();
+    let opts = RunOptions {
+        wait_for_throttle: true,
+        ..RunOptions::default()
+    };
+    svc.run(&Env::Default, &flow_id(), opts)
+        .await
+        .expect("third, after waiting");
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_upstream_429_penalizes_the_flow() {
+    let limiter = Arc::new(InMemoryLimiter::new(ThrottleLimits::default()));
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow().times(1).returning(|_, _, _| {
+        Err(Error::RateLimited {
+            retry_after: Some(Duration::from_secs(12)),
+            message: "too many runs".into(),
+        })
+    });
+    let svc = service(mock).with_limiter(limiter.clone());
+    let err = svc
+        .run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect_err("429");
+    assert!(
+        matches!(&err, Error::RateLimited { retry_after: Some(d), .. } if *d == Duration::from_secs(12)),
+        "{err:?}"
+    );
+    match limiter.check(&flow_id(), "default", Instant::now()) {
+        Decision::Wait(d, _) => assert_eq!(d, Duration::from_secs(12)),
+        Decision::Go => panic!("should be penalized"),
+    }
+    // The next attempt is refused locally: the mock allows one POST only.
+    let err = svc
+        .run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect_err("local refusal");
+    assert!(
+        err.to_string().contains("(429); next run allowed in 12 s"),
+        "{err}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_without_retry_after_uses_the_default_penalty() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow().times(1).returning(|_, _, _| {
+        Err(Error::RateLimited {
+            retry_after: None,
+            message: "slow down".into(),
+        })
+    });
+    let err = service(mock)
+        .run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect_err("429");
+    assert!(
+        matches!(err, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(30))
+    );
+}
+
+fn run_started_now(id: &str, status: &str) -> Run {
+    let mut r = run(id, status);
+    r.start_date_utc = Some(bdi_domain::models::Timestamp(chrono::Utc::now()));
+    r
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_ambiguous_trigger_failure_is_reconciled_without_a_second_post() {
+    let ambiguous = [
+        Error::Transport("connection reset".into()),
+        Error::Upstream {
+            status: 502,
+            body: "bad gateway".into(),
+        },
+    ];
+    for e in ambiguous {
+        let mut mock = MockBackend::new();
+        let err = std::sync::Mutex::new(Some(e));
+        mock.expect_run_data_flow()
+            .times(1)
+            .returning(move |_, _, _| Err(err.lock().expect("lock").take().expect("called once")));
+        let mut pages = sequence(vec![
+            Page::single(vec![]),
+            Page::single(vec![run_started_now(RUN, "running")]),
+        ]);
+        mock.expect_list_runs()
+            .withf(|_, flow, q| flow.as_str() == FLOW && q.start_time < q.end_time)
+            .times(2)
+            .returning(move |_, _, _| Ok(pages()));
+        let out = service(mock)
+            .run(&Env::Default, &flow_id(), no_wait())
+            .await
+            .expect("reconciled");
+        assert!(out.reconciled);
+        assert_eq!(out.run_id.as_deref(), Some(RUN));
+        assert_eq!(out.triggered.run_group_id, GROUP);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unreconciled_failure_says_the_run_may_have_started() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow().times(1).returning(|_, _, _| {
+        Err(Error::Upstream {
+            status: 504,
+            body: "gateway timeout".into(),
+        })
+    });
+    let mut old = run(RUN, "succeeded");
+    old.start_date_utc = Some(bdi_domain::models::Timestamp(
+        chrono::Utc::now() - chrono::Duration::minutes(3),
+    ));
+    let page = Page::single(vec![old]);
+    mock.expect_list_runs()
+        .times(3)
+        .returning(move |_, _, _| Ok(page.clone()));
+    let err = service(mock)
+        .run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect_err("unknown");
+    let Error::Upstream { status, body } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*status, 504);
+    assert!(
+        body.starts_with("gateway timeout; the run of data flow"),
+        "{body}"
+    );
+    assert!(
+        body.contains("may or may not have started") && body.contains("list_runs(data_flow_id="),
+        "{body}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clear_refusal_is_not_reconciled() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow().times(1).returning(|_, _, _| {
+        Err(Error::Validation {
+            status: 400,
+            message: "river is not active".into(),
+            detail: vec![],
+        })
+    });
+    mock.expect_list_runs().never();
+    let err = service(mock)
+        .run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect_err("400");
+    assert!(matches!(err, Error::Validation { status: 400, .. }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_waited_for_ends_with_its_final_state() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow()
+        .times(1)
+        .returning(|_, _, _| Ok(triggered()));
+    let mut states = sequence(vec![
+        run(RUN, "pending"),
+        run(RUN, "running"),
+        run(RUN, "succeeded"),
+    ]);
+    mock.expect_get_run()
+        .withf(|_, _, id| id.as_str() == RUN)
+        .times(3)
+        .returning(move |_, _, _| Ok(states()));
+    let out = service(mock)
+        .run(&Env::Default, &flow_id(), with_wait())
+        .await
+        .expect("ran");
+    assert!(matches!(&out.waited, Some(Waited::Finished(r)) if r.status == RunStatus::Succeeded));
+    assert_eq!(out.run.map(|r| r.status), Some(RunStatus::Succeeded));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unknown_run_id_falls_back_to_the_group() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow()
+        .times(1)
+        .returning(|_, _, _| Ok(triggered()));
+    mock.expect_get_run()
+        .withf(|_, _, id| id.as_str() == RUN)
+        .times(1)
+        .returning(|_, _, _| Err(nf("run")));
+    let mut states = sequence(vec![run(GROUP, "running"), run(GROUP, "failed")]);
+    mock.expect_get_run()
+        .withf(|_, _, id| id.as_str() == GROUP)
+        .times(2)
+        .returning(move |_, _, _| Ok(states()));
+    let out = service(mock)
+        .run(&Env::Default, &flow_id(), with_wait())
+        .await
+        .expect("ran");
+    assert!(matches!(&out.waited, Some(Waited::Finished(r)) if r.status == RunStatus::Failed));
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_run_polls_until_terminal_and_unknown_statuses_end_it() {
+    let mut mock = MockBackend::new();
+    let mut states = sequence(vec![run(RUN, "running"), run(RUN, "exploded")]);
+    mock.expect_get_run()
+        .times(2)
+        .returning(move |_, _, _| Ok(states()));
+    let wait = WaitOptions {
+        policy: Some(PollPolicy {
+            jitter: 0.0,
+            ..PollPolicy::default()
+        }),
+        ..WaitOptions::default()
+    };
+    let out = service(mock)
+        .wait_for_run(&Env::Default, &flow_id(), &run_id(RUN), wait)
+        .await
+        .expect("waited");
+    assert!(
+        matches!(out, Waited::Finished(r) if r.status == RunStatus::Unknown("exploded".into()))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_failing_after_the_trigger_says_the_run_was_triggered() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow()
+        .times(1)
+        .returning(|_, _, _| Ok(triggered()));
+    mock.expect_get_run()
+        .times(2)
+        .returning(|_, _, _| Err(nf("run")));
+    let err = service(mock)
+        .run(&Env::Default, &flow_id(), with_wait())
+        .await
+        .expect_err("404");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!(
+            "the run was triggered, run group {GROUP}: do not trigger it again"
+        )),
+        "{msg}"
+    );
+}
