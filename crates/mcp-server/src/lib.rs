@@ -1,1 +1,19 @@
-//! Placeholder for the `bdi-mcp-server` front end; its own issue fills it in.
+//! `bdi-mcp`: an MCP server (rmcp) that gives AI agents every tool of the vendor's Boomi Data
+//! Integration MCP server, and more, over stdio or Streamable HTTP.
+//!
+//! **Boundary:** tools call the domain `Service` (or `Backend` for plain reads); this crate never
+//! speaks HTTP to the platform itself. It translates domain errors into tool errors at its edge.
+
+pub mod app;
+pub mod descriptions;
+pub mod docs;
+pub mod errors;
+pub mod logs;
+pub mod output;
+pub mod params;
+pub mod schema;
+pub mod server;
+pub mod toolset;
+
+pub use server::{Backing, BdiMcp, ServerOptions};
+pub use toolset::ToolSelection;

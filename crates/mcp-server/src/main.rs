@@ -1,3 +1,35 @@
-//! Binary shim for the `bdi-mcp-server` front end.
+//! Binary shim for `bdi-mcp`: logging to stderr (stdout belongs to the protocol), then
+//! [`bdi_mcp_server::app::run`].
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BDI_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = bdi_mcp_server::app::Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("could not start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(bdi_mcp_server::app::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The `bdi-mcp` command: flags, configuration, and the stdio and Streamable HTTP transports.
+//!
+//! Startup never blocks on the network: a missing token or account is reported by the first tool
+//! call, clearly, so an MCP host still sees the tools and the reason.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use bdi_api_client::{ClientConfig, HttpBackend};
+use bdi_domain::{PollPolicy, Service, ServiceConfig};
+use clap::Parser;
+use rmcp::ServiceExt;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use crate::server::{Backing, BdiMcp, ServerOptions};
+use crate::toolset::ToolSelection;
+
+/// `bdi-mcp`: Boomi Data Integration for AI agents, over MCP.
+#[derive(Debug, Parser)]
+#[command(name = "bdi-mcp", version, about, long_about = None)]
+pub struct Args {
+    /// Serve Streamable HTTP on this address (e.g. 127.0.0.1:8787) instead of stdio.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Bearer token HTTP clients must send; required to bind a non-loopback address.
+    #[arg(
+        long,
+        env = "BDI_MCP_BEARER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub bearer_token: Option<String>,
+    /// Run against an embedded sandbox with demo data: no account needed.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Expose only tools that cannot change anything (wins over --tools).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Comma-separated tool names or groups (flows, runs, connections, environments, variables, operations, activity).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub tools: Option<Vec<String>>,
+    /// API base URL or region (us, eu, il, au) [env: DATA_INTEGRATION_API_URL].
+    #[arg(long, value_name = "URL|REGION")]
+    pub api_url: Option<String>,
+    /// Account id [env: DATA_INTEGRATION_ACCOUNT_ID].
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// Default environment id [env: DATA_INTEGRATION_ENVIRONMENT_ID].
+    #[arg(long, value_name = "ID")]
+    pub environment_id: Option<String>,
+    /// Longest wait (seconds) for wait=true when the client sent no progress token.
+    #[arg(long, default_value_t = 50, value_name = "SECONDS")]
+    pub wait_budget: u64,
+    /// Fixed poll interval in milliseconds (tests use it to wait fast on the sandbox).
+    #[arg(long, hide = true, value_name = "MS")]
+    pub poll_interval_ms: Option<u64>,
+}
+
+impl Args {
+    /// The poll policy: the domain's default, or a fixed interval.
+    fn poll(&self) -> PollPolicy {
+        match self.poll_interval_ms {
+            None => PollPolicy::default(),
+            Some(ms) => {
+                let every = std::time::Duration::from_millis(ms.max(1));
+                PollPolicy {
+                    initial: every,
+                    factor: 1.0,
+                    max_interval: every,
+                    jitter: 0.0,
+                    ..PollPolicy::default()
+                }
+            }
+        }
+    }
+}
+
+/// Builds the backing from `DATA_INTEGRATION_*` values given by `lookup`. Never fails: a
+/// configuration error becomes [`Backing::Misconfigured`], reported by every tool call.
+pub fn backing_from(lookup: impl Fn(&str) -> Option<String>, config: ServiceConfig) -> Backing {
+    match ClientConfig::from_lookup(lookup).and_then(HttpBackend::new) {
+        Ok(backend) => Backing::Ready(Service::with_config(Arc::new(backend), config)),
+        Err(e) => Backing::Misconfigured(Arc::from(e.to_string())),
+    }
+}
+
+/// Flags first, then the environment.
+fn flags_then_env(args: &Args) -> impl Fn(&str) -> Option<String> + use<> {
+    let (url, account, env) = (
+        args.api_url.clone(),
+        args.account_id.clone(),
+        args.environment_id.clone(),
+    );
+    move |name: &str| {
+        match name {
+            "DATA_INTEGRATION_API_URL" => url.clone(),
+            "DATA_INTEGRATION_ACCOUNT_ID" => account.clone(),
+            "DATA_INTEGRATION_ENVIRONMENT_ID" => env.clone(),
+            _ => None,
+        }
+        .or_else(|| std::env::var(name).ok())
+    }
+}
+
+fn service_config(args: &Args) -> ServiceConfig {
+    ServiceConfig {
+        poll: args.poll(),
+        ..ServiceConfig::default()
+    }
+}
+
+fn options(args: &Args) -> ServerOptions {
+    ServerOptions {
+        selection: ToolSelection {
+            read_only: args.read_only,
+            tools: args.tools.clone(),
+        },
+        wait_without_progress: std::time::Duration::from_secs(args.wait_budget.max(1)),
+        poll: args.poll(),
+        ..ServerOptions::default()
+    }
+}
+
+/// Runs the server until stdin closes (stdio) or Ctrl-C (HTTP).
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let mut sandbox = None;
+    let backing = if args.sandbox {
+        let sb = bdi_sandbox::Sandbox::start(bdi_sandbox::SandboxConfig::default())
+            .await
+            .context("starting the embedded sandbox")?;
+        let cfg = sb.config().clone();
+        let base = sb.base_url();
+        let lookup = move |name: &str| match name {
+            "DATA_INTEGRATION_API_URL" => Some(base.clone()),
+            "DATA_INTEGRATION_API_TOKEN" => Some(cfg.token.clone()),
+            "DATA_INTEGRATION_ACCOUNT_ID" => Some(cfg.account_id.clone()),
+            "DATA_INTEGRATION_ENVIRONMENT_ID" => Some(cfg.environment_id.clone()),
+            _ => None,
+        };
+        tracing::info!("embedded sandbox at {} (demo data)", sb.base_url());
+        let backing = backing_from(lookup, service_config(&args));
+        sandbox = Some(sb);
+        backing
+    } else {
+        backing_from(flags_then_env(&args), service_config(&args))
+    };
+    if let Backing::Misconfigured(msg) = &backing {
+        tracing::warn!(
+            "not configured: {msg}; every tool call will say so (or start with --sandbox)"
+        );
+    }
+    let opts = options(&args);
+    let server = BdiMcp::new(backing, opts).map_err(anyhow::Error::msg)?;
+
+    match args.http {
+        None => {
+            tracing::info!(
+                "bdi-mcp {} ready on stdio with {} tools",
+                env!("CARGO_PKG_VERSION"),
+                server.tools().len()
+            );
+            let running = server
+                .serve(rmcp::transport::stdio())
+                .await
+                .context("starting the stdio transport")?;
+            let reason = running.waiting().await;
+            tracing::info!("stdio closed: {reason:?}");
+        }
+        Some(addr) => serve_http(server, addr, args.bearer_token.clone()).await?,
+    }
+    if let Some(sb) = sandbox {
+        sb.shutdown().await;
+    }
+    Ok(())
+}
+
+/// The Streamable HTTP app: `/mcp`, behind a bearer check when a token is set.
+pub fn http_router(server: BdiMcp, bearer: Option<String>, ct: CancellationToken) -> axum::Router {
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_cancellation_token(ct);
+    let svc = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        LocalSessionManager::default().into(),
+        config,
+    );
+    let router = axum::Router::new().nest_service("/mcp", svc);
+    match bearer {
+        None => router,
+        Some(token) => router.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let expected = format!("Bearer {token}");
+                async move {
+                    let ok = req
+                        .headers()
+                        .get(axum::http::header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| constant_time_eq(v.as_bytes(), expected.as_bytes()));
+                    if ok {
+                        next.run(req).await
+                    } else {
+                        axum::response::IntoResponse::into_response((
+                            axum::http::StatusCode::UNAUTHORIZED,
+                            [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+                            "missing or wrong bearer token",
+                        ))
+                    }
+                }
+            },
+        )),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn serve_http(
+    server: BdiMcp,
+    addr: SocketAddr,
+    bearer: Option<String>,
+) -> anyhow::Result<()> {
+    if !addr.ip().is_loopback() && bearer.is_none() {
+        anyhow::bail!(
+            "refusing to serve {addr} without --bearer-token: only loopback addresses may go unauthenticated"
+        );
+    }
+    let ct = CancellationToken::new();
+    let app = http_router(server, bearer, ct.child_token());
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        "bdi-mcp {} serving Streamable HTTP at http://{local}/mcp",
+        env!("CARGO_PKG_VERSION")
+    );
+    tracing::info!("connect a client: claude mcp add --transport http bdi http://{local}/mcp");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            ct.cancel();
+        })
+        .await?;
+    Ok(())
+}

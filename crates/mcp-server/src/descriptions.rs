@@ -1,0 +1,79 @@
+//! Tool descriptions: what the model reads. Each says what the tool does, when to use it rather
+//! than a sibling, its prerequisites, and the common errors with their fixes. Kept short: every
+//! byte here is paid for in every conversation.
+
+/// Server instructions.
+pub const INSTRUCTIONS: &str = "Boomi Data Integration (formerly Rivery): data flows (the API calls them rivers) move tables from a source connection to a target.\n\
+Typical work: list_connections -> create_data_flow -> set_data_flow_source_tables (ALL tables in one call) -> activate_data_flow(wait=true) -> run_data_flow(wait=true) -> get_run / get_run_logs on failure.\n\
+Ask the user which flow they mean and filter list_data_flows by name; do not list speculatively. Ids are 24-hex (flows, connections, environments, operations) or 32-hex (runs, run groups). Tools take an optional environment_id; the configured environment is the default.";
+
+pub const GET_OPERATION: &str = "Get an activation or disable operation by operation_id (24-hex): status W (waiting), R (running), D (done) or E (error, see error_message).\n\
+For data runs use get_run instead. activate_data_flow(wait=true) already waits for its operation.";
+
+pub const LIST_RUNS: &str = "List the runs of a data flow in a time window (start_time and end_time are required, ISO 8601 UTC, e.g. \"2026-05-25T00:00:00\"; keep windows to 30 days or less).\n\
+Each item has run_id, run_group_id, status, target_name, start/end time and error_description. Filter one trigger's runs with run_group_id. Paged: has_next says whether to ask for page + 1.";
+
+pub const GET_RUN: &str = "Get one run's status and result. run_id takes a run id or the run_group_id returned by run_data_flow.\n\
+status is pending, running, succeeded, failed, canceled or skipped. On failure read error_description, then get_run_logs(errors_only=true).";
+
+pub const GET_RUN_LOGS: &str = "Get a run's log as CSV text (header first). By default only the last 200 lines; tail_lines=0 returns all, errors_only=true keeps warning and error lines.\n\
+Logs are kept about 2 weeks; an empty log can mean the source keeps no logs. Call get_run first to confirm the run exists.";
+
+pub const CREATE_DATA_FLOW: &str = "Create a source-to-target data flow from flat parameters. source_name and target_name are connector types (a connection's type_id from list_connections, e.g. mysql, postgres, snowflake); the connection ids are their connection_id.\n\
+loading_method: append (default), merge, or replace. target_settings is merged into the target, e.g. {\"database_name\": \"MY_DB\", \"schema_name\": \"PUBLIC\"}.\n\
+The flow is created disabled and saved once so it can be activated. Next: set_data_flow_source_tables, then activate_data_flow.\n\
+Blueprint (recipe) sources cannot be created here: create them in the console.";
+
+pub const LIST_DATA_FLOWS: &str = "List data flows (one page), filtered by name (case-insensitive substring) or status (active, disabled). Do not call speculatively: ask the user which flow, then filter by name; list without a filter only when asked to show all.\n\
+Items have data_flow_id, name, status, type, source and is_api_v2 (false: created in the legacy console; get_data_flow cannot read it).";
+
+pub const UPDATE_DATA_FLOW: &str = "Replace a data flow with a full document (the shape get_data_flow returns; server-managed fields such as cross_id, account_id and group_name are removed for you).\n\
+Prefer patch_data_flow to change a few fields and set_data_flow_source_tables to select tables. run_type and type cannot change: delete and recreate instead.\n\
+A 400 \"can not update properties for an active data flow\" means: disable_data_flow first.";
+
+pub const SET_SOURCE_TABLES: &str = "Select the tables a data flow syncs, by name. Looks the names up in the source connection's catalog (case-insensitive; schema.table disambiguates), groups them by schema and replaces the WHOLE selection: pass ALL tables in one call; one flow syncs many tables.\n\
+Nothing is written unless every name matches: an unknown name returns the closest candidates, a name found in several schemas returns the qualified names to choose from.\n\
+Safe under concurrency in this server (calls on one flow are serialised). Next: activate_data_flow(wait=true).";
+
+pub const PATCH_DATA_FLOW: &str = "Change some fields of a data flow: reads it, applies the patch as a JSON Merge Patch (objects merge recursively; lists and values replace; null removes a key) and writes it back.\n\
+Examples: {\"name\": \"New name\"}, {\"properties\": {\"target\": {\"schema_name\": \"PUBLIC\"}}}. Lists are REPLACED: never patch properties.schemas, use set_data_flow_source_tables.\n\
+Concurrent patches of one flow through this server are serialised, so none is lost. run_type and type cannot change.";
+
+pub const DELETE_DATA_FLOW: &str = "Delete a data flow. An active flow is refused (never force-deleted): call disable_data_flow first, then delete.";
+
+pub const GET_DATA_FLOW: &str = "Get a data flow's full document (name, metadata.river_status, settings, properties.source/target/schemas, schedulers).\n\
+Only for flows created through the API (is_api_v2=true in list_data_flows); flows created in the legacy console give an error. Find ids with list_data_flows.";
+
+pub const ACTIVATE_DATA_FLOW: &str = "Activate a data flow so it can run and follows its schedule. wait=true blocks until activation ends and returns the final operation (status D = active, E = failed, with error_message and a next step).\n\
+Without wait, returns the operation_id for get_operation. Already active: returns at once. Prerequisite: source tables selected (set_data_flow_source_tables).";
+
+pub const DISABLE_DATA_FLOW: &str = "Disable (pause) a data flow without deleting it; needed before delete_data_flow and before changing a CDC flow's properties. Waits (bounded) until the flow is disabled. Logic flows cannot be disabled.";
+
+pub const RUN_DATA_FLOW: &str = "Start a run of a data flow now. By default returns at once with run_group_id and run_id (do not poll in a loop). wait=true blocks until the run ends and returns the final run; if the wait budget runs out it says the run is still going and how to check it.\n\
+Before running: ALL tables selected in one set_data_flow_source_tables call, and the flow activated (activate_data_flow wait=true).\n\
+The platform allows 2 runs a minute per flow and 15 per user: a refused run says how many seconds to wait. A run is never started twice by a retry.";
+
+pub const LIST_ENVIRONMENTS: &str = "List the account's environments (environment_id, name, is_default). Pass an environment_id to other tools to work outside the default environment.";
+
+pub const LIST_CONNECTIONS: &str = "List ALL connections of the environment (every page swept in one call). Each item has connection_id (use as source_connection_id / target_connection_id), name and type_id (use as source_name / target_name in create_data_flow).\n\
+Pages that failed upstream are listed in incomplete_pages instead of failing the call.";
+
+pub const CREATE_CONNECTION: &str = "Create a connection from a flat body: {\"connection_name\": ..., \"connection_type\": \"<slug, e.g. postgres>\", host, port, database, username, password, ...}. Unknown keys are silently dropped by the platform.\n\
+OAuth connection types (Google services, Salesforce, HubSpot, Facebook/Meta, LinkedIn, ... anything with a browser sign-in) cannot be created here: tell the user \"This connection uses OAuth: please create it in the Boomi Data Integration console, then I can use it here.\"";
+
+pub const UPDATE_CONNECTION: &str = "Change a connection: the body is merged into the current connection and written back. The platform never returns credentials and a write without them clears them, so an update of a connection with stored credentials is refused unless the body includes them again (or allow_credential_reset=true).";
+
+pub const DELETE_CONNECTION: &str =
+    "Delete a connection. Data flows that use it will fail to activate or run.";
+
+pub const LIST_VARIABLES: &str = "List the environment's variables (name to value).";
+
+pub const UPSERT_VARIABLES: &str = "Create or update environment variables: [{\"name\": \"VAR\", \"value\": \"x\"}]. Variables not listed are left untouched. Names cannot contain '.' or '$'.";
+
+pub const GET_ACTIVITY_SUMMARY: &str = "Environment-wide activity for a time window: RPU (units) consumed and run counts by status; include_data_flows=true adds per data flow activity. Use it to answer \"what ran, what failed, what did it cost\".";
+
+pub const GET_DATA_FLOW_ACTIVITY: &str = "One data flow's activity for a time window: RPU and run counts (statistics) and the status of each target table (breakdown). Use it to see which tables of a multi-table flow fail.";
+
+pub const LIST_RUN_GROUPS: &str = "List a data flow's run groups (one per trigger, covering all its tables) in a time window, newest first: run_group_id, status, RPU, duration. Pass a run_group_id to get_run_group or list_runs.";
+
+pub const GET_RUN_GROUP: &str = "Get one run group of a data flow: status, RPU, and how many of its table runs are running, pending, succeeded, failed, canceled or skipped.";

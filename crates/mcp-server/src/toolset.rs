@@ -1,0 +1,107 @@
+//! Which tools are exposed: `--read-only` keeps only tools that cannot change anything and wins
+//! over everything else; `--tools` picks tools by name or group. Unknown names fail at startup.
+//! Both only narrow the set, and `tools/list` shows exactly what is callable.
+
+use rmcp::handler::server::router::tool::ToolRouter;
+
+/// Tool groups for `--tools`.
+pub const GROUPS: &[(&str, &[&str])] = &[
+    (
+        "flows",
+        &[
+            "list_data_flows",
+            "get_data_flow",
+            "create_data_flow",
+            "update_data_flow",
+            "patch_data_flow",
+            "set_data_flow_source_tables",
+            "delete_data_flow",
+            "activate_data_flow",
+            "disable_data_flow",
+            "run_data_flow",
+            "get_operation",
+        ],
+    ),
+    (
+        "runs",
+        &["list_runs", "get_run", "get_run_logs", "run_data_flow"],
+    ),
+    (
+        "connections",
+        &[
+            "list_connections",
+            "create_connection",
+            "update_connection",
+            "delete_connection",
+        ],
+    ),
+    ("environments", &["list_environments"]),
+    ("variables", &["list_variables", "upsert_variables"]),
+    ("operations", &["get_operation"]),
+    (
+        "activity",
+        &[
+            "get_activity_summary",
+            "get_data_flow_activity",
+            "list_run_groups",
+            "get_run_group",
+        ],
+    ),
+];
+
+/// The startup selection of tools.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ToolSelection {
+    /// Only read-only tools.
+    pub read_only: bool,
+    /// Tool names or group names; `None` means all.
+    pub tools: Option<Vec<String>>,
+}
+
+impl ToolSelection {
+    /// Removes from `router` every tool the selection leaves out.
+    pub fn apply<S: Send + Sync + 'static>(
+        &self,
+        mut router: ToolRouter<S>,
+    ) -> Result<ToolRouter<S>, String> {
+        let all = router.list_all();
+        if let Some(wanted) = &self.tools {
+            let mut keep: Vec<&str> = Vec::new();
+            for w in wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+                if let Some((_, members)) = GROUPS.iter().find(|(g, _)| *g == w) {
+                    keep.extend(members.iter().copied());
+                } else if all.iter().any(|t| t.name == w) {
+                    keep.push(w);
+                } else {
+                    let groups: Vec<&str> = GROUPS.iter().map(|(g, _)| *g).collect();
+                    return Err(format!(
+                        "unknown tool or group `{w}` in --tools; groups: {}; tools: {}",
+                        groups.join(", "),
+                        all.iter()
+                            .map(|t| t.name.as_ref())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+            for t in &all {
+                if !keep.contains(&t.name.as_ref()) {
+                    router.remove_route(&t.name);
+                }
+            }
+        }
+        if self.read_only {
+            for t in &all {
+                let read_only = t
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.read_only_hint)
+                    .unwrap_or(false);
+                if !read_only {
+                    router.remove_route(&t.name);
+                }
+            }
+        }
+        Ok(router)
+    }
+}

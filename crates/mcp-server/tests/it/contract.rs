@@ -1,0 +1,222 @@
+//! The agent-facing contract: `tools/list` as a client sees it (names, descriptions, schemas,
+//! annotations), pinned by a snapshot and checked for the rules every tool must follow.
+
+use std::collections::BTreeSet;
+
+use bdi_mcp_server::{Backing, ServerOptions, ToolSelection};
+use serde_json::Value;
+
+use crate::support::*;
+
+const VENDOR_TOOLS: [&str; 21] = [
+    "get_operation",
+    "list_runs",
+    "get_run",
+    "get_run_logs",
+    "create_data_flow",
+    "list_data_flows",
+    "update_data_flow",
+    "set_data_flow_source_tables",
+    "patch_data_flow",
+    "delete_data_flow",
+    "get_data_flow",
+    "activate_data_flow",
+    "disable_data_flow",
+    "run_data_flow",
+    "list_environments",
+    "list_connections",
+    "create_connection",
+    "update_connection",
+    "delete_connection",
+    "list_variables",
+    "upsert_variables",
+];
+
+async fn listed(options: ServerOptions) -> Vec<Value> {
+    let client = client_with(Backing::Misconfigured("not needed".into()), options).await;
+    let tools = client.list_all_tools().await.unwrap();
+    tools
+        .into_iter()
+        .map(|t| serde_json::to_value(t).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn tools_list_snapshot() {
+    let tools = listed(ServerOptions::default()).await;
+    insta::assert_json_snapshot!("tools_list", tools);
+}
+
+#[tokio::test]
+async fn every_vendor_tool_is_there_with_its_parameter_names() {
+    let tools = listed(ServerOptions::default()).await;
+    let names: BTreeSet<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for t in VENDOR_TOOLS {
+        assert!(names.contains(t), "missing vendor tool {t}");
+    }
+    let props = |name: &str| -> BTreeSet<String> {
+        let t = tools.iter().find(|t| t["name"] == name).unwrap();
+        t["inputSchema"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    for p in [
+        "name",
+        "source_name",
+        "source_connection_id",
+        "target_name",
+        "target_connection_id",
+        "loading_method",
+        "target_settings",
+    ] {
+        assert!(
+            props("create_data_flow").contains(p),
+            "create_data_flow lacks {p}"
+        );
+    }
+    for p in ["data_flow_id", "source_connection_id", "table_names"] {
+        assert!(props("set_data_flow_source_tables").contains(p));
+    }
+    assert!(props("patch_data_flow").contains("patch"));
+    assert!(props("run_data_flow").contains("wait"));
+    assert!(props("activate_data_flow").contains("wait"));
+    assert!(props("upsert_variables").contains("variables"));
+}
+
+#[tokio::test]
+async fn annotations_are_explicit_and_right() {
+    for t in listed(ServerOptions::default()).await {
+        let name = t["name"].as_str().unwrap();
+        let a = &t["annotations"];
+        assert_eq!(a["openWorldHint"], true, "{name}");
+        let read_only = a["readOnlyHint"] == true;
+        let is_delete = name.starts_with("delete_");
+        if read_only {
+            assert!(
+                name.starts_with("get_") || name.starts_with("list_"),
+                "{name} is read-only but named like a write"
+            );
+        } else {
+            assert_eq!(
+                a["readOnlyHint"], false,
+                "{name}: readOnlyHint must be explicit"
+            );
+            assert_eq!(
+                a["destructiveHint"], is_delete,
+                "{name}: destructiveHint must be explicit"
+            );
+            assert!(
+                a["idempotentHint"].is_boolean(),
+                "{name}: idempotentHint must be explicit"
+            );
+        }
+        assert!(t["outputSchema"].is_object(), "{name} has no output schema");
+        let desc = t["description"].as_str().unwrap();
+        assert!(
+            desc.len() < 900,
+            "{name}: description is {} bytes; keep it short",
+            desc.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn read_only_exposes_only_read_only_tools() {
+    let tools = listed(ServerOptions {
+        selection: ToolSelection {
+            read_only: true,
+            tools: None,
+        },
+        ..Default::default()
+    })
+    .await;
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    insta::assert_snapshot!(names.join("\n"), @r"
+    get_activity_summary
+    get_data_flow
+    get_data_flow_activity
+    get_operation
+    get_run
+    get_run_group
+    get_run_logs
+    list_connections
+    list_data_flows
+    list_environments
+    list_run_groups
+    list_runs
+    list_variables
+    ");
+}
+
+#[tokio::test]
+async fn tools_selects_by_name_and_group_and_read_only_wins() {
+    let sel = ToolSelection {
+        read_only: true,
+        tools: Some(vec!["runs".into(), "delete_data_flow".into()]),
+    };
+    let tools = listed(ServerOptions {
+        selection: sel,
+        ..Default::default()
+    })
+    .await;
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["get_run", "get_run_logs", "list_runs"]);
+}
+
+#[test]
+fn unknown_tool_names_fail_at_startup() {
+    let sel = ToolSelection {
+        read_only: false,
+        tools: Some(vec!["run_everything".into()]),
+    };
+    let err = bdi_mcp_server::BdiMcp::new(
+        Backing::Misconfigured("x".into()),
+        ServerOptions {
+            selection: sel,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("unknown tool or group `run_everything`"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn tools_list_size_is_measured() {
+    let tools = listed(ServerOptions::default()).await;
+    let bytes = serde_json::to_string(&tools).unwrap().len();
+    let read_only = serde_json::to_string(
+        &listed(ServerOptions {
+            selection: ToolSelection {
+                read_only: true,
+                tools: None,
+            },
+            ..Default::default()
+        })
+        .await,
+    )
+    .unwrap()
+    .len();
+    // Recorded in docs/mcp-tools.md by the generator; this bound catches accidental bloat.
+    assert!(bytes < 35_000, "tools/list is {bytes} bytes");
+    assert!(read_only < bytes);
+}
+
+#[test]
+fn generated_docs_are_fresh() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/mcp-tools.md");
+    let want = bdi_mcp_server::docs::tool_reference();
+    if std::env::var_os("BDI_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/mcp-tools.md is stale: run `cargo xtask codegen` and commit"
+    );
+}

@@ -1,0 +1,274 @@
+//! End to end: the real `bdi-mcp` binary over stdio (and the Streamable HTTP app over loopback)
+//! against the sandbox, through a real MCP client: the full lifecycle of a data flow.
+
+use bdi_sandbox::demo;
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::TokioChildProcess;
+use serde_json::{Value, json};
+
+use crate::support::{err, ok, text};
+
+type Child = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+
+async fn spawn(extra: &[&str]) -> Child {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_bdi-mcp"));
+    cmd.args(["--sandbox", "--poll-interval-ms", "5"])
+        .args(extra)
+        .env("BDI_LOG", "warn");
+    let transport = TokioChildProcess::new(cmd).expect("spawn bdi-mcp");
+    ().serve(transport).await.expect("handshake over stdio")
+}
+
+async fn call(c: &Child, name: &'static str, args: Value) -> rmcp::model::CallToolResult {
+    c.call_tool(CallToolRequestParams::new(name).with_arguments(args.as_object().cloned().unwrap()))
+        .await
+        .expect("call completes")
+}
+
+#[tokio::test]
+async fn full_lifecycle_over_stdio() {
+    let c = spawn(&[]).await;
+    assert!(c.list_all_tools().await.unwrap().len() >= 25);
+
+    let conns = ok(&call(&c, "list_connections", json!({})).await);
+    assert_eq!(
+        conns["items"].as_array().unwrap().len(),
+        demo::DEMO_CONNECTION_COUNT,
+        "every page swept"
+    );
+    assert!(
+        conns["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["connection_id"] == demo::MYSQL_CONNECTION_ID && i["type_id"] == "mysql")
+    );
+
+    let flow = ok(&call(&c, "create_data_flow", json!({
+        "name": "e2e orders", "source_name": "mysql", "source_connection_id": demo::MYSQL_CONNECTION_ID,
+        "target_name": "snowflake", "target_connection_id": demo::SNOWFLAKE_CONNECTION_ID,
+        "loading_method": "merge", "target_settings": {"database_name": "ANALYTICS", "schema_name": "PUBLIC"}
+    })).await);
+    let id = flow["cross_id"].as_str().expect("new flow id").to_owned();
+    assert_eq!(flow["metadata"]["river_status"], "disabled");
+
+    // `customers` exists in two schemas: the tool lists both and writes nothing.
+    let e = err(&call(&c, "set_data_flow_source_tables", json!({"data_flow_id": id, "source_connection_id": demo::MYSQL_CONNECTION_ID, "table_names": ["orders", "customers"]})).await);
+    assert!(
+        e.contains("crm.customers") && e.contains("sales.customers"),
+        "{e}"
+    );
+    let tables = ok(&call(&c, "set_data_flow_source_tables", json!({"data_flow_id": id, "source_connection_id": demo::MYSQL_CONNECTION_ID, "table_names": ["ORDERS", "sales.customers"]})).await);
+    assert_eq!(tables["tables"], json!(["sales.orders", "sales.customers"]));
+
+    let act = ok(&call(
+        &c,
+        "activate_data_flow",
+        json!({"data_flow_id": id, "wait": true}),
+    )
+    .await);
+    assert_eq!(act["activated"], true, "{act}");
+
+    let run = ok(&call(
+        &c,
+        "run_data_flow",
+        json!({"data_flow_id": id, "wait": true}),
+    )
+    .await);
+    assert_eq!(
+        (run["finished"].as_bool(), run["status"].as_str()),
+        (Some(true), Some("succeeded")),
+        "{run}"
+    );
+    let run_id = run["run_id"].as_str().unwrap().to_owned();
+    let group = run["run_group_id"].as_str().unwrap().to_owned();
+
+    let got = ok(&call(&c, "get_run", json!({"data_flow_id": id, "run_id": group})).await);
+    assert_eq!(got["finished"], true);
+    let logs = ok(&call(
+        &c,
+        "get_run_logs",
+        json!({"data_flow_id": id, "run_id": run_id, "tail_lines": 3}),
+    )
+    .await);
+    assert!(
+        logs["returned_lines"].as_u64().unwrap() <= 3 && logs["total_lines"].as_u64().unwrap() > 0,
+        "{logs}"
+    );
+
+    let patched = ok(&call(
+        &c,
+        "patch_data_flow",
+        json!({"data_flow_id": id, "patch": {"name": "e2e orders v2"}}),
+    )
+    .await);
+    assert_eq!(patched["name"], "e2e orders v2");
+    assert_eq!(
+        patched["properties"]["schemas"][0]["name"], "sales",
+        "the patch kept the selected tables"
+    );
+
+    let e = err(&call(&c, "delete_data_flow", json!({"data_flow_id": id})).await);
+    assert!(e.contains("disable_data_flow"), "{e}");
+    let dis = ok(&call(&c, "disable_data_flow", json!({"data_flow_id": id})).await);
+    assert_eq!(dis["disabled"], true);
+    assert_eq!(
+        ok(&call(&c, "delete_data_flow", json!({"data_flow_id": id})).await),
+        json!({"deleted": true, "data_flow_id": id})
+    );
+    let e = err(&call(&c, "get_data_flow", json!({"data_flow_id": id})).await);
+    assert!(e.contains("not found"), "{e}");
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_run_is_easy_to_diagnose() {
+    let c = spawn(&[]).await;
+    let flow = ok(&call(&c, "create_data_flow", json!({
+        "name": "e2e broken", "source_name": "mysql", "source_connection_id": demo::MYSQL_CONNECTION_ID,
+        "target_name": "snowflake", "target_connection_id": demo::SNOWFLAKE_CONNECTION_ID
+    })).await);
+    let id = flow["cross_id"].as_str().unwrap().to_owned();
+    ok(&call(&c, "set_data_flow_source_tables", json!({"data_flow_id": id, "source_connection_id": demo::MYSQL_CONNECTION_ID, "table_names": [demo::BROKEN_TABLE]})).await);
+    ok(&call(
+        &c,
+        "activate_data_flow",
+        json!({"data_flow_id": id, "wait": true}),
+    )
+    .await);
+    let run = ok(&call(
+        &c,
+        "run_data_flow",
+        json!({"data_flow_id": id, "wait": true}),
+    )
+    .await);
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(run["message"].as_str().unwrap().contains("get_run_logs"));
+    let logs = ok(&call(
+        &c,
+        "get_run_logs",
+        json!({"data_flow_id": id, "run_id": run["run_id"], "errors_only": true}),
+    )
+    .await);
+    assert!(logs["returned_lines"].as_u64().unwrap() >= 1, "{logs}");
+    assert!(
+        logs["csv"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("error"),
+        "{logs}"
+    );
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn read_only_mode_holds_on_the_wire() {
+    let c = spawn(&["--read-only"]).await;
+    let names: Vec<String> = c
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("get_") || n.starts_with("list_")),
+        "{names:?}"
+    );
+    let r = c
+        .call_tool(
+            CallToolRequestParams::new("delete_data_flow").with_arguments(
+                json!({"data_flow_id": demo::NEW_FLOW_ID})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            ),
+        )
+        .await;
+    assert!(r.is_err(), "a hidden tool cannot be called: {r:?}");
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn streamable_http_serves_tools_behind_a_bearer_token() {
+    use bdi_mcp_server::app::{Args, backing_from, http_router};
+    use clap::Parser;
+    let sb = bdi_sandbox::Sandbox::start(bdi_sandbox::SandboxConfig::default())
+        .await
+        .unwrap();
+    let cfg = sb.config().clone();
+    let base = sb.base_url();
+    let backing = backing_from(
+        move |k| match k {
+            "DATA_INTEGRATION_API_URL" => Some(base.clone()),
+            "DATA_INTEGRATION_API_TOKEN" => Some(cfg.token.clone()),
+            "DATA_INTEGRATION_ACCOUNT_ID" => Some(cfg.account_id.clone()),
+            "DATA_INTEGRATION_ENVIRONMENT_ID" => Some(cfg.environment_id.clone()),
+            _ => None,
+        },
+        bdi_domain::ServiceConfig::default(),
+    );
+    let _ = Args::parse_from(["bdi-mcp"]);
+    let server =
+        bdi_mcp_server::BdiMcp::new(backing, bdi_mcp_server::ServerOptions::default()).unwrap();
+    let ct = tokio_util::sync::CancellationToken::new();
+    let app = http_router(server, Some("s3cret".into()), ct.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{addr}/mcp");
+    let http = reqwest::Client::new();
+    let rpc = |auth: Option<&'static str>, body: Value| {
+        let mut req = http
+            .post(&url)
+            .header("accept", "application/json, text/event-stream")
+            .json(&body);
+        if let Some(a) = auth {
+            req = req.bearer_auth(a);
+        }
+        req.send()
+    };
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    assert_eq!(rpc(None, init.clone()).await.unwrap().status(), 401);
+    assert_eq!(
+        rpc(Some("wrong"), init.clone()).await.unwrap().status(),
+        401
+    );
+    let resp = rpc(Some("s3cret"), init).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("bdi-mcp"), "{body}");
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_data_flows", "arguments": {"name": "orders"}}});
+    let body = rpc(Some("s3cret"), call)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(demo::ORDERS_FLOW_ID), "{body}");
+    ct.cancel();
+    sb.shutdown().await;
+}
+
+#[test]
+fn help_lists_the_options() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bdi-mcp"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for opt in [
+        "--sandbox",
+        "--http",
+        "--read-only",
+        "--tools",
+        "--bearer-token",
+    ] {
+        assert!(help.contains(opt), "{help}");
+    }
+    let _ = text;
+}
