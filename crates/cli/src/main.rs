@@ -1,3 +1,7 @@
-//! Binary shim for the `bdi-cli` front end.
+//! Binary shim for `bdi`: everything lives in the library, so tests run it in process.
 
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    bdi_cli::main(std::env::args_os())
+}

@@ -1,0 +1,166 @@
+//! Commands that need no account: `bdi completions`, `bdi configure` and `bdi sandbox`, plus the
+//! in-process sandbox behind `--sandbox`.
+
+use std::sync::Arc;
+
+use bdi_domain::Backend;
+use bdi_sandbox::{Sandbox, SandboxConfig};
+use clap::CommandFactory;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::cli::{Cli, ConfigureArgs, SandboxArgs};
+use crate::config::{self, ConfigFile, mask};
+use crate::errors::CliError;
+use crate::exit::ExitStatus;
+use crate::output::{Table, View};
+
+pub(crate) fn completions(
+    ctx: &mut Ctx<'_>,
+    shell: clap_complete::Shell,
+) -> Result<ExitStatus, CliError> {
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "bdi", ctx.out);
+    Ok(ExitStatus::Success)
+}
+
+fn config_file_path(ctx: &Ctx<'_>) -> Result<std::path::PathBuf, CliError> {
+    config::config_path(ctx.vars).ok_or_else(|| {
+        CliError::config(
+            "no place for the config file: neither BDI_CONFIG nor HOME is set",
+            "set BDI_CONFIG to the file to use",
+        )
+    })
+}
+
+pub(crate) fn configure(ctx: &mut Ctx<'_>, a: &ConfigureArgs) -> Result<ExitStatus, CliError> {
+    let path = config_file_path(ctx)?;
+    let mut file = ConfigFile::load(&path).map_err(|e| {
+        CliError::config(e, "fix or remove the file, then run `bdi configure` again")
+    })?;
+    if a.list {
+        let mut table = Table::new(["PROFILE", "API URL", "ACCOUNT", "ENVIRONMENT", "TOKEN"]);
+        let mut data = Vec::new();
+        for (name, p) in &file.profiles {
+            let token = p.token.as_deref().map(mask);
+            table.row([
+                name.clone(),
+                p.api_url.clone().unwrap_or_default(),
+                p.account_id.clone().unwrap_or_default(),
+                p.environment_id.clone().unwrap_or_default(),
+                token.clone().unwrap_or_default(),
+            ]);
+            data.push(json!({
+                "profile": name, "api_url": p.api_url, "account_id": p.account_id,
+                "environment_id": p.environment_id, "token": token,
+            }));
+        }
+        ctx.emit(
+            &Value::Array(data),
+            View::Table {
+                table,
+                empty: "no profiles yet: create one with `bdi configure`",
+            },
+        )?;
+        ctx.note(&format!("config file: {}", path.display()))?;
+        return Ok(ExitStatus::Success);
+    }
+    let name = ctx
+        .global
+        .profile
+        .clone()
+        .unwrap_or_else(|| config::DEFAULT_PROFILE.to_owned());
+    let mut profile = file.profiles.get(&name).cloned().unwrap_or_default();
+    let o = ctx.global.overrides.clone();
+    if let Some(url) = o.api_url {
+        profile.api_url = Some(url);
+    }
+    if let Some(id) = o.account_id {
+        bdi_domain::AccountId::parse(&id).map_err(CliError::from)?;
+        profile.account_id = Some(id);
+    }
+    if let Some(id) = o.environment_id {
+        profile.environment_id = Some(id);
+    }
+    if ctx.spinners {
+        let _ = write!(ctx.err, "API token (empty keeps the current one): ");
+        let _ = ctx.err.flush();
+    }
+    let mut line = String::new();
+    ctx.stdin
+        .read_line(&mut line)
+        .map_err(|e| CliError::local(format!("could not read the token from stdin: {e}")))?;
+    let token = line.trim();
+    if !token.is_empty() {
+        profile.token = Some(token.to_owned());
+    }
+    if profile.token.is_none() {
+        return Err(CliError::usage(
+            "no API token given",
+            Some("pipe the token on stdin, e.g. `printenv BDI_TOKEN | bdi configure --account-id ID`; mint one in the console under Settings > API Tokens".to_owned()),
+        ));
+    }
+    let shown = profile.token.as_deref().map(mask).unwrap_or_default();
+    file.profiles.insert(name.clone(), profile);
+    file.save(&path).map_err(CliError::local)?;
+    ctx.note(&format!(
+        "saved profile `{name}` to {} (token {shown})",
+        path.display()
+    ))?;
+    Ok(ExitStatus::Success)
+}
+
+/// Starts an in-process sandbox and an HTTP backend pointed at it.
+pub(crate) async fn sandbox_backend() -> Result<(Arc<dyn Backend>, Sandbox), CliError> {
+    let sb = Sandbox::start(SandboxConfig::default())
+        .await
+        .map_err(|e| CliError::local(format!("could not start the sandbox: {e}")))?;
+    let cfg = sb.config().clone();
+    let base = sb.base_url();
+    let lookup = move |name: &str| match name {
+        config::API_URL => Some(base.clone()),
+        config::API_TOKEN => Some(cfg.token.clone()),
+        config::ACCOUNT_ID => Some(cfg.account_id.clone()),
+        config::ENVIRONMENT_ID => Some(cfg.environment_id.clone()),
+        _ => None,
+    };
+    let backend = bdi_api_client::ClientConfig::from_lookup(lookup)
+        .and_then(bdi_api_client::HttpBackend::new)?;
+    Ok((Arc::new(backend), sb))
+}
+
+pub(crate) async fn sandbox(ctx: &mut Ctx<'_>, a: &SandboxArgs) -> Result<ExitStatus, CliError> {
+    let config = SandboxConfig::default();
+    let started = match a.port {
+        Some(port) => {
+            Sandbox::start_on(std::net::SocketAddr::from(([127, 0, 0, 1], port)), config).await
+        }
+        None => Sandbox::start(config).await,
+    };
+    let sb = started.map_err(|e| CliError::local(format!("could not start the sandbox: {e}")))?;
+    let cfg = sb.config().clone();
+    let data = json!({
+        config::API_URL: sb.base_url(),
+        config::API_TOKEN: cfg.token,
+        config::ACCOUNT_ID: cfg.account_id,
+        config::ENVIRONMENT_ID: cfg.environment_id,
+    });
+    let text: String = data
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("export {k}={}\n", v.as_str().unwrap_or_default()))
+        .collect();
+    ctx.emit(&data, View::Text(text))?;
+    ctx.note(&format!(
+        "sandbox with demo data at {}; in another shell, `eval` the lines above (or use --sandbox on any command); Ctrl-C stops it",
+        sb.base_url()
+    ))?;
+    let _ = ctx.out.flush();
+    let guard = ctx.ctrl_c_guard();
+    ctx.cancel.cancelled().await;
+    drop(guard);
+    sb.shutdown().await;
+    ctx.note("sandbox stopped")?;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,329 @@
+//! Command execution: the shared context, backend resolution, and dispatch to one module per
+//! command group. Every command parses its arguments into domain types first, then calls the
+//! `Service` (or its backend), then renders.
+
+mod activity;
+mod connections;
+mod flows;
+mod local;
+mod runs;
+mod simple;
+
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bdi_domain::models::Timestamp;
+use bdi_domain::poll::PollPolicy;
+use bdi_domain::service::WaitOptions;
+use bdi_domain::{Backend, ConnectionId, DataFlowId, Env, EnvironmentId, Error, RunId, Service};
+use chrono::Utc;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::Io;
+use crate::cli::{Cli, Command, WaitArgs, WindowArgs};
+use crate::config::{self, Overrides};
+use crate::errors::CliError;
+use crate::exit::ExitStatus;
+use crate::output::{self, Format, Style, View};
+use crate::progress::{CtrlC, Spinner};
+
+/// What a command works with.
+pub(crate) struct Ctx<'a> {
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) err: &'a mut dyn Write,
+    pub(crate) stdin: &'a mut dyn BufRead,
+    pub(crate) vars: &'a dyn Fn(&str) -> Option<String>,
+    pub(crate) format: Format,
+    pub(crate) out_style: Style,
+    pub(crate) err_style: Style,
+    pub(crate) spinners: bool,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) ctrl_c: bool,
+    pub(crate) poll_interval: Option<Duration>,
+    pub(crate) env: Env,
+    pub(crate) global: GlobalView,
+}
+
+/// The global flags a command may need again.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GlobalView {
+    pub(crate) profile: Option<String>,
+    pub(crate) overrides: Overrides,
+}
+
+fn io_error(e: &std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError {
+            message: String::new(),
+            detail: Vec::new(),
+            hint: None,
+            status: ExitStatus::Success,
+        }
+    } else {
+        CliError::local(format!("could not write the output: {e}"))
+    }
+}
+
+impl Ctx<'_> {
+    /// Writes the data on stdout.
+    pub(crate) fn emit(&mut self, data: &Value, view: View) -> Result<(), CliError> {
+        output::emit(self.out, self.err, self.format, self.out_style, data, view)
+            .map_err(|e| io_error(&e))
+    }
+
+    /// A note on stderr.
+    pub(crate) fn note(&mut self, text: &str) -> Result<(), CliError> {
+        writeln!(self.err, "{text}").map_err(|e| io_error(&e))
+    }
+
+    /// A warning on stderr.
+    pub(crate) fn warn(&mut self, text: &str) -> Result<(), CliError> {
+        writeln!(self.err, "{} {text}", self.err_style.warning("warning:"))
+            .map_err(|e| io_error(&e))
+    }
+
+    /// A failure reported on stderr while the command still printed its data.
+    pub(crate) fn report(&mut self, e: &CliError) -> Result<(), CliError> {
+        e.write(self.err, self.err_style).map_err(|e| io_error(&e))
+    }
+
+    /// The wait options of `--wait`, with a spinner labelled `label`; `None` without `--wait`.
+    pub(crate) fn wait_options(
+        &self,
+        args: &WaitArgs,
+        label: &str,
+    ) -> Option<(WaitOptions, Spinner)> {
+        if !args.wait {
+            return None;
+        }
+        let mut policy = PollPolicy::default();
+        if let Some(t) = args.timeout {
+            policy.deadline = Duration::from_secs(t);
+        }
+        if let Some(interval) = self.poll_interval {
+            policy = fast_policy(policy, interval);
+        }
+        let spinner = Spinner::new(self.spinners, label);
+        let opts = WaitOptions {
+            policy: Some(policy),
+            cancel: self.cancel.clone(),
+            progress: Some(spinner.callback()),
+        };
+        Some((opts, spinner))
+    }
+
+    /// Listens for Ctrl-C while a wait runs (the real binary only).
+    pub(crate) fn ctrl_c_guard(&self) -> CtrlC {
+        CtrlC::listen(self.ctrl_c, &self.cancel)
+    }
+}
+
+/// A poll policy that polls every `interval` (tests of the real binary).
+fn fast_policy(policy: PollPolicy, interval: Duration) -> PollPolicy {
+    PollPolicy {
+        initial: interval,
+        max_interval: interval,
+        factor: 1.0,
+        jitter: 0.0,
+        ..policy
+    }
+}
+
+/// Parses a data flow id.
+pub(crate) fn flow_id(s: &str) -> Result<DataFlowId, CliError> {
+    DataFlowId::parse(s).map_err(CliError::from)
+}
+
+/// Parses a connection id.
+pub(crate) fn connection_id(s: &str) -> Result<ConnectionId, CliError> {
+    ConnectionId::parse(s).map_err(CliError::from)
+}
+
+/// Parses a run id.
+pub(crate) fn run_id(s: &str) -> Result<RunId, CliError> {
+    RunId::parse(s).map_err(CliError::from)
+}
+
+/// Parses `30s`, `15m`, `12h`, `7d` (a bare number is hours).
+pub(crate) fn parse_duration(s: &str) -> Result<chrono::Duration, CliError> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || {
+        CliError::usage(
+            format!("invalid --since `{s}`: use a number and a unit, e.g. 30m, 12h, 7d"),
+            None,
+        )
+    };
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "s" => chrono::Duration::try_seconds(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "" | "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
+        "w" => chrono::Duration::try_weeks(n),
+        _ => None,
+    };
+    d.filter(|d| *d > chrono::Duration::zero()).ok_or_else(bad)
+}
+
+/// The window of `--since` or `--start`/`--end`.
+pub(crate) fn window(args: &WindowArgs) -> Result<(Timestamp, Timestamp), CliError> {
+    let time = |flag: &str, s: &str| {
+        Timestamp::parse(s).map_err(|_| {
+            CliError::usage(
+                format!("invalid {flag} `{s}`: use ISO 8601 UTC, e.g. 2026-05-25T00:00:00"),
+                None,
+            )
+        })
+    };
+    let end = match &args.end {
+        Some(e) => time("--end", e)?,
+        // The API takes whole seconds: round up so that a run started this second is inside.
+        None => Timestamp(Utc::now() + chrono::Duration::seconds(1)),
+    };
+    let start = match &args.start {
+        Some(s) => time("--start", s)?,
+        None => Timestamp(end.0 - parse_duration(&args.since)?),
+    };
+    if start >= end {
+        return Err(CliError::usage(
+            "the window is empty: --start must be before --end",
+            None,
+        ));
+    }
+    Ok((start, end))
+}
+
+/// Checks and canonicalizes a run status filter.
+pub(crate) fn run_status(value: Option<&str>) -> Result<Option<String>, CliError> {
+    const STATUSES: &[&str] = &[
+        "pending",
+        "running",
+        "succeeded",
+        "failed",
+        "canceled",
+        "skipped",
+    ];
+    let Some(v) = value else { return Ok(None) };
+    let s = bdi_domain::models::RunStatus::from(v).as_str().to_owned();
+    if STATUSES.contains(&s.as_str()) {
+        Ok(Some(s))
+    } else {
+        Err(CliError::usage(
+            format!("invalid --status `{v}`: use one of {}", STATUSES.join(", ")),
+            None,
+        ))
+    }
+}
+
+/// Reads a document file (`-` for stdin) as a usage error when it cannot be read.
+pub(crate) fn read_doc(
+    ctx: &mut Ctx<'_>,
+    path: &std::path::Path,
+) -> Result<bdi_domain::Document, CliError> {
+    crate::flowdoc::read_document(path, ctx.stdin).map_err(|e| CliError::usage(e, None))
+}
+
+/// Runs a parsed command line.
+pub(crate) async fn execute(cli: Cli, io: Io<'_>, backend: Option<Arc<dyn Backend>>) -> ExitStatus {
+    let no_color = (io.vars)("NO_COLOR");
+    let poll_interval = cli
+        .global
+        .poll_interval_ms
+        .or_else(|| (io.vars)("BDI_POLL_INTERVAL_MS").and_then(|v| v.trim().parse().ok()))
+        .map(|ms| Duration::from_millis(ms.max(1)));
+    let err_style = Style::detect(io.stderr_terminal, no_color.as_deref());
+    let mut ctx = Ctx {
+        out: io.out,
+        err: io.err,
+        stdin: io.stdin,
+        vars: io.vars,
+        format: cli.global.output.unwrap_or_default(),
+        out_style: Style::detect(io.stdout_terminal, no_color.as_deref()),
+        err_style,
+        spinners: io.stderr_terminal,
+        cancel: io.cancel,
+        ctrl_c: io.ctrl_c,
+        poll_interval,
+        env: Env::Default,
+        global: GlobalView {
+            profile: cli.global.profile.clone(),
+            overrides: Overrides {
+                api_url: cli.global.api_url.clone(),
+                account_id: cli.global.account_id.clone(),
+                environment_id: cli.global.environment_id.clone(),
+            },
+        },
+    };
+    let result = dispatch(&mut ctx, cli, backend).await;
+    let status = match result {
+        Ok(status) => status,
+        Err(e) => {
+            if !e.message.is_empty() {
+                let _ = e.write(ctx.err, err_style);
+            }
+            e.status
+        }
+    };
+    let _ = ctx.out.flush();
+    let _ = ctx.err.flush();
+    status
+}
+
+async fn dispatch(
+    ctx: &mut Ctx<'_>,
+    cli: Cli,
+    backend: Option<Arc<dyn Backend>>,
+) -> Result<ExitStatus, CliError> {
+    if let Some(id) = &cli.global.environment_id {
+        ctx.env = Env::Id(EnvironmentId::parse(id).map_err(CliError::from)?);
+    }
+    let command = match cli.command {
+        Command::Completions(a) => return local::completions(ctx, a.shell),
+        Command::Configure(a) => return local::configure(ctx, &a),
+        Command::Sandbox(a) => return local::sandbox(ctx, &a).await,
+        other => other,
+    };
+    let (backend, sandbox) = match backend {
+        Some(b) => (b, None),
+        None if cli.global.sandbox => {
+            // The sandbox advances by polls, not by time: poll it quickly.
+            ctx.poll_interval = ctx.poll_interval.or(Some(Duration::from_millis(200)));
+            let (b, sb) = local::sandbox_backend().await?;
+            (b, Some(sb))
+        }
+        None => (configured_backend(ctx)?, None),
+    };
+    let svc = Service::new(backend);
+    let result = match command {
+        Command::Flows(c) => flows::run(ctx, &svc, c).await,
+        Command::Runs(c) => runs::run(ctx, &svc, c).await,
+        Command::Connections(c) => connections::run(ctx, &svc, c).await,
+        Command::Environments(c) => simple::environments(ctx, &svc, c).await,
+        Command::Variables(c) => simple::variables(ctx, &svc, c).await,
+        Command::Operations(c) => simple::operations(ctx, &svc, c).await,
+        Command::Activity(c) => activity::run(ctx, &svc, c).await,
+        Command::Completions(_) | Command::Configure(_) | Command::Sandbox(_) => {
+            Ok(ExitStatus::Success)
+        }
+    };
+    if let Some(sb) = sandbox {
+        sb.shutdown().await;
+    }
+    result
+}
+
+/// The HTTP backend of the configuration (flags, then variables, then the profile).
+fn configured_backend(ctx: &Ctx<'_>) -> Result<Arc<dyn Backend>, CliError> {
+    let resolved = config::resolve(&ctx.global.overrides, ctx.global.profile.as_deref(), ctx.vars).map_err(|e| {
+        CliError::config(e, "list the profiles with `bdi configure --list`, or create one with `bdi configure --profile NAME`")
+    })?;
+    let lookup = move |name: &str| resolved.get(name);
+    let backend = bdi_api_client::ClientConfig::from_lookup(lookup)
+        .and_then(bdi_api_client::HttpBackend::new)
+        .map_err(|e: Error| CliError::from(e))?;
+    Ok(Arc::new(backend))
+}

@@ -1,0 +1,108 @@
+//! Unit tests of error rendering and exit status mapping.
+
+use std::time::Duration;
+
+use bdi_domain::ValidationDetail;
+use serde_json::json;
+
+use super::*;
+
+fn text(e: &CliError) -> String {
+    let mut buf = Vec::new();
+    e.write(&mut buf, Style::default()).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+#[test]
+fn delete_of_an_active_flow_says_to_disable_first() {
+    let e = Error::State {
+        conflict: StateConflict::ActiveFlow,
+        message: "cannot delete an active data flow.".into(),
+    };
+    let e = CliError::domain(e, &Doing::DeleteFlow("5f1a".into()));
+    assert_eq!(e.status, ExitStatus::Api);
+    insta::assert_snapshot!(text(&e), @r"
+    error: cannot delete an active data flow
+
+    hint: disable the data flow first with `bdi flows disable 5f1a --wait`, then try again
+    ");
+}
+
+#[test]
+fn a_refused_run_names_the_common_causes() {
+    let e = Error::Validation {
+        status: 400,
+        message: "bad request".into(),
+        detail: vec![],
+    };
+    let e = CliError::domain(e, &Doing::Run("5f1a".into()));
+    insta::assert_snapshot!(text(&e), @r"
+    error: request rejected (400): bad request
+
+    hint: a run is commonly refused because the data flow is not active (`bdi flows activate 5f1a --wait`) or has no source tables (`bdi flows tables set 5f1a TABLE...`)
+    ");
+}
+
+#[test]
+fn statuses_follow_the_documented_codes() {
+    let cases = [
+        (Error::invalid("x", "bad"), ExitStatus::Usage),
+        (
+            Error::RateLimited {
+                retry_after: Some(Duration::from_secs(3)),
+                message: "m".into(),
+            },
+            ExitStatus::Throttled,
+        ),
+        (
+            Error::OperationFailed {
+                operation_id: "o".into(),
+                message: "m".into(),
+            },
+            ExitStatus::RunFailed,
+        ),
+        (Error::Timeout("t".into()), ExitStatus::WaitIncomplete),
+        (Error::Cancelled("c".into()), ExitStatus::WaitIncomplete),
+        (
+            Error::Unauthorized {
+                message: "m".into(),
+            },
+            ExitStatus::Api,
+        ),
+        (Error::Config("c".into()), ExitStatus::Api),
+    ];
+    for (err, status) in cases {
+        assert_eq!(CliError::from(err).status, status);
+    }
+}
+
+#[test]
+fn validation_problems_are_listed() {
+    let d = |loc: &str| ValidationDetail {
+        loc: vec![json!("body"), json!(loc)],
+        msg: "Extra inputs are not permitted".into(),
+        kind: "extra_forbidden".into(),
+    };
+    let e = CliError::from(Error::Validation {
+        status: 422,
+        message: String::new(),
+        detail: vec![d("title"), d("id")],
+    });
+    insta::assert_snapshot!(text(&e), @r"
+    error: request rejected (422): body.title: Extra inputs are not permitted (extra_forbidden); body.id: Extra inputs are not permitted (extra_forbidden)
+      - body.title: Extra inputs are not permitted (extra_forbidden)
+      - body.id: Extra inputs are not permitted (extra_forbidden)
+
+    hint: remove the fields the API does not accept (server-managed fields such as cross_id, account_id, group_name; a top-level description belongs in metadata.description); `bdi flows export` writes a clean document
+    ");
+}
+
+#[test]
+fn tool_names_become_commands() {
+    assert_eq!(
+        cli_words(
+            "disable it first (disable_data_flow, and wait), then get_run_logs; list_runs_extra stays"
+        ),
+        "disable it first (`bdi flows disable`, and wait), then `bdi runs logs`; list_runs_extra stays"
+    );
+}

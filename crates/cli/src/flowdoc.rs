@@ -1,0 +1,246 @@
+//! Flows as code: the clean, re-appliable form of a data flow document, reading documents from
+//! files, and a readable diff of two documents.
+//!
+//! Pure: no I/O except [`read_document`], which reads the file it is given.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Top-level keys the server manages; they are never written back.
+const SERVER_KEYS: &[&str] = &[
+    "cross_id",
+    "river_cross_id",
+    "id",
+    "_id",
+    "title",
+    "account_id",
+    "environment_id",
+    "environment_name",
+    "group_name",
+    "is_api_v2",
+];
+
+/// `metadata` keys the server manages.
+const SERVER_METADATA_KEYS: &[&str] = &[
+    "river_status",
+    "created_at",
+    "created_by",
+    "last_updated_at",
+    "last_updated_by",
+    "current_version_id",
+    "is_deleted",
+];
+
+/// `properties` keys the server adds on write (read-only enrichment).
+const SERVER_PROPERTY_KEYS: &[&str] = &["additional_source_settings", "additional_target_settings"];
+
+/// The order keys are written in; the rest follow in their own order.
+const KEY_ORDER: &[&str] = &[
+    "name",
+    "type",
+    "kind",
+    "group_id",
+    "metadata",
+    "settings",
+    "properties",
+    "schedulers",
+];
+
+/// The id a document names, if any (`cross_id`, `river_cross_id` or `id`).
+pub fn document_id(doc: &Map<String, Value>) -> Option<String> {
+    ["cross_id", "river_cross_id", "id"]
+        .iter()
+        .find_map(|k| doc.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_owned)
+}
+
+/// The clean form of a data flow document: no server-managed fields, no nulls, keys in a stable
+/// order. Applying it to the same flow changes nothing.
+pub fn clean(doc: &Map<String, Value>) -> Map<String, Value> {
+    let mut doc = doc.clone();
+    for k in SERVER_KEYS {
+        doc.remove(*k);
+    }
+    if let Some(Value::Object(meta)) = doc.get_mut("metadata") {
+        for k in SERVER_METADATA_KEYS {
+            meta.remove(*k);
+        }
+    }
+    if let Some(Value::Object(props)) = doc.get_mut("properties") {
+        for k in SERVER_PROPERTY_KEYS {
+            props.remove(*k);
+        }
+    }
+    let mut v = Value::Object(doc);
+    strip_nulls(&mut v);
+    let Value::Object(mut doc) = v else {
+        return Map::new();
+    };
+    let mut ordered = Map::new();
+    for k in KEY_ORDER {
+        if let Some(v) = doc.remove(*k) {
+            ordered.insert((*k).to_owned(), v);
+        }
+    }
+    ordered.extend(doc);
+    ordered
+}
+
+/// Removes null-valued keys of objects, recursively (array items stay).
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// Reads a JSON or YAML document (a `.json` file is JSON; anything else is read as YAML, which
+/// accepts JSON too); `-` reads stdin.
+pub fn read_document(
+    path: &Path,
+    stdin: &mut dyn std::io::BufRead,
+) -> Result<Map<String, Value>, String> {
+    let text = if path.as_os_str() == "-" {
+        let mut s = String::new();
+        stdin
+            .read_to_string(&mut s)
+            .map_err(|e| format!("could not read stdin: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("could not read {}: {e}", path.display()))?
+    };
+    let name = if path.as_os_str() == "-" {
+        "stdin".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    parse_document(&text, path.extension().is_some_and(|e| e == "json"), &name)
+}
+
+/// Parses a document's text; it must be an object.
+pub fn parse_document(text: &str, json: bool, name: &str) -> Result<Map<String, Value>, String> {
+    let value: Value = if json {
+        serde_json::from_str(text).map_err(|e| format!("{name} is not valid JSON: {e}"))?
+    } else {
+        serde_norway::from_str(text)
+            .map_err(|e| format!("{name} is not valid YAML or JSON: {e}"))?
+    };
+    match value {
+        Value::Object(m) => Ok(m),
+        other => Err(format!("{name} must hold an object, not {}", kind(&other))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// One difference between two documents.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Change {
+    /// `add`, `remove` or `change`.
+    pub op: &'static str,
+    /// Dotted path, with `[i]` for list items: `properties.schemas[0].name`.
+    pub path: String,
+    /// The current value (none for `add`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Value>,
+    /// The new value (none for `remove`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Value>,
+}
+
+impl Change {
+    /// `+ path: value`, `- path: value` or `~ path: old -> new`.
+    pub fn line(&self) -> String {
+        let show = |v: &Option<Value>| v.as_ref().map_or_else(String::new, |v| v.to_string());
+        match self.op {
+            "add" => format!("+ {}: {}", self.path, show(&self.to)),
+            "remove" => format!("- {}: {}", self.path, show(&self.from)),
+            _ => format!(
+                "~ {}: {} -> {}",
+                self.path,
+                show(&self.from),
+                show(&self.to)
+            ),
+        }
+    }
+}
+
+/// The changes that turn `from` into `to`. Objects are compared key by key, lists of the same
+/// length item by item; anything else that differs is one change.
+pub fn diff(from: &Value, to: &Value) -> Vec<Change> {
+    let mut out = Vec::new();
+    walk("", from, to, &mut out);
+    out
+}
+
+fn join(base: &str, key: &str) -> String {
+    if base.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{base}.{key}")
+    }
+}
+
+fn walk(path: &str, from: &Value, to: &Value, out: &mut Vec<Change>) {
+    match (from, to) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, va) in a {
+                match b.get(k) {
+                    Some(vb) => walk(&join(path, k), va, vb, out),
+                    None => out.push(Change {
+                        op: "remove",
+                        path: join(path, k),
+                        from: Some(va.clone()),
+                        to: None,
+                    }),
+                }
+            }
+            for (k, vb) in b {
+                if !a.contains_key(k) {
+                    out.push(Change {
+                        op: "add",
+                        path: join(path, k),
+                        from: None,
+                        to: Some(vb.clone()),
+                    });
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (va, vb)) in a.iter().zip(b).enumerate() {
+                walk(&format!("{path}[{i}]"), va, vb, out);
+            }
+        }
+        _ if from == to => {}
+        _ => out.push(Change {
+            op: "change",
+            path: if path.is_empty() {
+                "(document)".to_owned()
+            } else {
+                path.to_owned()
+            },
+            from: Some(from.clone()),
+            to: Some(to.clone()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,387 @@
+//! The real `bdi` binary against a sandbox started in the test: what a user types, end to end.
+//! Waits poll every few milliseconds (`BDI_POLL_INTERVAL_MS`); the sandbox advances by polls.
+
+use std::path::Path;
+use std::process::Command;
+
+use bdi_sandbox::demo;
+use bdi_sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+
+/// A sandbox served by its own runtime while the test thread runs the binary.
+struct Served {
+    rt: tokio::runtime::Runtime,
+    sandbox: Option<Sandbox>,
+}
+
+impl Served {
+    fn start() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the sandbox");
+        let sandbox = rt
+            .block_on(Sandbox::start(SandboxConfig::default()))
+            .expect("the sandbox starts");
+        Self {
+            rt,
+            sandbox: Some(sandbox),
+        }
+    }
+
+    fn bdi(&self, args: &[&str]) -> Outcome {
+        let sb = self.sandbox.as_ref().expect("running until dropped");
+        let cfg = sb.config();
+        let mut cmd = base_command();
+        cmd.env("DATA_INTEGRATION_API_URL", sb.base_url())
+            .env("DATA_INTEGRATION_API_TOKEN", &cfg.token)
+            .env("DATA_INTEGRATION_ACCOUNT_ID", &cfg.account_id)
+            .env("DATA_INTEGRATION_ENVIRONMENT_ID", &cfg.environment_id);
+        run(cmd, args)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(sb) = self.sandbox.take() {
+            self.rt.block_on(sb.shutdown());
+        }
+    }
+}
+
+fn base_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bdi"));
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("DATA_INTEGRATION_") || k.starts_with("BDI_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("BDI_CONFIG", "/nonexistent/bdi-config.toml")
+        .env("BDI_POLL_INTERVAL_MS", "5")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    #[track_caller]
+    fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+fn run(mut cmd: Command, args: &[&str]) -> Outcome {
+    let out = cmd.args(args).output().expect("the bdi binary runs");
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn list_and_inspect_the_demo_account() {
+    let s = Served::start();
+    let flows = s.bdi(&["flows", "list", "-o", "json"]).ok().json();
+    let ids: Vec<&str> = flows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["river_cross_id"].as_str())
+        .collect();
+    assert!(ids.contains(&demo::ORDERS_FLOW_ID), "{ids:?}");
+    let table = s.bdi(&["flows", "list"]).ok();
+    assert!(table.stdout.starts_with("ID "), "{}", table.stdout);
+    let conns = s.bdi(&["connections", "list", "-o", "json"]).ok().json();
+    assert_eq!(
+        conns.as_array().unwrap().len(),
+        demo::DEMO_CONNECTION_COUNT,
+        "every page is swept"
+    );
+    let envs = s.bdi(&["environments", "list"]).ok();
+    assert!(
+        envs.stdout.contains(demo::SECOND_ENVIRONMENT_ID),
+        "{}",
+        envs.stdout
+    );
+    let got = s.bdi(&["flows", "get", demo::ORDERS_FLOW_ID]).ok();
+    assert!(
+        got.stdout.contains("tables:") && got.stdout.contains("sales.orders"),
+        "{}",
+        got.stdout
+    );
+    let logs = s
+        .bdi(&[
+            "runs",
+            "logs",
+            demo::ORDERS_FLOW_ID,
+            demo::ORDERS_FAILED_RUN_ID,
+            "--errors-only",
+        ])
+        .ok();
+    assert!(logs.stdout.contains("ERROR"), "{}", logs.stdout);
+}
+
+#[test]
+fn create_select_tables_activate_run_and_read_the_logs() {
+    let s = Served::start();
+    let created = s
+        .bdi(&[
+            "flows",
+            "create",
+            "-o",
+            "json",
+            "--name",
+            "e2e orders",
+            "--source",
+            "mysql",
+            "--source-connection",
+            demo::MYSQL_CONNECTION_ID,
+            "--target",
+            "snowflake",
+            "--target-connection",
+            demo::SNOWFLAKE_CONNECTION_ID,
+            "--target-settings",
+            r#"{"database_name":"ANALYTICS","schema_name":"PUBLIC"}"#,
+        ])
+        .ok();
+    let id = created.json()["cross_id"].as_str().unwrap().to_owned();
+    assert!(
+        created
+            .stderr
+            .contains(&format!("bdi flows tables set {id}")),
+        "{}",
+        created.stderr
+    );
+
+    let tables = s
+        .bdi(&[
+            "flows",
+            "tables",
+            "set",
+            &id,
+            "sales.orders",
+            "sales.customers",
+        ])
+        .ok();
+    assert!(
+        tables.stdout.contains("sales   orders") || tables.stdout.contains("orders"),
+        "{}",
+        tables.stdout
+    );
+
+    let activated = s
+        .bdi(&["flows", "activate", &id, "--wait", "-o", "json"])
+        .ok();
+    assert_eq!(activated.json()["done"], true, "{}", activated.stdout);
+
+    let ran = s.bdi(&["flows", "run", &id, "--wait", "-o", "json"]).ok();
+    let ran = ran.json();
+    assert_eq!(ran["finished"], true);
+    assert!(
+        ran["status"].as_str().unwrap().contains("succeeded"),
+        "{ran}"
+    );
+    let run_id = ran["run_id"]
+        .as_str()
+        .or(ran["run_group_id"].as_str())
+        .unwrap()
+        .to_owned();
+
+    let logs = s.bdi(&["runs", "logs", &id, &run_id]).ok();
+    assert!(logs.stdout.lines().count() > 1, "{}", logs.stdout);
+    let listed = s
+        .bdi(&["runs", "list", &id, "--since", "1h", "-o", "json"])
+        .ok();
+    assert!(
+        !listed.json().as_array().unwrap().is_empty(),
+        "{}\n{}",
+        listed.stdout,
+        listed.stderr
+    );
+}
+
+#[test]
+fn a_failed_run_exits_with_code_4() {
+    let s = Served::start();
+    let created = s
+        .bdi(&[
+            "flows",
+            "create",
+            "-o",
+            "json",
+            "--name",
+            "e2e broken",
+            "--source",
+            "mysql",
+            "--source-connection",
+            demo::MYSQL_CONNECTION_ID,
+            "--target",
+            "snowflake",
+            "--target-connection",
+            demo::SNOWFLAKE_CONNECTION_ID,
+            "--target-settings",
+            r#"{"database_name":"ANALYTICS","schema_name":"PUBLIC"}"#,
+        ])
+        .ok();
+    let id = created.json()["cross_id"].as_str().unwrap().to_owned();
+    let id = id.as_str();
+    s.bdi(&[
+        "flows",
+        "tables",
+        "set",
+        id,
+        &format!("sales.{}", demo::BROKEN_TABLE),
+    ])
+    .ok();
+    s.bdi(&["flows", "activate", id, "--wait"]).ok();
+    let ran = s.bdi(&["flows", "run", id, "--wait"]);
+    assert_eq!(
+        ran.code, 4,
+        "stdout: {}\nstderr: {}",
+        ran.stdout, ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("error: run ")
+            && ran
+                .stderr
+                .contains("hint: read the failure with `bdi runs logs"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn an_activation_ending_in_error_exits_with_code_4() {
+    let s = Served::start();
+    let out = s.bdi(&["flows", "activate", demo::UNREACHABLE_FLOW_ID, "--wait"]);
+    assert_eq!(
+        out.code, 4,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stderr.contains("activation of data flow"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn export_then_apply_round_trips() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orders.yaml");
+    let f = file.to_str().unwrap();
+    s.bdi(&["flows", "export", demo::ORDERS_FLOW_ID, "--to", f])
+        .ok();
+    let text = std::fs::read_to_string(&file).unwrap();
+    for server_field in [
+        "cross_id",
+        "account_id",
+        "environment_name",
+        "group_name",
+        "created_at",
+        "river_status",
+    ] {
+        assert!(!text.contains(server_field), "{server_field} in:\n{text}");
+    }
+
+    let same = s.bdi(&["flows", "apply", "-f", f, "--dry-run"]).ok();
+    assert!(same.stderr.contains("already matches"), "{}", same.stderr);
+
+    edit_description(&file, "exported and applied by bdi");
+    let dry = s.bdi(&["flows", "apply", "-f", f, "--dry-run"]).ok();
+    assert!(
+        dry.stdout.contains("~ metadata.description:")
+            || dry.stdout.contains("+ metadata.description:"),
+        "{}",
+        dry.stdout
+    );
+    let before = s
+        .bdi(&["flows", "get", demo::ORDERS_FLOW_ID, "-o", "json"])
+        .ok()
+        .json();
+    assert_ne!(
+        before["metadata"]["description"], "exported and applied by bdi",
+        "--dry-run changed nothing"
+    );
+
+    // The demo flow is active: apply reports the platform's refusal or updates it; either way the
+    // error names the next step.
+    let applied = s.bdi(&["flows", "apply", "-f", f]);
+    if applied.code == 0 {
+        let after = s
+            .bdi(&["flows", "get", demo::ORDERS_FLOW_ID, "-o", "json"])
+            .ok()
+            .json();
+        assert_eq!(
+            after["metadata"]["description"],
+            "exported and applied by bdi"
+        );
+        let again = s.bdi(&["flows", "apply", "-f", f]).ok();
+        assert!(again.stderr.contains("already matches"), "{}", again.stderr);
+    } else {
+        assert!(applied.stderr.contains("hint:"), "{}", applied.stderr);
+    }
+
+    // A document whose name matches no data flow creates one.
+    let new_file = dir.path().join("copy.json");
+    let mut doc: Value = serde_norway::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    doc["name"] = Value::from("orders copy");
+    std::fs::write(&new_file, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let created = s
+        .bdi(&[
+            "flows",
+            "apply",
+            "-f",
+            new_file.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(created["action"], "created", "{created}");
+}
+
+fn edit_description(file: &Path, text: &str) {
+    let text_before = std::fs::read_to_string(file).expect("the exported file is readable");
+    let mut doc: Value = serde_norway::from_str(&text_before).expect("the export is YAML");
+    doc["metadata"]["description"] = Value::from(text);
+    let yaml = serde_norway::to_string(&doc).expect("a document encodes");
+    std::fs::write(file, yaml).expect("the file is writable");
+}
+
+#[test]
+fn sandbox_flag_needs_no_account() {
+    let out = run(
+        base_command(),
+        &["--sandbox", "flows", "get", demo::ORDERS_FLOW_ID],
+    )
+    .ok();
+    assert!(out.stdout.contains(demo::ORDERS_FLOW_ID), "{}", out.stdout);
+    let none = run(base_command(), &["flows", "list"]);
+    assert_eq!(none.code, 3, "{}", none.stderr);
+    assert!(none.stderr.contains("--sandbox"), "{}", none.stderr);
+}

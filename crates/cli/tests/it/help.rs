@@ -1,0 +1,80 @@
+//! Help, version, usage errors and completions: what a user sees before any request.
+
+use bdi_domain::MockBackend;
+
+use crate::support::bdi;
+
+#[tokio::test]
+async fn top_level_help() {
+    insta::assert_snapshot!(bdi(&["--help"], MockBackend::new()).await);
+}
+
+#[tokio::test]
+async fn flows_help() {
+    insta::assert_snapshot!(bdi(&["flows", "--help"], MockBackend::new()).await);
+}
+
+#[tokio::test]
+async fn run_help() {
+    insta::assert_snapshot!(bdi(&["flows", "run", "--help"], MockBackend::new()).await);
+}
+
+#[tokio::test]
+async fn a_missing_command_is_a_usage_error() {
+    let out = bdi(&[], MockBackend::new()).await;
+    assert!(out.starts_with("exit_code: 2\n"), "{out}");
+    assert!(out.contains("Usage: bdi [OPTIONS] <COMMAND>"), "{out}");
+}
+
+#[tokio::test]
+async fn an_unknown_flag_is_a_usage_error() {
+    insta::assert_snapshot!(bdi(&["flows", "list", "--colour"], MockBackend::new()).await, @r"
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: unexpected argument '--colour' found
+
+    Usage: bdi flows list [OPTIONS]
+
+    For more information, try '--help'.
+    ");
+}
+
+#[tokio::test]
+async fn a_malformed_id_is_refused_before_any_request() {
+    // The mock has no expectations: any backend call would panic.
+    insta::assert_snapshot!(bdi(&["flows", "get", "not-an-id"], MockBackend::new()).await, @r"
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid data_flow_id: `not-an-id` is not a valid data flow id: expected 24 hexadecimal characters
+
+    hint: ids are 24 hexadecimal characters (32 for runs): `bdi flows list`, `bdi connections list` and `bdi runs list FLOW` show valid ids
+    ");
+}
+
+#[tokio::test]
+async fn version() {
+    let out = bdi(&["--version"], MockBackend::new()).await;
+    assert_eq!(
+        out,
+        format!(
+            "exit_code: 0\n----- stdout -----\nbdi {}\n----- stderr -----\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[tokio::test]
+async fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = bdi(&["completions", shell], MockBackend::new()).await;
+        assert!(out.starts_with("exit_code: 0\n"), "{out}");
+        assert!(
+            out.contains("flows") && out.contains("activate"),
+            "{shell}: {out}"
+        );
+    }
+}
