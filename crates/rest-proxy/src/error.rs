@@ -1,0 +1,270 @@
+//! The gateway's error responses: one JSON shape, `{"error": {"code", "message", "hint",
+//! "upstream_detail"?}}`, mapped from [`bdi_domain::Error`] at this edge and nowhere else.
+//!
+//! Client-caused errors keep their message; internal failures become a 500 with a generic message
+//! and the real error goes to the log only.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bdi_domain::Error;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::scopes::Scope;
+
+/// The body of every error response.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong and what to do next.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code (`unauthorized`, `missing_scope`, `not_found`,
+    /// `validation`, `rate_limited`, ...).
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// What to do next, when there is something useful to say.
+    pub hint: Option<String>,
+    /// What the platform said (the 422 detail list, a 4xx body), when it said something useful.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub upstream_detail: Option<Value>,
+}
+
+/// An error on its way to becoming a response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body (boxed: errors travel in `Result`s and should be small).
+    pub body: Box<ErrorBody>,
+    /// `Retry-After`, for 429.
+    pub retry_after: Option<Duration>,
+}
+
+/// The result type of handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// An error with this status, code and message, and no hint.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: Box::new(ErrorBody {
+                error: ErrorDetail {
+                    code: code.to_owned(),
+                    message: message.into(),
+                    hint: None,
+                    upstream_detail: None,
+                },
+            }),
+            retry_after: None,
+        }
+    }
+
+    /// Adds a hint.
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.body.error.hint = Some(hint.into());
+        self
+    }
+
+    /// 401: no usable key was sent.
+    pub fn missing_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "no gateway key: send `Authorization: Bearer <key>`",
+        )
+        .with_hint("ask the gateway's operator for a key (bdi-gateway keys new)")
+    }
+
+    /// 401: the key matches no entry of the keys file.
+    pub fn bad_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the gateway key is not valid",
+        )
+        .with_hint("check the key; a key is shown only once, when it is created")
+    }
+
+    /// 403: the key lacks `scope`.
+    pub fn missing_scope(key: &str, scope: Scope) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "missing_scope",
+            format!("the key `{key}` lacks the scope `{scope}`"),
+        )
+        .with_hint(format!("use a key with the scope `{scope}`"))
+    }
+
+    /// 403: the key may not touch this environment.
+    pub fn environment_not_allowed(key: &str, env: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "environment_not_allowed",
+            format!("the key `{key}` may not touch environment {env}"),
+        )
+        .with_hint("use a key that lists this environment, or one without an environment limit")
+    }
+
+    /// 404 for a path the gateway does not serve, or an account it does not hold.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 422 for a query or body the gateway refuses before any call, in the upstream's style.
+    pub fn validation(loc: &[&str], kind: &str, msg: &str) -> Self {
+        let detail = serde_json::json!([{ "loc": loc, "msg": msg, "type": kind }]);
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            format!("request rejected (422): {}: {msg} ({kind})", loc.join(".")),
+        )
+        .with_hint("fix the fields listed above and call again");
+        e.body.error.upstream_detail = Some(detail);
+        e
+    }
+
+    /// 400 for a bad parameter.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::from(Error::invalid(field, message))
+    }
+
+    /// 500 with no detail; the cause is logged, never sent.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+        .with_hint("try again; if it persists, tell the gateway's operator")
+    }
+
+    /// The code.
+    pub fn code(&self) -> &str {
+        &self.body.error.code
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        let code = err.code();
+        let hint = err.hint();
+        let (status, message, detail, retry_after) = match &err {
+            Error::Config(_) => return Self::internal(&err),
+            Error::InvalidInput { .. } => (StatusCode::BAD_REQUEST, err.to_string(), None, None),
+            // The upstream refused the gateway's own token: the caller can do nothing about it.
+            Error::Unauthorized { .. } => {
+                tracing::error!(error = %err, "the upstream refused the gateway's token");
+                return Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    code,
+                    "the platform refused the gateway's credentials",
+                )
+                .with_hint(
+                    "tell the gateway's operator: its upstream token is expired or deleted",
+                );
+            }
+            Error::Forbidden { .. } => (StatusCode::FORBIDDEN, err.to_string(), None, None),
+            Error::NotFound { .. } => (StatusCode::NOT_FOUND, err.to_string(), None, None),
+            Error::Validation { status, detail, .. } => {
+                let st = StatusCode::from_u16(*status)
+                    .ok()
+                    .filter(StatusCode::is_client_error)
+                    .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+                let d = (!detail.is_empty())
+                    .then(|| serde_json::to_value(detail).ok())
+                    .flatten();
+                (st, err.to_string(), d, None)
+            }
+            Error::State { .. } => (StatusCode::BAD_REQUEST, err.to_string(), None, None),
+            Error::RateLimited { retry_after, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                err.to_string(),
+                None,
+                Some(retry_after.unwrap_or(Duration::from_secs(30))),
+            ),
+            Error::OperationFailed { .. } => (StatusCode::BAD_GATEWAY, err.to_string(), None, None),
+            Error::Upstream { status, body } if *status < 500 => {
+                let st = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let d = serde_json::from_str::<Value>(body)
+                    .unwrap_or_else(|_| Value::String(body.clone()));
+                (st, format!("the platform answered {status}"), Some(d), None)
+            }
+            Error::Upstream { status, .. } => {
+                tracing::warn!(error = %err, "upstream failure");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    format!("the platform failed ({status})"),
+                    None,
+                    None,
+                )
+            }
+            Error::Transport(_) => {
+                tracing::warn!(error = %err, "upstream unreachable");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    "could not reach the platform".to_owned(),
+                    None,
+                    None,
+                )
+            }
+            Error::Decode { .. } => (StatusCode::BAD_GATEWAY, err.to_string(), None, None),
+            Error::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, err.to_string(), None, None),
+            Error::Cancelled(_) => (StatusCode::SERVICE_UNAVAILABLE, err.to_string(), None, None),
+        };
+        // The hint agrees with the Retry-After header (whole seconds, rounded up).
+        let hint = match retry_after {
+            Some(after) => Some(format!(
+                "wait {} s before trying again (Retry-After)",
+                ceil_secs(after).max(1)
+            )),
+            None => hint,
+        };
+        Self {
+            status,
+            body: Box::new(ErrorBody {
+                error: ErrorDetail {
+                    code: code.to_owned(),
+                    message,
+                    hint,
+                    upstream_detail: detail,
+                },
+            }),
+            retry_after,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = self.body.error.code.clone();
+        let mut response = (self.status, Json(*self.body)).into_response();
+        if let Some(after) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&ceil_secs(after).max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response.extensions_mut().insert(ErrorCode(code));
+        response
+    }
+}
+
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// The error code of a response, for the metrics and audit middleware.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorCode(pub String);

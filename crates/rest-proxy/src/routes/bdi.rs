@@ -1,0 +1,327 @@
+//! The gateway's own routes, under `/bdi/v1/environments/{env}/...`: what only the domain offers
+//! (run and wait, activate and wait, tables by name, merge-patch, every connection in one call).
+//!
+//! A waiting route answers 200 when the work finished and 202 when it did not finish in
+//! `timeout_seconds` (or `wait=false`); either way the body says where the work stands.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bdi_domain::models::{Operation, Run, RunTriggered};
+use bdi_domain::{Activation, ConnectionId, QualifiedTable, RunOptions, WaitOptions, Waited};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::query::QueryPairs;
+use crate::routes::params::Ids;
+use crate::routes::{env_of, json_object, run_throttled};
+use crate::state::AppState;
+
+/// How a wait ended, on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitOutcome {
+    /// The caller did not ask to wait.
+    NotWaited,
+    /// Nothing to wait for (already in the requested state).
+    AlreadyInState,
+    /// The work reached a terminal state.
+    Finished,
+    /// `timeout_seconds` passed first; the work goes on upstream.
+    TimedOut,
+    /// The gateway shut down during the wait; the work goes on upstream.
+    Cancelled,
+}
+
+impl WaitOutcome {
+    fn of<T>(w: Option<&Waited<T>>) -> Self {
+        match w {
+            None => Self::NotWaited,
+            Some(Waited::Finished(_)) => Self::Finished,
+            Some(Waited::TimedOut { .. }) => Self::TimedOut,
+            Some(Waited::Cancelled { .. }) => Self::Cancelled,
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::Finished | Self::AlreadyInState => StatusCode::OK,
+            _ => StatusCode::ACCEPTED,
+        }
+    }
+}
+
+/// The answer of `POST .../data_flows/{flow}/run`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunResponse {
+    /// How the wait ended.
+    pub outcome: WaitOutcome,
+    /// The run followed (`runs[0].run_id`, else the run group id).
+    pub run_id: Option<String>,
+    /// The run group of the trigger.
+    pub run_group_id: String,
+    /// The run's latest state, when waited for.
+    pub run: Option<Run>,
+    /// Whether the run succeeded, once finished.
+    pub succeeded: Option<bool>,
+    /// The trigger's answer.
+    pub triggered: RunTriggered,
+    /// The trigger failed ambiguously and the run was found by listing runs.
+    pub reconciled: bool,
+}
+
+/// The answer of activate and disable.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToggleResponse {
+    /// How the wait ended.
+    pub outcome: WaitOutcome,
+    /// The operation's latest state, if one was started.
+    pub operation: Option<Operation>,
+    /// Whether the operation succeeded (`D`), once finished.
+    pub succeeded: Option<bool>,
+    /// What to do next when the operation failed.
+    pub advice: Option<String>,
+}
+
+/// The body of `PUT .../data_flows/{flow}/source_tables`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceTablesRequest {
+    /// The table names (`customers`, `sales.orders`); the list replaces the whole selection.
+    pub tables: Vec<String>,
+    /// The source connection; defaults to the flow's `properties.source.connection_id`.
+    #[serde(default)]
+    pub connection_id: Option<String>,
+}
+
+/// The answer of `PUT .../source_tables`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceTablesResponse {
+    /// The tables selected, with the connection's casing.
+    pub tables: Vec<QualifiedTable>,
+    /// The saved data flow.
+    pub data_flow: bdi_domain::models::DataFlow,
+}
+
+/// The answer of `GET .../connections` (all pages).
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectionsResponse {
+    /// Every connection.
+    pub items: Vec<bdi_domain::models::Connection>,
+    /// The upstream's total.
+    pub total_items: u64,
+    /// How many pages were read.
+    pub pages: u32,
+    /// Pages that failed transiently and are missing from `items`.
+    pub incomplete_pages: Vec<u32>,
+}
+
+/// `wait` (default true) and `timeout_seconds` (default 60, at most 600) of a waiting route.
+fn wait_options(st: &AppState, q: &QueryPairs) -> ApiResult<Option<WaitOptions>> {
+    let limits = st.limits();
+    let max = u32::try_from(limits.max_wait.as_secs()).unwrap_or(u32::MAX);
+    let default = u32::try_from(limits.default_wait.as_secs()).unwrap_or(60);
+    let timeout = q.int("timeout_seconds", default.min(max), 1, max)?;
+    if !q.bool("wait", true)? {
+        return Ok(None);
+    }
+    Ok(Some(WaitOptions {
+        policy: Some(
+            limits
+                .poll
+                .clone()
+                .with_deadline(Duration::from_secs(u64::from(timeout))),
+        ),
+        cancel: st.wait_token(),
+        progress: None,
+    }))
+}
+
+/// `POST /bdi/v1/environments/{env}/data_flows/{flow}/run`.
+pub(crate) async fn run(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(ids): Path<Ids>,
+    q: QueryPairs,
+) -> ApiResult<Response> {
+    let wait = wait_options(&st, &q)?;
+    let options = RunOptions {
+        run_sub_rivers: q.bool("run_sub_rivers", false)?,
+        wait_for_throttle: q.bool("wait_for_throttle", false)? && wait.is_some(),
+        wait,
+    };
+    let outcome = run_throttled(&st, &caller, &env_of(&ids)?, &ids.flow()?, options).await?;
+    let status = WaitOutcome::of(outcome.waited.as_ref());
+    let succeeded = outcome
+        .waited
+        .as_ref()
+        .and_then(Waited::finished)
+        .map(|r| r.status.is_success());
+    let body = RunResponse {
+        outcome: status,
+        run_id: outcome.run_id,
+        run_group_id: outcome.triggered.run_group_id.clone(),
+        run: outcome.run,
+        succeeded,
+        triggered: outcome.triggered,
+        reconciled: outcome.reconciled,
+    };
+    Ok((status.status(), Json(body)).into_response())
+}
+
+fn toggle_response(activation: Activation) -> Response {
+    let advice = activation.advice();
+    let outcome = match (&activation.toggle, &activation.waited) {
+        (bdi_domain::models::Toggle::AlreadyInState, _) => WaitOutcome::AlreadyInState,
+        (_, w) => match WaitOutcome::of(w.as_ref()) {
+            // An operation that was already terminal needs no wait.
+            WaitOutcome::NotWaited if activation.final_operation().is_some() => {
+                WaitOutcome::Finished
+            }
+            other => other,
+        },
+    };
+    let succeeded = activation
+        .final_operation()
+        .map(|op| op.status == bdi_domain::models::OperationStatus::Done);
+    let operation = match activation.waited {
+        Some(w) => w.into_latest(),
+        None => match activation.toggle {
+            bdi_domain::models::Toggle::Started { operation } => Some(*operation),
+            bdi_domain::models::Toggle::AlreadyInState => None,
+        },
+    };
+    let body = ToggleResponse {
+        outcome,
+        operation,
+        succeeded,
+        advice,
+    };
+    (outcome.status(), Json(body)).into_response()
+}
+
+/// `POST /bdi/v1/environments/{env}/data_flows/{flow}/activate`.
+pub(crate) async fn activate(
+    State(st): State<AppState>,
+    Path(ids): Path<Ids>,
+    q: QueryPairs,
+) -> ApiResult<Response> {
+    let wait = wait_options(&st, &q)?;
+    let activation = st
+        .service()
+        .activate(&env_of(&ids)?, &ids.flow()?, wait)
+        .await?;
+    Ok(toggle_response(activation))
+}
+
+/// `POST /bdi/v1/environments/{env}/data_flows/{flow}/disable`.
+pub(crate) async fn disable(
+    State(st): State<AppState>,
+    Path(ids): Path<Ids>,
+    q: QueryPairs,
+) -> ApiResult<Response> {
+    let wait = wait_options(&st, &q)?;
+    let activation = st
+        .service()
+        .disable(&env_of(&ids)?, &ids.flow()?, wait)
+        .await?;
+    Ok(toggle_response(activation))
+}
+
+/// `PUT /bdi/v1/environments/{env}/data_flows/{flow}/source_tables`.
+pub(crate) async fn set_source_tables(
+    State(st): State<AppState>,
+    Path(ids): Path<Ids>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let request: SourceTablesRequest =
+        serde_json::from_value(Value::Object(json_object(&body)?))
+            .map_err(|e| ApiError::validation(&["body"], "value_error", &e.to_string()))?;
+    let env = env_of(&ids)?;
+    let flow = ids.flow()?;
+    let connection = match request.connection_id.as_deref() {
+        Some(c) => ConnectionId::parse(c)?,
+        None => {
+            let current = st.backend().get_data_flow(&env, &flow).await?;
+            let configured = current
+                .properties
+                .pointer("/source/connection_id")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "connection_id",
+                        format!("data flow {flow} has no source connection: give connection_id"),
+                    )
+                })?;
+            ConnectionId::parse(configured)?
+        }
+    };
+    let set = st
+        .service()
+        .set_source_tables(&env, &flow, &connection, &request.tables)
+        .await?;
+    Ok(Json(SourceTablesResponse {
+        tables: set.tables,
+        data_flow: set.flow,
+    })
+    .into_response())
+}
+
+/// `PATCH /bdi/v1/environments/{env}/data_flows/{flow}` with `application/merge-patch+json`.
+pub(crate) async fn patch_data_flow(
+    State(st): State<AppState>,
+    Path(ids): Path<Ids>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if content_type != "application/merge-patch+json" && content_type != "application/json" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("a merge patch is sent as application/merge-patch+json, not `{content_type}`"),
+        )
+        .with_hint("set Content-Type: application/merge-patch+json"));
+    }
+    let patch = Value::Object(json_object(&body)?);
+    let flow = st
+        .service()
+        .patch_data_flow(&env_of(&ids)?, &ids.flow()?, &patch)
+        .await?;
+    Ok(Json(flow).into_response())
+}
+
+/// `GET /bdi/v1/environments/{env}/connections`: every page in one answer.
+pub(crate) async fn list_all_connections(
+    State(st): State<AppState>,
+    Path(ids): Path<Ids>,
+    q: QueryPairs,
+) -> ApiResult<Response> {
+    let per_page = q.int("items_per_page", 100, 1, 500)?;
+    let sweep = st
+        .service()
+        .list_all_connections(&env_of(&ids)?, per_page)
+        .await?;
+    Ok(Json(ConnectionsResponse {
+        items: sweep.items,
+        total_items: sweep.total_items,
+        pages: sweep.pages,
+        incomplete_pages: sweep.incomplete_pages,
+    })
+    .into_response())
+}

@@ -1,0 +1,224 @@
+//! End to end over real HTTP on 127.0.0.1: a service holding only a gateway key lists, creates,
+//! selects tables, activates, runs and waits, and reads logs through the gateway in front of the
+//! sandbox; the throttle refuses before the upstream is touched; writes are audited.
+
+use std::sync::Arc;
+
+use bdi_api_client::{ClientConfig, HttpBackend, RetryPolicy};
+use bdi_domain::models::DataFlowQuery;
+use bdi_domain::service::source_to_target_body;
+use bdi_domain::{AccountId, Backend, DataFlowId, Env, EnvironmentId, NewDataFlow, RunId};
+use bdi_rest_proxy::audit::Audit;
+use bdi_rest_proxy::keys::{ApiKey, KeyStore, digest};
+use bdi_rest_proxy::scopes::Scope;
+use bdi_rest_proxy::serve::RunningGateway;
+use bdi_rest_proxy::{AppState, GatewayConfig, Limits};
+use bdi_sandbox::{Sandbox, SandboxConfig, demo};
+use serde_json::{Value, json};
+
+use crate::support::fast_poll;
+
+const KEY: &str = "bdig_e2e_service_key";
+
+fn http() -> reqwest::Client {
+    // reqwest is built without a default TLS provider; plain HTTP needs none, but building a
+    // client still asks for one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_with_only_a_gateway_key_does_everything_through_the_gateway() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    sandbox.control().set_steps(1);
+    let sc = sandbox.config().clone();
+    let account = AccountId::parse(&sc.account_id).unwrap();
+    let env_id = EnvironmentId::parse(&sc.environment_id).unwrap();
+
+    // The gateway holds the upstream token.
+    let upstream = HttpBackend::new(
+        ClientConfig::new(&sandbox.base_url(), &sc.token, account.clone())
+            .unwrap()
+            .with_default_environment(Some(env_id.clone())),
+    )
+    .unwrap();
+    let (audit, records) = Audit::capturing();
+    let keys = KeyStore::new([ApiKey::new("etl-service", digest(KEY), Scope::ALL, None)]);
+    let mut config = GatewayConfig::new(Arc::new(upstream), account.clone(), keys);
+    config.audit = audit;
+    config.limits = Limits {
+        poll: fast_poll(),
+        ..Limits::default()
+    };
+    let state = AppState::new(config);
+    let gw = RunningGateway::start("127.0.0.1:0".parse().unwrap(), state.clone())
+        .await
+        .unwrap();
+
+    // The service: the project's own client, pointed at the gateway with the gateway key.
+    let client = HttpBackend::new(
+        ClientConfig::new(&gw.base_url(), KEY, account.clone())
+            .unwrap()
+            .with_default_environment(Some(env_id.clone()))
+            .with_retry(RetryPolicy::none()),
+    )
+    .unwrap();
+    let env = Env::Default;
+
+    let listed = client
+        .list_data_flows(&env, &DataFlowQuery::default())
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .items
+            .iter()
+            .any(|f| f.river_cross_id == demo::ORDERS_FLOW_ID)
+    );
+    let body = source_to_target_body(&NewDataFlow {
+        name: "gateway e2e".into(),
+        source_name: "mysql".into(),
+        source_connection_id: demo::MYSQL_CONNECTION_ID.parse().unwrap(),
+        target_name: "snowflake".into(),
+        target_connection_id: demo::SNOWFLAKE_CONNECTION_ID.parse().unwrap(),
+        loading_method: None,
+        target_settings: Some(
+            json!({"database_name": "DW", "schema_name": "RAW"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ),
+        description: None,
+    })
+    .unwrap();
+    let created = client.create_data_flow(&env, &body).await.unwrap();
+    let flow = DataFlowId::parse(&created.cross_id).unwrap();
+
+    let http = http();
+    let base = format!(
+        "{}/bdi/v1/environments/{env_id}/data_flows/{flow}",
+        gw.base_url()
+    );
+    let r = http
+        .put(format!("{base}/source_tables"))
+        .bearer_auth(KEY)
+        .json(&json!({"tables": ["orders", "sales.customers"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let tables: Value = r.json().await.unwrap();
+    assert_eq!(
+        tables["tables"],
+        json!([{"schema": "sales", "table": "orders"}, {"schema": "sales", "table": "customers"}])
+    );
+
+    let r = http
+        .post(format!("{base}/activate?timeout_seconds=30"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let activation: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{activation}");
+    assert_eq!(activation["succeeded"], true, "{activation}");
+
+    let r = http
+        .post(format!("{base}/run?timeout_seconds=30"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let ran: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{ran}");
+    assert_eq!(ran["outcome"], "finished", "{ran}");
+    let run_id = RunId::parse(ran["run_id"].as_str().unwrap()).unwrap();
+    let logs = client.get_run_logs(&env, &flow, &run_id).await.unwrap();
+    assert!(!logs.is_empty(), "the sandbox keeps logs of finished runs");
+
+    // A second run through the pass-through; the third within the minute is refused by the
+    // gateway, and the sandbox never sees it.
+    client.run_data_flow(&env, &flow, false).await.unwrap();
+    let run_path = format!("/rivers/{flow}/run");
+    assert_eq!(sandbox.control().request_count("POST", &run_path), 2);
+    let r = http
+        .post(format!(
+            "{}/v1/accounts/{account}/environments/{env_id}/rivers/{flow}/run",
+            gw.base_url()
+        ))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&after), "{after}");
+    assert_eq!(
+        sandbox.control().request_count("POST", &run_path),
+        2,
+        "the upstream was not touched"
+    );
+
+    // No key, no service.
+    let r = http
+        .get(format!(
+            "{}/v1/accounts/{account}/environments/{env_id}/rivers",
+            gw.base_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // The audit: one line per write, with the key's name and never a secret.
+    let audit = records.lock().unwrap().clone();
+    let writes: Vec<(String, u16)> = audit
+        .iter()
+        .map(|a| (a.method.clone() + " " + &a.route, a.status))
+        .collect();
+    assert_eq!(
+        writes,
+        vec![
+            (
+                "POST /v1/accounts/{account}/environments/{env}/rivers".to_owned(),
+                201
+            ),
+            (
+                "PUT /bdi/v1/environments/{env}/data_flows/{flow}/source_tables".to_owned(),
+                200
+            ),
+            (
+                "POST /bdi/v1/environments/{env}/data_flows/{flow}/activate".to_owned(),
+                200
+            ),
+            (
+                "POST /bdi/v1/environments/{env}/data_flows/{flow}/run".to_owned(),
+                200
+            ),
+            (
+                "POST /v1/accounts/{account}/environments/{env}/rivers/{flow}/run".to_owned(),
+                202
+            ),
+            (
+                "POST /v1/accounts/{account}/environments/{env}/rivers/{flow}/run".to_owned(),
+                429
+            ),
+        ]
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|a| a.key == "etl-service" && a.target.as_deref() == Some(flow.as_str()))
+    );
+    let text = serde_json::to_string(&audit).unwrap();
+    assert!(!text.contains(KEY) && !text.contains(&sc.token), "{text}");
+
+    gw.shutdown().await.unwrap();
+    sandbox.shutdown().await;
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the gateway: in-process router tests against a `MockBackend`, and
+//! end-to-end tests over real HTTP against the sandbox.
+
+// Test helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod access;
+mod e2e;
+mod errors;
+mod higher;
+mod openapi;
+mod ops;
+mod passthrough;
+mod support;
