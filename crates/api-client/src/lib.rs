@@ -5,12 +5,14 @@
 //! [`Secret`] that never reaches `Debug`, logs or errors), retries ([`RetryPolicy`]: backoff on
 //! 5xx for idempotent methods, `Retry-After` on 429, never a replayed POST), the mapping of
 //! statuses and messages to [`bdi_domain::Error`], and lenient decoding. Page sweeps are
-//! [`sweep`]; the domain decides what to do with the results.
+//! [`sweep`]; the domain decides what to do with the results. [`profile`] reads the shared
+//! configuration file and its precedence rules, used by every front end.
 
 mod client;
 mod config;
 mod endpoints;
 mod pagination;
+pub mod profile;
 mod retry;
 mod status;
 #[cfg(test)]

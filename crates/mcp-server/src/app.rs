@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use bdi_api_client::profile::{Overrides, resolve};
 use bdi_api_client::{ClientConfig, HttpBackend};
 use bdi_domain::{PollPolicy, Service, ServiceConfig};
 use clap::Parser;
@@ -42,6 +43,9 @@ pub struct Args {
     /// Comma-separated tool names or groups (flows, runs, connections, environments, variables, operations, activity).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub tools: Option<Vec<String>>,
+    /// Profile of the shared config file written by `bdi configure` [env: BDI_PROFILE].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// API base URL or region (us, eu, il, au) [env: DATA_INTEGRATION_API_URL].
     #[arg(long, value_name = "URL|REGION")]
     pub api_url: Option<String>,
@@ -87,22 +91,16 @@ pub fn backing_from(lookup: impl Fn(&str) -> Option<String>, config: ServiceConf
     }
 }
 
-/// Flags first, then the environment.
-fn flags_then_env(args: &Args) -> impl Fn(&str) -> Option<String> + use<> {
-    let (url, account, env) = (
-        args.api_url.clone(),
-        args.account_id.clone(),
-        args.environment_id.clone(),
-    );
-    move |name: &str| {
-        match name {
-            "DATA_INTEGRATION_API_URL" => url.clone(),
-            "DATA_INTEGRATION_ACCOUNT_ID" => account.clone(),
-            "DATA_INTEGRATION_ENVIRONMENT_ID" => env.clone(),
-            _ => None,
-        }
-        .or_else(|| std::env::var(name).ok())
-    }
+/// Flags first, then the `DATA_INTEGRATION_*` variables, then the profile (the same rules as the
+/// CLI). A profile that cannot be read becomes the reason every tool call reports.
+fn flags_env_profile(args: &Args) -> Result<impl Fn(&str) -> Option<String> + use<>, String> {
+    let flags = Overrides {
+        api_url: args.api_url.clone(),
+        account_id: args.account_id.clone(),
+        environment_id: args.environment_id.clone(),
+    };
+    let resolved = resolve(&flags, args.profile.as_deref(), &|k| std::env::var(k).ok())?;
+    Ok(move |name: &str| resolved.get(name))
 }
 
 fn service_config(args: &Args) -> ServiceConfig {
@@ -145,7 +143,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         sandbox = Some(sb);
         backing
     } else {
-        backing_from(flags_then_env(&args), service_config(&args))
+        match flags_env_profile(&args) {
+            Ok(lookup) => backing_from(lookup, service_config(&args)),
+            Err(e) => Backing::Misconfigured(Arc::from(e)),
+        }
     };
     if let Backing::Misconfigured(msg) = &backing {
         tracing::warn!(
@@ -161,6 +162,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "bdi-mcp {} ready on stdio with {} tools",
                 env!("CARGO_PKG_VERSION"),
                 server.tools().len()
+            );
+            let exe = std::env::current_exe()
+                .map_or_else(|_| "bdi-mcp".to_owned(), |p| p.display().to_string());
+            let sandbox_flag = if args.sandbox { " --sandbox" } else { "" };
+            tracing::info!(
+                "an MCP client starts this command itself: `claude mcp add bdi -- {exe}{sandbox_flag}`, or in a client's JSON config {{\"command\": \"{exe}\", \"args\": [{}]}}; to serve HTTP instead add --http 127.0.0.1:8787",
+                if args.sandbox { "\"--sandbox\"" } else { "" }
             );
             let running = server
                 .serve(rmcp::transport::stdio())

@@ -20,7 +20,11 @@ async fn spawn(extra: &[&str]) -> Child {
     ().serve(transport).await.expect("handshake over stdio")
 }
 
-async fn call(c: &Child, name: &'static str, args: Value) -> rmcp::model::CallToolResult {
+async fn call<H: rmcp::ClientHandler>(
+    c: &rmcp::service::RunningService<rmcp::RoleClient, H>,
+    name: &'static str,
+    args: Value,
+) -> rmcp::model::CallToolResult {
     c.call_tool(CallToolRequestParams::new(name).with_arguments(args.as_object().cloned().unwrap()))
         .await
         .expect("call completes")
@@ -271,4 +275,97 @@ fn help_lists_the_options() {
         assert!(help.contains(opt), "{help}");
     }
     let _ = text;
+}
+
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(f64, Option<String>)>>>;
+
+#[derive(Clone, Default)]
+struct Recorder {
+    progress: Seen,
+}
+
+impl rmcp::ClientHandler for Recorder {
+    async fn on_progress(
+        &self,
+        p: rmcp::model::ProgressNotificationParam,
+        _: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push((p.progress, p.message));
+    }
+}
+
+async fn spawn_recorder(
+    poll_ms: &str,
+) -> rmcp::service::RunningService<rmcp::RoleClient, Recorder> {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_bdi-mcp"));
+    cmd.args(["--sandbox", "--poll-interval-ms", poll_ms])
+        .env("BDI_LOG", "warn");
+    Recorder::default()
+        .serve(TokioChildProcess::new(cmd).unwrap())
+        .await
+        .unwrap()
+}
+
+fn request(name: &'static str, args: Value) -> rmcp::model::ClientRequest {
+    rmcp::model::ClientRequest::CallToolRequest(rmcp::model::Request::new(
+        CallToolRequestParams::new(name).with_arguments(args.as_object().cloned().unwrap()),
+    ))
+}
+
+#[tokio::test]
+async fn waits_send_progress_over_stdio() {
+    let c = spawn_recorder("5").await;
+    let handle = c
+        .send_cancellable_request(
+            request(
+                "activate_data_flow",
+                json!({"data_flow_id": demo::NEW_FLOW_ID, "wait": true}),
+            ),
+            rmcp::service::PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    let rmcp::model::ServerResult::CallToolResult(r) = handle.await_response().await.unwrap()
+    else {
+        panic!("not a tool result")
+    };
+    assert_eq!(ok(&r)["activated"], true);
+    let seen = c.service().progress.lock().unwrap().clone();
+    assert!(
+        !seen.is_empty(),
+        "no progress notification arrived before the result"
+    );
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
+    assert!(seen.iter().all(|(_, m)| m.is_some()), "{seen:?}");
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_wait_leaves_the_server_responsive() {
+    // Polls every second: the run cannot finish before the client gives up after 300 ms and
+    // sends notifications/cancelled.
+    let c = spawn_recorder("1000").await;
+    let handle = c
+        .send_cancellable_request(
+            request(
+                "run_data_flow",
+                json!({"data_flow_id": demo::ORDERS_FLOW_ID, "wait": true}),
+            ),
+            rmcp::service::PeerRequestOptions::with_timeout(std::time::Duration::from_millis(300)),
+        )
+        .await
+        .unwrap();
+    let res = handle.await_response().await;
+    assert!(
+        matches!(res, Err(rmcp::service::ServiceError::Timeout { .. })),
+        "{res:?}"
+    );
+    let started = std::time::Instant::now();
+    let flows = ok(&call(&c, "list_data_flows", json!({"name": "orders"})).await);
+    assert!(flows["total_items"].as_u64().unwrap() >= 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the server is still busy with the cancelled wait"
+    );
+    c.cancel().await.unwrap();
 }

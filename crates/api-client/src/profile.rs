@@ -1,0 +1,234 @@
+//! Profiles shared by every front end: flags, then the `DATA_INTEGRATION_*` environment
+//! variables, then a profile in the config file (`$BDI_CONFIG`, else `$XDG_CONFIG_HOME/bdi/config.toml`, else
+//! `~/.config/bdi/config.toml`).
+//!
+//! The file is TOML with one table per profile. It holds the API token, so it is written with
+//! mode 0600 in a 0700 directory, and the token is never printed: [`mask`] shows its last four
+//! characters at most.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The variable naming the API base URL or region.
+pub const API_URL: &str = "DATA_INTEGRATION_API_URL";
+/// The variable holding the API token.
+pub const API_TOKEN: &str = "DATA_INTEGRATION_API_TOKEN";
+/// The variable holding the account id.
+pub const ACCOUNT_ID: &str = "DATA_INTEGRATION_ACCOUNT_ID";
+/// The variable holding the default environment id.
+pub const ENVIRONMENT_ID: &str = "DATA_INTEGRATION_ENVIRONMENT_ID";
+/// The profile used when none is named.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// One profile of the config file.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// API base URL or region (us, eu, il, au).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+    /// Account id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Default environment id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_id: Option<String>,
+    /// API token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Profile")
+            .field("api_url", &self.api_url)
+            .field("account_id", &self.account_id)
+            .field("environment_id", &self.environment_id)
+            .field("token", &self.token.as_deref().map(mask))
+            .finish()
+    }
+}
+
+/// The config file's content.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigFile {
+    /// Profiles by name.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// Where the config file lives, from `BDI_CONFIG`, `XDG_CONFIG_HOME` or `HOME`.
+pub fn config_path(vars: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let set = |name: &str| vars(name).filter(|v| !v.trim().is_empty());
+    if let Some(p) = set("BDI_CONFIG") {
+        return Some(PathBuf::from(p));
+    }
+    if let Some(x) = set("XDG_CONFIG_HOME") {
+        return Some(Path::new(&x).join("bdi").join("config.toml"));
+    }
+    set("HOME").map(|h| {
+        Path::new(&h)
+            .join(".config")
+            .join("bdi")
+            .join("config.toml")
+    })
+}
+
+impl ConfigFile {
+    /// Reads the file; a missing file is an empty configuration.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| format!("could not read {}: {}", path.display(), e.message())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(format!("could not read {}: {e}", path.display())),
+        }
+    }
+
+    /// Writes the file with mode 0600 (its directory 0700), replacing it atomically.
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let text = toml::to_string_pretty(self)
+            .map_err(|e| format!("could not encode the configuration: {e}"))?;
+        let fail = |e: std::io::Error| format!("could not write {}: {e}", path.display());
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if dir.ends_with("bdi") {
+                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                        .map_err(fail)?;
+                }
+            }
+        }
+        let tmp = path.with_extension("toml.tmp");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp).map_err(fail)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(fail)?;
+        }
+        file.write_all(
+            b"# bdi configuration: written by `bdi configure`; holds API tokens, keep it private\n",
+        )
+        .and_then(|()| file.write_all(text.as_bytes()))
+        .and_then(|()| file.sync_all())
+        .map_err(fail)?;
+        std::fs::rename(&tmp, path).map_err(fail)
+    }
+}
+
+/// A token as it may be shown: `****` and its last four characters (none when it is short).
+pub fn mask(token: &str) -> String {
+    let n = token.chars().count();
+    if n < 12 {
+        "****".to_owned()
+    } else {
+        let tail: String = token.chars().skip(n - 4).collect();
+        format!("****{tail}")
+    }
+}
+
+/// Values given as flags, which win over everything else.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--api-url`.
+    pub api_url: Option<String>,
+    /// `--account-id`.
+    pub account_id: Option<String>,
+    /// `--environment-id`.
+    pub environment_id: Option<String>,
+}
+
+/// The merged configuration, as a lookup of `DATA_INTEGRATION_*` names for the API client.
+#[derive(Clone, Default)]
+pub struct Resolved {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: BTreeMap<_, _> = self
+            .values
+            .iter()
+            .map(|(k, v)| (*k, if *k == API_TOKEN { mask(v) } else { v.clone() }))
+            .collect();
+        f.debug_struct("Resolved").field("values", &shown).finish()
+    }
+}
+
+impl Resolved {
+    /// The value of one `DATA_INTEGRATION_*` name.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
+    }
+}
+
+/// Merges flags, then the environment variables, then the profile. A profile named explicitly
+/// (`--profile` or `BDI_PROFILE`) must exist; the default one may be absent.
+pub fn resolve(
+    flags: &Overrides,
+    profile: Option<&str>,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<Resolved, String> {
+    let named = profile
+        .map(str::to_owned)
+        .or_else(|| vars("BDI_PROFILE").filter(|p| !p.trim().is_empty()));
+    let file = match config_path(vars) {
+        Some(path) => Some((ConfigFile::load(&path)?, path)),
+        None => None,
+    };
+    let chosen = named.clone().unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
+    let stored = file
+        .as_ref()
+        .and_then(|(f, _)| f.profiles.get(&chosen))
+        .cloned();
+    if stored.is_none()
+        && let Some(name) = &named
+    {
+        let where_ = file.map_or_else(
+            || "no config file".to_owned(),
+            |(_, p)| p.display().to_string(),
+        );
+        return Err(format!("profile `{name}` not found in {where_}"));
+    }
+    let stored = stored.unwrap_or_default();
+    let env = |name: &str| vars(name).filter(|v| !v.trim().is_empty());
+    let mut values = BTreeMap::new();
+    let mut put = |name: &'static str, flag: Option<&String>, file: Option<&String>| {
+        if let Some(v) = flag
+            .cloned()
+            .or_else(|| env(name))
+            .or_else(|| file.cloned())
+        {
+            values.insert(name, v);
+        }
+    };
+    put(API_URL, flags.api_url.as_ref(), stored.api_url.as_ref());
+    put(API_TOKEN, None, stored.token.as_ref());
+    put(
+        ACCOUNT_ID,
+        flags.account_id.as_ref(),
+        stored.account_id.as_ref(),
+    );
+    put(
+        ENVIRONMENT_ID,
+        flags.environment_id.as_ref(),
+        stored.environment_id.as_ref(),
+    );
+    Ok(Resolved { values })
+}
+
+#[cfg(test)]
+mod tests;
