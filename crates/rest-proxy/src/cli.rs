@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use bdi_api_client::{ClientConfig, ENV_ACCOUNT_ID, ENV_API_URL, ENV_ENVIRONMENT_ID, HttpBackend};
+use bdi_api_client::profile::{Overrides, resolve};
+use bdi_api_client::{ClientConfig, HttpBackend};
 use bdi_domain::{AccountId, Backend, EnvironmentId};
 use bdi_sandbox::{Sandbox, SandboxConfig};
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ pub struct Cli {
     /// The keys file (TOML, `[[keys]]` tables with sha256 digests).
     #[arg(long, global = true, value_name = "FILE")]
     pub keys: Option<PathBuf>,
+    /// Profile of the shared config file written by `bdi configure` (else BDI_PROFILE).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// The API base URL or region (else DATA_INTEGRATION_API_URL, else US).
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
@@ -191,21 +195,19 @@ async fn run_server(cli: &Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The upstream configuration: flags over `DATA_INTEGRATION_*` variables.
+/// The upstream configuration: flags, then `DATA_INTEGRATION_*` variables, then the profile
+/// (the rules every front end shares, `bdi_api_client::profile`).
 fn upstream_config(cli: &Cli) -> anyhow::Result<ClientConfig> {
-    let overrides = [
-        (ENV_API_URL, cli.api_url.clone()),
-        (ENV_ACCOUNT_ID, cli.account_id.clone()),
-        (ENV_ENVIRONMENT_ID, cli.environment_id.clone()),
-    ];
-    let config = ClientConfig::from_lookup(|name| {
-        overrides
-            .iter()
-            .find(|(n, v)| *n == name && v.is_some())
-            .and_then(|(_, v)| v.clone())
-            .or_else(|| std::env::var(name).ok())
-    })?;
-    Ok(config)
+    let overrides = Overrides {
+        api_url: cli.api_url.clone(),
+        account_id: cli.account_id.clone(),
+        environment_id: cli.environment_id.clone(),
+    };
+    let resolved = resolve(&overrides, cli.profile.as_deref(), &|name| {
+        std::env::var(name).ok()
+    })
+    .map_err(anyhow::Error::msg)?;
+    Ok(ClientConfig::from_lookup(|name| resolved.get(name))?)
 }
 
 async fn shutdown_signal() {
