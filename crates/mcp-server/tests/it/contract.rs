@@ -220,3 +220,55 @@ fn generated_docs_are_fresh() {
         "docs/mcp-tools.md is stale: run `cargo xtask codegen` and commit"
     );
 }
+
+#[tokio::test]
+async fn modern_clients_get_the_same_tools_and_results() {
+    use bdi_domain::MockBackend;
+    use rmcp::model::{CallToolRequestParams, ProtocolVersion};
+    use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+    let mut mock = MockBackend::new();
+    mock.expect_list_variables()
+        .returning(|_| Ok([("A".to_owned(), "1".to_owned())].into_iter().collect()));
+    let server = bdi_mcp_server::BdiMcp::new(
+        Backing::Ready(bdi_domain::Service::new(std::sync::Arc::new(mock))),
+        ServerOptions::default(),
+    )
+    .unwrap();
+    let (s, c) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(r) = rmcp::ServiceExt::serve(server, s).await {
+            let _ = r.waiting().await;
+        }
+    });
+    let modern = ()
+        .serve_with_lifecycle(
+            c,
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .expect("server/discover handshake");
+    let legacy = listed(ServerOptions::default()).await;
+    let tools: Vec<Value> = modern
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| serde_json::to_value(t).unwrap())
+        .collect();
+    assert_eq!(
+        tools, legacy,
+        "tools/list must not depend on the protocol era"
+    );
+    let r = modern
+        .call_tool(
+            CallToolRequestParams::new("list_variables").with_arguments(serde_json::Map::new()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ok(&r),
+        serde_json::json!({"variables": {"A": "1"}, "count": 1})
+    );
+}
