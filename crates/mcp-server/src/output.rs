@@ -11,6 +11,14 @@ use serde_json::{Map, Value};
 /// A full JSON document (a data flow, a connection, an activity report).
 pub type Doc = Map<String, Value>;
 
+/// A model as a JSON document (every model serializes to an object).
+pub fn document(model: &impl Serialize) -> Doc {
+    match serde_json::to_value(model) {
+        Ok(Value::Object(map)) => map,
+        _ => Doc::new(),
+    }
+}
+
 /// One data flow in a list.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FlowItem {

@@ -747,12 +747,7 @@ impl BdiMcp {
             .create_connection(&env, &a.body)
             .await
             .or_tool_error()?;
-        Ok(Json(
-            serde_json::to_value(conn)
-                .ok()
-                .and_then(|v| v.as_object().cloned())
-                .unwrap_or_default(),
-        ))
+        Ok(Json(document(&conn)))
     }
 
     #[tool(description = d::UPDATE_CONNECTION, annotations(title = "Update connection", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
@@ -767,12 +762,7 @@ impl BdiMcp {
             .update_connection(&env, &id, &Value::Object(a.body), a.allow_credential_reset)
             .await
             .or_tool_error()?;
-        Ok(Json(
-            serde_json::to_value(conn)
-                .ok()
-                .and_then(|v| v.as_object().cloned())
-                .unwrap_or_default(),
-        ))
+        Ok(Json(document(&conn)))
     }
 
     #[tool(description = d::DELETE_CONNECTION, annotations(title = "Delete connection", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true))]
