@@ -5,6 +5,7 @@
 //!   npm) under `<target-dir>/tools`, and fails loudly when a check cannot run.
 //! - `codegen`: regenerates the committed docs that are generated from code.
 //! - `conformance`: only the MCP conformance suite.
+//! - `python-client`: only the Python MCP SDK black-box check (`xtask/python_client.py`).
 //! - `bench`: the benchmarks.
 
 #![allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
@@ -26,14 +27,16 @@ fn main() -> anyhow::Result<()> {
         "ci" => ci(&root),
         "codegen" => codegen(),
         "conformance" => conformance(&root),
+        "python-client" => python_client(&root),
         "bench" => bench(),
         "deny" => deny(&root),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|deny|bench>\n\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|deny|bench>\n\n\
                  ci           fmt, clippy, tests, tidy, cargo-deny and the MCP conformance suite\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
+                 python-client  the Python MCP SDK as a black-box client of bdi-mcp\n\
                  deny         cargo deny check bans licenses sources\n\
                  bench        the benchmarks"
             )
@@ -116,7 +119,44 @@ fn ci(root: &Path) -> anyhow::Result<()> {
     }
     deny(root)?;
     conformance(root)?;
+    python_client(root)?;
     Ok(())
+}
+
+/// The official Python MCP SDK as a black-box client of `bdi-mcp` (stdio and HTTP, every
+/// protocol era), installed once in a venv.
+fn python_client(root: &Path) -> anyhow::Result<()> {
+    let venv = tools_dir(root)?.join("mcp-python");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        run(
+            "install the Python MCP SDK (venv)",
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        )?;
+        run(
+            "install the Python MCP SDK (pip)",
+            Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", "mcp==2.3.0"]),
+        )?;
+    }
+    run(
+        "build bdi-mcp",
+        cargo().args([
+            "build",
+            "--quiet",
+            "--locked",
+            "-p",
+            "bdi-mcp-server",
+            "--bin",
+            "bdi-mcp",
+        ]),
+    )?;
+    let binary = target_dir(root).join("debug").join("bdi-mcp");
+    run(
+        "python mcp client",
+        Command::new(python)
+            .arg(root.join("xtask").join("python_client.py"))
+            .arg(binary),
+    )
 }
 
 fn codegen() -> anyhow::Result<()> {

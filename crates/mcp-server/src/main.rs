@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         .with_ansi(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BDI_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| "info,bdi_sandbox=warn".into()),
         )
         .init();
     let args = bdi_mcp_server::app::Args::parse();
