@@ -10,6 +10,7 @@ pub mod backend;
 pub mod error;
 pub mod ids;
 pub mod locks;
+pub mod logs;
 pub mod matching;
 pub mod merge;
 pub mod models;

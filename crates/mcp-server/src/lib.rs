@@ -8,7 +8,6 @@ pub mod app;
 pub mod descriptions;
 pub mod docs;
 pub mod errors;
-pub mod logs;
 pub mod output;
 pub mod params;
 pub mod schema;

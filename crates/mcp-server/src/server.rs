@@ -25,7 +25,6 @@ use tokio::task::JoinHandle;
 
 use crate::descriptions as d;
 use crate::errors::OrToolError;
-use crate::logs;
 use crate::output::*;
 use crate::params::*;
 use crate::toolset::ToolSelection;
@@ -352,7 +351,7 @@ impl BdiMcp {
             .await
             .or_tool_error()?;
         let tail = a.tail_lines.unwrap_or(self.options.log_tail);
-        let sel = logs::select(&text, tail, a.errors_only);
+        let sel = bdi_domain::logs::select(&text, tail, a.errors_only);
         let note = (sel.total == 0).then(|| {
             "the log is empty: the source may keep no logs, or the run is older than the retention (about 2 weeks)".to_owned()
         });

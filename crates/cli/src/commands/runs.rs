@@ -118,43 +118,17 @@ async fn list(ctx: &mut Ctx<'_>, svc: &Service, a: RunListArgs) -> Result<ExitSt
     Ok(ExitStatus::Success)
 }
 
-fn is_problem(line: &str) -> bool {
-    let l = line.to_ascii_lowercase();
-    ["error", "warn", "fail", "exception", "fatal"]
-        .iter()
-        .any(|w| l.contains(w))
-}
-
-/// The header line, then the problem lines when `errors_only`, then the last `tail` (0: all).
-fn select(csv: &str, tail: usize, errors_only: bool) -> (String, usize, usize) {
-    let mut lines = csv.lines().filter(|l| !l.trim().is_empty());
-    let Some(header) = lines.next() else {
-        return (String::new(), 0, 0);
-    };
-    let body: Vec<&str> = lines.collect();
-    let total = body.len();
-    let mut kept: Vec<&str> = if errors_only {
-        body.into_iter().filter(|l| is_problem(l)).collect()
-    } else {
-        body
-    };
-    if tail > 0 && kept.len() > tail {
-        kept.drain(..kept.len() - tail);
-    }
-    let mut out = String::from(header);
-    for l in &kept {
-        out.push('\n');
-        out.push_str(l);
-    }
-    out.push('\n');
-    (out, total, kept.len())
-}
-
 async fn logs(ctx: &mut Ctx<'_>, svc: &Service, a: RunLogsArgs) -> Result<ExitStatus, CliError> {
     let flow = flow_id(&a.run.flow)?;
     let rid = run_id(&a.run.run)?;
     let text = svc.backend().get_run_logs(&ctx.env, &flow, &rid).await?;
-    let (csv, total, kept) = select(&text, a.tail, a.errors_only);
+    let sel = bdi_domain::logs::select(&text, a.tail, a.errors_only);
+    let (total, kept) = (sel.total, sel.kept);
+    let csv = if sel.csv.is_empty() {
+        sel.csv
+    } else {
+        sel.csv + "\n"
+    };
     let data = json!({"run_id": rid.to_string(), "total_lines": total, "returned_lines": kept, "csv": csv});
     ctx.emit(&data, View::Text(csv.clone()))?;
     if total == 0 {
@@ -163,22 +137,4 @@ async fn logs(ctx: &mut Ctx<'_>, svc: &Service, a: RunLogsArgs) -> Result<ExitSt
         ctx.note(&format!("showing {kept} of {total} lines"))?;
     }
     Ok(ExitStatus::Success)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::select;
-
-    const LOG: &str = "timestamp,level,message\n1,INFO,start\n2,ERROR,table broken: denied\n3,WARNING,retrying\n4,INFO,end\n";
-
-    #[test]
-    fn logs_keep_the_header_with_the_tail_or_the_problems() {
-        assert_eq!(
-            select(LOG, 1, false),
-            ("timestamp,level,message\n4,INFO,end\n".to_owned(), 4, 1)
-        );
-        let (csv, total, kept) = select(LOG, 0, true);
-        assert_eq!((csv.lines().count(), total, kept), (3, 4, 2));
-        assert_eq!(select("", 5, false), (String::new(), 0, 0));
-    }
 }
