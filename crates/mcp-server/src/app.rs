@@ -34,6 +34,14 @@ pub struct Args {
         value_name = "TOKEN"
     )]
     pub bearer_token: Option<String>,
+    /// A browser origin allowed to call the HTTP endpoint (repeatable), e.g. http://localhost:6274;
+    /// loopback origins are always allowed, any other Origin gets 403.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+    /// A Host header value accepted besides localhost, 127.0.0.1 and ::1 (repeatable), for
+    /// serving under a name (DNS-rebinding protection).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
     /// Run against an embedded sandbox with demo data: no account needed.
     #[arg(long)]
     pub sandbox: bool,
@@ -177,7 +185,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let reason = running.waiting().await;
             tracing::info!("stdio closed: {reason:?}");
         }
-        Some(addr) => serve_http(server, addr, args.bearer_token.clone()).await?,
+        Some(addr) => {
+            let access = HttpAccess {
+                bearer: args.bearer_token.clone(),
+                origins: args.allowed_origins.clone(),
+                hosts: args.allowed_hosts.clone(),
+            };
+            serve_http(server, addr, access).await?;
+        }
     }
     if let Some(sb) = sandbox {
         sb.shutdown().await;
@@ -185,10 +200,39 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The Streamable HTTP app: `/mcp`, behind a bearer check when a token is set.
-pub fn http_router(server: BdiMcp, bearer: Option<String>, ct: CancellationToken) -> axum::Router {
+/// Who may reach the HTTP endpoint.
+#[derive(Clone, Debug, Default)]
+pub struct HttpAccess {
+    /// Bearer token clients must send.
+    pub bearer: Option<String>,
+    /// Browser origins allowed besides loopback ones.
+    pub origins: Vec<String>,
+    /// Host header values allowed besides loopback names.
+    pub hosts: Vec<String>,
+}
+
+/// Loopback origins, on any port: local browser-based clients such as the MCP Inspector.
+const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// The Streamable HTTP app: `/mcp`, behind a bearer check when a token is set, with Origin and
+/// Host validation (loopback always allowed).
+pub fn http_router(server: BdiMcp, access: HttpAccess, ct: CancellationToken) -> axum::Router {
+    let origins: Vec<String> = LOOPBACK_ORIGINS
+        .iter()
+        .map(|o| (*o).to_owned())
+        .chain(access.origins)
+        .collect();
+    let hosts: Vec<String> = LOOPBACK_HOSTS
+        .iter()
+        .map(|h| (*h).to_owned())
+        .chain(access.hosts)
+        .collect();
+    let bearer = access.bearer;
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
+        .with_allowed_origins(origins)
+        .with_allowed_hosts(hosts)
         .with_cancellation_token(ct);
     let svc = StreamableHttpService::new(
         move || Ok(server.clone()),
@@ -226,18 +270,14 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn serve_http(
-    server: BdiMcp,
-    addr: SocketAddr,
-    bearer: Option<String>,
-) -> anyhow::Result<()> {
-    if !addr.ip().is_loopback() && bearer.is_none() {
+async fn serve_http(server: BdiMcp, addr: SocketAddr, access: HttpAccess) -> anyhow::Result<()> {
+    if !addr.ip().is_loopback() && access.bearer.is_none() {
         anyhow::bail!(
             "refusing to serve {addr} without --bearer-token: only loopback addresses may go unauthenticated"
         );
     }
     let ct = CancellationToken::new();
-    let app = http_router(server, bearer, ct.child_token());
+    let app = http_router(server, access, ct.child_token());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

@@ -199,7 +199,7 @@ async fn read_only_mode_holds_on_the_wire() {
 
 #[tokio::test]
 async fn streamable_http_serves_tools_behind_a_bearer_token() {
-    use bdi_mcp_server::app::{Args, backing_from, http_router};
+    use bdi_mcp_server::app::{Args, HttpAccess, backing_from, http_router};
     use clap::Parser;
     let sb = bdi_sandbox::Sandbox::start(bdi_sandbox::SandboxConfig::default())
         .await
@@ -220,7 +220,11 @@ async fn streamable_http_serves_tools_behind_a_bearer_token() {
     let server =
         bdi_mcp_server::BdiMcp::new(backing, bdi_mcp_server::ServerOptions::default()).unwrap();
     let ct = tokio_util::sync::CancellationToken::new();
-    let app = http_router(server, Some("s3cret".into()), ct.clone());
+    let access = HttpAccess {
+        bearer: Some("s3cret".into()),
+        ..HttpAccess::default()
+    };
+    let app = http_router(server, access, ct.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -242,10 +246,20 @@ async fn streamable_http_serves_tools_behind_a_bearer_token() {
         rpc(Some("wrong"), init.clone()).await.unwrap().status(),
         401
     );
-    let resp = rpc(Some("s3cret"), init).await.unwrap();
+    let resp = rpc(Some("s3cret"), init.clone()).await.unwrap();
     assert_eq!(resp.status(), 200);
     let body = resp.text().await.unwrap();
     assert!(body.contains("bdi-mcp"), "{body}");
+    let foreign = http
+        .post(&url)
+        .bearer_auth("s3cret")
+        .header("accept", "application/json, text/event-stream")
+        .header("origin", "https://evil.example")
+        .json(&init)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403, "a foreign browser origin is refused");
     let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_data_flows", "arguments": {"name": "orders"}}});
     let body = rpc(Some("s3cret"), call)
         .await
