@@ -44,6 +44,8 @@ pub struct Io<'a> {
     pub stdout_terminal: bool,
     /// Whether stderr is a terminal (colour, spinners).
     pub stderr_terminal: bool,
+    /// Whether stdin is a terminal: `bdi configure` then reads the token without echo.
+    pub stdin_terminal: bool,
     /// Cancelling it stops a `--wait` (the work continues upstream) and a running `bdi sandbox`.
     pub cancel: CancellationToken,
     /// Whether Ctrl-C cancels `cancel` (the real binary only).
@@ -80,6 +82,7 @@ where
         vars: &|_| None,
         stdout_terminal: false,
         stderr_terminal: false,
+        stdin_terminal: false,
         cancel: CancellationToken::new(),
         ctrl_c: false,
     };
@@ -144,6 +147,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let io = Io {
         stdout_terminal: io::stdout().is_terminal(),
         stderr_terminal: io::stderr().is_terminal(),
+        stdin_terminal: io::stdin().is_terminal(),
         out: &mut out,
         err: &mut err,
         stdin: &mut stdin,

@@ -82,14 +82,17 @@ pub(crate) fn configure(ctx: &mut Ctx<'_>, a: &ConfigureArgs) -> Result<ExitStat
     if let Some(id) = o.environment_id {
         profile.environment_id = Some(id);
     }
-    if ctx.spinners {
-        let _ = write!(ctx.err, "API token (empty keeps the current one): ");
-        let _ = ctx.err.flush();
-    }
-    let mut line = String::new();
-    ctx.stdin
-        .read_line(&mut line)
-        .map_err(|e| CliError::local(format!("could not read the token from stdin: {e}")))?;
+    let line = if ctx.stdin_terminal {
+        // Typed at a terminal: read without echo, so the token never shows on screen.
+        rpassword::prompt_password("API token (empty keeps the current one): ")
+            .map_err(|e| CliError::local(format!("could not read the token: {e}")))?
+    } else {
+        let mut line = String::new();
+        ctx.stdin
+            .read_line(&mut line)
+            .map_err(|e| CliError::local(format!("could not read the token from stdin: {e}")))?;
+        line
+    };
     let token = line.trim();
     if !token.is_empty() {
         profile.token = Some(token.to_owned());

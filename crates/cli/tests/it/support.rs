@@ -59,6 +59,7 @@ pub(crate) async fn bdi_with(
         vars: &lookup,
         stdout_terminal: false,
         stderr_terminal: false,
+        stdin_terminal: false,
         cancel,
         ctrl_c: false,
     };
