@@ -54,6 +54,12 @@ pub struct Args {
     /// Profile of the shared config file written by `bdi configure` [env: BDI_PROFILE].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Comma-separated tool names or groups to leave out.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub exclude_tools: Vec<String>,
+    /// Leave out the destructive tools (delete_data_flow, delete_connection).
+    #[arg(long)]
+    pub no_destructive: bool,
     /// API base URL or region (us, eu, il, au) [env: DATA_INTEGRATION_API_URL].
     #[arg(long, value_name = "URL|REGION")]
     pub api_url: Option<String>,
@@ -123,6 +129,8 @@ fn options(args: &Args) -> ServerOptions {
         selection: ToolSelection {
             read_only: args.read_only,
             tools: args.tools.clone(),
+            exclude: args.exclude_tools.clone(),
+            no_destructive: args.no_destructive,
         },
         wait_without_progress: std::time::Duration::from_secs(args.wait_budget.max(1)),
         poll: args.poll(),

@@ -36,6 +36,7 @@ pub fn tool_reference() -> String {
     let read_only_router = ToolSelection {
         read_only: true,
         tools: None,
+        ..ToolSelection::default()
     }
     .apply(BdiMcp::all_router());
     let ro: Vec<Value> = read_only_router

@@ -1,6 +1,7 @@
 //! Which tools are exposed: `--read-only` keeps only tools that cannot change anything and wins
-//! over everything else; `--tools` picks tools by name or group. Unknown names fail at startup.
-//! Both only narrow the set, and `tools/list` shows exactly what is callable.
+//! over everything else; `--no-destructive` drops the delete tools; `--tools` picks tools by name
+//! or group and `--exclude-tools` removes some. Unknown names fail at startup. Every option only
+//! narrows the set, and `tools/list` shows exactly what is callable.
 
 use rmcp::handler::server::router::tool::ToolRouter;
 
@@ -56,6 +57,37 @@ pub struct ToolSelection {
     pub read_only: bool,
     /// Tool names or group names; `None` means all.
     pub tools: Option<Vec<String>>,
+    /// Tool names or group names to leave out.
+    pub exclude: Vec<String>,
+    /// Leave out the destructive tools (the deletes).
+    pub no_destructive: bool,
+}
+
+/// The tools named by `names` (tool or group names); an unknown name is an error naming `flag`.
+fn resolve_names<'a>(
+    names: &'a [String],
+    all: &'a [rmcp::model::Tool],
+    flag: &str,
+) -> Result<Vec<&'a str>, String> {
+    let mut out: Vec<&str> = Vec::new();
+    for w in names.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+        if let Some((_, members)) = GROUPS.iter().find(|(g, _)| *g == w) {
+            out.extend(members.iter().copied());
+        } else if all.iter().any(|t| t.name == w) {
+            out.push(w);
+        } else {
+            let groups: Vec<&str> = GROUPS.iter().map(|(g, _)| *g).collect();
+            return Err(format!(
+                "unknown tool or group `{w}` in {flag}; groups: {}; tools: {}",
+                groups.join(", "),
+                all.iter()
+                    .map(|t| t.name.as_ref())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    Ok(out)
 }
 
 impl ToolSelection {
@@ -66,26 +98,30 @@ impl ToolSelection {
     ) -> Result<ToolRouter<S>, String> {
         let all = router.list_all();
         if let Some(wanted) = &self.tools {
-            let mut keep: Vec<&str> = Vec::new();
-            for w in wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
-                if let Some((_, members)) = GROUPS.iter().find(|(g, _)| *g == w) {
-                    keep.extend(members.iter().copied());
-                } else if all.iter().any(|t| t.name == w) {
-                    keep.push(w);
-                } else {
-                    let groups: Vec<&str> = GROUPS.iter().map(|(g, _)| *g).collect();
-                    return Err(format!(
-                        "unknown tool or group `{w}` in --tools; groups: {}; tools: {}",
-                        groups.join(", "),
-                        all.iter()
-                            .map(|t| t.name.as_ref())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-            }
+            let keep = resolve_names(wanted, &all, "--tools")?;
             for t in &all {
                 if !keep.contains(&t.name.as_ref()) {
+                    router.remove_route(&t.name);
+                }
+            }
+        }
+        for name in resolve_names(&self.exclude, &all, "--exclude-tools")? {
+            router.remove_route(name);
+        }
+        if self.no_destructive {
+            for t in &all {
+                let read_only = t
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.read_only_hint)
+                    .unwrap_or(false);
+                // The spec's default for destructiveHint is true: absent means destructive.
+                let destructive = t
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.destructive_hint)
+                    .unwrap_or(true);
+                if !read_only && destructive {
                     router.remove_route(&t.name);
                 }
             }

@@ -129,6 +129,7 @@ async fn read_only_exposes_only_read_only_tools() {
         selection: ToolSelection {
             read_only: true,
             tools: None,
+            ..ToolSelection::default()
         },
         ..Default::default()
     })
@@ -156,6 +157,7 @@ async fn tools_selects_by_name_and_group_and_read_only_wins() {
     let sel = ToolSelection {
         read_only: true,
         tools: Some(vec!["runs".into(), "delete_data_flow".into()]),
+        ..ToolSelection::default()
     };
     let tools = listed(ServerOptions {
         selection: sel,
@@ -166,11 +168,49 @@ async fn tools_selects_by_name_and_group_and_read_only_wins() {
     assert_eq!(names, ["get_run", "get_run_logs", "list_runs"]);
 }
 
+#[tokio::test]
+async fn no_destructive_and_exclude_narrow_the_set() {
+    let sel = ToolSelection {
+        no_destructive: true,
+        exclude: vec!["activity".into(), "create_connection".into()],
+        ..ToolSelection::default()
+    };
+    let tools = listed(ServerOptions {
+        selection: sel,
+        ..Default::default()
+    })
+    .await;
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(!names.iter().any(|n| n.starts_with("delete_")), "{names:?}");
+    assert!(
+        !names.contains(&"create_connection") && !names.contains(&"get_activity_summary"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"run_data_flow") && names.contains(&"patch_data_flow"),
+        "{names:?}"
+    );
+    assert_eq!(names.len(), 25 - 2 - 1 - 4);
+    let err = bdi_mcp_server::BdiMcp::new(
+        Backing::Misconfigured("x".into()),
+        ServerOptions {
+            selection: ToolSelection {
+                exclude: vec!["nope".into()],
+                ..ToolSelection::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(err.contains("in --exclude-tools"), "{err}");
+}
+
 #[test]
 fn unknown_tool_names_fail_at_startup() {
     let sel = ToolSelection {
         read_only: false,
         tools: Some(vec!["run_everything".into()]),
+        ..ToolSelection::default()
     };
     let err = bdi_mcp_server::BdiMcp::new(
         Backing::Misconfigured("x".into()),
@@ -195,6 +235,7 @@ async fn tools_list_size_is_measured() {
             selection: ToolSelection {
                 read_only: true,
                 tools: None,
+                ..ToolSelection::default()
             },
             ..Default::default()
         })
