@@ -49,7 +49,7 @@ pub struct ListRunsArgs {
     /// Only runs of this target table.
     #[serde(default)]
     pub target_name: Option<String>,
-    /// Only runs with this status: pending, running, succeeded, failed, canceled, skipped.
+    /// Keep only runs with this status (pending, running, succeeded, failed, canceled, skipped) among the page fetched.
     #[serde(default)]
     pub status: Option<String>,
     /// Page number, from 1.
