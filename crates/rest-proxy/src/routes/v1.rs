@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bdi_domain::RunOptions;
-use bdi_domain::models::{PageQuery, Toggle, Variables};
+use bdi_domain::models::{Page, PageQuery, Toggle, Variables};
 use bdi_domain::{Document, Env};
 use serde_json::{Value, json};
 
@@ -173,7 +173,8 @@ pub(crate) async fn run_river(
     Ok((StatusCode::ACCEPTED, Json(outcome.triggered)).into_response())
 }
 
-/// `GET /v1/accounts/{account}/environments`; a key limited to some environments sees only those.
+/// `GET /v1/accounts/{account}/environments`; a key limited to some environments sees only those,
+/// all of them on one page (every upstream page is read, then filtered, so counts stay true).
 pub(crate) async fn list_environments(
     State(st): State<AppState>,
     caller: Caller,
@@ -181,18 +182,24 @@ pub(crate) async fn list_environments(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let page = q.page(20, 500)?;
-    let mut result = st
-        .backend()
-        .list_environments(page, q.bool("include_deleted", false)?)
-        .await?;
-    if let Some(allowed) = caller.0.environments() {
-        result
-            .items
-            .retain(|e| allowed.iter().any(|id| id.as_str() == e.cross_id));
-        result.current_page_size = Some(result.items.len() as u64);
-        result.total_items = result.items.len() as u64;
-        result.next_page = None;
-    }
+    let include_deleted = q.bool("include_deleted", false)?;
+    let backend = st.backend();
+    let result = match caller.0.environments() {
+        None => backend.list_environments(page, include_deleted).await?,
+        Some(allowed) => {
+            let all = bdi_api_client::sweep(500, bdi_api_client::MAX_PAGES, |p| {
+                backend.list_environments(p, include_deleted)
+            })
+            .await?;
+            let mut visible = Page::single(all);
+            visible
+                .items
+                .retain(|e| allowed.iter().any(|id| id.as_str() == e.cross_id));
+            visible.current_page_size = Some(visible.items.len() as u64);
+            visible.total_items = visible.items.len() as u64;
+            visible
+        }
+    };
     Ok(Json(relink(result, &headers)).into_response())
 }
 

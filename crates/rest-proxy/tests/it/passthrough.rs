@@ -58,7 +58,8 @@ async fn reads_answer_with_the_upstream_shapes() {
     m.expect_list_variables()
         .returning(|_| Ok([("region".to_owned(), "eu".to_owned())].into()));
     m.expect_list_environments().returning(|p, deleted| {
-        assert_eq!(p.items_per_page, 20);
+        // The caller's page for an unlimited key; every page (500 at a time) for a limited one.
+        assert!(matches!(p.items_per_page, 20 | 500), "{p:?}");
         assert!(!deleted);
         let envs: Vec<Environment> = [ENV, OTHER_ENV]
             .iter()
@@ -131,9 +132,15 @@ async fn reads_answer_with_the_upstream_shapes() {
     assert_eq!(r.json()["items"].as_array().unwrap().len(), 2);
     // A key limited to one environment sees only that one.
     let r = get(app, &format!("/v1/accounts/{ACCOUNT}/environments"), OTHER).await;
-    let items = r.json()["items"].clone();
+    let body = r.json();
+    let items = body["items"].clone();
     assert_eq!(items.as_array().unwrap().len(), 1);
     assert_eq!(items[0]["cross_id"], OTHER_ENV);
+    assert_eq!(
+        body["total_items"], 1,
+        "the count is that of the visible environments"
+    );
+    assert_eq!(body["next_page"], json!(null));
 }
 
 #[tokio::test]
