@@ -26,7 +26,8 @@ if [ ! -d "$conf_dir/node_modules/@modelcontextprotocol/conformance" ]; then
 fi
 
 cargo build --quiet -p bdi-mcp-server --bin bdi-mcp
-port=${BDI_CONFORMANCE_PORT:-18787}
+# A free loopback port, unless one is given.
+port=${BDI_CONFORMANCE_PORT:-$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 log=$target/conformance-server.log
 "$target/debug/bdi-mcp" --sandbox --http "127.0.0.1:$port" 2>"$log" &
 server=$!
