@@ -86,6 +86,11 @@ fn window(ctx: &Ctx, errors: &mut Vec<Value>) -> Option<Window> {
     })
 }
 
+/// The window once the query was validated (a missing bound was already reported as 422).
+fn required(w: Option<Window>) -> Result<Window, ApiError> {
+    w.ok_or_else(|| ApiError::bad_request("start_time and end_time are required"))
+}
+
 fn runs_in<'a>(env: &'a Env, river: Option<&str>, w: &Window) -> Vec<&'a Run> {
     env.runs
         .iter()
@@ -137,11 +142,7 @@ pub(crate) async fn statistics(
     let river_type = ctx.enum_param("river_type", RIVER_TYPES, &mut errors);
     let scheduled = ctx.bool_param("is_scheduled", &mut errors);
     error::check(errors)?;
-    let Some(w) = w else {
-        return Err(ApiError::bad_request(
-            "start_time and end_time are required",
-        ));
-    };
+    let w = required(w)?;
     let search = ctx.get_nonempty("search").map(str::to_lowercase);
     let groups = ctx.all("group_id");
     let config = app.shared.config.clone();
@@ -185,11 +186,7 @@ pub(crate) async fn river_statistics(
     let w = window(&ctx, &mut errors);
     let wanted = statuses(&ctx, &mut errors);
     error::check(errors)?;
-    let Some(w) = w else {
-        return Err(ApiError::bad_request(
-            "start_time and end_time are required",
-        ));
-    };
+    let w = required(w)?;
     let config = app.shared.config.clone();
     let mut inner = app.shared.lock();
     let (_, env) = inner.scope(&config, &account_id, &environment_id)?;
@@ -226,11 +223,7 @@ pub(crate) async fn per_river(
         .enum_param("sort_order", SORT_ORDER, &mut errors)
         .unwrap_or_else(|| "desc".to_owned());
     error::check(errors)?;
-    let Some(w) = w else {
-        return Err(ApiError::bad_request(
-            "start_time and end_time are required",
-        ));
-    };
+    let w = required(w)?;
     let search = ctx.get_nonempty("search").map(str::to_lowercase);
     let groups = ctx.all("group_id");
     let config = app.shared.config.clone();
@@ -314,11 +307,7 @@ pub(crate) async fn targets(
         .enum_param("sort_order", SORT_ORDER, &mut errors)
         .unwrap_or_else(|| "desc".to_owned());
     error::check(errors)?;
-    let Some(w) = w else {
-        return Err(ApiError::bad_request(
-            "start_time and end_time are required",
-        ));
-    };
+    let w = required(w)?;
     let group = ctx
         .get_nonempty("run_group_id")
         .or_else(|| ctx.get_nonempty("scheduler_id"));
@@ -447,11 +436,7 @@ pub(crate) async fn run_groups(
         .enum_param("sort_order", SORT_ORDER, &mut errors)
         .unwrap_or_else(|| "desc".to_owned());
     error::check(errors)?;
-    let Some(w) = w else {
-        return Err(ApiError::bad_request(
-            "start_time and end_time are required",
-        ));
-    };
+    let w = required(w)?;
     let target = ctx.get_nonempty("target_name");
     let sub = ctx.get_nonempty("sub_river_id");
     let config = app.shared.config.clone();
@@ -549,11 +534,7 @@ pub(crate) async fn sub_rivers(
     let w = window(&ctx, &mut errors);
     let paging = ctx.paging(50, 200, &mut errors);
     error::check(errors)?;
-    let Some(w) = w else {
-        return Err(ApiError::bad_request(
-            "start_time and end_time are required",
-        ));
-    };
+    let w = required(w)?;
     let target = ctx.get_nonempty("target_name");
     let group = ctx
         .get_nonempty("scheduler_id")
