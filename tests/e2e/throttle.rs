@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use bdi_domain::{Error, RunOptions, Service, ServiceConfig, ThrottleLimits};
+use bdi_domain::{Error, RunOptions, Service, ServiceConfig, ThrottleLimits, WaitOptions};
 use bdi_sandbox::demo::{CDC_FLOW_ID, ORDERS_FLOW_ID, REPORT_FLOW_ID};
 use tokio::time::Instant;
 
-use crate::support::{RETRIES, env, flow, run_path, service_config, start};
+use crate::support::{env, fast_poll, flow, run_path, service_config, start};
 
 fn rate_limited(err: Error) -> (Duration, String) {
     match err {
@@ -92,6 +92,10 @@ async fn waiting_for_the_throttle_sleeps_then_triggers_once() {
             &id,
             RunOptions {
                 wait_for_throttle: true,
+                wait: Some(WaitOptions {
+                    policy: Some(fast_poll().with_deadline(Duration::from_secs(120))),
+                    ..WaitOptions::default()
+                }),
                 ..RunOptions::default()
             },
         )
@@ -148,8 +152,8 @@ async fn an_upstream_429_with_retry_after_becomes_rate_limited_and_holds_the_flo
     let control = h.control();
     let id = flow(ORDERS_FLOW_ID);
     let path = run_path(ORDERS_FLOW_ID);
-    // Every attempt the client makes is refused.
-    control.rate_limit_next("POST", &path, Some(7), RETRIES + 1);
+    // The platform refuses the next trigger.
+    control.rate_limit_next("POST", &path, Some(7), 1);
 
     let (delay, message) = rate_limited(
         h.service
@@ -161,9 +165,8 @@ async fn an_upstream_429_with_retry_after_becomes_rate_limited_and_holds_the_flo
     assert!(message.contains("Too many requests"), "{message}");
     let posts = control.request_count("POST", &path);
     assert_eq!(
-        posts,
-        RETRIES as usize + 1,
-        "429s are retried by the client"
+        posts, 1,
+        "a refused trigger is never repeated behind the caller's back"
     );
 
     // The flow is now held back locally for the Retry-After.
@@ -212,7 +215,7 @@ async fn the_sandbox_throttle_seen_by_a_service_without_history_penalizes_the_fl
     assert_eq!(delay, ThrottleLimits::default().default_penalty);
     assert!(message.contains("at most 2 times per minute"), "{message}");
     let posts = control.request_count("POST", &path);
-    assert_eq!(posts, 2 + RETRIES as usize + 1);
+    assert_eq!(posts, 3, "the refused trigger was sent once");
     let (_, message) = rate_limited(
         svc.run(&env(), &id, RunOptions::default())
             .await

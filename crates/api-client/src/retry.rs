@@ -1,5 +1,7 @@
 //! Retry policy: bounded exponential backoff with jitter for idempotent requests, `Retry-After`
-//! honoured on 429 for every method, and never a blind retry of a POST that may have run.
+//! honoured on their 429s, and a POST never sent twice: a POST that may have run (5xx, transport
+//! error) or that was refused (429) comes back to the caller at once, because a trigger repeated
+//! later, behind the caller's back, is exactly what the platform's limits are there to stop.
 
 use std::future::Future;
 use std::time::Duration;
@@ -109,9 +111,12 @@ pub(crate) enum Attempt<R> {
 /// Runs `send` until it yields a response that is not worth retrying, or the retries run out, and
 /// returns the last response (the caller classifies non-2xx statuses) or the last transport error.
 ///
-/// - 429: any method, after `Retry-After` (or the default wait), since the server refused it;
-/// - 5xx and transport errors: only when `idempotent` (GET, PUT, DELETE), with jittered backoff;
-///   a POST is never replayed, because it may have taken effect.
+/// Only `idempotent` requests (GET, PUT, DELETE) are ever retried:
+/// - 429: after `Retry-After` (or the default wait);
+/// - 5xx and transport errors: with jittered backoff.
+///
+/// A POST is sent once: after a 5xx or a transport error it may have taken effect, and after a
+/// 429 the caller decides (the domain's run limiter holds the flow back for the `Retry-After`).
 pub(crate) async fn run<R, F, Fut>(
     policy: &RetryPolicy,
     idempotent: bool,
@@ -131,7 +136,7 @@ where
                 retry_after,
                 response,
             } => {
-                if !can_retry {
+                if !(can_retry && idempotent) {
                     return Ok(response);
                 }
                 let wait = policy.rate_limit_wait(retry_after);

@@ -46,6 +46,7 @@ pub fn cli_reference() -> String {
     out.push_str("## Configuration\n\n");
     out.push_str("Values are taken from the flags, then the `DATA_INTEGRATION_API_URL`, `DATA_INTEGRATION_API_TOKEN`, `DATA_INTEGRATION_ACCOUNT_ID` and `DATA_INTEGRATION_ENVIRONMENT_ID` variables, then a profile of the config file.\n");
     out.push_str("The config file is `$BDI_CONFIG`, else `$XDG_CONFIG_HOME/bdi/config.toml`, else `~/.config/bdi/config.toml`; `bdi configure` writes it with mode 0600 and reads the token from stdin.\n");
+    out.push_str("\nRun limits (2 runs a minute per data flow, 15 per account) are shared by every `bdi` process of the user through `$BDI_STATE_DIR/run-limits.json`, else `$XDG_STATE_HOME/bdi/run-limits.json`, else `~/.local/state/bdi/run-limits.json`: a run over the limit exits with code 5 before any request, saying when the next run is allowed.\n");
     out.push_str("`--profile NAME` (or `BDI_PROFILE`) picks a profile. The API URL is a URL or a region: `us`, `eu`, `il`, `au`.\n");
     out.push_str("`NO_COLOR` turns colour off; spinners show only when stderr is a terminal.\n\n");
     out.push_str("## Exit codes\n\n| code | meaning |\n| --- | --- |\n");

@@ -13,6 +13,7 @@ pub mod docs;
 pub mod errors;
 pub mod exit;
 pub mod flowdoc;
+mod limits;
 pub mod output;
 mod progress;
 

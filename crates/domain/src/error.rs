@@ -228,7 +228,10 @@ impl Error {
                 }
             },
             Self::RateLimited { retry_after, .. } => match retry_after {
-                Some(d) => format!("wait {} s before trying again", d.as_secs().max(1)),
+                Some(d) => format!(
+                    "wait {} s before trying again",
+                    crate::throttle::ceil_secs(*d).max(1)
+                ),
                 None => "wait about 30 s before trying again".to_owned(),
             },
             Self::OperationFailed { .. } => {

@@ -30,5 +30,8 @@ pub use service::{
     Activation, ConnectionSweep, NewDataFlow, RunOptions, RunOutcome, Service, ServiceConfig,
     TablesSet, WaitOptions, explain_operation,
 };
-pub use throttle::{Decision, InMemoryLimiter, RunLimiter, ThrottleLimits};
+pub use throttle::{
+    InMemoryLimiter, Limit, Refusal, Reservation, RunGate, RunLimiter, SlidingWindows,
+    ThrottleLimits,
+};
 pub use tokio_util::sync::CancellationToken;

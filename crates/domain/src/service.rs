@@ -25,7 +25,7 @@ use crate::models::{
     RunQuery, RunSortBy, RunTriggered, SortOrder, Timestamp, Toggle, TriggeredRun, Variables,
 };
 use crate::poll::{PollPolicy, ProgressFn, Waited, poll};
-use crate::throttle::{Decision, InMemoryLimiter, RunLimiter, ThrottleLimits};
+use crate::throttle::{InMemoryLimiter, RunGate, RunLimiter, ThrottleLimits};
 
 /// The most pages a connection sweep reads.
 pub const MAX_SWEEP_PAGES: u32 = 100;
@@ -223,7 +223,7 @@ impl fmt::Debug for CatalogCache {
 pub struct Service {
     backend: Arc<dyn Backend>,
     config: Arc<ServiceConfig>,
-    limiter: Arc<dyn RunLimiter>,
+    gate: Arc<RunGate>,
     locks: ResourceLocks,
     catalogs: Arc<CatalogCache>,
 }
@@ -248,16 +248,38 @@ impl Service {
         Self {
             backend,
             config: Arc::new(config),
-            limiter,
+            gate: Arc::new(RunGate::new(limiter)),
             locks: ResourceLocks::new(),
             catalogs: Arc::default(),
         }
     }
 
-    /// Replaces the run limiter (e.g. one shared by a gateway's sessions).
+    /// Replaces the run limiter (e.g. one kept in a file shared by processes).
     pub fn with_limiter(mut self, limiter: Arc<dyn RunLimiter>) -> Self {
-        self.limiter = limiter;
+        self.gate = Arc::new(RunGate::new(limiter));
         self
+    }
+
+    /// Replaces the run gate (the limiter and its waiting queues), to share it between services.
+    pub fn with_gate(mut self, gate: Arc<RunGate>) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// The run gate: the limiter and the callers waiting for it.
+    pub fn gate(&self) -> &Arc<RunGate> {
+        &self.gate
+    }
+
+    /// The same service (backend, limiter, waiting queues, locks, catalog cache) for another
+    /// caller: runs count against `user_key`'s per-user limit.
+    pub fn for_user(&self, user_key: &str) -> Self {
+        let mut config = (*self.config).clone();
+        config.user_key = user_key.to_owned();
+        Self {
+            config: Arc::new(config),
+            ..self.clone()
+        }
     }
 
     /// The backend, for the plain reads that need no domain logic.
@@ -584,39 +606,38 @@ impl Service {
     // -----------------------------------------------------------------------------------------
     // Runs
 
-    /// Triggers a run: throttle first, then one POST that is never repeated. An ambiguous
-    /// failure (transport error, 5xx) is reconciled with list_runs; if no new run shows up, the
-    /// error says the run may or may not have started.
+    /// Triggers a run: a slot of the run limiter first (reserved atomically, or refused at once
+    /// with the time to wait), then one POST that is never repeated.
+    ///
+    /// - With `wait_for_throttle`, a refused caller queues for the flow's next free slot instead,
+    ///   within the wait's deadline; the time spent there comes off the wait for the run.
+    /// - An upstream 429 gives the slot back, holds the flow back for its `Retry-After` and comes
+    ///   back as [`Error::RateLimited`] at once; any other answer that proves no run started (4xx)
+    ///   gives the slot back too.
+    /// - An ambiguous failure (transport error, 5xx) keeps the slot and is reconciled with
+    ///   list_runs; if no new run shows up, the error says the run may or may not have started.
     pub async fn run(&self, env: &Env, id: &DataFlowId, opts: RunOptions) -> Result<RunOutcome> {
         let user = self.config.user_key.as_str();
-        let cancel = opts
+        let started = Instant::now();
+        let budget = opts
             .wait
             .as_ref()
-            .map(|w| w.cancel.clone())
-            .unwrap_or_default();
-        loop {
-            match self.limiter.check(id, user, Instant::now()) {
-                Decision::Go => break,
-                Decision::Wait(delay, reason) if opts.wait_for_throttle => {
-                    tracing::info!(data_flow = %id, "{reason}; waiting");
-                    tokio::select! {
-                        biased;
-                        () = cancel.cancelled() => {
-                            return Err(Error::Cancelled(format!(
-                                "waiting for the run throttle of data flow {id}; no run was triggered"
-                            )));
-                        }
-                        () = tokio::time::sleep(delay) => {}
-                    }
-                }
-                Decision::Wait(delay, reason) => {
-                    return Err(Error::RateLimited {
-                        retry_after: Some(delay),
-                        message: reason,
-                    });
-                }
-            }
-        }
+            .and_then(|w| w.policy.as_ref())
+            .unwrap_or(&self.config.poll)
+            .deadline;
+        let reservation = if opts.wait_for_throttle {
+            let cancel = opts
+                .wait
+                .as_ref()
+                .map(|w| w.cancel.clone())
+                .unwrap_or_default();
+            self.gate
+                .acquire_waiting(id, user, &cancel, started + budget)
+                .await?
+        } else {
+            self.gate.acquire(id, user).await?
+        };
+        let limiter = self.gate.limiter();
 
         let trigger_time = Utc::now();
         let (triggered, reconciled) = match self
@@ -630,7 +651,8 @@ impl Service {
                 message,
             }) => {
                 let delay = retry_after.unwrap_or(self.config.limits.default_penalty);
-                self.limiter.penalize(id, user, Instant::now() + delay);
+                limiter.release(&reservation).await;
+                limiter.penalize(id, user, delay).await;
                 return Err(Error::RateLimited {
                     retry_after: Some(delay),
                     message,
@@ -643,12 +665,23 @@ impl Service {
                     None => return Err(ambiguous_run_error(e, id, trigger_time)),
                 }
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Refused for a reason of its own (4xx): no run started.
+                limiter.release(&reservation).await;
+                return Err(e);
+            }
         };
-        self.limiter.record(id, user, Instant::now());
 
         let run_id = first_run_id(&triggered);
-        let waited = match &opts.wait {
+        let wait = opts.wait.map(|mut w| {
+            if opts.wait_for_throttle {
+                let left = budget.saturating_sub(started.elapsed());
+                let policy = w.policy.take().unwrap_or_else(|| self.config.poll.clone());
+                w.policy = Some(policy.with_deadline(left));
+            }
+            w
+        });
+        let waited = match &wait {
             Some(w) => self
                 .follow_run(env, id, &triggered, w)
                 .await

@@ -202,20 +202,20 @@ impl From<Error> for ApiError {
                     .unwrap_or_else(|_| Value::String(body.clone()));
                 (st, format!("the platform answered {status}"), Some(d), None)
             }
-            Error::Upstream { status, .. } => {
+            Error::Upstream { status, body } => {
                 tracing::warn!(error = %err, "upstream failure");
                 (
                     StatusCode::BAD_GATEWAY,
-                    format!("the platform failed ({status})"),
+                    with_run_advice(format!("the platform failed ({status})"), body),
                     None,
                     None,
                 )
             }
-            Error::Transport(_) => {
+            Error::Transport(m) => {
                 tracing::warn!(error = %err, "upstream unreachable");
                 (
                     StatusCode::BAD_GATEWAY,
-                    "could not reach the platform".to_owned(),
+                    with_run_advice("could not reach the platform".to_owned(), m),
                     None,
                     None,
                 )
@@ -268,3 +268,15 @@ fn ceil_secs(d: Duration) -> u64 {
 /// The error code of a response, for the metrics and audit middleware.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorCode(pub String);
+
+/// The domain's advice after an ambiguous run trigger ("the run of data flow ... may or may not
+/// have started ... check list_runs(...) before triggering it again"), kept when the rest of an
+/// upstream failure's text is withheld: the caller must know a run may have started.
+fn with_run_advice(public: String, internal: &str) -> String {
+    match internal.find("the run of data flow ") {
+        Some(at) if internal[at..].contains("may or may not have started") => {
+            format!("{public}; {}", &internal[at..])
+        }
+        _ => public,
+    }
+}

@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
-use bdi_domain::{
-    DataFlowId, Decision, Document, Env, EnvironmentId, Error, RunOptions, RunOutcome,
-};
+use bdi_domain::{DataFlowId, Document, Env, EnvironmentId, Error, RunOptions, RunOutcome};
 use serde_json::Value;
 
 use crate::auth::Caller;
@@ -569,8 +567,10 @@ pub(crate) fn json_object(body: &[u8]) -> ApiResult<Document> {
     }
 }
 
-/// Runs a data flow for a key: the gateway's throttle answers 429 with `Retry-After` before the
-/// upstream is touched (unless the caller asked to wait for it), then the domain runs it.
+/// Runs a data flow for a key. The domain reserves a slot of the gateway's limiter atomically
+/// before the upstream is touched, so a refusal is a 429 with `Retry-After` at once (unless the
+/// caller asked to wait for the throttle), and concurrent callers never get more runs than the
+/// limits allow.
 pub(crate) async fn run_throttled(
     st: &AppState,
     caller: &Caller,
@@ -578,22 +578,29 @@ pub(crate) async fn run_throttled(
     flow: &DataFlowId,
     options: RunOptions,
 ) -> ApiResult<RunOutcome> {
-    if !options.wait_for_throttle
-        && let Decision::Wait(after, reason) =
-            st.limiter()
-                .check(flow, caller.name(), tokio::time::Instant::now())
-    {
-        let limit = if reason.starts_with("user ") {
-            "key"
-        } else {
-            "data_flow"
-        };
-        st.metrics().record_throttle_refusal(limit);
-        let message = reason.replacen("user ", "key ", 1);
-        return Err(ApiError::from(Error::RateLimited {
-            retry_after: Some(after.max(Duration::from_secs(1))),
+    match st.runner(caller.name()).run(env, flow, options).await {
+        Ok(outcome) => Ok(outcome),
+        Err(Error::RateLimited {
+            retry_after,
             message,
-        }));
+        }) => {
+            let limit = if message.starts_with("user ") {
+                "key"
+            } else if message.starts_with("the platform") || !message.contains("data flow") {
+                "upstream"
+            } else {
+                "data_flow"
+            };
+            st.metrics().record_throttle_refusal(limit);
+            Err(ApiError::from(Error::RateLimited {
+                retry_after: Some(
+                    retry_after
+                        .unwrap_or(Duration::from_secs(1))
+                        .max(Duration::from_secs(1)),
+                ),
+                message: message.replacen("user ", "key ", 1),
+            }))
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(st.runner(caller.name()).run(env, flow, options).await?)
 }

@@ -6,8 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bdi_domain::{
-    AccountId, Backend, InMemoryLimiter, PollPolicy, RunLimiter, Service, ServiceConfig,
-    ThrottleLimits,
+    AccountId, Backend, InMemoryLimiter, PollPolicy, RunLimiter, Service, ThrottleLimits,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -190,12 +189,8 @@ impl AppState {
         runners
             .entry(name.to_owned())
             .or_insert_with(|| {
-                let config = ServiceConfig {
-                    user_key: name.to_owned(),
-                    ..ServiceConfig::default()
-                };
-                Service::with_config(Arc::clone(&self.0.backend), config)
-                    .with_limiter(Arc::clone(&self.0.limiter))
+                // The same limiter and waiting queues for every key.
+                self.0.service.for_user(name)
             })
             .clone()
     }

@@ -132,9 +132,9 @@ async fn a_post_is_never_replayed_after_a_server_or_transport_error() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn rate_limits_are_waited_out_for_every_method() {
-    let (r, n, spent) = script(false, &[Some((429, Some(3))), Some((202, None))]).await;
-    assert_eq!((r.ok(), n), (Some(202), 2));
+async fn rate_limits_are_waited_out_for_idempotent_calls() {
+    let (r, n, spent) = script(true, &[Some((429, Some(3))), Some((200, None))]).await;
+    assert_eq!((r.ok(), n), (Some(200), 2));
     assert!(
         spent >= Duration::from_secs(3) && spent < Duration::from_secs(4),
         "{spent:?}"
@@ -144,11 +144,21 @@ async fn rate_limits_are_waited_out_for_every_method() {
     assert_eq!((r.ok(), n), (Some(200), 2));
     assert!(spent >= Duration::from_secs(10), "default wait: {spent:?}");
 
-    let (r, n, _) = script(false, &[Some((429, Some(0)))]).await;
+    let (r, n, _) = script(true, &[Some((429, Some(0)))]).await;
     assert_eq!(
         (r.ok(), n),
         (Some(429), 5),
         "the last 429 is returned for classification"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_post_comes_back_at_once_and_is_never_repeated() {
+    let (r, n, spent) = script(false, &[Some((429, Some(60))), Some((202, None))]).await;
+    assert_eq!(
+        (r.ok(), n, spent),
+        (Some(429), 1, Duration::ZERO),
+        "no sleep, no second POST"
     );
 }
 

@@ -1,4 +1,4 @@
-//! Faults: 429 with `Retry-After` (retried for every method, since the server refused it), 5xx
+//! Faults: 429 with `Retry-After` (retried for idempotent methods, handed back at once for a POST), 5xx
 //! and lost responses (retried for GET, never for POST: a run must not start twice), timeouts,
 //! authentication errors, and a base URL with a trailing slash.
 
@@ -25,16 +25,19 @@ async fn a_rate_limited_get_is_retried_after_retry_after() {
 }
 
 #[tokio::test]
-async fn a_refused_run_is_retried_because_nothing_happened() {
+async fn a_refused_run_comes_back_at_once_with_its_retry_time_and_is_not_repeated() {
     let h = start().await;
-    h.control().rate_limit_next("POST", RUN_PATH, Some(0), 1);
-    let triggered = h
+    h.control().rate_limit_next("POST", RUN_PATH, Some(60), 1);
+    let err = h
         .backend
         .run_data_flow(&env(), &flow(demo::ORDERS_FLOW_ID), false)
         .await
-        .expect("second attempt succeeds");
-    assert_eq!(triggered.runs.len(), 3);
-    assert_eq!(h.control().request_count("POST", RUN_PATH), 2);
+        .expect_err("the refusal is the caller's to handle");
+    assert!(
+        matches!(&err, Error::RateLimited { retry_after: Some(d), .. } if *d == Duration::from_secs(60)),
+        "{err:?}"
+    );
+    assert_eq!(h.control().request_count("POST", RUN_PATH), 1);
 }
 
 #[tokio::test]

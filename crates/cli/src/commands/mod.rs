@@ -16,7 +16,9 @@ use std::time::Duration;
 use bdi_domain::models::Timestamp;
 use bdi_domain::poll::PollPolicy;
 use bdi_domain::service::WaitOptions;
-use bdi_domain::{Backend, ConnectionId, DataFlowId, Env, EnvironmentId, Error, RunId, Service};
+use bdi_domain::{
+    Backend, ConnectionId, DataFlowId, Env, EnvironmentId, Error, RunId, Service, ServiceConfig,
+};
 use chrono::Utc;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -289,17 +291,32 @@ async fn dispatch(
         Command::Sandbox(a) => return local::sandbox(ctx, &a).await,
         other => other,
     };
-    let (backend, sandbox) = match backend {
-        Some(b) => (b, None),
+    let (backend, sandbox, account) = match backend {
+        Some(b) => (b, None, None),
         None if cli.global.sandbox => {
             // The sandbox advances by polls, not by time: poll it quickly.
             ctx.poll_interval = ctx.poll_interval.or(Some(Duration::from_millis(200)));
             let (b, sb) = local::sandbox_backend().await?;
-            (b, Some(sb))
+            (b, Some(sb), None)
         }
-        None => (configured_backend(ctx)?, None),
+        None => {
+            let (b, account) = configured_backend(ctx)?;
+            (b, None, Some(account))
+        }
     };
-    let svc = Service::new(backend);
+    let svc = match (account, crate::limits::state_file(ctx.vars)) {
+        // A real account: every bdi process of the user shares the run limits, counted per
+        // account (each --sandbox invocation has a sandbox, and so limits, of its own).
+        (Some(account), Some(path)) => {
+            let config = ServiceConfig {
+                user_key: format!("account:{account}"),
+                ..ServiceConfig::default()
+            };
+            let limiter = crate::limits::FileLimiter::new(path, config.limits.clone());
+            Service::with_config(backend, config).with_limiter(Arc::new(limiter))
+        }
+        _ => Service::new(backend),
+    };
     let result = match command {
         Command::Flows(c) => flows::run(ctx, &svc, c).await,
         Command::Runs(c) => runs::run(ctx, &svc, c).await,
@@ -318,8 +335,9 @@ async fn dispatch(
     result
 }
 
-/// The HTTP backend of the configuration (flags, then variables, then the profile).
-fn configured_backend(ctx: &Ctx<'_>) -> Result<Arc<dyn Backend>, CliError> {
+/// The HTTP backend of the configuration (flags, then variables, then the profile), and its
+/// account.
+fn configured_backend(ctx: &Ctx<'_>) -> Result<(Arc<dyn Backend>, String), CliError> {
     let resolved = config::resolve(&ctx.global.overrides, ctx.global.profile.as_deref(), ctx.vars).map_err(|e| {
         CliError::config(e, "list the profiles with `bdi configure --list`, or create one with `bdi configure --profile NAME`")
     })?;
@@ -327,5 +345,6 @@ fn configured_backend(ctx: &Ctx<'_>) -> Result<Arc<dyn Backend>, CliError> {
     let backend = bdi_api_client::ClientConfig::from_lookup(lookup)
         .and_then(bdi_api_client::HttpBackend::new)
         .map_err(|e: Error| CliError::from(e))?;
-    Ok(Arc::new(backend))
+    let account = backend.account_id().to_string();
+    Ok((Arc::new(backend), account))
 }

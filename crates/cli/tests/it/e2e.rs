@@ -12,6 +12,8 @@ use serde_json::Value;
 struct Served {
     rt: tokio::runtime::Runtime,
     sandbox: Option<Sandbox>,
+    /// The run limits of this sandbox's `bdi` processes (never the user's own state).
+    state: tempfile::TempDir,
 }
 
 impl Served {
@@ -27,18 +29,32 @@ impl Served {
         Self {
             rt,
             sandbox: Some(sandbox),
+            state: tempfile::tempdir().expect("a state directory"),
         }
     }
 
     fn bdi(&self, args: &[&str]) -> Outcome {
+        run(self.command(), args)
+    }
+
+    /// `bdi` configured for the sandbox through the `DATA_INTEGRATION_*` variables.
+    fn command(&self) -> Command {
         let sb = self.sandbox.as_ref().expect("running until dropped");
         let cfg = sb.config();
         let mut cmd = base_command();
         cmd.env("DATA_INTEGRATION_API_URL", sb.base_url())
             .env("DATA_INTEGRATION_API_TOKEN", &cfg.token)
             .env("DATA_INTEGRATION_ACCOUNT_ID", &cfg.account_id)
-            .env("DATA_INTEGRATION_ENVIRONMENT_ID", &cfg.environment_id);
-        run(cmd, args)
+            .env("DATA_INTEGRATION_ENVIRONMENT_ID", &cfg.environment_id)
+            .env("BDI_STATE_DIR", self.state.path());
+        cmd
+    }
+
+    fn control(&self) -> bdi_sandbox::Control {
+        self.sandbox
+            .as_ref()
+            .expect("running until dropped")
+            .control()
     }
 }
 
@@ -384,4 +400,90 @@ fn sandbox_flag_needs_no_account() {
     let none = run(base_command(), &["flows", "list"]);
     assert_eq!(none.code, 3, "{}", none.stderr);
     assert!(none.stderr.contains("--sandbox"), "{}", none.stderr);
+}
+
+/// Starts `n` `bdi flows run` processes at once, sharing one state directory, and waits for all.
+fn run_concurrently(s: &Served, state: &Path, flow: &str, n: usize) -> Vec<Outcome> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            let mut cmd = s.command();
+            cmd.env("BDI_STATE_DIR", state)
+                .args(["flows", "run", flow])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().expect("bdi starts")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().expect("bdi ends");
+            Outcome {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn runs_from_many_processes_at_once_stay_within_the_flow_limit() {
+    let s = Served::start();
+    let state = tempfile::tempdir().unwrap();
+    let path = format!("/rivers/{}/run", demo::ORDERS_FLOW_ID);
+
+    let outcomes = run_concurrently(&s, state.path(), demo::ORDERS_FLOW_ID, 8);
+
+    let started = outcomes.iter().filter(|o| o.code == 0).count();
+    assert_eq!(started, 2, "two runs a minute per flow");
+    for o in outcomes.iter().filter(|o| o.code != 0) {
+        assert_eq!(o.code, 5, "throttled: {}", o.stderr);
+        assert!(
+            o.stderr.contains("(the limit is 2); next run allowed in"),
+            "{}",
+            o.stderr
+        );
+        assert!(o.stderr.contains("hint:"), "{}", o.stderr);
+    }
+    assert_eq!(
+        s.control().request_count("POST", &path),
+        2,
+        "refused before any request"
+    );
+    let state_file = state.path().join("run-limits.json");
+    assert!(
+        state_file.exists(),
+        "the limits are kept in the state directory"
+    );
+}
+
+#[test]
+fn a_run_the_platform_refuses_is_handed_back_at_once_and_not_repeated() {
+    let s = Served::start();
+    let path = format!("/rivers/{}/run", demo::ORDERS_FLOW_ID);
+    // Another client (its own state) used the flow's two runs of the minute.
+    let other = tempfile::tempdir().unwrap();
+    let first = run_concurrently(&s, other.path(), demo::ORDERS_FLOW_ID, 2);
+    assert!(first.iter().all(|o| o.code == 0));
+
+    let mine = tempfile::tempdir().unwrap();
+    let refused = run_concurrently(&s, mine.path(), demo::ORDERS_FLOW_ID, 1);
+
+    assert_eq!(refused[0].code, 5, "{}", refused[0].stderr);
+    assert!(
+        refused[0].stderr.contains("2 times per minute"),
+        "the platform's own message: {}",
+        refused[0].stderr
+    );
+    assert_eq!(
+        s.control().request_count("POST", &path),
+        3,
+        "the refused trigger was sent once, never retried"
+    );
+    // The refusal is remembered: the next attempt is refused before any request.
+    let again = run_concurrently(&s, mine.path(), demo::ORDERS_FLOW_ID, 1);
+    assert_eq!(again[0].code, 5);
+    assert!(again[0].stderr.contains("(429)"), "{}", again[0].stderr);
+    assert_eq!(s.control().request_count("POST", &path), 3);
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bdi_domain::models::{Page, Run, RunStatus, RunTriggered};
 use bdi_domain::{
-    Decision, Env, Error, InMemoryLimiter, MockBackend, PollPolicy, RunLimiter, RunOptions,
+    Env, Error, InMemoryLimiter, Limit, MockBackend, PollPolicy, RunLimiter, RunOptions,
     ThrottleLimits, WaitOptions, Waited,
 };
 use serde_json::json;
@@ -141,10 +141,17 @@ async fn an_upstream_429_penalizes_the_flow() {
         matches!(&err, Error::RateLimited { retry_after: Some(d), .. } if *d == Duration::from_secs(12)),
         "{err:?}"
     );
-    match limiter.check(&flow_id(), "default", Instant::now()) {
-        Decision::Wait(d, _) => assert_eq!(d, Duration::from_secs(12)),
-        Decision::Go => panic!("should be penalized"),
-    }
+    let refusal = limiter
+        .acquire(&flow_id(), "default")
+        .await
+        .expect_err("should be penalized");
+    assert_eq!(refusal.wait, Duration::from_secs(12));
+    assert_eq!(refusal.limit, Limit::Upstream);
+    assert_eq!(
+        limiter.flow_count(&flow_id()),
+        0,
+        "the refused run's slot was given back"
+    );
     // The next attempt is refused locally: the mock allows one POST only.
     let err = svc
         .run(&Env::Default, &flow_id(), no_wait())
@@ -354,4 +361,125 @@ async fn a_wait_failing_after_the_trigger_says_the_run_was_triggered() {
         )),
         "{msg}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent callers.
+
+/// A mock whose run trigger counts its calls and takes a moment, as a real POST does, so that
+/// concurrent callers overlap while it is in flight.
+fn counting_mock(calls: Arc<std::sync::atomic::AtomicUsize>) -> MockBackend {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow().returning(move |_, _, _| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(triggered())
+    });
+    mock
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_runs_of_one_flow_reach_the_backend_at_most_twice_and_the_rest_are_refused_at_once()
+ {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let svc = service(counting_mock(Arc::clone(&calls)));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let svc = svc.clone();
+            tokio::spawn(async move { svc.run(&Env::Default, &flow_id(), no_wait()).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.expect("no panic") {
+            Ok(_) => ok += 1,
+            Err(Error::RateLimited {
+                retry_after: Some(d),
+                message,
+            }) => {
+                assert!(
+                    d > Duration::from_secs(55) && d <= Duration::from_secs(60),
+                    "{d:?}"
+                );
+                assert!(message.contains("(the limit is 2)"), "{message}");
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ok, 2);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_refused_by_the_platform_for_its_own_reasons_gives_its_slot_back() {
+    let mut mock = MockBackend::new();
+    let answers = std::sync::Mutex::new(vec![
+        Ok(triggered()),
+        Ok(triggered()),
+        Err(Error::Validation {
+            status: 400,
+            message: "river is not active".into(),
+            detail: vec![],
+        }),
+    ]);
+    mock.expect_run_data_flow()
+        .times(3)
+        .returning(move |_, _, _| answers.lock().expect("lock").pop().expect("three answers"));
+    let limiter = Arc::new(InMemoryLimiter::default());
+    let svc = service(mock).with_limiter(limiter.clone());
+    svc.run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect_err("400: no run started");
+    assert_eq!(limiter.flow_count(&flow_id()), 0);
+    for _ in 0..2 {
+        svc.run(&Env::Default, &flow_id(), no_wait())
+            .await
+            .expect("both slots are free");
+    }
+    assert_eq!(limiter.flow_count(&flow_id()), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_ambiguous_failure_keeps_its_slot_since_a_run_may_have_started() {
+    let mut mock = MockBackend::new();
+    mock.expect_run_data_flow()
+        .times(1)
+        .returning(|_, _, _| Err(Error::Transport("connection reset".into())));
+    mock.expect_list_runs()
+        .returning(|_, _, _| Ok(Page::single(vec![])));
+    let limiter = Arc::new(InMemoryLimiter::default());
+    let svc = service(mock).with_limiter(limiter.clone());
+    svc.run(&Env::Default, &flow_id(), no_wait())
+        .await
+        .expect_err("may or may not have started");
+    assert_eq!(limiter.flow_count(&flow_id()), 1, "the slot is kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn waiting_for_the_throttle_spends_the_wait_budget_and_refuses_past_it() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let svc = service(counting_mock(Arc::clone(&calls)));
+    for _ in 0..2 {
+        svc.run(&Env::Default, &flow_id(), no_wait())
+            .await
+            .expect("allowed");
+    }
+    let budget = |secs: u64| RunOptions {
+        wait_for_throttle: true,
+        wait: Some(WaitOptions {
+            policy: Some(PollPolicy::default().with_deadline(Duration::from_secs(secs))),
+            ..WaitOptions::default()
+        }),
+        ..RunOptions::default()
+    };
+    let start = Instant::now();
+    let err = svc
+        .run(&Env::Default, &flow_id(), budget(30))
+        .await
+        .expect_err("the slot frees after 60 s, past the 30 s budget");
+    assert_eq!(start.elapsed(), Duration::ZERO, "refused at once");
+    assert!(
+        matches!(&err, Error::RateLimited { retry_after: Some(d), .. } if *d == Duration::from_secs(60)),
+        "{err:?}"
+    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -10,6 +10,7 @@
 
 mod support;
 
+mod concurrency;
 mod contract;
 mod e2e;
 mod tool_calls;

@@ -112,3 +112,36 @@ async fn unknown_routes_and_big_bodies_keep_the_shape() {
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json()["error"]["code"], "payload_too_large");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_ambiguous_run_trigger_keeps_the_may_have_started_advice() {
+    let mut m = MockBackend::new();
+    m.expect_run_data_flow()
+        .times(1)
+        .returning(|_, _, _| Err(Error::Transport("connection reset by 10.0.0.7".into())));
+    m.expect_list_runs()
+        .returning(|_, _, _| Ok(page(vec![], None)));
+    let h = harness(m);
+    let r = call(
+        &h.app,
+        axum::http::Method::POST,
+        &b(&format!("/data_flows/{FLOW}/run?wait=false")),
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+    let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("could not reach the platform; the run of data flow"),
+        "{message}"
+    );
+    assert!(
+        message.contains("may or may not have started") && message.contains("list_runs("),
+        "{message}"
+    );
+    assert!(
+        !message.contains("10.0.0.7"),
+        "internal detail stays inside: {message}"
+    );
+}

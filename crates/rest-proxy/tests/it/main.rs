@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod concurrency;
 mod e2e;
 mod errors;
 mod higher;
