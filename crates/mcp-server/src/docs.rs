@@ -85,8 +85,9 @@ pub fn tool_reference() -> String {
     }
     let _ = writeln!(
         out,
-        "\nError messages quote at most {} characters of a value, then `…` and the value's length.",
-        bdi_domain::error::QUOTE_CHARS
+        "\nError messages quote at most {} characters of a value, then `…` and the value's length; the error of arguments that do not parse (a wrong type) is cut to {} characters.",
+        bdi_domain::error::QUOTE_CHARS,
+        crate::server::MAX_PARSE_ERROR_CHARS
     );
     let _ = writeln!(out, "\n## Logs\n");
     let _ = writeln!(

@@ -964,13 +964,43 @@ impl ServerHandler for BdiMcp {
             );
         }
         let tcc = ToolCallContext::new(self, request, context);
-        self.tool_router.call(tcc).await
+        let response = self.tool_router.call(tcc).await?;
+        Ok(shorten_parse_error(response))
     }
 
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("bdi-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(d::INSTRUCTIONS.to_owned())
+    }
+}
+
+/// The prefix of rmcp's tool error for arguments that do not parse.
+const PARSE_ERROR_PREFIX: &str = "failed to deserialize parameters:";
+/// Longest parse error returned, in characters: serde quotes a mistyped string whole.
+pub(crate) const MAX_PARSE_ERROR_CHARS: usize = 300;
+
+/// Cuts rmcp's parse error (`invalid type: string "...", expected ...`) so that it never
+/// returns a long input whole; other results pass unchanged.
+fn shorten_parse_error(response: CallToolResponse) -> CallToolResponse {
+    let CallToolResponse::Complete(result) = &response else {
+        return response;
+    };
+    let text = match result.content.as_slice() {
+        [only] if result.is_error == Some(true) => only.as_text().map(|t| t.text.as_str()),
+        _ => None,
+    };
+    match text {
+        Some(t) if t.starts_with(PARSE_ERROR_PREFIX) => {
+            match t.char_indices().nth(MAX_PARSE_ERROR_CHARS) {
+                None => response,
+                Some((at, _)) => {
+                    let short = format!("{}… ({} characters)", &t[..at], t.chars().count());
+                    CallToolResult::error(vec![ContentBlock::text(short)]).into()
+                }
+            }
+        }
+        _ => response,
     }
 }
 

@@ -75,3 +75,21 @@ async fn invalid_input_within_the_limits_is_quoted_short() {
         assert!(e.contains(want), "{tool}: {e}");
     }
 }
+
+#[tokio::test]
+async fn a_mistyped_argument_is_not_echoed_whole() {
+    // serde quotes a string given where a boolean belongs; the text within the limits is cut.
+    let c = client(MockBackend::new()).await;
+    let e = err(&call(
+        &c,
+        "activate_data_flow",
+        json!({"data_flow_id": FLOW, "wait": "w".repeat(900)}),
+    )
+    .await);
+    assert!(e.len() < 400, "{} bytes: {e}", e.len());
+    assert!(
+        e.starts_with("failed to deserialize parameters: invalid type: string"),
+        "{e}"
+    );
+    assert!(e.ends_with(" characters)"), "{e}");
+}
