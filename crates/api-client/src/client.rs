@@ -261,12 +261,7 @@ impl HttpBackend {
 
     /// Removes the token from text that may end up in an error (an echoing server, say).
     fn scrub(&self, text: String) -> String {
-        let token = self.token.expose();
-        if token.len() >= 8 && text.contains(token) {
-            text.replace(token, "***")
-        } else {
-            text
-        }
+        scrub_secret(text, self.token.expose())
     }
 
     fn transport_error(&self, call: &Call<'_>, e: &reqwest::Error) -> Error {
@@ -290,6 +285,18 @@ fn bearer(token: &Secret) -> Result<HeaderValue> {
     })?;
     v.set_sensitive(true);
     Ok(v)
+}
+
+/// Replaces every occurrence of `secret` in `text` with `***`, whatever the secret's length.
+///
+/// A short secret may also hide innocent text that happens to contain it: over-redaction is the
+/// price of never showing it. An empty secret occurs nowhere, so it changes nothing.
+pub(crate) fn scrub_secret(text: String, secret: &str) -> String {
+    if secret.is_empty() || !text.contains(secret) {
+        text
+    } else {
+        text.replace(secret, "***")
+    }
 }
 
 /// An error and its sources, joined by `: `.

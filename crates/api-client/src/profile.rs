@@ -176,12 +176,24 @@ impl Resolved {
 }
 
 /// Merges flags, then the environment variables, then the profile. A profile named explicitly
-/// (`--profile` or `BDI_PROFILE`) must exist; the default one may be absent.
+/// (`--profile` or `BDI_PROFILE`) must exist; the default one may be absent. A flag given empty
+/// is refused rather than taken for unset (an empty variable counts as unset).
 pub fn resolve(
     flags: &Overrides,
     profile: Option<&str>,
     vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Resolved, String> {
+    for (flag, value) in [
+        ("--api-url", &flags.api_url),
+        ("--account-id", &flags.account_id),
+        ("--environment-id", &flags.environment_id),
+    ] {
+        if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(format!(
+                "{flag} is empty: leave the flag out to use the variable or the profile"
+            ));
+        }
+    }
     let named = profile
         .map(str::to_owned)
         .or_else(|| vars("BDI_PROFILE").filter(|p| !p.trim().is_empty()));

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use bdi_domain::error::EMPTY_ENVIRONMENT_ID;
 use bdi_domain::{Error, StateConflict};
 
 use crate::exit::ExitStatus;
@@ -184,6 +185,11 @@ fn cli_hint(err: &Error, doing: &Doing) -> Option<String> {
     };
     Some(match err {
         Error::Config(_) => "run `bdi configure`, or set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID; try it without an account with `--sandbox`".to_owned(),
+        Error::InvalidInput { field, message }
+            if field == "environment_id" && message == EMPTY_ENVIRONMENT_ID =>
+        {
+            "leave out --environment-id to use the default environment; `bdi environments list` shows the ids".to_owned()
+        }
         Error::InvalidInput { field, .. } if field.ends_with("_id") => {
             "ids are 24 hexadecimal characters (32 for runs): `bdi flows list`, `bdi connections list` and `bdi runs list FLOW` show valid ids".to_owned()
         }

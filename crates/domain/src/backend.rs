@@ -8,12 +8,13 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::Result;
+use crate::error::EMPTY_ENVIRONMENT_ID;
 use crate::ids::{ConnectionId, DataFlowId, EnvironmentId, OperationId, RunId};
 use crate::models::{
     ActivityQuery, Connection, DataFlow, DataFlowQuery, DataFlowSummary, DiscoveryRequest,
     Environment, Operation, Page, PageQuery, Run, RunQuery, RunTriggered, Toggle, Variables,
 };
+use crate::{Error, Result};
 
 /// A JSON object body.
 pub type Document = Map<String, Value>;
@@ -32,6 +33,19 @@ impl Env {
     /// `Env::Id` when an id is given, else `Env::Default`.
     pub fn from_option(id: Option<EnvironmentId>) -> Self {
         id.map_or(Self::Default, Self::Id)
+    }
+
+    /// The environment a caller named: `None` is the default environment, an id is parsed, and
+    /// an empty or blank id is refused, because it must never silently mean the default (a
+    /// `delete` aimed at the wrong environment).
+    pub fn parse(raw: Option<&str>) -> Result<Self> {
+        match raw {
+            None => Ok(Self::Default),
+            Some(s) if s.trim().is_empty() => {
+                Err(Error::invalid("environment_id", EMPTY_ENVIRONMENT_ID))
+            }
+            Some(s) => EnvironmentId::parse(s).map(Self::Id),
+        }
     }
 
     /// The explicit id, if any.

@@ -148,6 +148,27 @@ pub enum Error {
     Cancelled(String),
 }
 
+/// How many characters of a caller's input an error message quotes at most.
+pub const QUOTE_CHARS: usize = 200;
+
+/// A caller's input as error messages quote it: between backticks, and cut to [`QUOTE_CHARS`]
+/// characters with an ellipsis and the original length when it is longer, so that a huge input
+/// never comes back whole (into an agent's context, a terminal or a response body).
+pub fn quote(input: &str) -> String {
+    match input.char_indices().nth(QUOTE_CHARS) {
+        None => format!("`{input}`"),
+        Some((cut, _)) => format!(
+            "`{}…` ({} characters)",
+            &input[..cut],
+            input.chars().count()
+        ),
+    }
+}
+
+/// The message of [`Error::InvalidInput`] for an environment id that is empty or blank.
+pub const EMPTY_ENVIRONMENT_ID: &str =
+    "is empty; an empty id does not select the default environment";
+
 fn validation_message(status: u16, message: &str, detail: &[ValidationDetail]) -> String {
     if detail.is_empty() {
         format!("request rejected ({status}): {message}")
@@ -192,6 +213,11 @@ impl Error {
             Self::Config(_) => {
                 "set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID (and DATA_INTEGRATION_ENVIRONMENT_ID), or start with --sandbox to try it without an account"
                     .to_owned()
+            }
+            Self::InvalidInput { field, message }
+                if field == "environment_id" && message == EMPTY_ENVIRONMENT_ID =>
+            {
+                "omit environment_id to use the default environment, or give a 24-hex id from list_environments".to_owned()
             }
             Self::InvalidInput { .. } => "correct the parameter and call again".to_owned(),
             Self::Unauthorized { .. } => {

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Error;
+use crate::error::quote;
 
 fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -31,8 +32,8 @@ macro_rules! hex_id {
                     Err(Error::InvalidInput {
                         field: $field.to_owned(),
                         message: format!(
-                            "`{}` is not a valid {}: expected {} hexadecimal characters",
-                            s, $what, $len
+                            "{} is not a valid {}: expected {} hexadecimal characters",
+                            quote(s), $what, $len
                         ),
                     })
                 }
@@ -130,5 +131,45 @@ mod tests {
         assert!(err.contains("24 hexadecimal"), "{err}");
         let parsed: Result<OperationId, _> = serde_json::from_str("\"nope\"");
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn a_huge_id_is_quoted_short_with_its_length() {
+        let huge = "z".repeat(10 * 1024 * 1024);
+        let err = DataFlowId::parse(&huge).unwrap_err().to_string();
+        assert!(err.len() < 400, "{} bytes", err.len());
+        assert!(err.contains("…` (10485760 characters)"), "{err}");
+        assert!(err.contains("expected 24 hexadecimal characters"), "{err}");
+        // Short inputs are quoted whole.
+        let err = RunId::parse("abc").unwrap_err().to_string();
+        assert!(err.contains("`abc` is not a valid run id"), "{err}");
+        // The cut falls on a character boundary.
+        let wide = "é".repeat(crate::error::QUOTE_CHARS + 1);
+        let err = ConnectionId::parse(&wide).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("({} characters)", crate::error::QUOTE_CHARS + 1)),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_environment_id_is_refused_not_the_default() {
+        use crate::Env;
+        assert_eq!(Env::parse(None).unwrap(), Env::Default);
+        for blank in ["", "   ", "\t"] {
+            let err = Env::parse(Some(blank)).unwrap_err();
+            assert!(matches!(&err, Error::InvalidInput { field, .. } if field == "environment_id"));
+            assert!(
+                err.hint().unwrap().contains("omit environment_id"),
+                "{:?}",
+                err.hint()
+            );
+        }
+        let id = " 6A7B8C9D0E1F2A3B4C5D6E7F ";
+        assert_eq!(
+            Env::parse(Some(id)).unwrap(),
+            Env::Id(EnvironmentId::parse(id).unwrap())
+        );
+        assert!(Env::parse(Some("prod")).is_err());
     }
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::Error;
+use crate::error::quote;
 
 /// A connection's tables, as metadata discovery reports them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -226,17 +227,20 @@ impl fmt::Display for MatchProblem {
             Self::Unknown { name, candidates } if candidates.is_empty() => {
                 write!(
                     f,
-                    "`{name}` matches no table, and no table has a similar name"
+                    "{} matches no table, and no table has a similar name",
+                    quote(name)
                 )
             }
             Self::Unknown { name, candidates } => write!(
                 f,
-                "`{name}` matches no table; did you mean {}?",
+                "{} matches no table; did you mean {}?",
+                quote(name),
                 candidates.join(", ")
             ),
             Self::Ambiguous { name, candidates } => write!(
                 f,
-                "`{name}` matches several tables ({}); write it as schema.table with the exact name",
+                "{} matches several tables ({}); write it as schema.table with the exact name",
+                quote(name),
                 candidates.join(", ")
             ),
         }

@@ -48,7 +48,10 @@ impl Timestamp {
         }
         Err(Error::invalid(
             "timestamp",
-            format!("`{s}` is not a valid time: use ISO 8601, e.g. 2026-05-25T00:00:00"),
+            format!(
+                "{} is not a valid time: use ISO 8601, e.g. 2026-05-25T00:00:00",
+                crate::error::quote(s)
+            ),
         ))
     }
 

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::{Backend, Document, Env};
-use crate::error::{Error, Result, StateConflict};
+use crate::error::{Error, Result, StateConflict, quote};
 use crate::ids::{ConnectionId, DataFlowId, OperationId, RunId};
 use crate::locks::ResourceLocks;
 use crate::matching::{Catalog, QualifiedTable, build_schemas, match_tables};
@@ -579,7 +579,7 @@ impl Service {
         }
         let id = OperationId::parse(&op.operation_id).map_err(|_| Error::Decode {
             path: "operation_id".to_owned(),
-            message: format!("`{}` is not an operation id", op.operation_id),
+            message: format!("{} is not an operation id", quote(&op.operation_id)),
         })?;
         self.wait_for_operation(env, &id, wait.clone()).await
     }
@@ -1044,7 +1044,8 @@ pub fn normalize_loading_method(m: &str) -> Result<&'static str> {
         _ => Err(Error::invalid(
             "loading_method",
             format!(
-                "`{m}` is not a loading method: use one of {}",
+                "{} is not a loading method: use one of {}",
+                quote(m),
                 LOADING_METHODS.join(", ")
             ),
         )),
@@ -1068,10 +1069,11 @@ pub fn validate_variables(vars: Vec<(String, String)>) -> Result<Variables> {
             problems.push(format!("item {} has an empty name", i + 1));
         } else if n.contains('.') || n.contains('$') {
             problems.push(format!(
-                "`{n}` contains `.` or `$`, which variable names cannot"
+                "{} contains `.` or `$`, which variable names cannot",
+                quote(n)
             ));
         } else if !seen.insert(n.to_owned()) {
-            problems.push(format!("`{n}` is given more than once"));
+            problems.push(format!("{} is given more than once", quote(n)));
         } else {
             map.insert(n.to_owned(), value);
         }

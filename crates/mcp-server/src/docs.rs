@@ -75,7 +75,51 @@ pub fn tool_reference() -> String {
                 .join(", ")
         );
     }
-    let _ = writeln!(out, "\n| tool | kind |\n| --- | --- |");
+    let _ = writeln!(out, "\n## Argument limits\n");
+    let _ = writeln!(
+        out,
+        "Every call's arguments are checked before they are parsed, whatever the tool; an argument over its limit is a tool error that names the limit, and no request is made.\n"
+    );
+    for line in crate::limits::describe() {
+        let _ = writeln!(out, "- {line}");
+    }
+    let _ = writeln!(
+        out,
+        "\nError messages quote at most {} characters of a value, then `…` and the value's length; the error of arguments that do not parse (a wrong type) is cut to {} characters.",
+        bdi_domain::error::QUOTE_CHARS,
+        crate::server::MAX_PARSE_ERROR_CHARS
+    );
+    let _ = writeln!(out, "\n## Logs\n");
+    let _ = writeln!(
+        out,
+        "Logs go to stderr, filtered by `{}` (`tracing` filter syntax, default `{}`).",
+        crate::logging::FILTER_VAR,
+        crate::logging::DEFAULT_FILTER
+    );
+    let _ = writeln!(
+        out,
+        "Each tool call is logged at `debug` with its arguments as JSON, cut to {} characters (strings to {}), and the value of every field whose name contains {} (case and separators ignored), or is `pwd`, at any depth, replaced by `{}`.",
+        crate::logging::MAX_LOGGED_ARGUMENTS_CHARS,
+        crate::logging::MAX_LOGGED_STRING_CHARS,
+        crate::logging::SECRET_WORDS
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        crate::logging::REDACTED
+    );
+    let _ = writeln!(
+        out,
+        "rmcp logs whole protocol messages, tool arguments included, at `debug` and `trace` on {}: those events are dropped at any `{}`.",
+        crate::logging::QUIET_RMCP_TARGETS
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        crate::logging::FILTER_VAR
+    );
+    let _ = writeln!(out, "\n## Tools\n");
+    let _ = writeln!(out, "| tool | kind |\n| --- | --- |");
     for t in &json {
         let _ = writeln!(
             out,

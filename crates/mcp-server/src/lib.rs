@@ -8,6 +8,8 @@ pub mod app;
 pub mod descriptions;
 pub mod docs;
 pub mod errors;
+pub mod limits;
+pub mod logging;
 pub mod output;
 pub mod params;
 pub mod schema;

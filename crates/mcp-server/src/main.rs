@@ -6,14 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BDI_LOG")
-                .unwrap_or_else(|_| "info,bdi_sandbox=warn".into()),
-        )
-        .init();
+    bdi_mcp_server::logging::init();
     let args = bdi_mcp_server::app::Args::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

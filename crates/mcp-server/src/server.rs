@@ -7,17 +7,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bdi_domain::error::quote;
 use bdi_domain::models::{
     ActivityQuery, DataFlowQuery, FlowStatus, PageQuery, RunQuery, Timestamp,
 };
 use bdi_domain::poll::{PollPolicy, Progress, ProgressFn, Waited};
 use bdi_domain::service::{NewDataFlow, RunOptions, WaitOptions};
-use bdi_domain::{
-    ConnectionId, DataFlowId, Env, EnvironmentId, Error, OperationId, RunId, Service,
-};
+use bdi_domain::{ConnectionId, DataFlowId, Env, Error, OperationId, RunId, Service};
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::model::{Implementation, ProgressNotificationParam, ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ProgressNotificationParam, ServerCapabilities, ServerConfig,
+};
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use serde_json::Value;
@@ -73,11 +76,9 @@ pub struct BdiMcp {
     tool_router: ToolRouter<Self>,
 }
 
+/// The environment a tool names: absent is the default one; empty or blank is refused.
 fn env_of(id: Option<String>) -> Result<Env, String> {
-    match id.as_deref().map(str::trim) {
-        None | Some("") => Ok(Env::Default),
-        Some(s) => EnvironmentId::parse(s).map(Env::Id).or_tool_error(),
-    }
+    Env::parse(id.as_deref()).or_tool_error()
 }
 
 fn flow_id(s: &str) -> Result<DataFlowId, String> {
@@ -88,7 +89,10 @@ fn time(field: &str, s: &str) -> Result<Timestamp, String> {
     Timestamp::parse(s).map_err(|_| {
         crate::errors::tool_error(&Error::invalid(
             field,
-            format!("`{s}` is not a valid time: use ISO 8601 UTC, e.g. 2026-05-25T00:00:00"),
+            format!(
+                "{} is not a valid time: use ISO 8601 UTC, e.g. 2026-05-25T00:00:00",
+                quote(s)
+            ),
         ))
     })
 }
@@ -98,7 +102,11 @@ fn window(start: &str, end: &str) -> Result<(Timestamp, Timestamp), String> {
     if s >= e {
         return Err(crate::errors::tool_error(&Error::invalid(
             "end_time",
-            format!("end_time ({end}) must be after start_time ({start})"),
+            format!(
+                "end_time ({}) must be after start_time ({})",
+                quote(end),
+                quote(start)
+            ),
         )));
     }
     Ok((s, e))
@@ -144,7 +152,8 @@ fn run_status(value: Option<String>) -> Result<Option<String>, String> {
         Err(crate::errors::tool_error(&Error::invalid(
             "status",
             format!(
-                "`{v}` is not a run status: use one of {}",
+                "{} is not a run status: use one of {}",
+                quote(&v),
                 RUN_STATUSES.join(", ")
             ),
         )))
@@ -378,8 +387,8 @@ impl BdiMcp {
                 crate::errors::tool_error(&Error::invalid(
                     "source_connection_id",
                     format!(
-                        "`{}` is not a connection id: use a connection_id from list_connections",
-                        a.source_connection_id
+                        "{} is not a connection id: use a connection_id from list_connections",
+                        quote(&a.source_connection_id)
                     ),
                 ))
             })?,
@@ -388,8 +397,8 @@ impl BdiMcp {
                 crate::errors::tool_error(&Error::invalid(
                     "target_connection_id",
                     format!(
-                        "`{}` is not a connection id: use a connection_id from list_connections",
-                        a.target_connection_id
+                        "{} is not a connection id: use a connection_id from list_connections",
+                        quote(&a.target_connection_id)
                     ),
                 ))
             })?,
@@ -426,7 +435,7 @@ impl BdiMcp {
                     _ => {
                         return Err(crate::errors::tool_error(&Error::invalid(
                             "status",
-                            format!("`{s}` is not a status: use active or disabled"),
+                            format!("{} is not a status: use active or disabled", quote(&s)),
                         )));
                     }
                 });
@@ -934,10 +943,64 @@ impl BdiMcp {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for BdiMcp {
+    /// Every call: arguments over their size limits are refused before they are parsed (so
+    /// before any upstream request, and never echoed back whole), and the call is logged at
+    /// DEBUG with its secrets redacted.
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, rmcp::ErrorData> {
+        if let Err(e) = crate::limits::check(request.arguments.as_ref()) {
+            tracing::debug!(tool = %request.name, error = %e, "tool call refused");
+            let text = crate::errors::tool_error(&e);
+            return Ok(CallToolResult::error(vec![ContentBlock::text(text)]).into());
+        }
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(
+                tool = %request.name,
+                arguments = %crate::logging::arguments_for_log(request.arguments.as_ref()),
+                "tool call"
+            );
+        }
+        let tcc = ToolCallContext::new(self, request, context);
+        let response = self.tool_router.call(tcc).await?;
+        Ok(shorten_parse_error(response))
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("bdi-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(d::INSTRUCTIONS.to_owned())
+    }
+}
+
+/// The prefix of rmcp's tool error for arguments that do not parse.
+const PARSE_ERROR_PREFIX: &str = "failed to deserialize parameters:";
+/// Longest parse error returned, in characters: serde quotes a mistyped string whole.
+pub(crate) const MAX_PARSE_ERROR_CHARS: usize = 300;
+
+/// Cuts rmcp's parse error (`invalid type: string "...", expected ...`) so that it never
+/// returns a long input whole; other results pass unchanged.
+fn shorten_parse_error(response: CallToolResponse) -> CallToolResponse {
+    let CallToolResponse::Complete(result) = &response else {
+        return response;
+    };
+    let text = match result.content.as_slice() {
+        [only] if result.is_error == Some(true) => only.as_text().map(|t| t.text.as_str()),
+        _ => None,
+    };
+    match text {
+        Some(t) if t.starts_with(PARSE_ERROR_PREFIX) => {
+            match t.char_indices().nth(MAX_PARSE_ERROR_CHARS) {
+                None => response,
+                Some((at, _)) => {
+                    let short = format!("{}… ({} characters)", &t[..at], t.chars().count());
+                    CallToolResult::error(vec![ContentBlock::text(short)]).into()
+                }
+            }
+        }
+        _ => response,
     }
 }
 
@@ -1060,7 +1123,8 @@ fn oauth_refusal(connection_type: &str) -> Option<String> {
     let t = connection_type.to_ascii_lowercase();
     if OAUTH_TYPES.iter().any(|o| t.contains(o)) {
         Some(format!(
-            "error: connection type `{connection_type}` authenticates with OAuth and cannot be created through the API\nhint: tell the user: \"This connection uses OAuth: please create it in the Boomi Data Integration console, then I can use it here.\""
+            "error: connection type {} authenticates with OAuth and cannot be created through the API\nhint: tell the user: \"This connection uses OAuth: please create it in the Boomi Data Integration console, then I can use it here.\"",
+            quote(connection_type)
         ))
     } else {
         None

@@ -1,5 +1,6 @@
 //! The test-facing control handle: fault injection, latency, the virtual clock, the poll count an
-//! operation or run takes, and request counting. All methods are synchronous.
+//! operation or run takes, and request counting. All methods are synchronous. The control API
+//! (`/_sandbox/...`, `routes/control.rs`) offers the same over HTTP.
 //!
 //! Matching: `method` is compared case-insensitively (`""` or `"*"` match any method) and
 //! `path_contains` is a substring of the request's path and query (`/v1/...?page=2`).
@@ -102,6 +103,20 @@ impl Control {
             .iter()
             .filter(|(m, target)| state::matches(method, path_contains, m, target))
             .count()
+    }
+
+    /// Drops every fault rule, page fault and recorded request, and restores no latency and the
+    /// default steps (2). Data and the virtual clock are kept.
+    pub fn reset(&self) {
+        {
+            let mut faults = self.shared.faults();
+            faults.rules.clear();
+            faults.pages.clear();
+            faults.requests.clear();
+        }
+        let mut inner = self.shared.lock();
+        inner.sys.latency = Duration::ZERO;
+        inner.sys.steps = state::DEFAULT_STEPS;
     }
 
     /// How many GET polls an operation or run created from now on takes to finish (default 2:

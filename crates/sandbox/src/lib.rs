@@ -4,8 +4,8 @@
 //! from our client: it handles its JSON as `serde_json::Value` and its own small structs, so a
 //! wrong field name or status in the client cannot be mirrored here. It rejects what the real API
 //! rejects (pydantic-style 422 bodies, the 400 business rules, the run throttle) and lets tests
-//! inject faults through [`Control`]. State advances by poll count and a virtual clock, never by
-//! sleeping.
+//! inject faults through [`Control`], in process, or through the control API under `/_sandbox`
+//! over HTTP. State advances by poll count and a virtual clock, never by sleeping.
 
 mod catalog;
 mod control;

@@ -52,6 +52,7 @@ fn banner(base_url: &str, config: &SandboxConfig) -> String {
          token:          {token}\n\
          account id:     {account}\n\
          environment id: {env}\n\
+         control API:    {base_url}/_sandbox (faults, clock, steps; same token)\n\
          \n\
          export DATA_INTEGRATION_API_URL={base_url}\n\
          export DATA_INTEGRATION_API_TOKEN={token}\n\
@@ -170,6 +171,7 @@ mod tests {
         assert!(text.contains(&format!(
             "export DATA_INTEGRATION_ACCOUNT_ID={DEFAULT_ACCOUNT_ID}\n"
         )));
+        assert!(text.contains("control API:    http://127.0.0.1:8710/_sandbox"));
         assert!(text.ends_with(&format!(
             "export DATA_INTEGRATION_ENVIRONMENT_ID={DEFAULT_ENVIRONMENT_ID}"
         )));

@@ -13,6 +13,9 @@ use crate::SandboxConfig;
 use crate::error::ApiError;
 use crate::model::Env;
 
+/// How many polls an operation or run takes to finish unless set otherwise.
+pub(crate) const DEFAULT_STEPS: u32 = 2;
+
 /// Everything behind one router.
 pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
@@ -24,7 +27,7 @@ impl Shared {
     pub(crate) fn new(config: SandboxConfig) -> Self {
         let sys = Sys {
             offset: TimeDelta::zero(),
-            steps: 2,
+            steps: DEFAULT_STEPS,
             latency: Duration::ZERO,
             token_runs: VecDeque::new(),
             rng: StdRng::from_os_rng(),

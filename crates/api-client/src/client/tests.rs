@@ -137,6 +137,46 @@ async fn an_echoed_token_is_scrubbed_from_errors() {
 }
 
 #[tokio::test]
+async fn a_short_echoed_token_is_scrubbed_too() {
+    // Tokens shorter than 8 characters used to pass through unscrubbed.
+    let short = "q7z";
+    let config = |base: &str| {
+        ClientConfig::new(base, short, AccountId::parse(ACCOUNT).expect("valid id"))
+            .expect("valid config")
+            .with_default_environment(Some(EnvironmentId::parse(ENVIRONMENT).expect("valid id")))
+    };
+    let (base, _) = serve(vec![Canned::json(
+        400,
+        &format!(r#"{{"detail": "token {short} is not allowed here"}}"#),
+    )])
+    .await;
+    let backend = HttpBackend::new(config(&base)).expect("builds");
+    let err = backend
+        .get_data_flow(&Env::Default, &flow())
+        .await
+        .expect_err("400");
+    let text = err.to_string();
+    assert!(!text.contains(short), "{text}");
+    assert!(text.contains("token *** is not allowed"), "{text}");
+}
+
+#[test]
+fn scrubbing_replaces_every_occurrence_and_an_empty_secret_changes_nothing() {
+    let check = |text: &str, secret: &str, expected: &str| {
+        assert_eq!(
+            scrub_secret(text.to_owned(), secret),
+            expected,
+            "{text:?} {secret:?}"
+        );
+    };
+    check("Bearer abc, again abc", "abc", "Bearer ***, again ***");
+    check("x", "x", "***");
+    check("no secret here", "", "no secret here");
+    check("", "", "");
+    check("a*b", "*", "a***b");
+}
+
+#[tokio::test]
 async fn transport_errors_name_the_call_but_not_the_token() {
     // Bind then drop a listener so that the port refuses connections.
     let port = {

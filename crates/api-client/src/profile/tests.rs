@@ -72,6 +72,45 @@ fn flags_beat_variables_beat_the_profile() {
 }
 
 #[test]
+fn an_empty_flag_is_refused_not_taken_for_unset() {
+    let v = vars(&[(ENVIRONMENT_ID, &"e".repeat(24))]);
+    for flags in [
+        Overrides {
+            environment_id: Some(String::new()),
+            ..Overrides::default()
+        },
+        Overrides {
+            environment_id: Some("  ".into()),
+            ..Overrides::default()
+        },
+    ] {
+        let e = resolve(&flags, None, &v).unwrap_err();
+        assert_eq!(
+            e,
+            "--environment-id is empty: leave the flag out to use the variable or the profile"
+        );
+    }
+    let flags = Overrides {
+        api_url: Some(String::new()),
+        ..Overrides::default()
+    };
+    assert!(
+        resolve(&flags, None, &v)
+            .unwrap_err()
+            .starts_with("--api-url is empty")
+    );
+    let flags = Overrides {
+        account_id: Some(String::new()),
+        ..Overrides::default()
+    };
+    assert!(
+        resolve(&flags, None, &v)
+            .unwrap_err()
+            .starts_with("--account-id is empty")
+    );
+}
+
+#[test]
 fn a_named_profile_must_exist() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_profiles(dir.path());

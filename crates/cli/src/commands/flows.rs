@@ -767,8 +767,9 @@ async fn find_target(
         [one] => Ok(Some(flow_id(one)?)),
         many => Err(CliError::usage(
             format!(
-                "{} data flows are named `{name}`: {}",
+                "{} data flows are named {}: {}",
                 many.len(),
+                bdi_domain::error::quote(name),
                 many.join(", ")
             ),
             Some("add `cross_id: ID` to the document to say which one to update".to_owned()),

@@ -13,11 +13,12 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bdi_domain::error::quote;
 use bdi_domain::models::Timestamp;
 use bdi_domain::poll::PollPolicy;
 use bdi_domain::service::WaitOptions;
 use bdi_domain::{
-    Backend, ConnectionId, DataFlowId, Env, EnvironmentId, Error, RunId, Service, ServiceConfig,
+    Backend, ConnectionId, DataFlowId, Env, Error, RunId, Service, ServiceConfig,
 };
 use chrono::Utc;
 use serde_json::Value;
@@ -156,7 +157,10 @@ pub(crate) fn parse_duration(s: &str) -> Result<chrono::Duration, CliError> {
     let (num, unit) = t.split_at(split);
     let bad = || {
         CliError::usage(
-            format!("invalid --since `{s}`: use a number and a unit, e.g. 30m, 12h, 7d"),
+            format!(
+                "invalid --since {}: use a number and a unit, e.g. 30m, 12h, 7d",
+                quote(s)
+            ),
             None,
         )
     };
@@ -177,7 +181,10 @@ pub(crate) fn window(args: &WindowArgs) -> Result<(Timestamp, Timestamp), CliErr
     let time = |flag: &str, s: &str| {
         Timestamp::parse(s).map_err(|_| {
             CliError::usage(
-                format!("invalid {flag} `{s}`: use ISO 8601 UTC, e.g. 2026-05-25T00:00:00"),
+                format!(
+                    "invalid {flag} {}: use ISO 8601 UTC, e.g. 2026-05-25T00:00:00",
+                    quote(s)
+                ),
                 None,
             )
         })
@@ -216,7 +223,11 @@ pub(crate) fn run_status(value: Option<&str>) -> Result<Option<String>, CliError
         Ok(Some(s))
     } else {
         Err(CliError::usage(
-            format!("invalid --status `{v}`: use one of {}", STATUSES.join(", ")),
+            format!(
+                "invalid --status {}: use one of {}",
+                quote(v),
+                STATUSES.join(", ")
+            ),
             None,
         ))
     }
@@ -283,7 +294,8 @@ async fn dispatch(
     backend: Option<Arc<dyn Backend>>,
 ) -> Result<ExitStatus, CliError> {
     if let Some(id) = &cli.global.environment_id {
-        ctx.env = Env::Id(EnvironmentId::parse(id).map_err(CliError::from)?);
+        // An empty `--environment-id ""` is refused: it must not mean the default environment.
+        ctx.env = Env::parse(Some(id)).map_err(CliError::from)?;
     }
     let command = match cli.command {
         Command::Completions(a) => return local::completions(ctx, a.shell),

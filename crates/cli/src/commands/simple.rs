@@ -79,7 +79,10 @@ pub(crate) async fn variables(
             for p in &a.pairs {
                 let Some((k, v)) = p.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
                     return Err(CliError::usage(
-                        format!("invalid variable `{p}`: expected NAME=VALUE"),
+                        format!(
+                            "invalid variable {}: expected NAME=VALUE",
+                            bdi_domain::error::quote(p)
+                        ),
                         Some("for example `bdi variables set START_DATE=2026-01-01`".to_owned()),
                     ));
                 };

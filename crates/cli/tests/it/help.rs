@@ -56,6 +56,53 @@ async fn a_malformed_id_is_refused_before_any_request() {
 }
 
 #[tokio::test]
+async fn an_empty_environment_id_is_refused_not_taken_for_the_default() {
+    // Before, `-e ""` fell through to the default environment, even for a delete.
+    for empty in ["", "  "] {
+        let out = bdi(
+            &[
+                "connections",
+                "delete",
+                "5f88aaaaaaaaaaaaaaaaaaaa",
+                "--environment-id",
+                empty,
+            ],
+            MockBackend::new(),
+        )
+        .await;
+        insta::allow_duplicates! {
+            insta::assert_snapshot!(out, @r"
+            exit_code: 2
+            ----- stdout -----
+
+            ----- stderr -----
+            error: invalid environment_id: is empty; an empty id does not select the default environment
+
+            hint: leave out --environment-id to use the default environment; `bdi environments list` shows the ids
+            ");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_huge_input_is_quoted_short() {
+    let huge = "x".repeat(1 << 20);
+    let out = bdi(&["flows", "get", &huge], MockBackend::new()).await;
+    assert!(out.len() < 1000, "{} bytes", out.len());
+    assert!(
+        out.contains("…` (1048576 characters) is not a valid data flow id"),
+        "{out}"
+    );
+    let out = bdi(
+        &["runs", "list", "507f191e810c19729de860ea", "--since", &huge],
+        MockBackend::new(),
+    )
+    .await;
+    assert!(out.len() < 1000, "{} bytes", out.len());
+    assert!(out.contains("(1048576 characters)"), "{out}");
+}
+
+#[tokio::test]
 async fn version() {
     let out = bdi(&["--version"], MockBackend::new()).await;
     assert_eq!(

@@ -13,6 +13,8 @@ mod support;
 mod concurrency;
 mod contract;
 mod e2e;
+mod log_redaction;
+mod oversized_input;
 mod tool_calls;
 mod tool_errors;
 mod waits;

@@ -125,3 +125,30 @@ async fn wrong_argument_types_are_tool_errors() {
     let e = err(&call(&c, "get_data_flow", json!({"data_flow_id": 5})).await);
     assert!(e.contains("invalid type"), "{e}");
 }
+
+#[tokio::test]
+async fn an_empty_environment_id_is_refused_not_taken_for_the_default() {
+    // Before, "" meant the default environment, even for delete_connection.
+    let c = client(MockBackend::new()).await;
+    let cases = [
+        (
+            "delete_connection",
+            json!({"connection_id": CONN, "environment_id": ""}),
+        ),
+        (
+            "delete_data_flow",
+            json!({"data_flow_id": FLOW, "environment_id": "  "}),
+        ),
+        ("list_variables", json!({"environment_id": "\t"})),
+        ("list_connections", json!({"environment_id": ""})),
+    ];
+    for (tool, args) in cases {
+        let e = err(&call(&c, tool, args).await);
+        assert_eq!(
+            e,
+            "error: invalid environment_id: is empty; an empty id does not select the default environment\n\
+             hint: omit environment_id to use the default environment, or give a 24-hex id from list_environments",
+            "{tool}"
+        );
+    }
+}

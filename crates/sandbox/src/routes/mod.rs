@@ -1,8 +1,9 @@
 //! The route table: every emulated `/v1` path, the auth layer on matched routes, the fault layer
-//! on everything, and FastAPI-style 404/405 fallbacks.
+//! on everything but the control API (`/_sandbox`), and FastAPI-style 404/405 fallbacks.
 
 mod activities;
 mod connections;
+mod control;
 mod environments;
 mod operations;
 mod rivers;
@@ -103,6 +104,8 @@ pub(crate) fn router(state: AppState) -> Router {
             state.clone(),
             middleware::faults,
         ))
+        // Merged after the fault layer: control requests are neither counted nor faulted.
+        .merge(control::router(state.clone()))
         .with_state(state)
 }
 

@@ -3,6 +3,7 @@
 mod activities;
 mod auth;
 mod connections;
+mod control_api;
 mod discovery;
 mod faults;
 mod lifecycle;
