@@ -23,6 +23,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod keys;
+pub mod layers;
 pub mod metered;
 pub mod metrics;
 pub mod openapi;

@@ -179,13 +179,12 @@ fn operation(spec: &RouteSpec) -> utoipa::openapi::path::Operation {
             "gateway_key",
             Vec::<String>::new(),
         ));
-    if let Some(content_type) = spec.consumes {
-        op = op.request_body(Some(
-            RequestBodyBuilder::new()
-                .content(content_type, json_content())
-                .required(Some(Required::True))
-                .build(),
-        ));
+    if !spec.consumes.is_empty() {
+        let mut body = RequestBodyBuilder::new().required(Some(Required::True));
+        for content_type in spec.consumes {
+            body = body.content(*content_type, json_content());
+        }
+        op = op.request_body(Some(body.build()));
     }
     op.build()
 }

@@ -54,8 +54,9 @@ pub struct RouteSpec {
     pub success: &'static [u16],
     /// The success body.
     pub produces: Produces,
-    /// The request body's content type, if the route takes one.
-    pub consumes: Option<&'static str>,
+    /// The media types the request body may be sent as; empty when the route takes no body.
+    /// A route that takes one answers 415 to any other (or to none).
+    pub consumes: &'static [&'static str],
     /// The query parameters the route reads, with a description.
     pub query: &'static [(&'static str, &'static str)],
     /// Whether the route may wait (its deadline is `timeout_seconds`, not the request timeout).
@@ -112,7 +113,7 @@ fn spec(
         scope,
         success,
         produces: Produces::Json,
-        consumes: None,
+        consumes: &[],
         query: &[],
         waits: false,
         handler,
@@ -125,8 +126,8 @@ impl RouteSpec {
         self
     }
 
-    fn consumes(mut self, content_type: &'static str) -> Self {
-        self.consumes = Some(content_type);
+    fn consumes(mut self, media_types: &'static [&'static str]) -> Self {
+        self.consumes = media_types;
         self
     }
 
@@ -146,7 +147,7 @@ pub fn table() -> Vec<RouteSpec> {
     use Scope::*;
     const V1: &str = "v1 pass-through";
     const BDI: &str = "gateway operations";
-    const JSON: &str = "application/json";
+    const JSON: &[&str] = &["application/json"];
     vec![
         spec(
             Method::GET,
@@ -529,7 +530,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             patch(bdi::patch_data_flow),
         )
-        .consumes("application/merge-patch+json"),
+        .consumes(&["application/merge-patch+json", "application/json"]),
         spec(
             Method::GET,
             "/bdi/v1/environments/{env}/connections",
