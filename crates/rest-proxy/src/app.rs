@@ -2,30 +2,28 @@
 //! drive it in process with `oneshot` and the binary serves the very same thing.
 
 use axum::Router;
-use axum::http::HeaderName;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::{GuardCtx, guard};
 use crate::error::ApiError;
-use crate::layers::{deadline, limit_uri, require_media_type, shape_bare_errors};
+use crate::layers::{deadline, limit_uri, request_id, require_media_type, shape_bare_errors};
 use crate::metrics::track;
 use crate::routes::{ops, table};
 use crate::state::AppState;
 
-/// The request id header, set when absent and echoed on the response.
-pub const REQUEST_ID: &str = "x-request-id";
+pub use crate::layers::REQUEST_ID;
 
 async fn not_found() -> Response {
     ApiError::not_found("no such route: see /openapi.json").into_response()
 }
 
-/// The span of one request: method, path (never the query or headers) and request id.
+/// The span of one request: method, path (never the query or headers) and request id (which
+/// [`request_id`] has made safe to log).
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let id = req
         .headers()
@@ -44,7 +42,6 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 pub fn app(state: AppState) -> Router {
     let limits = state.limits().clone();
     let mut router: Router<AppState> = Router::new();
-    let request_id = HeaderName::from_static(REQUEST_ID);
     for spec in table() {
         let limit = if spec.waits {
             limits.max_wait + limits.request_timeout
@@ -80,7 +77,6 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(from_fn(request_id))
         .with_state(state)
 }

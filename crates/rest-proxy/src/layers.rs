@@ -1,6 +1,6 @@
-//! The gateway's own HTTP middleware, wrapped around the routes by [`crate::app`]: the URI length
-//! limit, each route's deadline, the media type of JSON bodies, and the error shape of responses
-//! that leave a layer without a body.
+//! The gateway's own HTTP middleware, wrapped around the routes by [`crate::app`]: the request id
+//! (kept only when it is safe to log), the URI length limit, each route's deadline, the media type
+//! of JSON bodies, and the error shape of responses that leave a layer without a body.
 //!
 //! **Invariant:** every error response has the body of [`crate::error::ErrorBody`]: what the
 //! router, the body limit or an extractor answers bare is given that shape here, headers kept.
@@ -8,15 +8,59 @@
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 
 use crate::error::{ApiError, ErrorCode};
+
+/// The request id header, set when absent and echoed on the response.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The longest request id kept; a longer one is replaced.
+pub const MAX_REQUEST_ID: usize = 128;
 
 /// The longest request target (path and query) served; a longer one is a 414. (hyper itself
 /// answers a bare 414 beyond 64 KiB, before the request reaches the gateway.)
 pub const MAX_URI: usize = 8 * 1024;
+
+/// Whether a client's request id may be kept and logged as is: 1 to [`MAX_REQUEST_ID`] characters
+/// from `A-Z a-z 0-9 - _ . : / + = @`. Anything else (spaces, tabs, quotes, control characters,
+/// bytes beyond ASCII) could forge or split a text log line, so such an id is replaced.
+pub fn is_safe_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=@".contains(b))
+}
+
+/// A new request id: 32 random hex digits.
+fn new_request_id() -> HeaderValue {
+    let mut bytes = [0_u8; 16];
+    StdRng::from_os_rng().fill_bytes(&mut bytes);
+    HeaderValue::from_str(&hex::encode(bytes)).expect("hex digits are a valid header value")
+}
+
+/// Keeps the client's `x-request-id` when [`is_safe_request_id`] allows it, else sets a new one
+/// (the client's is never logged), and echoes the id used on the response.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let name = HeaderName::from_static(REQUEST_ID);
+    let id = match req.headers().get(&name) {
+        Some(v) if is_safe_request_id(v.as_bytes()) => v.clone(),
+        Some(_) => {
+            let id = new_request_id();
+            tracing::debug!(request_id = ?id, "the client's x-request-id was replaced: not safe to log");
+            id
+        }
+        None => new_request_id(),
+    };
+    req.headers_mut().insert(name.clone(), id.clone());
+    let mut response = next.run(req).await;
+    response.headers_mut().insert(name, id);
+    response
+}
 
 /// 414 with the gateway's shape for a request target longer than [`MAX_URI`].
 pub async fn limit_uri(req: Request, next: Next) -> Response {
@@ -95,4 +139,36 @@ pub async fn shape_bare_errors(req: Request, next: Next) -> Response {
         }
     }
     shaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_request_ids_are_kept() {
+        for ok in [
+            "trace-me-1",
+            "0af7651916cd43dd8448eb211c80319c",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "a:b/c+d=e@f_g.h",
+        ] {
+            assert!(is_safe_request_id(ok.as_bytes()), "{ok}");
+        }
+        let long = "a".repeat(MAX_REQUEST_ID + 1);
+        for bad in [
+            "",
+            "a\r\nb",
+            "a\nmessage=\"write\" key=admin",
+            "a b",
+            "a\tb",
+            "a\"b",
+            "a\x1b[2Jb",
+            "caf\u{e9}",
+            long.as_str(),
+        ] {
+            assert!(!is_safe_request_id(bad.as_bytes()), "{bad:?}");
+        }
+        assert!(!is_safe_request_id(&[b'a', 0xff]));
+    }
 }
