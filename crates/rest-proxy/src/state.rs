@@ -59,6 +59,9 @@ pub struct GatewayConfig {
     pub audit: Audit,
     /// HTTP tunables.
     pub limits: Limits,
+    /// The gateway's public base URL (`--public-url`): page links are built under it; without
+    /// one they are paths relative to the gateway's root. Never taken from a request.
+    pub public_url: Option<url::Url>,
 }
 
 impl GatewayConfig {
@@ -71,6 +74,7 @@ impl GatewayConfig {
             limiter: None,
             audit: Audit::default(),
             limits: Limits::default(),
+            public_url: None,
         }
     }
 }
@@ -84,6 +88,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     audit: Audit,
     limits: Limits,
+    public_url: Option<url::Url>,
     service: Service,
     runners: Mutex<HashMap<String, Service>>,
     waits: CancellationToken,
@@ -110,6 +115,7 @@ impl AppState {
             metrics,
             audit: config.audit,
             limits: config.limits,
+            public_url: config.public_url,
             service: Service::new(Arc::clone(&backend)).with_limiter(Arc::clone(&limiter)),
             runners: Mutex::new(HashMap::new()),
             waits: CancellationToken::new(),
@@ -154,6 +160,11 @@ impl AppState {
     /// The HTTP tunables.
     pub fn limits(&self) -> &Limits {
         &self.0.limits
+    }
+
+    /// The public base URL of page links, if configured.
+    pub fn public_url(&self) -> Option<&url::Url> {
+        self.0.public_url.as_ref()
     }
 
     /// The account the gateway fronts.
