@@ -28,6 +28,7 @@ pub mod metered;
 pub mod metrics;
 pub mod openapi;
 pub mod query;
+pub mod readiness;
 pub mod routes;
 pub mod scopes;
 pub mod serve;

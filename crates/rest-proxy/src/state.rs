@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys::KeyStore;
 use crate::metered::MeteredBackend;
 use crate::metrics::Metrics;
+use crate::readiness::Readiness;
 
 /// Tunables of the HTTP layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +31,10 @@ pub struct Limits {
     pub body_limit: usize,
     /// The polling of waits (its deadline is replaced by each request's `timeout_seconds`).
     pub poll: PollPolicy,
+    /// How long a `/readyz` answer is reused before the upstream is asked again.
+    pub readiness_ttl: Duration,
+    /// How long `/readyz` waits for the upstream before answering 503.
+    pub readiness_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -40,6 +45,8 @@ impl Default for Limits {
             default_wait: Duration::from_secs(60),
             body_limit: 2 * 1024 * 1024,
             poll: PollPolicy::default(),
+            readiness_ttl: Duration::from_secs(5),
+            readiness_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -89,6 +96,7 @@ struct Inner {
     audit: Audit,
     limits: Limits,
     public_url: Option<url::Url>,
+    readiness: Readiness,
     service: Service,
     runners: Mutex<HashMap<String, Service>>,
     waits: CancellationToken,
@@ -116,6 +124,7 @@ impl AppState {
             audit: config.audit,
             limits: config.limits,
             public_url: config.public_url,
+            readiness: Readiness::default(),
             service: Service::new(Arc::clone(&backend)).with_limiter(Arc::clone(&limiter)),
             runners: Mutex::new(HashMap::new()),
             waits: CancellationToken::new(),
@@ -160,6 +169,11 @@ impl AppState {
     /// The HTTP tunables.
     pub fn limits(&self) -> &Limits {
         &self.0.limits
+    }
+
+    /// The cached readiness check.
+    pub fn readiness(&self) -> &Readiness {
+        &self.0.readiness
     }
 
     /// The public base URL of page links, if configured.

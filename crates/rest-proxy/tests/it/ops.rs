@@ -1,17 +1,21 @@
 //! Health, readiness (a cheap upstream call), metrics, and request ids.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use bdi_domain::{Error, MockBackend};
 use bdi_rest_proxy::layers::is_safe_request_id;
+use tokio::time::Instant;
 use tracing_subscriber::fmt::MakeWriter;
 
+use crate::slow::Slow;
 use crate::support::*;
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn health_and_readiness() {
     let mut m = MockBackend::new();
     let mut calls = 0;
@@ -32,10 +36,72 @@ async fn health_and_readiness() {
     );
     let r = call(&h.app, Method::GET, "/readyz", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
+    // The answer is reused for a few seconds, then asked again.
+    tokio::time::sleep(Duration::from_secs(6)).await;
     let r = call(&h.app, Method::GET, "/readyz", None, None).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(!r.text().contains("10.0.0.1"), "{}", r.text());
     assert_eq!(r.json()["error"]["code"], "transport");
+}
+
+fn slow_environments(delay: Duration) -> (Harness, Arc<AtomicUsize>) {
+    let mut m = MockBackend::new();
+    m.expect_list_environments()
+        .returning(|_, _| Ok(page(vec![], None)));
+    let (slow, calls) = Slow::new(m, delay);
+    (harness_of(config(Arc::new(slow))), calls)
+}
+
+#[tokio::test(start_paused = true)]
+async fn readiness_is_bounded_by_a_short_timeout() {
+    let (h, calls) = slow_environments(Duration::from_secs(5));
+    let started = Instant::now();
+    let r = call(&h.app, Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(2),
+        "not the upstream's 5 s"
+    );
+    insta::assert_json_snapshot!("readiness_timeout", r.json());
+    // The refusal is cached too: a burst of probes does not reach the upstream.
+    for _ in 0..10 {
+        let r = call(&h.app, Method::GET, "/readyz", None, None).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_readiness_probes_share_one_upstream_call() {
+    let (h, calls) = slow_environments(Duration::from_secs(1));
+    let started = Instant::now();
+    let probes: Vec<_> = (0..8)
+        .map(|_| {
+            let app = h.app.clone();
+            tokio::spawn(async move { call(&app, Method::GET, "/readyz", None, None).await })
+        })
+        .collect();
+    for probe in probes {
+        assert_eq!(probe.await.unwrap().status, StatusCode::OK);
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one check in flight, shared"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+
+    // Within the cache's lifetime, no new call; after it, one.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r = call(&h.app, Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r = call(&h.app, Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
