@@ -11,7 +11,9 @@ use tracing::Level;
 
 use crate::auth::{GuardCtx, guard};
 use crate::error::ApiError;
-use crate::layers::{deadline, limit_uri, request_id, require_media_type, shape_bare_errors};
+use crate::layers::{
+    check_query, deadline, limit_uri, request_id, require_media_type, shape_bare_errors,
+};
 use crate::metrics::track;
 use crate::routes::{ops, table};
 use crate::state::AppState;
@@ -53,6 +55,9 @@ pub fn app(state: AppState) -> Router {
             scope: spec.scope,
         };
         let mut handler = spec.handler;
+        if !spec.query.is_empty() {
+            handler = handler.layer(from_fn_with_state(spec.query, check_query));
+        }
         if !spec.consumes.is_empty() {
             handler = handler.layer(from_fn_with_state(spec.consumes, require_media_type));
         }

@@ -1,6 +1,7 @@
 //! The gateway's own HTTP middleware, wrapped around the routes by [`crate::app`]: the request id
 //! (kept only when it is safe to log), the URI length limit, each route's deadline, the media type
-//! of JSON bodies, and the error shape of responses that leave a layer without a body.
+//! of JSON bodies, the types of the declared query parameters, and the error shape of responses
+//! that leave a layer without a body.
 //!
 //! **Invariant:** every error response has the body of [`crate::error::ErrorBody`]: what the
 //! router, the body limit or an extractor answers bare is given that shape here, headers kept.
@@ -15,6 +16,8 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::query::QueryPairs;
+use crate::routes::QueryParam;
 
 /// The request id header, set when absent and echoed on the response.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -118,6 +121,19 @@ pub async fn require_media_type(
             });
             ApiError::unsupported_media_type(accepted, sent.as_deref()).into_response()
         }
+    }
+}
+
+/// 422 unless every declared query parameter has a value of its documented type
+/// ([`QueryPairs::check`]).
+pub async fn check_query(
+    State(params): State<&'static [QueryParam]>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match QueryPairs::parse(req.uri().query().unwrap_or("")).check(params) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
     }
 }
 
