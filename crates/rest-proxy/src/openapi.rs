@@ -201,10 +201,12 @@ fn request_schema(takes: Takes) -> Schema {
                 "variables",
                 typed(Type::Object)
                     .additional_properties(Some(AdditionalProperties::RefOr(string().into())))
-                    .property_names(Some(typed(Type::String).pattern(Some(r"^[^.$]+$"))))
+                    .property_names(Some(
+                        typed(Type::String).pattern(Some(r"^[^.$\s](?:[^.$]*[^.$\s])?$")),
+                    ))
                     .min_properties(Some(1))
                     .description(Some(
-                        "the variables to set (names without `.` or `$`); names not sent are kept",
+                        "the variables to set (names without `.`, `$` or surrounding spaces); names not sent are kept",
                     )),
             )
             .required("variables")
