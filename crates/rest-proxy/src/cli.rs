@@ -19,6 +19,7 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::keys::{KeyStore, NewKey, add_key};
+use crate::routes::params::parse_public_url;
 use crate::scopes::Scope;
 use crate::serve::serve;
 use crate::state::{AppState, GatewayConfig, Limits};
@@ -54,6 +55,11 @@ pub struct Cli {
     /// The largest request body, in bytes.
     #[arg(long, default_value_t = 2 * 1024 * 1024)]
     pub body_limit: usize,
+    /// The gateway's public base URL (e.g. https://gw.internal): page links (`next_page`,
+    /// `previous_page`) are built under it; without it they are paths relative to the gateway's
+    /// root. Request headers (Host, X-Forwarded-*) are never used for links.
+    #[arg(long, env = "BDI_GATEWAY_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
     /// Log as text instead of JSON lines.
     #[arg(long)]
     pub text_logs: bool,
@@ -176,6 +182,7 @@ async fn run_server(cli: &Cli) -> anyhow::Result<()> {
         body_limit: cli.body_limit,
         ..Limits::default()
     };
+    config.public_url.clone_from(&cli.public_url);
     let state = AppState::new(config);
     let listener = tokio::net::TcpListener::bind(cli.addr)
         .await

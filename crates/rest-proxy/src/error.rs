@@ -33,9 +33,10 @@ pub struct ErrorDetail {
     pub message: String,
     /// What to do next, when there is something useful to say.
     pub hint: Option<String>,
-    /// What the platform said (the 422 detail list, a 4xx body), when it said something useful.
+    /// What the platform said (the 422 detail list, a 4xx body, or its text), when it said
+    /// something useful: any JSON value.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub upstream_detail: Option<Value>,
 }
 
@@ -138,6 +139,74 @@ impl ApiError {
     /// 400 for a bad parameter.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::from(Error::invalid(field, message))
+    }
+
+    /// 415: the body of a JSON route is sent as another media type (or with none).
+    pub fn unsupported_media_type(accepted: &[&str], sent: Option<&str>) -> Self {
+        let accepted = accepted.join(" or ");
+        let message = match sent {
+            Some(sent) => format!("this route takes a body of type {accepted}, not `{sent}`"),
+            None => {
+                format!("this route takes a body of type {accepted}, and no Content-Type was sent")
+            }
+        };
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
+        .with_hint(format!("send the body with Content-Type: {accepted}"))
+    }
+
+    /// 504: the route did not answer within its deadline (the work may go on upstream).
+    pub fn deadline_exceeded(deadline: Duration) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "timeout",
+            format!(
+                "the request did not finish within {} s",
+                ceil_secs(deadline)
+            ),
+        )
+        .with_hint("a write may still take effect upstream: read the resource before trying again")
+    }
+
+    /// The shaped error of a response that left a layer without a body (the router's 405, the
+    /// body limit's 413, an extractor's rejection): the status with the gateway's shape.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, message, hint) = match status {
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "this path does not take this method",
+                Some("the Allow header lists the methods it takes; see /openapi.json"),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "payload_too_large",
+                "the request body is too large",
+                Some("send a smaller body"),
+            ),
+            StatusCode::URI_TOO_LONG => (
+                "uri_too_long",
+                "the request URI is too long",
+                Some("shorten the path and query"),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "the request body's media type is not accepted",
+                Some("send the body as application/json"),
+            ),
+            StatusCode::GATEWAY_TIMEOUT => ("timeout", "the request did not finish in time", None),
+            StatusCode::NOT_FOUND => ("not_found", "not found", None),
+            s if s.is_server_error() => ("internal", "internal error", None),
+            _ => (
+                "bad_request",
+                "the request could not be read",
+                Some("check the path, query and body against /openapi.json"),
+            ),
+        };
+        let mut e = Self::new(status, code, message);
+        e.body.error.hint = hint.map(str::to_owned);
+        e
     }
 
     /// 500 with no detail; the cause is logged, never sent.

@@ -11,6 +11,7 @@ use bdi_domain::models::{ActivityQuery, DataFlowQuery, PageQuery, RunQuery, Sort
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
+use crate::routes::{ParamType, QueryParam};
 
 /// The decoded `(key, value)` pairs of a query string, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -142,6 +143,33 @@ impl QueryPairs {
         ))
     }
 
+    /// Checks every value of the route's declared parameters against its documented type (the
+    /// route table's [`QueryParam`]s, which the OpenAPI document is built from): a required one
+    /// that is missing, an empty value of a typed one, a number out of range, a value outside
+    /// an enumeration, and the like are refused with a 422 in the upstream's style before any
+    /// call. Keys the route does not declare are ignored.
+    pub fn check(&self, params: &[QueryParam]) -> ApiResult<()> {
+        for p in params {
+            let values: Vec<&str> = self
+                .0
+                .iter()
+                .filter(|(k, _)| k == p.name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            if p.required && values.iter().all(|v| v.is_empty()) {
+                return Err(ApiError::validation(
+                    &["query", p.name],
+                    "missing",
+                    "Field required",
+                ));
+            }
+            for v in values {
+                check_value(p, v)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The query of `GET {E}/rivers`.
     pub fn data_flow_query(&self) -> ApiResult<DataFlowQuery> {
         Ok(DataFlowQuery {
@@ -178,12 +206,13 @@ impl QueryPairs {
             .transpose()
     }
 
-    /// The query of the activities endpoints (each uses the fields that apply to it).
+    /// The query of the activities endpoints (each uses the fields that apply to it); the window
+    /// is required by every one of them, as upstream.
     pub fn activity_query(&self) -> ApiResult<ActivityQuery> {
         let paged = self.get("page").is_some() || self.get("items_per_page").is_some();
         Ok(ActivityQuery {
-            start_time: self.timestamp("start_time")?,
-            end_time: self.timestamp("end_time")?,
+            start_time: Some(self.required_timestamp("start_time")?),
+            end_time: Some(self.required_timestamp("end_time")?),
             status: self.all("status"),
             group_id: self.get("group_id").map(str::to_owned),
             is_scheduled: self.opt_bool("is_scheduled")?,
@@ -204,6 +233,47 @@ impl QueryPairs {
             sort_order: self.parsed::<SortOrder>("sort_order")?,
             return_last_runs: self.opt_bool("return_last_runs")?,
         })
+    }
+}
+
+fn check_value(p: &QueryParam, v: &str) -> ApiResult<()> {
+    let refuse = |kind: &str, msg: &str| Err(ApiError::validation(&["query", p.name], kind, msg));
+    match p.ty {
+        ParamType::Text | ParamType::ManyText => Ok(()),
+        ParamType::Integer { min, max } => match v.trim().parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(()),
+            Ok(_) => refuse("value_error", &format!("must be between {min} and {max}")),
+            Err(_) => refuse("int_parsing", "must be an integer"),
+        },
+        ParamType::Boolean => {
+            let b = v.trim().to_ascii_lowercase();
+            if matches!(b.as_str(), "true" | "false" | "1" | "0" | "yes" | "no") {
+                Ok(())
+            } else {
+                refuse("bool_parsing", "must be true or false")
+            }
+        }
+        ParamType::DateTime => match Timestamp::parse(v) {
+            Ok(_) => Ok(()),
+            Err(_) => refuse(
+                "datetime_from_date_parsing",
+                "must be a date-time such as 2026-05-25T00:00:00",
+            ),
+        },
+        ParamType::OneOf(allowed) | ParamType::ManyOf(allowed) => {
+            if allowed.contains(&v) {
+                Ok(())
+            } else {
+                refuse(
+                    "enum",
+                    &format!("`{v}` is not allowed: one of {}", allowed.join(", ")),
+                )
+            }
+        }
+        ParamType::RunId => match RunId::parse(v) {
+            Ok(_) => Ok(()),
+            Err(_) => refuse("string_pattern_mismatch", "must be 32 hexadecimal digits"),
+        },
     }
 }
 
@@ -247,15 +317,108 @@ mod tests {
 
     #[test]
     fn activity_queries_page_only_when_asked() {
-        let q =
-            QueryPairs::parse("start_time=2026-01-01&status=failed&status=running&scheduler_id=x");
+        let w = "start_time=2026-01-01&end_time=2026-01-02";
+        let q = QueryPairs::parse(&format!("{w}&status=failed&status=running&scheduler_id=x"));
         let a = q.activity_query().unwrap();
         assert!(a.page.is_none());
         assert_eq!(a.status, vec!["failed", "running"]);
         assert_eq!(a.run_group_id.as_deref(), Some("x"));
-        let a = QueryPairs::parse("items_per_page=10")
+        let a = QueryPairs::parse(&format!("{w}&items_per_page=10"))
             .activity_query()
             .unwrap();
         assert_eq!(a.page, Some(PageQuery::new(1, 10)));
+    }
+
+    #[test]
+    fn declared_parameters_are_checked_against_their_type() {
+        use crate::routes::table;
+        let params = |id: &str| {
+            table()
+                .into_iter()
+                .find(|s| s.operation_id == id)
+                .unwrap()
+                .query
+        };
+        let check = |id: &str, raw: &str| QueryPairs::parse(raw).check(params(id));
+        let w = "start_time=2026-01-01T00:00:00Z&end_time=2026-01-02";
+        for (id, raw) in [
+            ("list_runs", w.to_owned()),
+            (
+                "list_runs",
+                format!("{w}&page=3&sort_by=units&sort_order=asc&target_name="),
+            ),
+            ("list_runs", format!("{w}&run_group_id={}", "A".repeat(32))),
+            (
+                "list_data_flows",
+                "river_status=active&river_status=disabled&include_deleted=1".into(),
+            ),
+            ("activate_and_wait", "wait=false&timeout_seconds=600".into()),
+            (
+                "activities",
+                format!("{w}&sort_by=RPUs(Units)&status=partially%20succeed"),
+            ),
+            ("list_environments", "unknown=whatever".into()),
+        ] {
+            assert_eq!(check(id, &raw), Ok(()), "{id}?{raw}");
+        }
+        for (id, raw, kind) in [
+            ("list_runs", "end_time=2026-01-02".to_owned(), "missing"),
+            ("list_runs", format!("{w}&sort_by="), "enum"),
+            ("list_runs", format!("{w}&page="), "int_parsing"),
+            ("list_runs", format!("{w}&page=0"), "value_error"),
+            (
+                "list_runs",
+                format!("{w}&items_per_page=201"),
+                "value_error",
+            ),
+            (
+                "list_runs",
+                format!("{w}&run_group_id=xyz"),
+                "string_pattern_mismatch",
+            ),
+            (
+                "list_runs",
+                "start_time=soon&end_time=2026-01-02".into(),
+                "datetime_from_date_parsing",
+            ),
+            (
+                "list_data_flows",
+                "river_status=active&river_status=".into(),
+                "enum",
+            ),
+            (
+                "activate_and_wait",
+                "timeout_seconds=".into(),
+                "int_parsing",
+            ),
+            ("activate_and_wait", "wait=maybe".into(), "bool_parsing"),
+            (
+                "data_flow_targets",
+                format!("{w}&sort_by=RPUs(Units)"),
+                "enum",
+            ),
+            (
+                "activities_statistics",
+                "start_time=&end_time=2026-01-02".into(),
+                "missing",
+            ),
+        ] {
+            let e = check(id, &raw).unwrap_err();
+            assert_eq!(e.status.as_u16(), 422, "{id}?{raw}");
+            assert_eq!(
+                e.body.error.upstream_detail.unwrap()[0]["type"],
+                kind,
+                "{id}?{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn activity_queries_need_their_window() {
+        for raw in ["", "start_time=2026-01-01", "end_time=2026-01-02"] {
+            let e = QueryPairs::parse(raw).activity_query().unwrap_err();
+            assert_eq!(e.status.as_u16(), 422, "{raw}");
+            assert_eq!(e.body.error.upstream_detail.unwrap()[0]["type"], "missing");
+        }
     }
 }

@@ -25,12 +25,89 @@ use self::params::Ids;
 /// What a successful response carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Produces {
-    /// A JSON body.
+    /// A JSON object.
+    Object,
+    /// Any JSON value (the activities' bodies, whose shapes the platform leaves open).
     Json,
+    /// JSON `null` (the deletes, like the upstream).
+    Null,
     /// A CSV text body.
     Csv,
-    /// JSON, or no body at all (204).
-    JsonOrEmpty,
+    /// A JSON object, or no body at all (204).
+    ObjectOrEmpty,
+}
+
+/// The JSON body a route takes, as documented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Takes {
+    /// No body.
+    Nothing,
+    /// A JSON object, checked by the platform (a data flow's or a connection's write document) or
+    /// merged into one (a merge patch).
+    Object,
+    /// `{"variables": {"KEY": "value", ...}}`.
+    Variables,
+    /// `{"tables": ["name", ...], "connection_id"?: "..."}`.
+    SourceTables,
+}
+
+/// The type of a query parameter, as documented (the handlers parse the same).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamType {
+    /// Any text.
+    Text,
+    /// An integer in `min..=max`.
+    Integer {
+        /// The least value.
+        min: u32,
+        /// The greatest value.
+        max: u32,
+    },
+    /// `true` or `false`.
+    Boolean,
+    /// A date-time (RFC 3339; the gateway also reads `YYYY-MM-DDTHH:MM:SS` as UTC).
+    DateTime,
+    /// One of these values.
+    OneOf(&'static [&'static str]),
+    /// Repeatable (`key=a&key=b`), each one of these values.
+    ManyOf(&'static [&'static str]),
+    /// Repeatable, any text.
+    ManyText,
+    /// A run id or run group id (32 hexadecimal digits).
+    RunId,
+}
+
+/// One query parameter of a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryParam {
+    /// The key.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: ParamType,
+    /// One line for people.
+    pub description: &'static str,
+    /// Whether a request without it is refused (422).
+    pub required: bool,
+}
+
+/// An optional query parameter.
+const fn q(name: &'static str, ty: ParamType, description: &'static str) -> QueryParam {
+    QueryParam {
+        name,
+        ty,
+        description,
+        required: false,
+    }
+}
+
+/// A required query parameter.
+const fn required(name: &'static str, ty: ParamType, description: &'static str) -> QueryParam {
+    QueryParam {
+        name,
+        ty,
+        description,
+        required: true,
+    }
 }
 
 /// One protected route.
@@ -52,33 +129,77 @@ pub struct RouteSpec {
     pub success: &'static [u16],
     /// The success body.
     pub produces: Produces,
-    /// The request body's content type, if the route takes one.
-    pub consumes: Option<&'static str>,
-    /// The query parameters the route reads, with a description.
-    pub query: &'static [(&'static str, &'static str)],
+    /// The media types the request body may be sent as; empty when the route takes no body.
+    /// A route that takes one answers 415 to any other (or to none).
+    pub consumes: &'static [&'static str],
+    /// The request body.
+    pub takes: Takes,
+    /// The query parameters the route reads.
+    pub query: &'static [QueryParam],
     /// Whether the route may wait (its deadline is `timeout_seconds`, not the request timeout).
     pub waits: bool,
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
 
-const PAGE: &[(&str, &str)] = &[
-    ("page", "1-based page number (default 1)"),
-    ("items_per_page", "page size"),
-];
-const ACTIVITY: &[(&str, &str)] = &[
-    ("start_time", "window start, UTC, YYYY-MM-DDTHH:MM:SS"),
-    ("end_time", "window end, UTC"),
-    ("status", "status filter (repeatable)"),
-    ("page", "page number (paginated endpoints)"),
-    ("items_per_page", "page size (paginated endpoints, 1-200)"),
-    ("sort_by", "sort key"),
-    ("sort_order", "asc or desc"),
-];
-const WAIT: &[(&str, &str)] = &[
-    ("wait", "wait until the work finishes (default true)"),
-    (
+use ParamType::{Boolean, DateTime, Integer, ManyOf, ManyText, OneOf, RunId, Text};
+
+const SORT_ORDER: ParamType = OneOf(&["asc", "desc"]);
+const PAGE_NUMBER: QueryParam = q(
+    "page",
+    Integer {
+        min: 1,
+        max: u32::MAX,
+    },
+    "1-based page number (default 1)",
+);
+const fn per_page(max: u32, description: &'static str) -> QueryParam {
+    q("items_per_page", Integer { min: 1, max }, description)
+}
+const START: QueryParam = required(
+    "start_time",
+    DateTime,
+    "window start (RFC 3339; a time without a zone, or a bare date, is UTC)",
+);
+const END: QueryParam = required("end_time", DateTime, "window end, like start_time");
+/// The run statuses the Activities endpoints filter by.
+const RUN_STATUS: ParamType = ManyOf(&[
+    "pending",
+    "running",
+    "succeeded",
+    "succeed",
+    "success",
+    "failed",
+    "canceled",
+    "cancelled",
+    "skipped",
+    "partially succeed",
+    "partially succeeded",
+]);
+const STATUS: QueryParam = q("status", RUN_STATUS, "run status filter (repeatable)");
+const GROUP_SORT: ParamType = OneOf(&["RPUs(Units)", "last_run", "max_duration"]);
+const GROUP_ID: QueryParam = q("group_id", Text, "group id");
+const IS_SCHEDULED: QueryParam = q(
+    "is_scheduled",
+    Boolean,
+    "only scheduled (or unscheduled) data flows",
+);
+const SEARCH: QueryParam = q("search", Text, "data flow name substring");
+const ACTIVITY_TYPE: QueryParam = q(
+    "river_type",
+    OneOf(&["src_to_trgt", "actions", "logic"]),
+    "data flow type",
+);
+const PAGE: &[QueryParam] = &[PAGE_NUMBER, per_page(500, "page size, 1-500 (default 20)")];
+const WAIT: &[QueryParam] = &[
+    q(
+        "wait",
+        Boolean,
+        "wait until the work finishes (default true)",
+    ),
+    q(
         "timeout_seconds",
+        Integer { min: 1, max: 600 },
         "how long to wait, 1-600 (default 60); the work goes on upstream after it",
     ),
 ];
@@ -109,8 +230,9 @@ fn spec(
         summary,
         scope,
         success,
-        produces: Produces::Json,
-        consumes: None,
+        produces: Produces::Object,
+        consumes: &[],
+        takes: Takes::Nothing,
         query: &[],
         waits: false,
         handler,
@@ -118,13 +240,14 @@ fn spec(
 }
 
 impl RouteSpec {
-    fn query(mut self, q: &'static [(&'static str, &'static str)]) -> Self {
+    fn query(mut self, q: &'static [QueryParam]) -> Self {
         self.query = q;
         self
     }
 
-    fn consumes(mut self, content_type: &'static str) -> Self {
-        self.consumes = Some(content_type);
+    fn consumes(mut self, media_types: &'static [&'static str], takes: Takes) -> Self {
+        self.consumes = media_types;
+        self.takes = takes;
         self
     }
 
@@ -144,7 +267,7 @@ pub fn table() -> Vec<RouteSpec> {
     use Scope::*;
     const V1: &str = "v1 pass-through";
     const BDI: &str = "gateway operations";
-    const JSON: &str = "application/json";
+    const JSON: &[&str] = &["application/json"];
     vec![
         spec(
             Method::GET,
@@ -166,17 +289,21 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::list_runs),
         )
-        .query(&[
-            ("start_time", "window start (required)"),
-            ("end_time", "window end (required)"),
-            ("target_name", "target table"),
-            ("run_group_id", "run group"),
-            ("sub_river_id", "sub data flow"),
-            ("page", "page number"),
-            ("items_per_page", "1-200, default 20"),
-            ("sort_by", "start_time, units or table_name"),
-            ("sort_order", "asc or desc"),
-        ]),
+        .query(const { &[
+            START,
+            END,
+            q("target_name", Text, "target table"),
+            q("run_group_id", RunId, "run group"),
+            q("sub_river_id", Text, "sub data flow"),
+            PAGE_NUMBER,
+            per_page(200, "page size, 1-200 (default 20)"),
+            q(
+                "sort_by",
+                OneOf(&["start_time", "units", "table_name"]),
+                "sort key (default start_time)",
+            ),
+            q("sort_order", SORT_ORDER, "default desc"),
+        ] }),
         spec(
             Method::GET,
             path!("/rivers/{flow}/runs/{run}"),
@@ -208,7 +335,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[201],
             post(v1::create_data_flow),
         )
-        .consumes(JSON),
+        .consumes(JSON, Takes::Object),
         spec(
             Method::GET,
             path!("/rivers"),
@@ -219,18 +346,36 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::list_data_flows),
         )
-        .query(&[
-            ("page", "page number"),
-            ("items_per_page", "1-500, default 20"),
-            ("name", "name filter"),
-            ("river_status", "active or disabled (repeatable)"),
-            ("group_name", "group name"),
-            ("group_id", "group id (repeatable)"),
-            ("river_type", "type (repeatable)"),
-            ("include_deleted", "include deleted flows"),
-            ("sort_by", "sort key"),
-            ("sort_order", "asc or desc"),
-        ]),
+        .query(const { &[
+            PAGE_NUMBER,
+            per_page(500, "page size, 1-500 (default 20)"),
+            q("name", Text, "name filter"),
+            q(
+                "river_status",
+                ManyOf(&["active", "disabled"]),
+                "status filter (repeatable)",
+            ),
+            q("group_name", Text, "group name"),
+            q("group_id", ManyText, "group id (repeatable)"),
+            q(
+                "river_type",
+                ManyOf(&["source_to_target", "actions", "logic", "connector_executor"]),
+                "type filter (repeatable)",
+            ),
+            q("include_deleted", Boolean, "include deleted flows (default false)"),
+            q(
+                "sort_by",
+                OneOf(&[
+                    "last_updated_at",
+                    "source_name",
+                    "river_name",
+                    "group_name",
+                    "group_id",
+                ]),
+                "sort key (default last_updated_at)",
+            ),
+            q("sort_order", SORT_ORDER, "default desc"),
+        ] }),
         spec(
             Method::GET,
             path!("/rivers/{flow}"),
@@ -251,7 +396,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             put(v1::update_data_flow),
         )
-        .consumes(JSON),
+        .consumes(JSON, Takes::Object),
         spec(
             Method::DELETE,
             path!("/rivers/{flow}"),
@@ -261,7 +406,8 @@ pub fn table() -> Vec<RouteSpec> {
             DataFlowWrite,
             &[200],
             delete(v1::delete_data_flow),
-        ),
+        )
+        .produces(Produces::Null),
         spec(
             Method::POST,
             path!("/rivers/{flow}/activate_river"),
@@ -272,7 +418,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[202, 204],
             post(v1::activate_river),
         )
-        .produces(Produces::JsonOrEmpty),
+        .produces(Produces::ObjectOrEmpty),
         spec(
             Method::POST,
             path!("/rivers/{flow}/disable_river"),
@@ -283,7 +429,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[202, 204],
             post(v1::disable_river),
         )
-        .produces(Produces::JsonOrEmpty),
+        .produces(Produces::ObjectOrEmpty),
         spec(
             Method::POST,
             path!("/rivers/{flow}/run"),
@@ -294,7 +440,11 @@ pub fn table() -> Vec<RouteSpec> {
             &[202],
             post(v1::run_river),
         )
-        .query(&[("run_sub_rivers", "also run the active sub data flows")]),
+        .query(const { &[q(
+            "run_sub_rivers",
+            Boolean,
+            "also run the active sub data flows (default false)",
+        )] }),
         spec(
             Method::GET,
             "/v1/accounts/{account}/environments",
@@ -305,11 +455,15 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::list_environments),
         )
-        .query(&[
-            ("page", "page number"),
-            ("items_per_page", "1-500, default 20"),
-            ("include_deleted", "include deleted environments"),
-        ]),
+        .query(const { &[
+            PAGE_NUMBER,
+            per_page(500, "page size, 1-500 (default 20)"),
+            q(
+                "include_deleted",
+                Boolean,
+                "include deleted environments (default false)",
+            ),
+        ] }),
         spec(
             Method::GET,
             path!("/connections"),
@@ -331,7 +485,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[201],
             post(v1::create_connection),
         )
-        .consumes(JSON),
+        .consumes(JSON, Takes::Object),
         spec(
             Method::GET,
             path!("/connections/{connection}"),
@@ -352,7 +506,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             put(v1::update_connection),
         )
-        .consumes(JSON),
+        .consumes(JSON, Takes::Object),
         spec(
             Method::DELETE,
             path!("/connections/{connection}"),
@@ -362,7 +516,8 @@ pub fn table() -> Vec<RouteSpec> {
             ConnectionDelete,
             &[200],
             delete(v1::delete_connection),
-        ),
+        )
+        .produces(Produces::Null),
         spec(
             Method::GET,
             path!("/variables"),
@@ -383,7 +538,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[201],
             put(v1::upsert_variables),
         )
-        .consumes(JSON),
+        .consumes(JSON, Takes::Variables),
         spec(
             Method::GET,
             path!("/activities_statistics"),
@@ -394,7 +549,16 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::activities_statistics),
         )
-        .query(ACTIVITY),
+        .query(const { &[
+            START,
+            END,
+            STATUS,
+            GROUP_ID,
+            IS_SCHEDULED,
+            SEARCH,
+            ACTIVITY_TYPE,
+        ] })
+        .produces(Produces::Json),
         spec(
             Method::GET,
             path!("/activities"),
@@ -405,7 +569,24 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::activities),
         )
-        .query(ACTIVITY),
+        .query(const { &[
+            START,
+            END,
+            STATUS,
+            GROUP_ID,
+            IS_SCHEDULED,
+            SEARCH,
+            ACTIVITY_TYPE,
+            PAGE_NUMBER,
+            per_page(200, "page size, 1-200 (default 50)"),
+            q("sort_by", GROUP_SORT, "sort key (default last_run)"),
+            q("sort_order", SORT_ORDER, "default desc"),
+            q(
+                "return_last_runs",
+                Boolean,
+                "include each data flow's last runs (default false)",
+            ),
+        ] }),
         spec(
             Method::GET,
             path!("/rivers/{flow}/activities_statistics"),
@@ -416,7 +597,8 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::data_flow_statistics),
         )
-        .query(ACTIVITY),
+        .query(const { &[START, END, STATUS] })
+        .produces(Produces::Json),
         spec(
             Method::GET,
             path!("/rivers/{flow}/activities_targets"),
@@ -427,7 +609,20 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::data_flow_targets),
         )
-        .query(ACTIVITY),
+        .query(const { &[
+            START,
+            END,
+            STATUS,
+            q("run_group_id", Text, "run group (the platform's scheduler_id)"),
+            q("sub_river_id", Text, "sub data flow"),
+            q(
+                "sort_by",
+                OneOf(&["units", "last_run", "table_name"]),
+                "sort key",
+            ),
+            q("sort_order", SORT_ORDER, "default desc"),
+        ] })
+        .produces(Produces::Json),
         spec(
             Method::GET,
             path!("/rivers/{flow}/activities_run_groups"),
@@ -438,7 +633,17 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::data_flow_run_groups),
         )
-        .query(ACTIVITY),
+        .query(const { &[
+            START,
+            END,
+            STATUS,
+            q("target_name", Text, "target table"),
+            q("sub_river_id", Text, "sub data flow"),
+            PAGE_NUMBER,
+            per_page(200, "page size, 1-200 (default 50)"),
+            q("sort_by", GROUP_SORT, "sort key (default last_run)"),
+            q("sort_order", SORT_ORDER, "default desc"),
+        ] }),
         spec(
             Method::GET,
             path!("/rivers/{flow}/activities_run_groups/{group}"),
@@ -448,7 +653,8 @@ pub fn table() -> Vec<RouteSpec> {
             ActivityList,
             &[200],
             get(v1::data_flow_run_group),
-        ),
+        )
+        .produces(Produces::Json),
         spec(
             Method::GET,
             path!("/rivers/{flow}/activities_sub_rivers"),
@@ -459,7 +665,13 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(v1::data_flow_sub_flows),
         )
-        .query(ACTIVITY),
+        .query(const { &[
+            START,
+            END,
+            q("target_name", Text, "target table"),
+            q("run_group_id", Text, "run group (the platform's scheduler_id)"),
+        ] })
+        .produces(Produces::Json),
         // The gateway's own operations.
         spec(
             Method::POST,
@@ -471,15 +683,24 @@ pub fn table() -> Vec<RouteSpec> {
             &[200, 202],
             post(bdi::run),
         )
-        .query(&[
-            ("wait", "wait for the run (default true)"),
-            ("timeout_seconds", "1-600, default 60"),
-            ("run_sub_rivers", "also run the sub data flows"),
-            (
-                "wait_for_throttle",
-                "wait for the throttle instead of answering 429 (within timeout_seconds)",
+        .query(const { &[
+            q("wait", Boolean, "wait for the run (default true)"),
+            q(
+                "timeout_seconds",
+                Integer { min: 1, max: 600 },
+                "how long to wait, 1-600 (default 60); the run goes on upstream after it",
             ),
-        ])
+            q(
+                "run_sub_rivers",
+                Boolean,
+                "also run the sub data flows (default false)",
+            ),
+            q(
+                "wait_for_throttle",
+                Boolean,
+                "wait for the throttle instead of answering 429 (within timeout_seconds; default false)",
+            ),
+        ] })
         .waits(),
         spec(
             Method::POST,
@@ -515,7 +736,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             put(bdi::set_source_tables),
         )
-        .consumes(JSON)
+        .consumes(JSON, Takes::SourceTables)
         .waits(),
         spec(
             Method::PATCH,
@@ -527,7 +748,10 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             patch(bdi::patch_data_flow),
         )
-        .consumes("application/merge-patch+json"),
+        .consumes(
+            &["application/merge-patch+json", "application/json"],
+            Takes::Object,
+        ),
         spec(
             Method::GET,
             "/bdi/v1/environments/{env}/connections",
@@ -538,10 +762,7 @@ pub fn table() -> Vec<RouteSpec> {
             &[200],
             get(bdi::list_all_connections),
         )
-        .query(&[(
-            "items_per_page",
-            "page size of the sweep, 1-500 (default 100)",
-        )]),
+        .query(const { &[per_page(500, "page size of the sweep, 1-500 (default 100)")] }),
     ]
 }
 

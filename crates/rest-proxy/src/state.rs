@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys::KeyStore;
 use crate::metered::MeteredBackend;
 use crate::metrics::Metrics;
+use crate::readiness::Readiness;
 
 /// Tunables of the HTTP layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +30,10 @@ pub struct Limits {
     pub body_limit: usize,
     /// The polling of waits (its deadline is replaced by each request's `timeout_seconds`).
     pub poll: PollPolicy,
+    /// How long a `/readyz` answer is reused before the upstream is asked again.
+    pub readiness_ttl: Duration,
+    /// How long `/readyz` waits for the upstream before answering 503.
+    pub readiness_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -39,6 +44,8 @@ impl Default for Limits {
             default_wait: Duration::from_secs(60),
             body_limit: 2 * 1024 * 1024,
             poll: PollPolicy::default(),
+            readiness_ttl: Duration::from_secs(5),
+            readiness_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -58,6 +65,9 @@ pub struct GatewayConfig {
     pub audit: Audit,
     /// HTTP tunables.
     pub limits: Limits,
+    /// The gateway's public base URL (`--public-url`): page links are built under it; without
+    /// one they are paths relative to the gateway's root. Never taken from a request.
+    pub public_url: Option<url::Url>,
 }
 
 impl GatewayConfig {
@@ -70,6 +80,7 @@ impl GatewayConfig {
             limiter: None,
             audit: Audit::default(),
             limits: Limits::default(),
+            public_url: None,
         }
     }
 }
@@ -83,6 +94,8 @@ struct Inner {
     metrics: Arc<Metrics>,
     audit: Audit,
     limits: Limits,
+    public_url: Option<url::Url>,
+    readiness: Readiness,
     service: Service,
     runners: Mutex<HashMap<String, Service>>,
     waits: CancellationToken,
@@ -109,6 +122,8 @@ impl AppState {
             metrics,
             audit: config.audit,
             limits: config.limits,
+            public_url: config.public_url,
+            readiness: Readiness::default(),
             service: Service::new(Arc::clone(&backend)).with_limiter(Arc::clone(&limiter)),
             runners: Mutex::new(HashMap::new()),
             waits: CancellationToken::new(),
@@ -153,6 +168,16 @@ impl AppState {
     /// The HTTP tunables.
     pub fn limits(&self) -> &Limits {
         &self.0.limits
+    }
+
+    /// The cached readiness check.
+    pub fn readiness(&self) -> &Readiness {
+        &self.0.readiness
+    }
+
+    /// The public base URL of page links, if configured.
+    pub fn public_url(&self) -> Option<&url::Url> {
+        self.0.public_url.as_ref()
     }
 
     /// The account the gateway fronts.

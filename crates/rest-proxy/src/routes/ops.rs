@@ -1,14 +1,12 @@
 //! The unauthenticated operational routes: liveness, readiness (the upstream answers a cheap
-//! list call), Prometheus metrics and the OpenAPI document.
+//! list call; cached and bounded), Prometheus metrics and the OpenAPI document.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use bdi_domain::models::PageQuery;
 use serde_json::json;
 
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `GET /healthz`: the process serves.
@@ -16,21 +14,21 @@ pub(crate) async fn healthz() -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
 
-/// `GET /readyz`: the upstream answers `GET /v1/accounts/{account}/environments?items_per_page=1`.
+/// `GET /readyz`: the upstream answers `GET /v1/accounts/{account}/environments?items_per_page=1`
+/// (cached for a few seconds, bounded by a short timeout: [`crate::readiness`]).
 pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
+    let limits = st.limits();
     match st
-        .backend()
-        .list_environments(PageQuery::new(1, 1), false)
+        .readiness()
+        .check(
+            st.backend().as_ref(),
+            limits.readiness_ttl,
+            limits.readiness_timeout,
+        )
         .await
     {
-        Ok(_) => Json(json!({ "status": "ready" })).into_response(),
-        Err(e) => {
-            let mut err = ApiError::from(e);
-            err.status = StatusCode::SERVICE_UNAVAILABLE;
-            err.body.error.message =
-                format!("the platform is not reachable: {}", err.body.error.message);
-            err.into_response()
-        }
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -1,10 +1,10 @@
 //! Path parameters shared by the routes, parsed into the domain's id types (a malformed id is a
 //! 400 before any call), and the response helpers (page links, created-resource audit targets).
 
-use axum::http::{HeaderMap, header};
 use bdi_domain::models::Page;
 use bdi_domain::{ConnectionId, DataFlowId, OperationId, RunId};
 use serde::Deserialize;
+use url::Url;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -72,25 +72,16 @@ impl Ids {
 
 /// Points a page's `next_page`/`previous_page` links at this gateway instead of the upstream
 /// (same path and query: the gateway speaks the upstream's paths), so that clients that follow
-/// them stay behind the gateway.
-pub fn relink<T>(mut page: Page<T>, headers: &HeaderMap) -> Page<T> {
-    let Some(host) = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty())
-    else {
-        return page;
-    };
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| matches!(*p, "http" | "https"))
-        .unwrap_or("http");
+/// them stay behind the gateway: under `public_url` when one is configured (`--public-url`), else
+/// as a path relative to the gateway's root. Request headers (`Host`, `X-Forwarded-*`) are never
+/// read, so a client cannot make a link point elsewhere.
+pub fn relink<T>(mut page: Page<T>, public_url: Option<&Url>) -> Page<T> {
+    let base = public_url.map_or("", |u| u.as_str().trim_end_matches('/'));
     let fix = |link: Option<String>| {
-        link.map(|l| match url::Url::parse(&l) {
+        link.map(|l| match Url::parse(&l) {
             Ok(u) if u.has_host() => {
                 let query = u.query().map(|q| format!("?{q}")).unwrap_or_default();
-                format!("{scheme}://{host}{}{query}", u.path())
+                format!("{base}{}{query}", u.path())
             }
             _ => l,
         })
@@ -100,29 +91,75 @@ pub fn relink<T>(mut page: Page<T>, headers: &HeaderMap) -> Page<T> {
     page
 }
 
+/// Parses `--public-url`: an absolute `http` or `https` URL with a host, and no credentials,
+/// query or fragment (a path prefix is kept).
+pub fn parse_public_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| format!("not an absolute URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+        return Err("give an http or https URL with a host, e.g. https://gw.internal".to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("the public URL must not hold credentials".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the public URL must not have a query or a fragment".to_owned());
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
-    #[test]
-    fn page_links_point_at_the_gateway() {
+    fn upstream_page() -> Page<u32> {
         let mut page = Page::single(vec![1]);
         page.next_page = Some(
             "https://api.rivery.io/v1/accounts/a/environments/e/rivers?page=2&items_per_page=1"
                 .into(),
         );
         page.previous_page = Some("2".into());
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("gw.internal:8080"));
-        let page = relink(page, &h);
+        page
+    }
+
+    #[test]
+    fn page_links_point_at_the_gateway() {
+        let page = relink(upstream_page(), None);
+        assert_eq!(
+            page.next_page.as_deref(),
+            Some("/v1/accounts/a/environments/e/rivers?page=2&items_per_page=1")
+        );
+        assert_eq!(page.previous_page.as_deref(), Some("2"));
+        for public in ["https://gw.internal:8443", "https://gw.internal:8443/"] {
+            let public = parse_public_url(public).unwrap();
+            let page = relink(upstream_page(), Some(&public));
+            assert_eq!(
+                page.next_page.as_deref(),
+                Some(
+                    "https://gw.internal:8443/v1/accounts/a/environments/e/rivers?page=2&items_per_page=1"
+                )
+            );
+        }
+        let prefixed = parse_public_url("https://edge.example/bdi/").unwrap();
+        let page = relink(upstream_page(), Some(&prefixed));
         assert_eq!(
             page.next_page.as_deref(),
             Some(
-                "http://gw.internal:8080/v1/accounts/a/environments/e/rivers?page=2&items_per_page=1"
+                "https://edge.example/bdi/v1/accounts/a/environments/e/rivers?page=2&items_per_page=1"
             )
         );
-        assert_eq!(page.previous_page.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn public_urls_are_checked() {
+        for bad in [
+            "gw.internal",
+            "/relative",
+            "ftp://gw.internal",
+            "https://user:pw@gw.internal",
+            "https://gw.internal/?a=1",
+            "https://gw.internal/#x",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 }

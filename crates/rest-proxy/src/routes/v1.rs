@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bdi_domain::RunOptions;
 use bdi_domain::models::{Page, PageQuery, Toggle, Variables};
@@ -36,14 +36,13 @@ pub(crate) async fn list_runs(
     State(st): State<AppState>,
     Path(ids): Path<Ids>,
     q: QueryPairs,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let query = q.run_query()?;
     let page = st
         .backend()
         .list_runs(&env_of(&ids)?, &ids.flow()?, &query)
         .await?;
-    Ok(Json(relink(page, &headers)).into_response())
+    Ok(Json(relink(page, st.public_url())).into_response())
 }
 
 /// `GET {E}/rivers/{flow}/runs/{run}`.
@@ -69,11 +68,10 @@ pub(crate) async fn list_data_flows(
     State(st): State<AppState>,
     Path(ids): Path<Ids>,
     q: QueryPairs,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let query = q.data_flow_query()?;
     let page = st.backend().list_data_flows(&env_of(&ids)?, &query).await?;
-    Ok(Json(relink(page, &headers)).into_response())
+    Ok(Json(relink(page, st.public_url())).into_response())
 }
 
 /// `GET {E}/rivers/{flow}`.
@@ -179,7 +177,6 @@ pub(crate) async fn list_environments(
     State(st): State<AppState>,
     caller: Caller,
     q: QueryPairs,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let page = q.page(20, 500)?;
     let include_deleted = q.bool("include_deleted", false)?;
@@ -200,7 +197,7 @@ pub(crate) async fn list_environments(
             visible
         }
     };
-    Ok(Json(relink(result, &headers)).into_response())
+    Ok(Json(relink(result, st.public_url())).into_response())
 }
 
 /// `GET {E}/connections`.
@@ -208,11 +205,10 @@ pub(crate) async fn list_connections(
     State(st): State<AppState>,
     Path(ids): Path<Ids>,
     q: QueryPairs,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let page: PageQuery = q.page(20, 500)?;
     let result = st.backend().list_connections(&env_of(&ids)?, page).await?;
-    Ok(Json(relink(result, &headers)).into_response())
+    Ok(Json(relink(result, st.public_url())).into_response())
 }
 
 /// `GET {E}/connections/{connection}`.
@@ -315,13 +311,12 @@ pub(crate) async fn activities(
     State(st): State<AppState>,
     Path(ids): Path<Ids>,
     q: QueryPairs,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let page = st
         .backend()
         .activities(&env_of(&ids)?, &q.activity_query()?)
         .await?;
-    Ok(Json(relink(page, &headers)).into_response())
+    Ok(Json(relink(page, st.public_url())).into_response())
 }
 
 /// A2 `GET {E}/rivers/{flow}/activities_statistics`.
@@ -355,13 +350,12 @@ pub(crate) async fn data_flow_run_groups(
     State(st): State<AppState>,
     Path(ids): Path<Ids>,
     q: QueryPairs,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let page = st
         .backend()
         .data_flow_run_groups(&env_of(&ids)?, &ids.flow()?, &q.activity_query()?)
         .await?;
-    Ok(Json(relink(page, &headers)).into_response())
+    Ok(Json(relink(page, st.public_url())).into_response())
 }
 
 /// A4b `GET {E}/rivers/{flow}/activities_run_groups/{group}`.

@@ -12,4 +12,5 @@ mod higher;
 mod openapi;
 mod ops;
 mod passthrough;
+mod slow;
 mod support;

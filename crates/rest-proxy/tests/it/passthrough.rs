@@ -1,9 +1,13 @@
 //! The v1 pass-through: each upstream path answers with the upstream's body and success status,
 //! served through the domain.
 
-use axum::http::{Method, StatusCode};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use bdi_domain::models::{Connection, DataFlowSummary, Environment, FlowStatus, Toggle};
 use bdi_domain::{Env, EnvironmentId, MockBackend};
+use bdi_rest_proxy::routes::params::parse_public_url;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -83,7 +87,7 @@ async fn reads_answer_with_the_upstream_shapes() {
     let body = r.json();
     assert_eq!(body["items"][0]["run_id"], RUN);
     assert_eq!(
-        body["next_page"], "http://gw.test/v1/x?page=2",
+        body["next_page"], "/v1/x?page=2",
         "links point at the gateway"
     );
 
@@ -480,4 +484,80 @@ async fn the_per_key_limit_spares_other_keys() {
             .render()
             .contains("bdi_gateway_throttle_refusals_total{limit=\"key\"} 1")
     );
+}
+
+/// A mock whose every paged list has a next page on the upstream's host.
+fn paged_mock() -> MockBackend {
+    const NEXT: Option<&str> = Some("https://api.rivery.io/v1/next?page=2");
+    let mut m = MockBackend::new();
+    m.expect_list_runs()
+        .returning(|_, _, _| Ok(page(vec![run("succeeded")], NEXT)));
+    m.expect_list_data_flows()
+        .returning(|_, _| Ok(page(vec![], NEXT)));
+    m.expect_list_environments()
+        .returning(|_, _| Ok(page(vec![], NEXT)));
+    m.expect_list_connections()
+        .returning(|_, _| Ok(page(vec![connection()], NEXT)));
+    m.expect_activities()
+        .returning(|_, _| Ok(page(vec![json!({})], NEXT)));
+    m.expect_data_flow_run_groups()
+        .returning(|_, _, _| Ok(page(vec![json!({})], NEXT)));
+    m
+}
+
+fn paged_paths() -> Vec<String> {
+    let w = "start_time=2026-01-01T00:00:00&end_time=2026-01-02T00:00:00";
+    vec![
+        e(&format!("/rivers/{FLOW}/runs?{w}")),
+        e("/rivers"),
+        format!("/v1/accounts/{ACCOUNT}/environments"),
+        e("/connections"),
+        e(&format!("/activities?{w}")),
+        e(&format!("/rivers/{FLOW}/activities_run_groups?{w}")),
+    ]
+}
+
+async fn next_page_with_hostile_headers(h: &Harness, path: &str) -> Value {
+    let req = Request::builder()
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+        .header(header::HOST, "evil.example")
+        .header("x-forwarded-proto", "javascript")
+        .header("x-forwarded-host", "evil.example")
+        .header("forwarded", "host=evil.example;proto=https")
+        .body(Body::empty())
+        .unwrap();
+    let r = send(&h.app, req).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+    let text = r.text();
+    assert!(
+        !text.contains("evil") && !text.contains("javascript"),
+        "{path}: {text}"
+    );
+    r.json()["next_page"].clone()
+}
+
+#[tokio::test]
+async fn page_links_never_come_from_request_headers() {
+    let h = harness(paged_mock());
+    for path in paged_paths() {
+        let next = next_page_with_hostile_headers(&h, &path).await;
+        assert_eq!(
+            next,
+            json!("/v1/next?page=2"),
+            "{path}: relative to the root"
+        );
+    }
+
+    let mut config = config(Arc::new(paged_mock()));
+    config.public_url = Some(parse_public_url("https://gw.example:8443").unwrap());
+    let h = harness_of(config);
+    for path in paged_paths() {
+        let next = next_page_with_hostile_headers(&h, &path).await;
+        assert_eq!(
+            next,
+            json!("https://gw.example:8443/v1/next?page=2"),
+            "{path}: under --public-url"
+        );
+    }
 }

@@ -10,7 +10,8 @@ use bdi_domain::models::{
     DataFlow, Operation, OperationStatus, Page, Run, RunTriggered, TriggeredRun,
 };
 use bdi_domain::{
-    AccountId, EnvironmentId, InMemoryLimiter, MockBackend, PollPolicy, RunLimiter, ThrottleLimits,
+    AccountId, Backend, EnvironmentId, InMemoryLimiter, MockBackend, PollPolicy, RunLimiter,
+    ThrottleLimits,
 };
 use bdi_rest_proxy::audit::{Audit, AuditRecord};
 use bdi_rest_proxy::keys::{ApiKey, KeyStore, digest};
@@ -82,14 +83,25 @@ pub(crate) fn fast_poll() -> PollPolicy {
 }
 
 pub(crate) fn harness_with(mock: MockBackend, limiter: Option<Arc<dyn RunLimiter>>) -> Harness {
-    let (audit, list) = Audit::capturing();
-    let mut config = GatewayConfig::new(Arc::new(mock), AccountId::parse(ACCOUNT).unwrap(), keys());
-    config.audit = audit;
+    let mut config = config(Arc::new(mock));
     config.limiter = limiter;
+    harness_of(config)
+}
+
+/// The tests' configuration over `backend`: the test keys, fast polling.
+pub(crate) fn config(backend: Arc<dyn Backend>) -> GatewayConfig {
+    let mut config = GatewayConfig::new(backend, AccountId::parse(ACCOUNT).unwrap(), keys());
     config.limits = Limits {
         poll: fast_poll(),
         ..Limits::default()
     };
+    config
+}
+
+/// A gateway built from `config`, its audit captured.
+pub(crate) fn harness_of(mut config: GatewayConfig) -> Harness {
+    let (audit, list) = Audit::capturing();
+    config.audit = audit;
     let state = AppState::new(config);
     Harness {
         app: app(state.clone()),
