@@ -5,6 +5,7 @@ mod auth;
 mod connections;
 mod discovery;
 mod faults;
+mod flow;
 mod lifecycle;
 mod listing;
 mod rivers;
