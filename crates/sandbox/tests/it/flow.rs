@@ -1119,3 +1119,44 @@ async fn requests_reached_wakes_when_the_kth_page_is_asked_for() {
     // Already reached: returns at once.
     f.h.control.requests_reached("get", "/api/audit", 1).await;
 }
+
+#[tokio::test]
+async fn an_empty_flow_source_answers_empty_lists() {
+    let f = Flow::with(FlowConfig {
+        flows: 0,
+        users: 0,
+        states: 0,
+        audit_events: 0,
+        ..FlowConfig::default()
+    })
+    .await;
+    for path in ["draw/1/flow", "draw/1/flow/active", "translate/1/flow"] {
+        assert_eq!(f.json(path).await, json!([]), "{path}");
+    }
+    for path in [
+        "admin/1/users",
+        "admin/1/states",
+        "audit/1/search?type=flow_run",
+    ] {
+        let page = f.json(path).await;
+        assert_eq!(page["items"], json!([]), "{path}");
+        assert_eq!(page["_meta"]["totalItems"], 0);
+        assert_eq!(page["_meta"]["totalPages"], 0);
+        assert!(page["_links"].get("next").is_none());
+    }
+    f.h.control.add_states(1);
+    f.h.control.add_audit_events(3);
+    let events = f.json("audit/1/search").await;
+    assert_eq!(ids(&events["items"]).len(), 3);
+    assert!(events["items"][0]["user"].is_null() && events["items"][0]["flow"].is_null());
+    let states = f.json("admin/1/states").await;
+    assert!(states["items"][0]["currentFlowId"].is_null());
+}
+
+#[tokio::test]
+async fn the_flow_key_never_shows_in_debug_output() {
+    let f = Flow::start().await;
+    let shown = format!("{:?} {:?}", f.sandbox(), f.sandbox().config());
+    assert!(!shown.contains(demo::FLOW_API_KEY), "{shown}");
+    assert!(shown.contains(demo::FLOW_TENANT_ID));
+}
