@@ -1,6 +1,8 @@
 //! The test-facing control handle: fault injection, latency, the virtual clock, the poll count an
-//! operation or run takes, and request counting. All methods are synchronous. The control API
-//! (`/_sandbox/...`, `routes/control.rs`) offers the same over HTTP.
+//! operation or run takes, request counting, and the Flow API's growth (new audit events and
+//! states). All methods are synchronous but [`Control::requests_reached`], which awaits a
+//! request count without sleeping. The control API (`/_sandbox/...`, `routes/control.rs`) offers
+//! the Data Integration controls over HTTP.
 //!
 //! Matching: `method` is compared case-insensitively (`""` or `"*"` match any method) and
 //! `path_contains` is a substring of the request's path and query (`/v1/...?page=2`).
@@ -117,6 +119,47 @@ impl Control {
         let mut inner = self.shared.lock();
         inner.sys.latency = Duration::ZERO;
         inner.sys.steps = state::DEFAULT_STEPS;
+    }
+
+    /// Resolves once `n` requests matching `method` and `path_contains` have arrived (counted on
+    /// arrival, before they are answered or failed by an injected fault). It never sleeps: it
+    /// wakes on each new request. Wrap it in a timeout if the requests may never come.
+    pub async fn requests_reached(&self, method: &str, path_contains: &str, n: usize) {
+        let mut arrivals = self.shared.arrivals.subscribe();
+        loop {
+            if self.request_count(method, path_contains) >= n {
+                return;
+            }
+            if arrivals.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The Flow audit source grows by `n` events after the current last one (each later than
+    /// every earlier event, on the same timeline).
+    pub fn add_audit_events(&self, n: u64) {
+        let mut flow = self.shared.flow();
+        flow.audit_events = flow.audit_events.saturating_add(n);
+    }
+
+    /// How many audit events the Flow source holds now.
+    pub fn audit_event_count(&self) -> u64 {
+        self.shared.flow().audit_events
+    }
+
+    /// Adds `n` Flow states, created and modified at the virtual clock's now (each at least one
+    /// second after the latest `dateModified`, so an incremental `from` sees them).
+    pub fn add_states(&self, n: usize) {
+        let now = self.shared.flow_now();
+        self.shared.flow().add_states(n, now);
+    }
+
+    /// Sets a Flow state's `dateModified` to the virtual clock's now (at least one second after
+    /// the latest one); false when no state has that id.
+    pub fn touch_state(&self, id: &str) -> bool {
+        let now = self.shared.flow_now();
+        self.shared.flow().touch_state(id, now)
     }
 
     /// How many GET polls an operation or run created from now on takes to finish (default 2:

@@ -1,4 +1,5 @@
-//! A faithful local emulator of the Boomi Data Integration (ex-Rivery) public API v1.
+//! A faithful local emulator of the Boomi Data Integration (ex-Rivery) public API v1, and of the
+//! Boomi Flow API's read paths under `/api` ([`flow`]).
 //!
 //! The sandbox is written from the upstream contract (`shared/reference/upstream-api.md`), not
 //! from our client: it handles its JSON as `serde_json::Value` and its own small structs, so a
@@ -11,6 +12,7 @@ mod catalog;
 mod control;
 pub mod demo;
 mod error;
+pub mod flow;
 mod http;
 mod middleware;
 mod model;
@@ -28,6 +30,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use control::Control;
+pub use flow::FlowConfig;
 
 /// The bearer token the sandbox accepts unless configured otherwise.
 pub const DEFAULT_TOKEN: &str = "bdi-sandbox-token";
@@ -49,6 +52,8 @@ pub struct SandboxConfig {
     pub demo_data: bool,
     /// Reject `cross_id`, `account_id`, `environment_name` and `group_name` on writes (422).
     pub strict: bool,
+    /// The Boomi Flow API emulator served under `/api` (key, tenant, demo data sizes, envelope).
+    pub flow: FlowConfig,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -59,6 +64,7 @@ impl fmt::Debug for SandboxConfig {
             .field("environment_id", &self.environment_id)
             .field("demo_data", &self.demo_data)
             .field("strict", &self.strict)
+            .field("flow", &self.flow)
             .finish()
     }
 }
@@ -71,6 +77,7 @@ impl Default for SandboxConfig {
             environment_id: DEFAULT_ENVIRONMENT_ID.to_owned(),
             demo_data: true,
             strict: true,
+            flow: FlowConfig::default(),
         }
     }
 }
@@ -165,6 +172,11 @@ impl Sandbox {
     /// The API base URL, `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The Boomi Flow API base URL, `http://127.0.0.1:PORT/api`, without a trailing slash.
+    pub fn flow_base_url(&self) -> String {
+        format!("{}{}", self.base_url(), flow::PREFIX)
     }
 
     /// The bound address.

@@ -1,13 +1,15 @@
-//! `bdi-sandbox`: runs the Boomi Data Integration API v1 emulator on a loopback port, prints the
-//! environment variables a client needs, logs requests to stderr, and stops on Ctrl-C.
+//! `bdi-sandbox`: runs the Boomi Data Integration API v1 emulator (and the Boomi Flow API
+//! emulator under `/api`) on a loopback port, prints the environment variables a client needs,
+//! logs requests to stderr, and stops on Ctrl-C.
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use bdi_sandbox::flow::{Envelope, Links, PageBase, Totals, demo};
 use bdi_sandbox::{
-    DEFAULT_ACCOUNT_ID, DEFAULT_ENVIRONMENT_ID, DEFAULT_TOKEN, Sandbox, SandboxConfig,
+    DEFAULT_ACCOUNT_ID, DEFAULT_ENVIRONMENT_ID, DEFAULT_TOKEN, FlowConfig, Sandbox, SandboxConfig,
 };
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 /// Local emulator of the Boomi Data Integration (ex-Rivery) public API v1.
 #[derive(Parser)]
@@ -31,6 +33,77 @@ struct Args {
     /// Accept `cross_id`, `account_id`, `environment_name` and `group_name` on writes.
     #[arg(long)]
     lenient: bool,
+    /// The Flow API key (`x-boomi-flow-api-key`) the sandbox accepts.
+    #[arg(long, default_value = demo::FLOW_API_KEY)]
+    flow_key: String,
+    /// The Flow tenant (`manywhotenant`) the key is scoped to.
+    #[arg(long, default_value = demo::FLOW_TENANT_ID)]
+    flow_tenant: String,
+    /// How many Flow audit events the source starts with (generated on the fly).
+    #[arg(long, default_value_t = demo::DEFAULT_AUDIT_EVENTS)]
+    flow_audit_events: u64,
+    /// How many Flow flows to generate.
+    #[arg(long, default_value_t = demo::DEFAULT_FLOWS)]
+    flow_flows: usize,
+    /// How many Flow users to generate.
+    #[arg(long, default_value_t = demo::DEFAULT_USERS)]
+    flow_users: usize,
+    /// How many Flow states to generate.
+    #[arg(long, default_value_t = demo::DEFAULT_STATES)]
+    flow_states: usize,
+    /// The number of the first page of Flow paged lists.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    flow_page_base: u8,
+    /// The page size when a Flow request has no `pageSize`.
+    #[arg(long, default_value_t = 20)]
+    flow_default_page_size: u64,
+    /// The largest Flow page size; a larger `pageSize` is silently capped.
+    #[arg(long, default_value_t = 1000)]
+    flow_max_page_size: u64,
+    /// Which links the Flow envelope's `_links` holds.
+    #[arg(long, value_enum, default_value_t = LinksArg::Absolute)]
+    flow_links: LinksArg,
+    /// Which totals the Flow envelope's `_meta` holds.
+    #[arg(long, value_enum, default_value_t = TotalsArg::Both)]
+    flow_totals: TotalsArg,
+    /// The key of the Flow envelope's metadata object.
+    #[arg(long, default_value = "_meta")]
+    flow_meta_key: String,
+    /// The key of the Flow envelope's links object.
+    #[arg(long, default_value = "_links")]
+    flow_links_key: String,
+    /// The key of the total page count in the Flow envelope's metadata.
+    #[arg(long, default_value = "totalPages")]
+    flow_total_pages_key: String,
+    /// The key of the total item count in the Flow envelope's metadata.
+    #[arg(long, default_value = "totalItems")]
+    flow_total_items_key: String,
+}
+
+/// `--flow-links`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LinksArg {
+    /// `_links` is empty.
+    None,
+    /// Absolute URLs.
+    Absolute,
+    /// Paths relative to the Flow base URL (`audit/1/search?...`).
+    Relative,
+    /// Paths from the host root (`/api/audit/1/search?...`).
+    RootRelative,
+}
+
+/// `--flow-totals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TotalsArg {
+    /// No totals.
+    None,
+    /// The total page count.
+    Pages,
+    /// The total item count.
+    Items,
+    /// Both counts.
+    Both,
 }
 
 impl Args {
@@ -41,6 +114,39 @@ impl Args {
             environment_id: self.environment_id.clone(),
             demo_data: !self.empty,
             strict: !self.lenient,
+            flow: FlowConfig {
+                api_key: self.flow_key.clone(),
+                tenant_id: self.flow_tenant.clone(),
+                flows: self.flow_flows,
+                users: self.flow_users,
+                states: self.flow_states,
+                audit_events: self.flow_audit_events,
+                envelope: Envelope {
+                    meta_key: self.flow_meta_key.clone(),
+                    links_key: self.flow_links_key.clone(),
+                    page_base: if self.flow_page_base == 0 {
+                        PageBase::Zero
+                    } else {
+                        PageBase::One
+                    },
+                    default_page_size: self.flow_default_page_size,
+                    max_page_size: self.flow_max_page_size,
+                    links: match self.flow_links {
+                        LinksArg::None => Links::None,
+                        LinksArg::Absolute => Links::Absolute,
+                        LinksArg::Relative => Links::Relative,
+                        LinksArg::RootRelative => Links::RootRelative,
+                    },
+                    totals: match self.flow_totals {
+                        TotalsArg::None => Totals::None,
+                        TotalsArg::Pages => Totals::Pages,
+                        TotalsArg::Items => Totals::Items,
+                        TotalsArg::Both => Totals::Both,
+                    },
+                    total_pages_key: self.flow_total_pages_key.clone(),
+                    total_items_key: self.flow_total_items_key.clone(),
+                },
+            },
         }
     }
 }
@@ -57,7 +163,13 @@ fn banner(base_url: &str, config: &SandboxConfig) -> String {
          export DATA_INTEGRATION_API_URL={base_url}\n\
          export DATA_INTEGRATION_API_TOKEN={token}\n\
          export DATA_INTEGRATION_ACCOUNT_ID={account}\n\
-         export DATA_INTEGRATION_ENVIRONMENT_ID={env}",
+         export DATA_INTEGRATION_ENVIRONMENT_ID={env}\n\
+         export BOOMI_FLOW_API_URL={base_url}{prefix}\n\
+         export BOOMI_FLOW_API_KEY={flow_key}\n\
+         export BOOMI_FLOW_TENANT_ID={flow_tenant}",
+        prefix = bdi_sandbox::flow::PREFIX,
+        flow_key = config.flow.api_key,
+        flow_tenant = config.flow.tenant_id,
         token = config.token,
         account = config.account_id,
         env = config.environment_id,
@@ -172,8 +284,91 @@ mod tests {
             "export DATA_INTEGRATION_ACCOUNT_ID={DEFAULT_ACCOUNT_ID}\n"
         )));
         assert!(text.contains("control API:    http://127.0.0.1:8710/_sandbox"));
-        assert!(text.ends_with(&format!(
-            "export DATA_INTEGRATION_ENVIRONMENT_ID={DEFAULT_ENVIRONMENT_ID}"
+        assert!(text.contains(&format!(
+            "export DATA_INTEGRATION_ENVIRONMENT_ID={DEFAULT_ENVIRONMENT_ID}\n"
         )));
+        assert!(text.contains("export BOOMI_FLOW_API_URL=http://127.0.0.1:8710/api\n"));
+        assert!(text.contains(&format!(
+            "export BOOMI_FLOW_API_KEY={}\n",
+            demo::FLOW_API_KEY
+        )));
+        assert!(text.ends_with(&format!(
+            "export BOOMI_FLOW_TENANT_ID={}",
+            demo::FLOW_TENANT_ID
+        )));
+    }
+
+    #[test]
+    fn flow_defaults_match_the_library_defaults() {
+        let config = Args::try_parse_from(["bdi-sandbox"])
+            .expect("no arguments parse")
+            .config();
+        let defaults = FlowConfig::default();
+        assert_eq!(config.flow.api_key, defaults.api_key);
+        assert_eq!(config.flow.tenant_id, defaults.tenant_id);
+        assert_eq!(config.flow.flows, defaults.flows);
+        assert_eq!(config.flow.users, defaults.users);
+        assert_eq!(config.flow.states, defaults.states);
+        assert_eq!(config.flow.audit_events, defaults.audit_events);
+        assert_eq!(config.flow.envelope, defaults.envelope);
+    }
+
+    #[test]
+    fn every_flow_flag_is_read() {
+        let config = Args::try_parse_from([
+            "bdi-sandbox",
+            "--flow-key",
+            "k",
+            "--flow-tenant",
+            "t",
+            "--flow-audit-events",
+            "50000",
+            "--flow-flows",
+            "200",
+            "--flow-users",
+            "50",
+            "--flow-states",
+            "3",
+            "--flow-page-base",
+            "0",
+            "--flow-default-page-size",
+            "7",
+            "--flow-max-page-size",
+            "100",
+            "--flow-links",
+            "root-relative",
+            "--flow-totals",
+            "items",
+            "--flow-meta-key",
+            "meta",
+            "--flow-links-key",
+            "links",
+            "--flow-total-pages-key",
+            "pages",
+            "--flow-total-items-key",
+            "totalCount",
+        ])
+        .expect("all flow flags parse")
+        .config();
+        let flow = config.flow;
+        assert_eq!((flow.api_key.as_str(), flow.tenant_id.as_str()), ("k", "t"));
+        assert_eq!(flow.audit_events, 50_000);
+        assert_eq!((flow.flows, flow.users, flow.states), (200, 50, 3));
+        assert_eq!(
+            flow.envelope,
+            Envelope {
+                meta_key: "meta".to_owned(),
+                links_key: "links".to_owned(),
+                page_base: PageBase::Zero,
+                default_page_size: 7,
+                max_page_size: 100,
+                links: Links::RootRelative,
+                totals: Totals::Items,
+                total_pages_key: "pages".to_owned(),
+                total_items_key: "totalCount".to_owned(),
+            }
+        );
+        assert!(Args::try_parse_from(["bdi-sandbox", "--flow-page-base", "2"]).is_err());
+        assert!(Args::try_parse_from(["bdi-sandbox", "--flow-links", "sideways"]).is_err());
     }
 }

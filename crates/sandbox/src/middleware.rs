@@ -1,5 +1,6 @@
 //! Middleware: request logging and counting, injected latency and faults (outermost, like a
-//! proxy in front of the API), and the bearer-token check on matched `/v1` routes.
+//! proxy in front of the API, so they apply to the `/v1` and the Flow `/api` paths alike), and
+//! the bearer-token check on matched `/v1` routes.
 
 use std::time::Instant;
 
@@ -38,6 +39,7 @@ pub(crate) async fn faults(State(app): State<AppState>, req: Request, next: Next
         {
             let mut faults = app.shared.faults();
             faults.requests.push((method.clone(), target.clone()));
+            app.shared.arrivals.send_modify(|n| *n += 1);
             let page_fault = faults
                 .pages
                 .iter()

@@ -2,15 +2,18 @@
 //! run throttle window and the fault-injection rules.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
+use tokio::sync::watch;
+
 use crate::SandboxConfig;
 use crate::error::ApiError;
+use crate::flow::{FlowData, FlowState};
 use crate::model::Env;
 
 /// How many polls an operation or run takes to finish unless set otherwise.
@@ -21,6 +24,9 @@ pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
     inner: Mutex<Inner>,
     faults: Mutex<Faults>,
+    flow: Mutex<FlowState>,
+    /// How many requests have arrived, for `Control::requests_reached` to wait on.
+    pub(crate) arrivals: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -38,10 +44,13 @@ impl Shared {
             envs: Vec::new(),
         };
         crate::seed::seed(&mut inner, &config);
+        let flow = FlowState::new(&config.flow);
         Shared {
             config,
             inner: Mutex::new(inner),
             faults: Mutex::new(Faults::default()),
+            flow: Mutex::new(flow),
+            arrivals: watch::Sender::new(0),
         }
     }
 
@@ -55,6 +64,23 @@ impl Shared {
         self.faults
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The Flow API's mutable state (states, the audit event count).
+    pub(crate) fn flow(&self) -> MutexGuard<'_, FlowState> {
+        self.flow
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The Flow data's virtual now: its fixed epoch plus the clock's offset (`advance_clock`).
+    pub(crate) fn flow_now(&self) -> DateTime<Utc> {
+        crate::flow::flow_epoch() + self.lock().sys.offset
+    }
+
+    /// The Flow API's immutable generated data.
+    pub(crate) fn flow_data(&self) -> Arc<FlowData> {
+        Arc::clone(&self.flow().data)
     }
 }
 

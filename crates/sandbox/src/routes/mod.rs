@@ -1,5 +1,6 @@
-//! The route table: every emulated `/v1` path, the auth layer on matched routes, the fault layer
-//! on everything but the control API (`/_sandbox`), and FastAPI-style 404/405 fallbacks.
+//! The route table: every emulated `/v1` path, the auth layer on matched routes, the Flow API
+//! routes under `/api` (with their own key check), the fault layer on everything but the control
+//! API (`/_sandbox`), and FastAPI-style 404/405 fallbacks.
 
 mod activities;
 mod connections;
@@ -98,7 +99,8 @@ pub(crate) fn router(state: AppState) -> Router {
             state.clone(),
             middleware::auth,
         ));
-    api.fallback(not_found)
+    api.merge(crate::flow::router(&state))
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

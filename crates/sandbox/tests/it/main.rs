@@ -6,6 +6,7 @@ mod connections;
 mod control_api;
 mod discovery;
 mod faults;
+mod flow;
 mod lifecycle;
 mod listing;
 mod rivers;
