@@ -11,6 +11,7 @@
 mod client;
 mod config;
 mod endpoints;
+mod flow;
 mod pagination;
 pub mod profile;
 mod retry;
@@ -22,6 +23,10 @@ pub use client::HttpBackend;
 pub use config::{
     ClientConfig, DEFAULT_TIMEOUT, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_API_URL, ENV_ENVIRONMENT_ID,
     Region, Secret, default_user_agent, normalize_token, resolve_base_url,
+};
+pub use flow::{
+    DEFAULT_FLOW_API_URL, DEFAULT_FLOW_CONCURRENCY, DEFAULT_FLOW_PAGE_SIZE, ENV_FLOW_API_KEY,
+    ENV_FLOW_API_URL, ENV_FLOW_TENANT_ID, FLOW_MAX_PAGES, FlowClient, FlowConfig, FlowPage,
 };
 pub use pagination::{MAX_PAGES, sweep};
 pub use retry::{RetryPolicy, parse_retry_after};
