@@ -1,8 +1,9 @@
 //! The Boomi Flow API's listings, walked page by page (contract section 2, "Paged envelopes").
 //!
 //! A body is one of three shapes: a bare JSON array (one whole page), a paged envelope
-//! `{"_meta": {...}, "_links": {...}, "items": [...]}` (keys looked up case-insensitively, `meta`
-//! and `links` accepted too), or any other object (a page of one item). An envelope is followed
+//! `{"_meta": {...}, "_links": {...}, "items": [...]}` (an object with `items`, `_meta` or
+//! `_links`; keys looked up case-insensitively, `meta` and `links` accepted inside one), or any
+//! other object (a page of one item). An envelope is followed
 //! by these rules, in order:
 //!
 //! 1. **Base.** Page 1 is asked first, with an explicit `pageSize`. Whether pages count from 0 or
@@ -151,8 +152,9 @@ pub(crate) fn read_body(body: Value) -> std::result::Result<Parsed, String> {
         Value::Null => Ok(bare(Shape::Bare, Vec::new())),
         Value::Object(mut map) => {
             let items_key = key_ci(&map, &["items"]);
-            let is_envelope = items_key.is_some()
-                || key_ci(&map, &["_meta", "meta", "_links", "links"]).is_some();
+            // `meta` and `links` alone may be fields of a single object; `_meta` and `_links`
+            // are the envelope's own.
+            let is_envelope = items_key.is_some() || key_ci(&map, &["_meta", "_links"]).is_some();
             if !is_envelope {
                 return Ok(bare(Shape::Single, vec![Value::Object(map)]));
             }
@@ -419,7 +421,13 @@ pub(crate) fn walk(
     path: &str,
     query: Vec<(String, String)>,
 ) -> impl Stream<Item = Result<FlowPage>> + Send + 'static {
-    let key = path.trim().trim_matches('/').to_owned();
+    let path = path.trim().trim_start_matches('/');
+    let key = path
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_owned();
     let mut asked = client.config().page_size;
     let mut kept = Vec::with_capacity(query.len());
     for (k, v) in query {
@@ -431,7 +439,7 @@ pub(crate) fn walk(
             kept.push((k, v));
         }
     }
-    let (template, failed) = match client.url_for(&key, &kept) {
+    let (template, failed) = match client.url_for(path, &kept) {
         Ok(url) => (url, None),
         Err(e) => (client.base().clone(), Some(e)),
     };

@@ -218,6 +218,12 @@ fn bodies_are_read_by_shape() {
         "no items, no usable link or total"
     );
 
+    let p = read_body(json!({"id": 1, "links": ["a"], "meta": {"total": 9}})).unwrap();
+    assert_eq!(
+        (p.shape, p.items.len()),
+        (Shape::Single, 1),
+        "`links` and `meta` alone do not make an envelope"
+    );
     assert!(read_body(json!({"items": {"a": 1}})).is_err());
     assert!(read_body(json!("text")).is_err());
 }

@@ -340,7 +340,7 @@ async fn an_envelope_counted_from_one_is_read_to_its_short_last_page() {
         );
 
         server.clear();
-        let again = all_pages(&client, "/admin/1/users/").await;
+        let again = all_pages(&client, "/admin/1/users").await;
         assert_eq!(ids(&again), upto(1_234));
         assert_eq!(
             server.pages_asked(),
