@@ -7,6 +7,14 @@
 //! statuses and messages to [`bdi_domain::Error`], and lenient decoding. Page sweeps are
 //! [`sweep`]; the domain decides what to do with the results. [`profile`] reads the shared
 //! configuration file and its precedence rules, used by every front end.
+//!
+//! [`FlowClient`] reads the Boomi Flow API (the source of `bdi load`), configured by
+//! [`FlowConfig`] (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`). It only
+//! sends GETs, retried on 429, 5xx, transport errors and timeouts (`Retry-After` honoured on 429
+//! and 503); the key travels in the sensitive `x-boomi-flow-api-key` header and is scrubbed from
+//! every error. [`FlowClient::pages`] streams a listing's pages ([`FlowPage`]) in order, whatever
+//! its shape: a bare array, or an envelope paged from 0 or 1, by next links, by totals (fetched
+//! concurrently) or until a short page.
 
 mod client;
 mod config;
