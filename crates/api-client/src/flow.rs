@@ -265,11 +265,24 @@ impl FlowClient {
         self.fetch(&url).await
     }
 
-    /// Every item of the listing at `path`, page by page, in order (see the `paging` module for
-    /// the rules). A bare JSON array is one page, a single object a page of one item, a paged
-    /// envelope is followed to its end. Pages without items are not yielded, so an empty listing
-    /// yields nothing. `page` and `pageSize` in `query` are replaced by the walk's own (a
-    /// `pageSize` given there is the size asked for). The stream ends after its first error.
+    /// Every item of the listing at `path`, page by page, in order. A bare JSON array is one
+    /// page, a single object a page of one item; a paged envelope (`_meta`, `_links`, `items`)
+    /// is followed to its end:
+    ///
+    /// 1. page 1 is asked with an explicit `pageSize`; the page base (0 or 1) is detected once
+    ///    per path, by asking page 0 too, and remembered by the client (and its clones);
+    /// 2. a `_links.next` (absolute, or relative to the base URL) is followed, never to another
+    ///    origin and never twice;
+    /// 3. else a total page or item count in `_meta` gives the last page (item counts divided by
+    ///    the largest page the server returned, since servers cap `pageSize`), and the remaining
+    ///    pages are fetched `concurrency` at a time, yielded in order;
+    /// 4. else pages are read until one is empty or holds fewer items than the largest seen.
+    ///
+    /// Pages without items are not yielded, so an empty listing yields nothing. `page` and
+    /// `pageSize` in `query` are replaced by the walk's own (a `pageSize` given there is the
+    /// size asked for). More than `max_pages` requests, a `next` link to another host or back
+    /// to a page already read end the stream with an [`Error::Decode`]; the stream ends after
+    /// its first error, once the pages read before it are yielded.
     pub fn pages(
         &self,
         path: &str,

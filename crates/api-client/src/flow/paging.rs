@@ -3,8 +3,7 @@
 //! A body is one of three shapes: a bare JSON array (one whole page), a paged envelope
 //! `{"_meta": {...}, "_links": {...}, "items": [...]}` (an object with `items`, `_meta` or
 //! `_links`; keys looked up case-insensitively, `meta` and `links` accepted inside one), or any
-//! other object (a page of one item). An envelope is followed
-//! by these rules, in order:
+//! other object (a page of one item). An envelope is followed by these rules, in order:
 //!
 //! 1. **Base.** Page 1 is asked first, with an explicit `pageSize`. Whether pages count from 0 or
 //!    from 1 is learned once per path and remembered by the client: if page 1 is empty while page
@@ -12,7 +11,7 @@
 //!    0-based listing longer than one page answers page 1 with its *second* page: page 0 is then
 //!    taken as the first page if it holds items and not page 1's first item (a 1-based server
 //!    that serves page 0 as page 1, or as the whole listing, is recognised that way). A page 0
-//!    refused with a 4xx means base 1. The probe is skipped when page 1 alone proves base 1 (it
+//!    refused means base 1 (remembered after a 4xx, not after a 5xx). The probe is skipped when page 1 alone proves base 1 (it
 //!    holds the total item count, or the total page count is 1). Page 0's items come first, page
 //!    1's next, each once.
 //! 2. **Links.** If `_links` has a `next` (a string, or an object with `href`), it is followed: an
