@@ -102,7 +102,7 @@ static CRYPTO: Once = Once::new();
 
 /// Installs rustls' ring provider as the process default, once; reqwest (built with
 /// `rustls-no-provider`) picks the default provider when it builds a client.
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     CRYPTO.call_once(|| {
         // An error means another provider was installed first, which serves as well.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -300,7 +300,7 @@ pub(crate) fn scrub_secret(text: String, secret: &str) -> String {
 }
 
 /// An error and its sources, joined by `: `.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {

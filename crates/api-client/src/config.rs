@@ -136,21 +136,32 @@ pub fn resolve_base_url(s: &str) -> Result<String> {
     if let Ok(region) = t.parse::<Region>() {
         return Ok(region.base_url().to_owned());
     }
-    let lower = t.to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+    if !is_http(t) {
         return Err(Error::Config(format!(
             "`{t}` is neither a region (us, eu, il, au) nor an http(s) URL"
         )));
     }
-    let url =
-        url::Url::parse(t).map_err(|e| Error::Config(format!("`{t}` is not a valid URL: {e}")))?;
+    http_base_url(t).map_err(Error::Config)
+}
+
+fn is_http(t: &str) -> bool {
+    let lower = t.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// Checks that `s` is an `http(s)://` URL with a host and neither query nor fragment, and returns
+/// it without trailing slashes. The error is the message alone.
+pub(crate) fn http_base_url(s: &str) -> std::result::Result<String, String> {
+    let t = s.trim();
+    if !is_http(t) {
+        return Err(format!("`{t}` is not an http(s) URL"));
+    }
+    let url = url::Url::parse(t).map_err(|e| format!("`{t}` is not a valid URL: {e}"))?;
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::Config(format!("`{t}` has no host")));
+        return Err(format!("`{t}` has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!(
-            "`{t}` must not carry a query or a fragment"
-        )));
+        return Err(format!("`{t}` must not carry a query or a fragment"));
     }
     Ok(t.trim_end_matches('/').to_owned())
 }

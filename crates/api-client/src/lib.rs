@@ -7,10 +7,19 @@
 //! statuses and messages to [`bdi_domain::Error`], and lenient decoding. Page sweeps are
 //! [`sweep`]; the domain decides what to do with the results. [`profile`] reads the shared
 //! configuration file and its precedence rules, used by every front end.
+//!
+//! [`FlowClient`] reads the Boomi Flow API (the source of `bdi load`), configured by
+//! [`FlowConfig`] (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`). It only
+//! sends GETs, retried on 429, 5xx, transport errors and timeouts (`Retry-After` honoured on 429
+//! and 503); the key travels in the sensitive `x-boomi-flow-api-key` header and is scrubbed from
+//! every error. [`FlowClient::pages`] streams a listing's pages ([`FlowPage`]) in order, whatever
+//! its shape: a bare array, or an envelope paged from 0 or 1, by next links, by totals (fetched
+//! concurrently) or until a short page.
 
 mod client;
 mod config;
 mod endpoints;
+mod flow;
 mod pagination;
 pub mod profile;
 mod retry;
@@ -22,6 +31,10 @@ pub use client::HttpBackend;
 pub use config::{
     ClientConfig, DEFAULT_TIMEOUT, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_API_URL, ENV_ENVIRONMENT_ID,
     Region, Secret, default_user_agent, normalize_token, resolve_base_url,
+};
+pub use flow::{
+    DEFAULT_FLOW_API_URL, DEFAULT_FLOW_CONCURRENCY, DEFAULT_FLOW_PAGE_SIZE, ENV_FLOW_API_KEY,
+    ENV_FLOW_API_URL, ENV_FLOW_TENANT_ID, FLOW_MAX_PAGES, FlowClient, FlowConfig, FlowPage,
 };
 pub use pagination::{MAX_PAGES, sweep};
 pub use retry::{RetryPolicy, parse_retry_after};

@@ -1,10 +1,12 @@
 //! Profiles shared by every front end: flags, then the `DATA_INTEGRATION_*` environment
 //! variables, then a profile in the config file (`$BDI_CONFIG`, else `$XDG_CONFIG_HOME/bdi/config.toml`, else
 //! `~/.config/bdi/config.toml`).
+//! The Boomi Flow values (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`)
+//! follow the same precedence, with their own flags ([`FlowOverrides`], [`resolve_with_flow`]).
 //!
-//! The file is TOML with one table per profile. It holds the API token, so it is written with
-//! mode 0600 in a 0700 directory, and the token is never printed: [`mask`] shows its last four
-//! characters at most.
+//! The file is TOML with one table per profile. It holds the API token (and the Flow API key),
+//! so it is written with mode 0600 in a 0700 directory, and neither is ever printed: [`mask`]
+//! shows the last four characters at most.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +23,12 @@ pub const API_TOKEN: &str = "DATA_INTEGRATION_API_TOKEN";
 pub const ACCOUNT_ID: &str = "DATA_INTEGRATION_ACCOUNT_ID";
 /// The variable holding the default environment id.
 pub const ENVIRONMENT_ID: &str = "DATA_INTEGRATION_ENVIRONMENT_ID";
+/// The variable naming the Boomi Flow API base URL.
+pub const FLOW_API_URL: &str = crate::flow::ENV_FLOW_API_URL;
+/// The variable holding the Boomi Flow API key.
+pub const FLOW_API_KEY: &str = crate::flow::ENV_FLOW_API_KEY;
+/// The variable holding the Boomi Flow tenant id.
+pub const FLOW_TENANT_ID: &str = crate::flow::ENV_FLOW_TENANT_ID;
 /// The profile used when none is named.
 pub const DEFAULT_PROFILE: &str = "default";
 
@@ -39,6 +47,15 @@ pub struct Profile {
     /// API token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Boomi Flow API base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_api_url: Option<String>,
+    /// Boomi Flow API key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_api_key: Option<String>,
+    /// Boomi Flow tenant id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_tenant_id: Option<String>,
 }
 
 impl fmt::Debug for Profile {
@@ -48,6 +65,9 @@ impl fmt::Debug for Profile {
             .field("account_id", &self.account_id)
             .field("environment_id", &self.environment_id)
             .field("token", &self.token.as_deref().map(mask))
+            .field("flow_api_url", &self.flow_api_url)
+            .field("flow_api_key", &self.flow_api_key.as_deref().map(mask))
+            .field("flow_tenant_id", &self.flow_tenant_id)
             .finish()
     }
 }
@@ -151,7 +171,18 @@ pub struct Overrides {
     pub environment_id: Option<String>,
 }
 
-/// The merged configuration, as a lookup of `DATA_INTEGRATION_*` names for the API client.
+/// Boomi Flow values given as flags, which win over everything else (the key has no flag, like
+/// the token: it would show in the process list).
+#[derive(Clone, Debug, Default)]
+pub struct FlowOverrides {
+    /// The Boomi Flow API base URL.
+    pub api_url: Option<String>,
+    /// The Boomi Flow tenant id.
+    pub tenant_id: Option<String>,
+}
+
+/// The merged configuration, as a lookup of `DATA_INTEGRATION_*` and `BOOMI_FLOW_*` names for
+/// the API clients ([`crate::ClientConfig::from_lookup`], [`crate::FlowConfig::from_lookup`]).
 #[derive(Clone, Default)]
 pub struct Resolved {
     values: BTreeMap<&'static str, String>,
@@ -162,14 +193,17 @@ impl fmt::Debug for Resolved {
         let shown: BTreeMap<_, _> = self
             .values
             .iter()
-            .map(|(k, v)| (*k, if *k == API_TOKEN { mask(v) } else { v.clone() }))
+            .map(|(k, v)| {
+                let secret = *k == API_TOKEN || *k == FLOW_API_KEY;
+                (*k, if secret { mask(v) } else { v.clone() })
+            })
             .collect();
         f.debug_struct("Resolved").field("values", &shown).finish()
     }
 }
 
 impl Resolved {
-    /// The value of one `DATA_INTEGRATION_*` name.
+    /// The value of one `DATA_INTEGRATION_*` or `BOOMI_FLOW_*` name.
     pub fn get(&self, name: &str) -> Option<String> {
         self.values.get(name).cloned()
     }
@@ -177,9 +211,20 @@ impl Resolved {
 
 /// Merges flags, then the environment variables, then the profile. A profile named explicitly
 /// (`--profile` or `BDI_PROFILE`) must exist; the default one may be absent. A flag given empty
-/// is refused rather than taken for unset (an empty variable counts as unset).
+/// is refused rather than taken for unset (an empty variable counts as unset). The Boomi Flow
+/// values come from the variables and the profile only; [`resolve_with_flow`] takes their flags.
 pub fn resolve(
     flags: &Overrides,
+    profile: Option<&str>,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<Resolved, String> {
+    resolve_with_flow(flags, &FlowOverrides::default(), profile, vars)
+}
+
+/// Like [`resolve`], with flags for the Boomi Flow values too.
+pub fn resolve_with_flow(
+    flags: &Overrides,
+    flow: &FlowOverrides,
     profile: Option<&str>,
     vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Resolved, String> {
@@ -238,6 +283,17 @@ pub fn resolve(
         ENVIRONMENT_ID,
         flags.environment_id.as_ref(),
         stored.environment_id.as_ref(),
+    );
+    put(
+        FLOW_API_URL,
+        flow.api_url.as_ref(),
+        stored.flow_api_url.as_ref(),
+    );
+    put(FLOW_API_KEY, None, stored.flow_api_key.as_ref());
+    put(
+        FLOW_TENANT_ID,
+        flow.tenant_id.as_ref(),
+        stored.flow_tenant_id.as_ref(),
     );
     Ok(Resolved { values })
 }

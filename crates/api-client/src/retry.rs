@@ -120,6 +120,22 @@ pub(crate) enum Attempt<R> {
 pub(crate) async fn run<R, F, Fut>(
     policy: &RetryPolicy,
     idempotent: bool,
+    send: F,
+) -> Result<R, bdi_domain::Error>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Attempt<R>>,
+{
+    run_with(policy, idempotent, false, send).await
+}
+
+/// Like [`run`]; with `honour_503`, a 503 that carries a `Retry-After` is waited out like a 429
+/// (capped by `max_429_wait`) instead of backing off (the Boomi Flow API's "slow down" rule); a
+/// 503 without one backs off like any 5xx.
+pub(crate) async fn run_with<R, F, Fut>(
+    policy: &RetryPolicy,
+    idempotent: bool,
+    honour_503: bool,
     mut send: F,
 ) -> Result<R, bdi_domain::Error>
 where
@@ -148,12 +164,19 @@ where
                 wait
             }
             Attempt::Response {
-                status, response, ..
+                status,
+                retry_after,
+                response,
             } if status >= 500 => {
                 if !(can_retry && idempotent) {
                     return Ok(response);
                 }
-                let wait = policy.backoff(attempt);
+                let wait = match retry_after {
+                    Some(after) if honour_503 && status == 503 => {
+                        policy.rate_limit_wait(Some(after))
+                    }
+                    _ => policy.backoff(attempt),
+                };
                 tracing::debug!(
                     attempt,
                     status,

@@ -22,6 +22,9 @@ fn write_profiles(dir: &Path) -> PathBuf {
             account_id: Some("a".repeat(24)),
             environment_id: Some("e".repeat(24)),
             token: Some("file-token-0123456789".into()),
+            flow_api_url: Some("http://flow.local/api".into()),
+            flow_api_key: Some("flow-key-0123456789abcdef".into()),
+            flow_tenant_id: Some("tenant-from-file".into()),
         },
     );
     file.profiles.insert(
@@ -163,4 +166,95 @@ fn paths_and_masks() {
     assert_eq!(config_path(&vars(&[])), None);
     assert_eq!(mask("short"), "****");
     assert_eq!(mask("abcdefghijklmnop"), "****mnop");
+}
+
+#[test]
+fn flow_values_take_the_same_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_profiles(dir.path());
+    let p = path.to_str().unwrap();
+
+    let r = resolve(&Overrides::default(), None, &vars(&[("BDI_CONFIG", p)])).unwrap();
+    assert_eq!(
+        r.get(FLOW_API_URL).as_deref(),
+        Some("http://flow.local/api")
+    );
+    assert_eq!(
+        r.get(FLOW_API_KEY).as_deref(),
+        Some("flow-key-0123456789abcdef")
+    );
+    assert_eq!(r.get(FLOW_TENANT_ID).as_deref(), Some("tenant-from-file"));
+    let shown = format!("{r:?}");
+    assert!(
+        !shown.contains("flow-key-0123"),
+        "Debug masks the key: {shown}"
+    );
+    assert!(shown.contains("****cdef"), "{shown}");
+
+    let v = vars(&[
+        ("BDI_CONFIG", p),
+        (FLOW_API_URL, "http://env.local/api"),
+        (FLOW_API_KEY, "env-key"),
+        (FLOW_TENANT_ID, ""),
+    ]);
+    let r = resolve(&Overrides::default(), None, &v).unwrap();
+    assert_eq!(r.get(FLOW_API_URL).as_deref(), Some("http://env.local/api"));
+    assert_eq!(r.get(FLOW_API_KEY).as_deref(), Some("env-key"));
+    assert_eq!(
+        r.get(FLOW_TENANT_ID).as_deref(),
+        Some("tenant-from-file"),
+        "an empty variable counts as unset"
+    );
+
+    let flags = FlowOverrides {
+        api_url: Some("http://flag.local/api".into()),
+        tenant_id: Some("tenant-from-flag".into()),
+    };
+    let r = resolve_with_flow(&Overrides::default(), &flags, None, &v).unwrap();
+    assert_eq!(
+        r.get(FLOW_API_URL).as_deref(),
+        Some("http://flag.local/api")
+    );
+    assert_eq!(r.get(FLOW_TENANT_ID).as_deref(), Some("tenant-from-flag"));
+    assert_eq!(r.get(FLOW_API_KEY).as_deref(), Some("env-key"));
+
+    let config = crate::FlowConfig::from_lookup(|name| r.get(name)).unwrap();
+    assert_eq!(config.base_url, "http://flag.local/api");
+    assert_eq!(config.tenant_id.as_deref(), Some("tenant-from-flag"));
+
+    let r = resolve(
+        &Overrides::default(),
+        Some("ci"),
+        &vars(&[("BDI_CONFIG", p)]),
+    )
+    .unwrap();
+    assert_eq!(
+        r.get(FLOW_API_KEY),
+        None,
+        "a profile without Flow values gives none"
+    );
+}
+
+#[test]
+fn flow_values_round_trip_and_older_files_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_profiles(dir.path());
+    let file = ConfigFile::load(&path).unwrap();
+    let p = &file.profiles["default"];
+    assert_eq!(p.flow_tenant_id.as_deref(), Some("tenant-from-file"));
+    let shown = format!("{p:?}");
+    assert!(!shown.contains("flow-key-0123"), "{shown}");
+    assert!(
+        !std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("flow_api_url = \"\""),
+        "absent values are not written"
+    );
+
+    let old = dir.path().join("old.toml");
+    std::fs::write(&old, "[profiles.default]\napi_url = \"eu\"\n").unwrap();
+    let file = ConfigFile::load(&old).unwrap();
+    assert_eq!(file.profiles["default"].flow_api_key, None);
+    let text = toml::to_string(&file).unwrap();
+    assert!(!text.contains("flow_"), "{text}");
 }

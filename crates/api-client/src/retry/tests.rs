@@ -169,3 +169,25 @@ async fn client_errors_are_not_retried() {
         assert_eq!((r.ok(), n, spent), (Some(status), 1, Duration::ZERO));
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_503_retry_after_is_honoured_only_when_asked() {
+    let outcomes = [(503, Some(7)), (200, None)];
+    for (honour, at_least, at_most) in [(true, 7_000, 7_000), (false, 250, 500)] {
+        let calls = Cell::new(0usize);
+        let started = tokio::time::Instant::now();
+        let r = run_with(&RetryPolicy::default(), true, honour, |_| {
+            let i = calls.get();
+            calls.set(i + 1);
+            let (status, ra) = outcomes[i.min(1)];
+            async move { resp(status, ra) }
+        })
+        .await;
+        let spent = started.elapsed();
+        assert_eq!((r.ok(), calls.get()), (Some(200), 2));
+        assert!(
+            spent >= Duration::from_millis(at_least) && spent <= Duration::from_millis(at_most),
+            "honour={honour}: {spent:?}"
+        );
+    }
+}

@@ -1,0 +1,735 @@
+//! The Boomi Flow API's listings, walked page by page (contract section 2, "Paged envelopes").
+//!
+//! A body is one of three shapes: a bare JSON array (one whole page), a paged envelope
+//! `{"_meta": {...}, "_links": {...}, "items": [...]}` (an object with `items`, `_meta` or
+//! `_links`; keys looked up case-insensitively, `meta` and `links` accepted inside one), or any
+//! other object (a page of one item). An envelope is followed by these rules, in order:
+//!
+//! 1. **Base.** Page 1 is asked first, with an explicit `pageSize`. Whether pages count from 0 or
+//!    from 1 is learned once per path and remembered by the client: if page 1 is empty while page
+//!    0 is not, the base is 0. Page 0 is also asked when page 1 does hold items, because a
+//!    0-based listing longer than one page answers page 1 with its *second* page: page 0 is then
+//!    taken as the first page if it holds items and not page 1's first item (a 1-based server
+//!    that serves page 0 as page 1, or as the whole listing, is recognised that way). A page 0
+//!    refused means base 1 (remembered after a 4xx, not after a 5xx). The probe is skipped when page 1 alone proves base 1 (it
+//!    holds the total item count, or the total page count is 1). Page 0's items come first, page
+//!    1's next, each once.
+//! 2. **Links.** If `_links` has a `next` (a string, or an object with `href`), it is followed: an
+//!    absolute URL, a path from the host root that starts with the base URL's path, or a path
+//!    relative to the base URL. A link to another origin (scheme, host, port) is refused with an
+//!    error, since the key would go with it, and so is a link already followed (a loop). Once a
+//!    listing has given next links, the first page without one is its last.
+//! 3. **Totals.** Else, if `_meta` has a total page count (`totalPages`, `pages`) or a total item
+//!    count (`total`, `totalCount`, `totalItems`), the last page is derived from it: from the
+//!    page count directly, or from the item count and the largest page the server actually
+//!    returned (servers cap `pageSize`). The remaining pages are fetched `concurrency` at a time
+//!    and yielded in order. An empty page ends the listing; if the item total is still not reached
+//!    after the last derived page, the walk goes on page by page until it is, or a page is empty.
+//! 4. **Neither.** Else pages are read one after the other until a page is empty or holds fewer
+//!    items than the largest page seen so far. Not "fewer than asked": a server that caps
+//!    `pageSize` returns full pages smaller than asked although more follow.
+//!
+//! A listing longer than `max_pages` requests is an error, never an endless loop.
+
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bdi_domain::{Error, Result};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use serde_json::{Map, Value};
+use tokio::task::JoinHandle;
+use url::Url;
+
+use super::{FlowClient, FlowPage};
+
+/// What a body's shape says about the listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A bare JSON array: the whole listing.
+    Bare,
+    /// An object that is not an envelope: a listing of one.
+    Single,
+    /// A paged envelope.
+    Envelope,
+}
+
+/// The totals an envelope's `_meta` announces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Totals {
+    /// The number of pages.
+    pub(crate) pages: Option<u64>,
+    /// The number of items.
+    pub(crate) items: Option<u64>,
+}
+
+/// A body read as a page of a listing.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Parsed {
+    pub(crate) shape: Shape,
+    pub(crate) items: Vec<Value>,
+    /// `_links.next`, when present and not empty.
+    pub(crate) next: Option<String>,
+    pub(crate) totals: Totals,
+}
+
+/// The value of the first key of `map` equal to one of `names`, ignoring ASCII case (an exact
+/// match wins).
+fn get_ci<'m>(map: &'m Map<String, Value>, names: &[&str]) -> Option<&'m Value> {
+    names.iter().find_map(|n| map.get(*n)).or_else(|| {
+        map.iter()
+            .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+            .map(|(_, v)| v)
+    })
+}
+
+/// The name of the first key of `map` equal to one of `names`, ignoring ASCII case.
+fn key_ci(map: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    map.keys()
+        .find(|k| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+        .cloned()
+}
+
+/// A count: a non-negative integer, as a number or a string.
+fn count_of(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The totals in an envelope's `_meta` (or `meta`).
+pub(crate) fn totals_of(envelope: &Map<String, Value>) -> Totals {
+    let Some(Value::Object(meta)) = get_ci(envelope, &["_meta", "meta"]) else {
+        return Totals::default();
+    };
+    Totals {
+        pages: get_ci(meta, &["totalPages", "pages"]).and_then(count_of),
+        items: get_ci(meta, &["total", "totalCount", "totalItems"]).and_then(count_of),
+    }
+}
+
+/// The `next` link of an envelope's `_links` (or `links`): a string or an object with `href`
+/// under the key `next`, or an item `{"rel": "next", "href": ...}` of a list.
+pub(crate) fn next_of(envelope: &Map<String, Value>) -> Option<String> {
+    let href = |v: &Value| match v {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Object(o) => get_ci(o, &["href"])
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_owned()),
+        _ => None,
+    };
+    let link = match get_ci(envelope, &["_links", "links"])? {
+        Value::Object(links) => href(get_ci(links, &["next"])?),
+        Value::Array(links) => links.iter().find_map(|l| {
+            let o = l.as_object()?;
+            let rel = get_ci(o, &["rel"])?.as_str()?;
+            rel.eq_ignore_ascii_case("next").then(|| href(l)).flatten()
+        }),
+        _ => None,
+    }?;
+    (!link.is_empty()).then_some(link)
+}
+
+/// Reads a body as a page. `null` is an empty listing; a scalar is an error (its message).
+pub(crate) fn read_body(body: Value) -> std::result::Result<Parsed, String> {
+    let bare = |shape, items| Parsed {
+        shape,
+        items,
+        next: None,
+        totals: Totals::default(),
+    };
+    match body {
+        Value::Array(items) => Ok(bare(Shape::Bare, items)),
+        Value::Null => Ok(bare(Shape::Bare, Vec::new())),
+        Value::Object(mut map) => {
+            let items_key = key_ci(&map, &["items"]);
+            // `meta` and `links` alone may be fields of a single object; `_meta` and `_links`
+            // are the envelope's own.
+            let is_envelope = items_key.is_some() || key_ci(&map, &["_meta", "_links"]).is_some();
+            if !is_envelope {
+                return Ok(bare(Shape::Single, vec![Value::Object(map)]));
+            }
+            let items = match items_key.and_then(|k| map.remove(&k)) {
+                Some(Value::Array(items)) => items,
+                Some(Value::Null) | None => Vec::new(),
+                Some(other) => {
+                    return Err(format!(
+                        "the envelope's `items` is {}, not a list",
+                        kind(&other)
+                    ));
+                }
+            };
+            Ok(Parsed {
+                shape: Shape::Envelope,
+                items,
+                next: next_of(&map),
+                totals: totals_of(&map),
+            })
+        }
+        other => Err(format!(
+            "expected a JSON array or object, got {}",
+            kind(&other)
+        )),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `scheme://host:port` of a URL, for messages.
+fn origin(u: &Url) -> String {
+    match (u.host_str(), u.port()) {
+        (Some(h), Some(p)) => format!("{}://{h}:{p}", u.scheme()),
+        (Some(h), None) => format!("{}://{h}", u.scheme()),
+        _ => u.scheme().to_owned(),
+    }
+}
+
+/// Resolves a `next` link against the base URL (and `current`, the page that gave it, for a
+/// query-only link), refusing any other origin.
+pub(crate) fn resolve_next(
+    base: &Url,
+    current: &Url,
+    link: &str,
+) -> std::result::Result<Url, String> {
+    let link = link.trim();
+    let base_str = base.as_str().trim_end_matches('/');
+    let resolved = match Url::parse(link) {
+        Ok(url) => Ok(url),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            if link.starts_with("//") {
+                base.join(link)
+            } else if link.starts_with('?') {
+                current.join(link)
+            } else if let Some(rest) = link.strip_prefix('/') {
+                let base_path = base.path().trim_end_matches('/');
+                let under_base = !base_path.is_empty()
+                    && link.strip_prefix(base_path).is_some_and(|tail| {
+                        tail.is_empty() || tail.starts_with('/') || tail.starts_with('?')
+                    });
+                if under_base {
+                    base.join(link)
+                } else {
+                    Url::parse(&format!("{base_str}/{rest}"))
+                }
+            } else {
+                Url::parse(&format!("{base_str}/{link}"))
+            }
+        }
+        Err(e) => Err(e),
+    };
+    let url = resolved.map_err(|e| format!("the next link `{link}` is not a URL: {e}"))?;
+    let same_origin = url.scheme() == base.scheme()
+        && url.host() == base.host()
+        && url.port_or_known_default() == base.port_or_known_default();
+    if !same_origin {
+        return Err(format!(
+            "the next link `{link}` leads to {}, not to the API at {}: refusing to send the API key there",
+            origin(&url),
+            origin(base)
+        ));
+    }
+    Ok(url)
+}
+
+/// Whether page 0 is a page of its own (the listing is 0-based) rather than page 1 served again
+/// or the whole listing: it holds items and not the first item of page 1.
+pub(crate) fn is_base_zero(page0: &[Value], page1: &[Value]) -> bool {
+    !page0.is_empty() && page1.first().is_none_or(|first| !page0.contains(first))
+}
+
+/// Whether page 1 alone proves the listing 1-based: it holds the whole item total, or the total
+/// is one page.
+pub(crate) fn proves_base_one(page1: &[Value], totals: Totals) -> bool {
+    !page1.is_empty()
+        && (totals.items.is_some_and(|t| page1.len() as u64 >= t)
+            || totals.pages.is_some_and(|p| p <= 1))
+}
+
+/// What the walk has seen so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// The listing's first page number (0 or 1).
+    pub(crate) base: u32,
+    /// Items seen, on every page so far.
+    pub(crate) count: u64,
+    /// The most items one page held.
+    pub(crate) largest: usize,
+    /// Whether a next link was followed.
+    pub(crate) followed_links: bool,
+}
+
+impl Progress {
+    fn saw(&mut self, items: usize) {
+        self.count += items as u64;
+        self.largest = self.largest.max(items);
+    }
+}
+
+/// What to fetch after a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Follow this `next` link (still unresolved).
+    Link(String),
+    /// Fetch pages `first..=last`, concurrently, in order.
+    Range { first: u32, last: u32 },
+    /// Fetch this page, then decide again.
+    Page(u32),
+    /// The listing is complete.
+    End,
+}
+
+/// Decides what follows page number `page` (holding `len` items, with `next` and `totals`), once
+/// `progress` counts that page too. The rules are in the module's documentation.
+pub(crate) fn next_step(
+    page: u32,
+    len: usize,
+    next: Option<&str>,
+    totals: Totals,
+    progress: &Progress,
+) -> Step {
+    if let Some(link) = next {
+        return Step::Link(link.to_owned());
+    }
+    if progress.followed_links || len == 0 {
+        return Step::End;
+    }
+    if totals.items.is_some_and(|t| progress.count >= t) {
+        return Step::End;
+    }
+    let to_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    let last = match (totals.pages, totals.items) {
+        (Some(pages), _) => Some(to_u32(u64::from(progress.base) + pages.max(1) - 1)),
+        (None, Some(items)) => {
+            let remaining = items - progress.count;
+            let size = progress.largest.max(1) as u64;
+            Some(to_u32(u64::from(page) + remaining.div_ceil(size)))
+        }
+        (None, None) => None,
+    };
+    match last {
+        Some(last) if last > page => Step::Range {
+            first: page.saturating_add(1),
+            last,
+        },
+        // The page count is reached but the item total is not: go on until it is.
+        Some(_) if totals.items.is_some() => Step::Page(page.saturating_add(1)),
+        Some(_) => Step::End,
+        None if len < progress.largest => Step::End,
+        None => Step::Page(page.saturating_add(1)),
+    }
+}
+
+/// A page fetched and read.
+struct Fetched {
+    url: Url,
+    parsed: Parsed,
+}
+
+/// A page being fetched by a task of its own, so that it downloads and parses while the caller
+/// works on the previous page. Dropping it aborts the task.
+struct Task(JoinHandle<Result<Fetched>>);
+
+impl Task {
+    fn spawn(client: &FlowClient, url: Url) -> Self {
+        let client = client.clone();
+        Self(tokio::spawn(async move { fetch_page(&client, url).await }))
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Future for Task {
+    type Output = Result<Fetched>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(Error::Transport(format!("a page fetch was cancelled: {e}"))),
+        })
+    }
+}
+
+/// Where the walk stands.
+enum State {
+    /// Nothing fetched yet.
+    Start,
+    /// Following a next link.
+    Link(Task),
+    /// Fetching this page number.
+    Page(u32, Task),
+    /// Pages being fetched concurrently; `last` is the last page read from them.
+    Range {
+        pages: BoxStream<'static, Result<(u32, Fetched)>>,
+        last: Option<(u32, usize, Option<String>, Totals)>,
+        previous: Url,
+    },
+    /// The walk cannot go on: this error comes once the pages read so far are yielded.
+    Failed(Error),
+    /// Done.
+    End,
+}
+
+/// The walk over one listing.
+struct Walker {
+    client: FlowClient,
+    /// The listing's key in the client's page-base memory: its path.
+    key: String,
+    /// The listing's URL with the caller's query, without `page` and `pageSize`.
+    template: Url,
+    /// The `pageSize` asked for.
+    asked: u32,
+    /// Pages read, waiting to be yielded.
+    ready: VecDeque<Fetched>,
+    state: State,
+    /// An error to report before anything else (a path that makes no URL).
+    failed: Option<Error>,
+    progress: Progress,
+    /// Pages yielded so far.
+    yielded: u32,
+    /// Requests made so far (pages and the base probe).
+    requests: u32,
+    /// URLs fetched, to catch a next link that loops.
+    seen: HashSet<String>,
+}
+
+/// The stream behind [`FlowClient::pages`].
+pub(crate) fn walk(
+    client: &FlowClient,
+    path: &str,
+    query: Vec<(String, String)>,
+) -> impl Stream<Item = Result<FlowPage>> + Send + 'static {
+    let path = path.trim().trim_start_matches('/');
+    let key = path
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut asked = client.config().page_size;
+    let mut kept = Vec::with_capacity(query.len());
+    for (k, v) in query {
+        if k == "pageSize" {
+            if let Some(n) = v.trim().parse::<u32>().ok().filter(|n| *n > 0) {
+                asked = n;
+            }
+        } else if k != "page" {
+            kept.push((k, v));
+        }
+    }
+    let (template, failed) = match client.url_for(path, &kept) {
+        Ok(url) => (url, None),
+        Err(e) => (client.base().clone(), Some(e)),
+    };
+    let walker = Walker {
+        client: client.clone(),
+        key,
+        template,
+        asked,
+        ready: VecDeque::new(),
+        state: State::Start,
+        failed,
+        progress: Progress::default(),
+        yielded: 0,
+        requests: 0,
+        seen: HashSet::new(),
+    };
+    futures::stream::unfold(walker, |mut w| async move {
+        let page = w.next_page().await?;
+        Some((page, w))
+    })
+}
+
+impl Walker {
+    /// The next page to yield, `None` at the end (and after an error).
+    async fn next_page(&mut self) -> Option<Result<FlowPage>> {
+        if let Some(e) = self.failed.take() {
+            self.state = State::End;
+            return Some(Err(e));
+        }
+        loop {
+            if let Some(f) = self.ready.pop_front() {
+                self.yielded += 1;
+                return Some(Ok(FlowPage {
+                    number: self.yielded,
+                    items: f.parsed.items,
+                    url: self.client.scrub(f.url.as_str()),
+                }));
+            }
+            match self.advance().await {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => {
+                    self.state = State::End;
+                    self.ready.clear();
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+
+    /// The URL of page `n`.
+    fn page_url(&self, n: u32) -> Url {
+        page_url(&self.template, n, self.asked)
+    }
+
+    /// Queues a page that holds items (an empty one has nothing to yield).
+    fn queue(&mut self, f: Fetched) {
+        self.progress.saw(f.parsed.items.len());
+        if !f.parsed.items.is_empty() {
+            self.ready.push_back(f);
+        }
+    }
+
+    /// Fetches `url` as a page, counting the request against the cap.
+    async fn fetch(&mut self, url: Url) -> Result<Fetched> {
+        self.count_requests(1)?;
+        self.seen.insert(url.as_str().to_owned());
+        fetch_page(&self.client, url).await
+    }
+
+    /// Starts fetching `url` as a page in a task, counting the request against the cap.
+    fn spawn(&mut self, url: Url) -> Result<Task> {
+        self.count_requests(1)?;
+        self.seen.insert(url.as_str().to_owned());
+        Ok(Task::spawn(&self.client, url))
+    }
+
+    fn count_requests(&mut self, n: u32) -> Result<()> {
+        let cap = self.client.config().max_pages;
+        if self.requests.saturating_add(n) > cap {
+            return Err(Error::Decode {
+                path: ".".to_owned(),
+                message: format!(
+                    "the listing `{}` did not end within {cap} pages: stopped to avoid an endless walk (raise max_pages if it really is this long)",
+                    self.key
+                ),
+            });
+        }
+        self.requests += n;
+        Ok(())
+    }
+
+    /// Moves the walk one step: `Ok(false)` once the listing is complete.
+    async fn advance(&mut self) -> Result<bool> {
+        match std::mem::replace(&mut self.state, State::End) {
+            State::End => Ok(false),
+            State::Failed(e) => Err(e),
+            State::Start => self.start().await.map(|()| true),
+            State::Link(task) => {
+                let f = task.await?;
+                let (len, next, totals) =
+                    (f.parsed.items.len(), f.parsed.next.clone(), f.parsed.totals);
+                let current = f.url.clone();
+                let envelope = f.parsed.shape == Shape::Envelope;
+                self.queue(f);
+                if envelope {
+                    // The page number is unknown here; after links, only links matter.
+                    self.decide(0, len, next.as_deref(), totals, &current);
+                }
+                Ok(true)
+            }
+            State::Page(n, task) => {
+                let f = task.await?;
+                self.after(n, f);
+                Ok(true)
+            }
+            State::Range {
+                mut pages,
+                last,
+                previous,
+            } => match pages.next().await {
+                Some(Ok((n, f))) => {
+                    let (len, next, totals) =
+                        (f.parsed.items.len(), f.parsed.next.clone(), f.parsed.totals);
+                    let url = f.url.clone();
+                    self.queue(f);
+                    if len > 0 {
+                        self.state = State::Range {
+                            pages,
+                            last: Some((n, len, next, totals)),
+                            previous: url,
+                        };
+                    }
+                    // An empty page ends the listing; dropping the stream cancels the rest.
+                    Ok(true)
+                }
+                Some(Err(e)) => Err(e),
+                None => {
+                    if let Some((n, len, next, totals)) = last {
+                        self.decide(n, len, next.as_deref(), totals, &previous);
+                    }
+                    Ok(true)
+                }
+            },
+        }
+    }
+
+    /// Page 1 (or page 0 when the listing is known to be 0-based), and the base probe.
+    async fn start(&mut self) -> Result<()> {
+        let known = self.client.page_base(&self.key);
+        let first = known.unwrap_or(1);
+        let head = self.fetch(self.page_url(first)).await?;
+        if head.parsed.shape != Shape::Envelope {
+            self.queue(head);
+            return Ok(());
+        }
+        let mut base = first;
+        if known.is_none() {
+            if proves_base_one(&head.parsed.items, head.parsed.totals) {
+                self.client.remember_page_base(&self.key, 1);
+            } else {
+                if let Some(zero) = self.probe_page_zero(&head.parsed.items).await? {
+                    base = 0;
+                    self.queue(zero);
+                }
+            }
+        }
+        self.progress.base = base;
+        self.after(first, head);
+        Ok(())
+    }
+
+    /// Asks page 0 once for a listing of unknown base; returns it when the listing is 0-based, and
+    /// remembers the base either way (unless the answer was a transient failure).
+    async fn probe_page_zero(&mut self, page1: &[Value]) -> Result<Option<Fetched>> {
+        let url = self.page_url(0);
+        match self.fetch(url).await {
+            Ok(zero) => {
+                let is_zero =
+                    zero.parsed.shape == Shape::Envelope && is_base_zero(&zero.parsed.items, page1);
+                self.client
+                    .remember_page_base(&self.key, if is_zero { 0 } else { 1 });
+                tracing::debug!(listing = %self.key, base = if is_zero { 0 } else { 1 }, "page base detected");
+                Ok(is_zero.then_some(zero))
+            }
+            Err(
+                e @ (Error::Transport(_)
+                | Error::RateLimited { .. }
+                | Error::Unauthorized { .. }
+                | Error::Forbidden { .. }),
+            ) => Err(e),
+            Err(e) => {
+                // A refused page 0: the listing counts from 1.
+                let transient = e.is_transient();
+                tracing::debug!(listing = %self.key, error = %e, "page 0 refused: base 1");
+                if !transient {
+                    self.client.remember_page_base(&self.key, 1);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Queues page `n` and decides what follows it.
+    fn after(&mut self, n: u32, f: Fetched) {
+        let (len, next, totals) = (f.parsed.items.len(), f.parsed.next.clone(), f.parsed.totals);
+        let url = f.url.clone();
+        let envelope = f.parsed.shape == Shape::Envelope;
+        self.queue(f);
+        if envelope {
+            self.decide(n, len, next.as_deref(), totals, &url);
+        }
+    }
+
+    /// Sets the state from [`next_step`]; a step that cannot be taken becomes
+    /// [`State::Failed`], so the pages already read are yielded before the error.
+    fn decide(&mut self, n: u32, len: usize, next: Option<&str>, totals: Totals, current: &Url) {
+        self.state = match self.step(n, len, next, totals, current) {
+            Ok(state) => state,
+            Err(e) => State::Failed(e),
+        };
+    }
+
+    fn step(
+        &mut self,
+        n: u32,
+        len: usize,
+        next: Option<&str>,
+        totals: Totals,
+        current: &Url,
+    ) -> Result<State> {
+        Ok(match next_step(n, len, next, totals, &self.progress) {
+            Step::End => State::End,
+            Step::Page(n) => {
+                let url = self.page_url(n);
+                State::Page(n, self.spawn(url)?)
+            }
+            Step::Link(link) => {
+                let bad = |message: String| Error::Decode {
+                    path: "_links.next".to_owned(),
+                    message: self.client.scrub(&message),
+                };
+                let url = resolve_next(self.client.base(), current, &link).map_err(bad)?;
+                if self.seen.contains(url.as_str()) {
+                    return Err(bad(format!(
+                        "the next link `{link}` leads back to a page already read: stopped to avoid a loop"
+                    )));
+                }
+                self.progress.followed_links = true;
+                State::Link(self.spawn(url)?)
+            }
+            Step::Range { first, last } => {
+                self.count_requests(last - first + 1)?;
+                let client = self.client.clone();
+                let template = self.template.clone();
+                let asked = self.asked;
+                let concurrency = client.config().concurrency;
+                // Each page is a task, started when `buffered` makes room for it, so at most
+                // `concurrency` run at once and they go on while the caller works.
+                let pages = futures::stream::iter(first..=last)
+                    .map(move |n| {
+                        let task = Task::spawn(&client, page_url(&template, n, asked));
+                        async move { task.await.map(|f| (n, f)) }
+                    })
+                    .buffered(concurrency)
+                    .boxed();
+                State::Range {
+                    pages,
+                    last: None,
+                    previous: current.clone(),
+                }
+            }
+        })
+    }
+}
+
+/// `template` with `page=n&pageSize=asked` appended.
+fn page_url(template: &Url, n: u32, asked: u32) -> Url {
+    let mut url = template.clone();
+    url.query_pairs_mut()
+        .append_pair("page", &n.to_string())
+        .append_pair("pageSize", &asked.to_string());
+    url
+}
+
+/// GETs `url` and reads its body as a page.
+async fn fetch_page(client: &FlowClient, url: Url) -> Result<Fetched> {
+    let body = client.fetch(&url).await?;
+    let parsed = read_body(body).map_err(|message| Error::Decode {
+        path: ".".to_owned(),
+        message: client.scrub(&format!("GET {}: {message}", client.relative(&url))),
+    })?;
+    Ok(Fetched { url, parsed })
+}
