@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+mod load;
 mod tidy;
 
 fn main() -> anyhow::Result<()> {
@@ -34,17 +35,21 @@ fn main() -> anyhow::Result<()> {
         "python-client" => python_client(&root),
         "schemathesis" => schemathesis(&root),
         "bench" => bench(),
+        "bench-load" => load::bench(&root),
+        "dlt-parity" => load::parity(&root),
         "deny" => deny(&root),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|bench>\n\n\
-                 ci           fmt, clippy, tests, tidy, cargo-deny, MCP conformance, Python client, schemathesis\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|bench|bench-load|dlt-parity>\n\n\
+                 ci           fmt, clippy, tests, tidy, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
                  python-client  the Python MCP SDK as a black-box client of bdi-mcp\n\
                  schemathesis   bdi-gateway's answers against its OpenAPI document\n\
                  deny         cargo deny check bans licenses sources\n\
-                 bench        the benchmarks"
+                 bench        the benchmarks\n\
+                 bench-load   bdi load flow against dlt on 50,000 audit events (release)\n\
+                 dlt-parity   dlt and bdi load the same emulator data; the datasets must agree"
             )
         }
     }
@@ -57,11 +62,11 @@ fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
-fn run(step: &str, cmd: &mut Command) -> anyhow::Result<()> {
+pub(crate) fn run(step: &str, cmd: &mut Command) -> anyhow::Result<()> {
     let started = Instant::now();
     eprintln!("==> {step}: {cmd:?}");
     let status = cmd
@@ -77,7 +82,7 @@ fn run(step: &str, cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
@@ -127,6 +132,7 @@ fn ci(root: &Path) -> anyhow::Result<()> {
     conformance(root)?;
     python_client(root)?;
     schemathesis(root)?;
+    load::parity(root)?;
     Ok(())
 }
 
@@ -188,7 +194,7 @@ const ALL_SCOPES: &[&str] = &[
 ];
 
 /// A child process killed when dropped (the gateway under test, whatever happens).
-struct KillOnDrop(Child);
+pub(crate) struct KillOnDrop(pub(crate) Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -336,7 +342,7 @@ fn codegen() -> anyhow::Result<()> {
     )
 }
 
-fn tools_dir(root: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn tools_dir(root: &Path) -> anyhow::Result<PathBuf> {
     let dir = target_dir(root).join("tools");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)

@@ -137,4 +137,26 @@ mod tests {
             );
         }
     }
+
+    /// DuckDB's C++ takes minutes to build: only the loader and the CLI that fronts it may pull
+    /// it in, so the main job (`bdi-mcp`) and the gateway build without it.
+    #[test]
+    fn duckdb_stays_in_the_loader() {
+        assert!(
+            depends_on("bdi-load", "libduckdb-sys"),
+            "positive control: the loader does depend on DuckDB"
+        );
+        for package in [
+            "bdi-domain",
+            "bdi-api-client",
+            "bdi-sandbox",
+            "bdi-mcp-server",
+            "bdi-rest-proxy",
+        ] {
+            assert!(
+                !depends_on(package, "libduckdb-sys"),
+                "{package} must not depend on DuckDB"
+            );
+        }
+    }
 }

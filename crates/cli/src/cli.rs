@@ -91,12 +91,90 @@ pub enum Command {
     /// Activity reports: RPU and run counts over a time window
     #[command(subcommand)]
     Activity(ActivityCommand),
+    /// Load the Boomi Flow API into DuckDB; inspect and query what was loaded
+    #[command(subcommand)]
+    Load(LoadCommand),
     /// Save credentials in a profile of the config file (the token is read from stdin)
     Configure(ConfigureArgs),
     /// Start a local sandbox with demo data and print how to reach it
     Sandbox(SandboxArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `bdi load ...`
+#[derive(Debug, Subcommand)]
+pub enum LoadCommand {
+    /// Load Boomi Flow resources into a DuckDB dataset (incrementally where the API allows)
+    #[command(after_help = LOAD_FLOW_AFTER_HELP)]
+    Flow(LoadFlowArgs),
+    /// Show a dataset: its tables and row counts, the last loads, the incremental state
+    Info(LoadTargetArgs),
+    /// Run SQL on a dataset, read-only, and print the result (-o table, json or csv)
+    Query(LoadQueryArgs),
+}
+
+const LOAD_FLOW_AFTER_HELP: &str = "Resources: flows, flow, flow_active, graph_flow, runtimes, users, api_keys, states, audit_search, translations
+(default: all but flow, which repeats flows, and api_keys, whose key values are never stored).
+
+Configuration: BOOMI_FLOW_API_KEY (required), BOOMI_FLOW_TENANT_ID, BOOMI_FLOW_API_URL
+(default https://flow.boomi.com/api), or a profile written by `bdi configure --flow`.
+
+Examples:
+  bdi --sandbox load flow
+  bdi load flow --resources flows,users,audit_search
+  bdi load flow --destination duckdb:/data/flow.duckdb --full-refresh
+  bdi load query \"SELECT type, count(*) FROM boomi_flow_data.audit_search GROUP BY 1\"";
+
+/// Which dataset: the pipeline, the dataset name and the destination.
+#[derive(Debug, Args)]
+pub struct LoadTargetArgs {
+    /// Pipeline name: the state is kept under it, and the default file is <PIPELINE>.duckdb
+    #[arg(long, default_value = "boomi_flow_pipeline", value_name = "PIPELINE")]
+    pub pipeline: String,
+    /// Dataset: the DuckDB schema that holds the tables
+    #[arg(long, default_value = "boomi_flow_data", value_name = "NAME")]
+    pub dataset: String,
+    /// Where the data goes: duckdb:PATH [default: duckdb:<PIPELINE>.duckdb in the working directory]
+    #[arg(long, value_name = "duckdb:PATH")]
+    pub destination: Option<String>,
+}
+
+/// `bdi load flow`
+#[derive(Debug, Args)]
+pub struct LoadFlowArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub target: LoadTargetArgs,
+    /// Resources to load, comma-separated [default: every resource but flow and api_keys]
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub resources: Vec<String>,
+    /// How a resource is written, RES=append|replace|merge (repeatable)
+    #[arg(long, value_name = "RES=HOW")]
+    pub write_disposition: Vec<String>,
+    /// Drop the dataset's tables and the incremental state first
+    #[arg(long)]
+    pub full_refresh: bool,
+    /// Boomi Flow API base URL [env: BOOMI_FLOW_API_URL] [default: https://flow.boomi.com/api]
+    #[arg(long, value_name = "URL")]
+    pub flow_api_url: Option<String>,
+    /// Tenant id, sent as the manywhotenant header [env: BOOMI_FLOW_TENANT_ID]
+    #[arg(long, value_name = "UUID")]
+    pub tenant_id: Option<String>,
+    /// Items asked per page of paged listings
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub page_size: u32,
+}
+
+/// `bdi load query`
+#[derive(Debug, Args)]
+pub struct LoadQueryArgs {
+    /// The SQL to run (read-only), e.g. "SELECT * FROM boomi_flow_data.flows LIMIT 10"
+    #[arg(value_name = "SQL")]
+    pub sql: String,
+    /// Which dataset.
+    #[command(flatten)]
+    pub target: LoadTargetArgs,
 }
 
 /// `bdi flows ...`
@@ -548,6 +626,15 @@ pub struct ConfigureArgs {
     /// List the profiles (tokens masked) instead of writing one
     #[arg(long)]
     pub list: bool,
+    /// Save Boomi Flow credentials (for `bdi load flow`): the API key is read from stdin
+    #[arg(long, conflicts_with = "list")]
+    pub flow: bool,
+    /// With --flow: the Boomi Flow API base URL [default: https://flow.boomi.com/api]
+    #[arg(long, requires = "flow", value_name = "URL")]
+    pub flow_api_url: Option<String>,
+    /// With --flow: the tenant the key was created for (a uuid)
+    #[arg(long, requires = "flow", value_name = "UUID")]
+    pub tenant_id: Option<String>,
 }
 
 /// `bdi sandbox`

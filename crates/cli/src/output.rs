@@ -20,6 +20,9 @@ pub enum Format {
     Json,
     /// YAML, for people and for files.
     Yaml,
+    /// Comma-separated values with a header line (for `bdi load query`; other commands write
+    /// JSON).
+    Csv,
 }
 
 /// Whether to paint text with ANSI colours.
@@ -211,6 +214,46 @@ pub fn yaml_text(v: &Value) -> String {
     }
 }
 
+/// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+pub fn csv_field(v: &Value) -> String {
+    let text = match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// `data` as CSV when it is a list of objects (the keys of the first one are the header), else
+/// `None`.
+pub fn csv_text(data: &Value) -> Option<String> {
+    let rows = data.as_array()?;
+    let header: Vec<String> = match rows.first() {
+        Some(Value::Object(first)) => first.keys().cloned().collect(),
+        Some(_) => return None,
+        None => return Some(String::new()),
+    };
+    let mut out = header
+        .iter()
+        .map(|h| csv_field(&Value::String(h.clone())))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for row in rows {
+        let line: Vec<String> = header
+            .iter()
+            .map(|h| csv_field(row.get(h).unwrap_or(&Value::Null)))
+            .collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    Some(out)
+}
+
 /// Writes `data` on `out` in `format`; in the `table` format `view` decides, and an empty table's
 /// message goes to `err`.
 pub fn emit(
@@ -223,6 +266,10 @@ pub fn emit(
 ) -> io::Result<()> {
     match format {
         Format::Json => out.write_all(json_text(data).as_bytes()),
+        Format::Csv => match csv_text(data) {
+            Some(text) => out.write_all(text.as_bytes()),
+            None => out.write_all(json_text(data).as_bytes()),
+        },
         Format::Yaml => out.write_all(yaml_text(data).as_bytes()),
         Format::Table => match view {
             View::Table { table, empty } => {

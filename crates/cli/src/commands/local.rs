@@ -71,6 +71,9 @@ pub(crate) fn configure(ctx: &mut Ctx<'_>, a: &ConfigureArgs) -> Result<ExitStat
         .clone()
         .unwrap_or_else(|| config::DEFAULT_PROFILE.to_owned());
     let mut profile = file.profiles.get(&name).cloned().unwrap_or_default();
+    if a.flow {
+        return configure_flow(ctx, a, &path, &mut file, &name, profile);
+    }
     let o = ctx.global.overrides.clone();
     if let Some(url) = o.api_url {
         profile.api_url = Some(url);
@@ -113,6 +116,60 @@ pub(crate) fn configure(ctx: &mut Ctx<'_>, a: &ConfigureArgs) -> Result<ExitStat
     Ok(ExitStatus::Success)
 }
 
+/// Reads one secret: without echo at a terminal, else a line of stdin.
+fn read_secret(ctx: &mut Ctx<'_>, prompt: &str) -> Result<String, CliError> {
+    let line = if ctx.stdin_terminal {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| CliError::local(format!("could not read the key: {e}")))?
+    } else {
+        let mut line = String::new();
+        ctx.stdin
+            .read_line(&mut line)
+            .map_err(|e| CliError::local(format!("could not read the key from stdin: {e}")))?;
+        line
+    };
+    Ok(line.trim().to_owned())
+}
+
+/// `bdi configure --flow`: the Boomi Flow key (stdin), tenant and URL, in the same profile.
+fn configure_flow(
+    ctx: &mut Ctx<'_>,
+    a: &ConfigureArgs,
+    path: &std::path::Path,
+    file: &mut ConfigFile,
+    name: &str,
+    mut profile: config::Profile,
+) -> Result<ExitStatus, CliError> {
+    if let Some(url) = &a.flow_api_url {
+        profile.flow_api_url = Some(url.trim().trim_end_matches('/').to_owned());
+    }
+    if let Some(tenant) = &a.tenant_id {
+        profile.flow_tenant_id = Some(tenant.trim().to_owned());
+    }
+    let key = read_secret(ctx, "Boomi Flow API key (empty keeps the current one): ")?;
+    if !key.is_empty() {
+        profile.flow_api_key = Some(key);
+    }
+    if profile.flow_api_key.is_none() {
+        return Err(CliError::usage(
+            "no Boomi Flow API key given",
+            Some("pipe the key on stdin, e.g. `printenv FLOW_KEY | bdi configure --flow --tenant-id UUID`; create one in Boomi Flow under User Settings > API keys".to_owned()),
+        ));
+    }
+    let shown = profile
+        .flow_api_key
+        .as_deref()
+        .map(mask)
+        .unwrap_or_default();
+    file.profiles.insert(name.to_owned(), profile);
+    file.save(path).map_err(CliError::local)?;
+    ctx.note(&format!(
+        "saved the Boomi Flow key of profile `{name}` to {} (key {shown})",
+        path.display()
+    ))?;
+    Ok(ExitStatus::Success)
+}
+
 /// Starts an in-process sandbox and an HTTP backend pointed at it.
 pub(crate) async fn sandbox_backend() -> Result<(Arc<dyn Backend>, Sandbox), CliError> {
     let sb = Sandbox::start(SandboxConfig::default())
@@ -147,6 +204,9 @@ pub(crate) async fn sandbox(ctx: &mut Ctx<'_>, a: &SandboxArgs) -> Result<ExitSt
         config::API_TOKEN: cfg.token,
         config::ACCOUNT_ID: cfg.account_id,
         config::ENVIRONMENT_ID: cfg.environment_id,
+        bdi_api_client::ENV_FLOW_API_URL: sb.flow_base_url(),
+        bdi_api_client::ENV_FLOW_API_KEY: cfg.flow.api_key,
+        bdi_api_client::ENV_FLOW_TENANT_ID: cfg.flow.tenant_id,
     });
     let text: String = data
         .as_object()

@@ -5,6 +5,7 @@
 mod activity;
 mod connections;
 mod flows;
+mod load;
 mod local;
 mod runs;
 mod simple;
@@ -17,9 +18,7 @@ use bdi_domain::error::quote;
 use bdi_domain::models::Timestamp;
 use bdi_domain::poll::PollPolicy;
 use bdi_domain::service::WaitOptions;
-use bdi_domain::{
-    Backend, ConnectionId, DataFlowId, Env, Error, RunId, Service, ServiceConfig,
-};
+use bdi_domain::{Backend, ConnectionId, DataFlowId, Env, Error, RunId, Service, ServiceConfig};
 use chrono::Utc;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -301,6 +300,7 @@ async fn dispatch(
         Command::Completions(a) => return local::completions(ctx, a.shell),
         Command::Configure(a) => return local::configure(ctx, &a),
         Command::Sandbox(a) => return local::sandbox(ctx, &a).await,
+        Command::Load(c) => return load::run(ctx, c, cli.global.sandbox).await,
         other => other,
     };
     let (backend, sandbox, account) = match backend {
@@ -337,9 +337,10 @@ async fn dispatch(
         Command::Variables(c) => simple::variables(ctx, &svc, c).await,
         Command::Operations(c) => simple::operations(ctx, &svc, c).await,
         Command::Activity(c) => activity::run(ctx, &svc, c).await,
-        Command::Completions(_) | Command::Configure(_) | Command::Sandbox(_) => {
-            Ok(ExitStatus::Success)
-        }
+        Command::Completions(_)
+        | Command::Configure(_)
+        | Command::Sandbox(_)
+        | Command::Load(_) => Ok(ExitStatus::Success),
     };
     if let Some(sb) = sandbox {
         sb.shutdown().await;

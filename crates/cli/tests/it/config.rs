@@ -159,6 +159,9 @@ async fn sandbox_prints_how_to_reach_it_until_cancelled() {
     export DATA_INTEGRATION_API_TOKEN=bdi-sandbox-token
     export DATA_INTEGRATION_ACCOUNT_ID=5f1e2d3c4b5a69788796a5b4
     export DATA_INTEGRATION_ENVIRONMENT_ID=6a7b8c9d0e1f2a3b4c5d6e7f
+    export BOOMI_FLOW_API_URL=http://127.0.0.1:[PORT]/api
+    export BOOMI_FLOW_API_KEY=bdisandboxflowkey000000000000001
+    export BOOMI_FLOW_TENANT_ID=7f3e2a10-5b4c-4d8e-9f01-a2b3c4d5e6f7
     ----- stderr -----
     sandbox with demo data at http://127.0.0.1:[PORT]; in another shell, `eval` the lines above (or use --sandbox on any command); Ctrl-C stops it
     sandbox stopped

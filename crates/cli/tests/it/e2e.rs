@@ -487,3 +487,108 @@ fn a_run_the_platform_refuses_is_handed_back_at_once_and_not_repeated() {
     assert!(again[0].stderr.contains("(429)"), "{}", again[0].stderr);
     assert_eq!(s.control().request_count("POST", &path), 3);
 }
+
+/// `bdi load flow` for the sandbox's Flow API, audit events only, 50 a page.
+fn load_audit(s: &Served, dest: &str) -> Command {
+    let sb = s.sandbox.as_ref().expect("running until dropped");
+    let flow = &sb.config().flow;
+    let mut cmd = base_command();
+    cmd.env("BOOMI_FLOW_API_URL", sb.flow_base_url())
+        .env("BOOMI_FLOW_API_KEY", &flow.api_key)
+        .env("BOOMI_FLOW_TENANT_ID", &flow.tenant_id)
+        .args([
+            "load",
+            "flow",
+            "--resources",
+            "audit_search",
+            "--page-size",
+            "50",
+        ])
+        .args(["--destination", dest, "-o", "json"]);
+    cmd
+}
+
+fn audit_rows(path: &Path) -> (i64, i64) {
+    let db = bdi_load::destination::duckdb::DuckDb::open_read_only(path).expect("the file opens");
+    let q = db
+        .query("SELECT count(*), count(DISTINCT id) FROM boomi_flow_data.audit_search")
+        .expect("the query runs");
+    let n = |i: usize| q.rows[0][i].as_i64().expect("a count");
+    (n(0), n(1))
+}
+
+#[test]
+fn a_load_killed_midway_keeps_the_previous_one_and_the_next_loads_exactly_what_is_missing() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("flow.duckdb");
+    let dest = format!("duckdb:{}", file.display());
+    let first = run(load_audit(&s, &dest), &[]).ok();
+    assert_eq!(
+        first.json()["resources"][0]["rows"].as_u64(),
+        Some(200),
+        "{}",
+        first.stdout
+    );
+
+    // The source grows by 800 events; the third page of the next load keeps failing, so the
+    // client is retrying it (the load half done) when the process is killed.
+    let control = s.control();
+    control.add_audit_events(800);
+    control.fail_page("audit/1/search", 3, 503);
+    let mut child = load_audit(&s, &dest)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let retried = s.rt.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            control.requests_reached("GET", "page=3", 2),
+        )
+        .await
+    });
+    assert!(retried.is_ok(), "the third page was asked twice");
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+
+    assert_eq!(
+        audit_rows(&file),
+        (200, 200),
+        "the killed load left nothing"
+    );
+
+    control.reset();
+    let next = run(load_audit(&s, &dest), &[]).ok();
+    assert_eq!(
+        next.json()["resources"][0]["rows"].as_u64(),
+        Some(800),
+        "{}",
+        next.stdout
+    );
+    assert_eq!(audit_rows(&file), (1000, 1000), "no duplicate, no gap");
+
+    let again = run(load_audit(&s, &dest), &[]).ok();
+    assert_eq!(
+        again.json()["resources"][0]["rows"].as_u64(),
+        Some(0),
+        "nothing new: nothing loaded"
+    );
+}
+
+#[test]
+fn a_database_file_held_by_another_process_is_named_and_left_alone() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("held.duckdb");
+    let held = bdi_load::destination::duckdb::DuckDb::open(&file).unwrap();
+    let out = run(load_audit(&s, &format!("duckdb:{}", file.display())), &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("in use by another process"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("held.duckdb"), "{}", out.stderr);
+    drop(held);
+}

@@ -9,6 +9,7 @@ mod e2e;
 mod flows;
 mod flows_as_code;
 mod help;
+mod load;
 mod runs;
 mod simple;
 mod support;

@@ -1,0 +1,235 @@
+//! `bdi load flow|info|query` in process: a whole load on the embedded sandbox, its summary,
+//! what `info` and `query` show of it, and every input refused before any request.
+
+use bdi_sandbox::flow::demo;
+use bdi_sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::support::bdi_with;
+
+/// Runs `bdi ARGS` with these variables (no backend: `load` needs none).
+async fn load(args: &[&str], vars: &[(&str, &str)]) -> String {
+    bdi_with(args, None, vars, "", CancellationToken::new()).await
+}
+
+fn exit_code(outcome: &str) -> &str {
+    outcome
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("exit_code: "))
+        .unwrap_or("?")
+}
+
+fn stdout(outcome: &str) -> &str {
+    let start = outcome.find("----- stdout -----\n").map_or(0, |i| i + 19);
+    let end = outcome
+        .find("\n----- stderr -----")
+        .unwrap_or(outcome.len());
+    &outcome[start..end]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_load_then_info_and_query_on_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("flow.duckdb").display());
+    let out = load(
+        &[
+            "--sandbox",
+            "load",
+            "flow",
+            "--destination",
+            &dest,
+            "-o",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&out), "0", "{out}");
+    let report: Value = serde_json::from_str(stdout(&out)).unwrap();
+    assert_eq!(report["dataset"], "boomi_flow_data");
+    let audit = report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "audit_search")
+        .unwrap();
+    assert_eq!(audit["rows"], demo::DEFAULT_AUDIT_EVENTS);
+
+    let text = load(&["--sandbox", "load", "flow", "--destination", &dest], &[]).await;
+    assert_eq!(exit_code(&text), "0", "{text}");
+    assert!(
+        stdout(&text).starts_with("Pipeline boomi_flow_pipeline load step completed in "),
+        "{text}"
+    );
+    assert!(
+        stdout(&text).contains("Load package ")
+            && stdout(&text).contains(" is LOADED and contains no failed jobs")
+    );
+
+    let info = load(&["load", "info", "--destination", &dest, "-o", "json"], &[]).await;
+    assert_eq!(exit_code(&info), "0", "{info}");
+    let info: Value = serde_json::from_str(stdout(&info)).unwrap();
+    let tables = info["tables"].as_array().unwrap();
+    assert!(
+        tables.iter().any(|t| t["name"] == "flows__tags"),
+        "{tables:?}"
+    );
+    assert_eq!(info["loads"].as_array().unwrap().len(), 2);
+    assert!(info["state"]["resources"]["audit_search"]["last_value"].is_string());
+
+    let sql = "SELECT type, count(*) AS n FROM boomi_flow_data.audit_search GROUP BY 1 ORDER BY 1";
+    let csv = load(
+        &["load", "query", sql, "--destination", &dest, "-o", "csv"],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&csv), "0", "{csv}");
+    let lines: Vec<&str> = stdout(&csv).lines().collect();
+    assert_eq!(lines[0], "type,n");
+    let total: u64 = lines[1..]
+        .iter()
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(
+        total,
+        demo::DEFAULT_AUDIT_EVENTS,
+        "the second run loaded nothing twice"
+    );
+
+    let seed = load(
+        &[
+            "load",
+            "query",
+            "SELECT * FROM boomi_flow_data.flows LIMIT 10",
+            "--destination",
+            &dest,
+            "-o",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        exit_code(&seed),
+        "0",
+        "the seed's query works as written: {seed}"
+    );
+    let rows: Value = serde_json::from_str(stdout(&seed)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), demo::DEFAULT_FLOWS);
+}
+
+#[tokio::test]
+async fn bad_input_is_a_usage_error_before_any_request() {
+    let out = load(&["load", "flow", "--resources", "flows,runtime,nope"], &[]).await;
+    assert_eq!(exit_code(&out), "2", "{out}");
+    assert!(out.contains("unknown resource(s): runtime, nope"), "{out}");
+    assert!(
+        out.contains("flows, flow, flow_active, graph_flow, runtimes"),
+        "{out}"
+    );
+
+    let out = load(&["load", "flow", "--destination", "postgres://x"], &[]).await;
+    assert_eq!(exit_code(&out), "2", "{out}");
+    assert!(out.contains("use --destination duckdb:PATH"), "{out}");
+
+    let out = load(
+        &["load", "flow", "--write-disposition", "users=upsert"],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&out), "2", "{out}");
+
+    let out = load(&["load", "flow", "--dataset", "a;b"], &[]).await;
+    assert_eq!(exit_code(&out), "2", "{out}");
+}
+
+#[tokio::test]
+async fn a_missing_key_says_how_to_set_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
+    let out = load(
+        &["load", "flow", "--destination", &dest],
+        &[("BDI_CONFIG", "/nonexistent/c.toml")],
+    )
+    .await;
+    assert_eq!(exit_code(&out), "3", "{out}");
+    assert!(out.contains("BOOMI_FLOW_API_KEY"), "{out}");
+    assert!(out.contains("bdi configure --flow"), "{out}");
+    assert!(
+        !dir.path().join("x.duckdb").exists(),
+        "nothing is created before the key is known"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_names_the_header_and_never_shows_the_key() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
+    let base = sandbox.flow_base_url();
+    let wrong = "wrongkey0000000000000000000000zz";
+    let out = load(
+        &[
+            "load",
+            "flow",
+            "--resources",
+            "flows",
+            "--destination",
+            &dest,
+        ],
+        &[
+            ("BDI_CONFIG", "/nonexistent/c.toml"),
+            ("BOOMI_FLOW_API_URL", &base),
+            ("BOOMI_FLOW_API_KEY", wrong),
+            ("BOOMI_FLOW_TENANT_ID", demo::FLOW_TENANT_ID),
+        ],
+    )
+    .await;
+    assert_eq!(exit_code(&out), "3", "{out}");
+    assert!(out.contains("x-boomi-flow-api-key"), "{out}");
+    assert!(out.contains("tenant-scoped"), "{out}");
+    assert!(!out.contains(wrong), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configure_flow_saves_the_key_that_load_then_uses() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml").display().to_string();
+    let base = sandbox.flow_base_url();
+    let saved = bdi_with(
+        &[
+            "configure",
+            "--flow",
+            "--tenant-id",
+            demo::FLOW_TENANT_ID,
+            "--flow-api-url",
+            &base,
+        ],
+        None,
+        &[("BDI_CONFIG", &config)],
+        &format!("{}\n", demo::FLOW_API_KEY),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(exit_code(&saved), "0", "{saved}");
+    assert!(!saved.contains(demo::FLOW_API_KEY), "{saved}");
+    let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
+    let out = load(
+        &[
+            "load",
+            "flow",
+            "--resources",
+            "flows,users",
+            "--destination",
+            &dest,
+            "-o",
+            "json",
+        ],
+        &[("BDI_CONFIG", &config)],
+    )
+    .await;
+    assert_eq!(exit_code(&out), "0", "{out}");
+}

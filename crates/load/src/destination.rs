@@ -1,0 +1,109 @@
+//! The destination seam: where normalized rows go. A load is one transaction: [`Destination::begin`]
+//! opens it, the rows, the `_dlt_loads` record, the loader's state and its schema history are
+//! written inside it, and [`Destination::commit`] makes them visible together; anything else
+//! (an error, Ctrl-C, `kill -9`) leaves the dataset and the state as they were.
+//!
+//! The loader keeps its own tables next to the data, in the dataset: `_bdi_state` (the state of
+//! incremental resources, per pipeline) and `_bdi_schema` (the schema at each change), so the next
+//! run needs nothing but the destination. dlt's `_dlt_loads` is written in dlt's shape, so that
+//! SQL which filters on complete loads runs unchanged; dlt's `_dlt_pipeline_state` and
+//! `_dlt_version` are not written.
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{Cell, Schema, Table};
+use crate::state::PipelineState;
+
+#[cfg(feature = "duckdb")]
+pub mod duckdb;
+
+/// `_dlt_loads`: one row per complete load.
+pub const LOADS_TABLE: &str = "_dlt_loads";
+/// `_bdi_state`: the loader's state after each load.
+pub const STATE_TABLE: &str = "_bdi_state";
+/// `_bdi_schema`: the schema, each time it changed.
+pub const SCHEMA_TABLE: &str = "_bdi_schema";
+
+/// An error of a destination.
+#[derive(Debug, thiserror::Error)]
+pub enum DestinationError {
+    /// The destination cannot be opened (held by another process, not a database, ...).
+    #[error("{0}")]
+    Open(String),
+    /// A statement failed.
+    #[error("{0}")]
+    Write(String),
+}
+
+/// What a destination holds of a pipeline before a load.
+#[derive(Clone, Debug, Default)]
+pub struct Stored {
+    /// The dataset's tables as they are (columns and types), whoever created them.
+    pub schema: Schema,
+    /// The pipeline's state after its last complete load.
+    pub state: PipelineState,
+}
+
+/// A complete load, as `_dlt_loads` records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadRecord {
+    /// The load id (`1795405733.8235435`).
+    pub load_id: String,
+    /// The schema name (the source's).
+    pub schema_name: String,
+    /// The schema's version hash after the load.
+    pub schema_version_hash: String,
+}
+
+/// Where loads are written.
+pub trait Destination: Send {
+    /// A short description for messages and summaries (`duckdb:/path/to/file.duckdb`).
+    fn describe(&self) -> String;
+
+    /// What the destination holds of `pipeline` in `dataset`.
+    fn stored(&mut self, dataset: &str, pipeline: &str) -> Result<Stored, DestinationError>;
+
+    /// Opens the load's transaction.
+    fn begin(&mut self) -> Result<(), DestinationError>;
+
+    /// Drops every table of `dataset` (a full refresh), inside the transaction.
+    fn drop_dataset(&mut self, dataset: &str) -> Result<(), DestinationError>;
+
+    /// Creates `table` in `dataset`, or adds the columns it lacks.
+    fn sync_table(&mut self, dataset: &str, table: &Table) -> Result<(), DestinationError>;
+
+    /// Deletes every row of these tables (replace).
+    fn clear(&mut self, dataset: &str, tables: &[&str]) -> Result<(), DestinationError>;
+
+    /// Deletes the rows of `root` whose primary key is among `keys` (one cell per key column,
+    /// row after row), and the rows of its `children` that hang from them (merge).
+    fn delete_keys(
+        &mut self,
+        dataset: &str,
+        root: &Table,
+        keys: &[Vec<Cell>],
+        children: &[&str],
+    ) -> Result<(), DestinationError>;
+
+    /// Appends rows to `table` (each row a cell per column of `table`, shorter rows padded with
+    /// nulls).
+    fn append(
+        &mut self,
+        dataset: &str,
+        table: &Table,
+        rows: &[Vec<Cell>],
+    ) -> Result<(), DestinationError>;
+
+    /// Records the load, the state and the schema, and commits.
+    fn commit(
+        &mut self,
+        dataset: &str,
+        pipeline: &str,
+        load: &LoadRecord,
+        state: &PipelineState,
+        schema: &Schema,
+    ) -> Result<(), DestinationError>;
+
+    /// Abandons the transaction.
+    fn rollback(&mut self);
+}

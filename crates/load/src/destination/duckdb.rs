@@ -1,0 +1,649 @@
+//! The DuckDB destination: a dataset is a DuckDB schema in one database file, rows go in through
+//! DuckDB's appender, and a load is one DuckDB transaction (DuckDB writes a transaction to its
+//! write-ahead log only when it commits, so a load that dies leaves no trace).
+//!
+//! Types are dlt's DuckDB types: `VARCHAR`, `BIGINT`, `DOUBLE`, `BOOLEAN` and
+//! `TIMESTAMP WITH TIME ZONE`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use duckdb::types::{TimeUnit, ToSqlOutput, ValueRef};
+use duckdb::{Connection, ToSql};
+
+use super::{
+    Destination, DestinationError, LOADS_TABLE, LoadRecord, SCHEMA_TABLE, STATE_TABLE, Stored,
+};
+use crate::schema::{Cell, Column, DataType, Schema, Table, WriteDisposition};
+use crate::state::PipelineState;
+
+/// A DuckDB database file (or an in-memory database, for tests).
+pub struct DuckDb {
+    path: Option<PathBuf>,
+    conn: Connection,
+    in_transaction: bool,
+}
+
+impl std::fmt::Debug for DuckDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuckDb")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `"name"`, with inner quotes doubled.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn sql_type(t: DataType) -> &'static str {
+    match t {
+        DataType::Text => "VARCHAR",
+        DataType::Bigint => "BIGINT",
+        DataType::Double => "DOUBLE",
+        DataType::Bool => "BOOLEAN",
+        DataType::Timestamp => "TIMESTAMP WITH TIME ZONE",
+    }
+}
+
+/// The dlt type of a DuckDB column type (unknown types read as text).
+fn data_type_of(sql: &str) -> DataType {
+    match sql.to_ascii_uppercase().as_str() {
+        "BIGINT" | "INTEGER" | "SMALLINT" | "TINYINT" | "HUGEINT" | "UBIGINT" | "UINTEGER" => {
+            DataType::Bigint
+        }
+        "DOUBLE" | "FLOAT" | "REAL" => DataType::Double,
+        "BOOLEAN" => DataType::Bool,
+        "TIMESTAMP WITH TIME ZONE" | "TIMESTAMPTZ" | "TIMESTAMP" => DataType::Timestamp,
+        _ => DataType::Text,
+    }
+}
+
+fn write_err(what: &str, e: &duckdb::Error) -> DestinationError {
+    DestinationError::Write(format!("{what}: {e}"))
+}
+
+impl ToSql for Cell {
+    fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Cell::Null => ValueRef::Null,
+            Cell::Text(s) => ValueRef::Text(s.as_bytes()),
+            Cell::Bigint(i) => ValueRef::BigInt(*i),
+            Cell::Double(d) => ValueRef::Double(*d),
+            Cell::Bool(b) => ValueRef::Boolean(*b),
+            Cell::Timestamp(us) => ValueRef::Timestamp(TimeUnit::Microsecond, *us),
+        }))
+    }
+}
+
+/// DuckDB would download a missing extension from the internet the first time a query needs one
+/// (ICU for time zones, say); a loader must never reach the network behind the user's back.
+const OFFLINE: &str =
+    "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;";
+
+impl DuckDb {
+    /// Opens (creating it) the database file at `path`. A file held by another process is an
+    /// error that says so.
+    pub fn open(path: &Path) -> Result<Self, DestinationError> {
+        let conn = Connection::open(path).map_err(|e| {
+            let text = e.to_string();
+            if text.contains("lock") {
+                DestinationError::Open(format!(
+                    "{} is in use by another process ({}); close it (or wait for the other load) and try again",
+                    path.display(),
+                    text.lines().next().unwrap_or_default()
+                ))
+            } else {
+                DestinationError::Open(format!("cannot open {} as a DuckDB database: {text}", path.display()))
+            }
+        })?;
+        conn.execute_batch(OFFLINE)
+            .map_err(|e| write_err("configure", &e))?;
+        Ok(Self {
+            path: Some(path.to_owned()),
+            conn,
+            in_transaction: false,
+        })
+    }
+
+    /// An in-memory database.
+    pub fn in_memory() -> Result<Self, DestinationError> {
+        let conn = Connection::open_in_memory().map_err(|e| write_err("open", &e))?;
+        conn.execute_batch(OFFLINE)
+            .map_err(|e| write_err("configure", &e))?;
+        Ok(Self {
+            path: None,
+            conn,
+            in_transaction: false,
+        })
+    }
+
+    /// The connection, for queries.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn exec(&self, sql: &str) -> Result<(), DestinationError> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| write_err(sql.lines().next().unwrap_or(sql), &e))
+    }
+
+    /// The tables and columns of `dataset`, from the catalog.
+    fn existing(&self, dataset: &str) -> Result<Schema, DestinationError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns \
+                 WHERE table_schema = ? ORDER BY table_name, ordinal_position",
+            )
+            .map_err(|e| write_err("read the catalog", &e))?;
+        let rows = stmt
+            .query_map([dataset], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| write_err("read the catalog", &e))?;
+        let mut schema = Schema::default();
+        for row in rows {
+            let (table, column, sql, nullable) =
+                row.map_err(|e| write_err("read the catalog", &e))?;
+            if table.starts_with("_dlt_") || table.starts_with("_bdi_") {
+                continue;
+            }
+            let t = schema
+                .tables
+                .entry(table.clone())
+                .or_insert_with(|| Table::new(&table, None, WriteDisposition::Append));
+            t.columns.insert(
+                column,
+                Column {
+                    data_type: data_type_of(&sql),
+                    nullable: nullable == "YES",
+                },
+            );
+        }
+        Ok(schema)
+    }
+
+    fn table_exists(&self, dataset: &str, table: &str) -> Result<bool, DestinationError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                [dataset, table],
+                |r| r.get(0),
+            )
+            .map_err(|e| write_err("read the catalog", &e))?;
+        Ok(n > 0)
+    }
+
+    fn ensure_system_tables(&self, dataset: &str) -> Result<(), DestinationError> {
+        let d = quote(dataset);
+        self.exec(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {d};\
+             CREATE TABLE IF NOT EXISTS {d}.{loads} (load_id VARCHAR NOT NULL, schema_name VARCHAR, status BIGINT NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL, schema_version_hash VARCHAR);\
+             CREATE TABLE IF NOT EXISTS {d}.{state} (pipeline_name VARCHAR NOT NULL, state VARCHAR NOT NULL, load_id VARCHAR NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL);\
+             CREATE TABLE IF NOT EXISTS {d}.{schema} (version_hash VARCHAR NOT NULL, schema_name VARCHAR, schema VARCHAR NOT NULL, load_id VARCHAR NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL);",
+            loads = quote(LOADS_TABLE),
+            state = quote(STATE_TABLE),
+            schema = quote(SCHEMA_TABLE),
+        ))
+    }
+}
+
+impl Destination for DuckDb {
+    fn describe(&self) -> String {
+        match &self.path {
+            Some(p) => format!("duckdb:{}", p.display()),
+            None => "duckdb::memory:".to_owned(),
+        }
+    }
+
+    fn stored(&mut self, dataset: &str, pipeline: &str) -> Result<Stored, DestinationError> {
+        let schema = self.existing(dataset)?;
+        let mut state = PipelineState::default();
+        if self.table_exists(dataset, STATE_TABLE)? {
+            let sql = format!(
+                "SELECT state FROM {}.{} WHERE pipeline_name = ? ORDER BY inserted_at DESC, load_id DESC LIMIT 1",
+                quote(dataset),
+                quote(STATE_TABLE)
+            );
+            let text: Option<String> = match self.conn.query_row(&sql, [pipeline], |r| r.get(0)) {
+                Ok(t) => Some(t),
+                Err(duckdb::Error::QueryReturnedNoRows) => None,
+                Err(e) => return Err(write_err("read the state", &e)),
+            };
+            if let Some(text) = text {
+                state = serde_json::from_str(&text).map_err(|e| {
+                    DestinationError::Write(format!(
+                        "the stored state of pipeline {pipeline} is unreadable ({e}); load with --full-refresh to start again"
+                    ))
+                })?;
+            }
+        }
+        Ok(Stored { schema, state })
+    }
+
+    fn begin(&mut self) -> Result<(), DestinationError> {
+        self.exec("BEGIN TRANSACTION")?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    fn drop_dataset(&mut self, dataset: &str) -> Result<(), DestinationError> {
+        self.exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote(dataset)))
+    }
+
+    fn sync_table(&mut self, dataset: &str, table: &Table) -> Result<(), DestinationError> {
+        let d = quote(dataset);
+        let t = quote(&table.name);
+        self.exec(&format!("CREATE SCHEMA IF NOT EXISTS {d}"))?;
+        let existing = self.existing_columns(dataset, &table.name)?;
+        if existing.is_empty() {
+            let mut sql = format!("CREATE TABLE {d}.{t} (");
+            for (i, (name, col)) in table.columns.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "{} {}", quote(name), sql_type(col.data_type));
+                if !col.nullable {
+                    sql.push_str(" NOT NULL");
+                }
+            }
+            sql.push(')');
+            return self.exec(&sql);
+        }
+        for (name, col) in &table.columns {
+            if !existing.iter().any(|c| c == name) {
+                self.exec(&format!(
+                    "ALTER TABLE {d}.{t} ADD COLUMN {} {}",
+                    quote(name),
+                    sql_type(col.data_type)
+                ))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn clear(&mut self, dataset: &str, tables: &[&str]) -> Result<(), DestinationError> {
+        for table in tables {
+            if self.table_exists(dataset, table)? {
+                self.exec(&format!("DELETE FROM {}.{}", quote(dataset), quote(table)))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_keys(
+        &mut self,
+        dataset: &str,
+        root: &Table,
+        keys: &[Vec<Cell>],
+        children: &[&str],
+    ) -> Result<(), DestinationError> {
+        if keys.is_empty()
+            || root.primary_key.is_empty()
+            || !self.table_exists(dataset, &root.name)?
+        {
+            return Ok(());
+        }
+        let d = quote(dataset);
+        let r = quote(&root.name);
+        let width = root.primary_key.len();
+        for chunk in keys.chunks(500) {
+            let mut matches = String::new();
+            let mut params: Vec<&dyn ToSql> = Vec::new();
+            for (i, key) in chunk.iter().enumerate() {
+                if i > 0 {
+                    matches.push_str(" OR ");
+                }
+                matches.push('(');
+                for (j, column) in root.primary_key.iter().enumerate() {
+                    if j > 0 {
+                        matches.push_str(" AND ");
+                    }
+                    let _ = write!(matches, "{} = ?", quote(column));
+                    params.push(key.get(j).unwrap_or(&Cell::Null));
+                }
+                matches.push(')');
+            }
+            debug_assert_eq!(params.len(), chunk.len() * width);
+            for child in children {
+                if self.table_exists(dataset, child)?
+                    && self
+                        .existing_columns(dataset, child)?
+                        .iter()
+                        .any(|c| c == crate::normalize::DLT_ROOT_ID)
+                {
+                    let sql = format!(
+                        "DELETE FROM {d}.{c} WHERE {root_id} IN (SELECT {id} FROM {d}.{r} WHERE {matches})",
+                        c = quote(child),
+                        root_id = quote(crate::normalize::DLT_ROOT_ID),
+                        id = quote(crate::normalize::DLT_ID),
+                    );
+                    self.conn
+                        .execute(&sql, params.as_slice())
+                        .map_err(|e| write_err("merge: delete child rows", &e))?;
+                }
+            }
+            let sql = format!("DELETE FROM {d}.{r} WHERE {matches}");
+            self.conn
+                .execute(&sql, params.as_slice())
+                .map_err(|e| write_err("merge: delete replaced rows", &e))?;
+        }
+        Ok(())
+    }
+
+    fn append(
+        &mut self,
+        dataset: &str,
+        table: &Table,
+        rows: &[Vec<Cell>],
+    ) -> Result<(), DestinationError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let columns: Vec<&str> = table.columns.keys().map(String::as_str).collect();
+        let mut app = self
+            .conn
+            .appender_with_columns_to_db(&table.name, dataset, &columns)
+            .map_err(|e| write_err(&format!("append to {}", table.name), &e))?;
+        let width = columns.len();
+        let null = Cell::Null;
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(width);
+        for row in rows {
+            params.clear();
+            params.extend(row.iter().map(|c| c as &dyn ToSql));
+            while params.len() < width {
+                params.push(&null);
+            }
+            app.append_row(params.as_slice())
+                .map_err(|e| write_err(&format!("append to {}", table.name), &e))?;
+        }
+        app.flush()
+            .map_err(|e| write_err(&format!("append to {}", table.name), &e))
+    }
+
+    fn commit(
+        &mut self,
+        dataset: &str,
+        pipeline: &str,
+        load: &LoadRecord,
+        state: &PipelineState,
+        schema: &Schema,
+    ) -> Result<(), DestinationError> {
+        self.ensure_system_tables(dataset)?;
+        let d = quote(dataset);
+        self.conn
+            .execute(
+                &format!(
+                    "INSERT INTO {d}.{} VALUES (?, ?, 0, now(), ?)",
+                    quote(LOADS_TABLE)
+                ),
+                [&load.load_id, &load.schema_name, &load.schema_version_hash],
+            )
+            .map_err(|e| write_err("record the load", &e))?;
+        let state_text =
+            serde_json::to_string(state).map_err(|e| DestinationError::Write(e.to_string()))?;
+        self.conn
+            .execute(
+                &format!(
+                    "INSERT INTO {d}.{} VALUES (?, ?, ?, now())",
+                    quote(STATE_TABLE)
+                ),
+                [pipeline, state_text.as_str(), load.load_id.as_str()],
+            )
+            .map_err(|e| write_err("record the state", &e))?;
+        let known: i64 = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {d}.{} WHERE version_hash = ?",
+                    quote(SCHEMA_TABLE)
+                ),
+                [&load.schema_version_hash],
+                |r| r.get(0),
+            )
+            .map_err(|e| write_err("record the schema", &e))?;
+        if known == 0 {
+            let schema_text = serde_json::to_string(schema)
+                .map_err(|e| DestinationError::Write(e.to_string()))?;
+            self.conn
+                .execute(
+                    &format!(
+                        "INSERT INTO {d}.{} VALUES (?, ?, ?, ?, now())",
+                        quote(SCHEMA_TABLE)
+                    ),
+                    [
+                        load.schema_version_hash.as_str(),
+                        load.schema_name.as_str(),
+                        schema_text.as_str(),
+                        load.load_id.as_str(),
+                    ],
+                )
+                .map_err(|e| write_err("record the schema", &e))?;
+        }
+        self.exec("COMMIT")?;
+        self.in_transaction = false;
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        if self.in_transaction {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            self.in_transaction = false;
+        }
+    }
+}
+
+impl DuckDb {
+    fn existing_columns(
+        &self,
+        dataset: &str,
+        table: &str,
+    ) -> Result<Vec<String>, DestinationError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            )
+            .map_err(|e| write_err("read the catalog", &e))?;
+        let rows = stmt
+            .query_map([dataset, table], |r| r.get::<_, String>(0))
+            .map_err(|e| write_err("read the catalog", &e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| write_err("read the catalog", &e))
+    }
+}
+
+/// The result of a query: column names and rows of JSON values.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct QueryResult {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, a value per column.
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// A table of a dataset, for `bdi load info`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TableInfo {
+    /// Its name.
+    pub name: String,
+    /// Its rows.
+    pub rows: i64,
+    /// Its columns.
+    pub columns: i64,
+}
+
+/// A complete load, for `bdi load info`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LoadInfo {
+    /// The load id.
+    pub load_id: String,
+    /// 0 when complete.
+    pub status: i64,
+    /// When it was committed (ISO 8601).
+    pub inserted_at: String,
+}
+
+/// What `bdi load info` shows of a dataset.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct DatasetInfo {
+    /// The data tables with their row counts.
+    pub tables: Vec<TableInfo>,
+    /// The most recent loads, newest first.
+    pub loads: Vec<LoadInfo>,
+    /// The pipeline's incremental state.
+    pub state: PipelineState,
+}
+
+fn json_of(v: duckdb::types::Value) -> serde_json::Value {
+    use duckdb::types::Value as V;
+    use serde_json::Value as J;
+    match v {
+        V::Null => J::Null,
+        V::Boolean(b) => J::Bool(b),
+        V::TinyInt(i) => J::from(i),
+        V::SmallInt(i) => J::from(i),
+        V::Int(i) => J::from(i),
+        V::BigInt(i) => J::from(i),
+        V::UTinyInt(i) => J::from(i),
+        V::USmallInt(i) => J::from(i),
+        V::UInt(i) => J::from(i),
+        V::UBigInt(i) => J::from(i),
+        V::HugeInt(i) => i64::try_from(i).map_or_else(|_| J::String(i.to_string()), J::from),
+        V::Float(f) => serde_json::Number::from_f64(f64::from(f)).map_or(J::Null, J::Number),
+        V::Double(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+        V::Text(s) | V::Enum(s) => J::String(s),
+        V::Timestamp(unit, n) => {
+            let micros = unit.to_micros(n);
+            chrono::DateTime::<chrono::Utc>::from_timestamp_micros(micros).map_or(J::Null, |t| {
+                J::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            })
+        }
+        V::Date32(days) => chrono::NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+            .map_or(J::Null, |d| J::String(d.to_string())),
+        V::List(items) | V::Array(items) => J::Array(items.into_iter().map(json_of).collect()),
+        other => J::String(format!("{other:?}")),
+    }
+}
+
+impl DuckDb {
+    /// Opens the database file at `path` read-only (queries cannot change it). A file that does
+    /// not exist is an error that says to load first.
+    pub fn open_read_only(path: &Path) -> Result<Self, DestinationError> {
+        if !path.exists() {
+            return Err(DestinationError::Open(format!(
+                "{} does not exist: load data first (bdi load flow), or name the file with --destination duckdb:PATH",
+                path.display()
+            )));
+        }
+        let config = duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .map_err(|e| write_err("configure", &e))?;
+        let conn = Connection::open_with_flags(path, config)
+            .map_err(|e| DestinationError::Open(format!("cannot open {}: {e}", path.display())))?;
+        conn.execute_batch(OFFLINE)
+            .map_err(|e| write_err("configure", &e))?;
+        Ok(Self {
+            path: Some(path.to_owned()),
+            conn,
+            in_transaction: false,
+        })
+    }
+
+    /// Runs `sql` and returns its rows as JSON values.
+    pub fn query(&self, sql: &str) -> Result<QueryResult, DestinationError> {
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .map_err(|e| DestinationError::Write(e.to_string()))?;
+        let mut rows = stmt
+            .query([])
+            .map_err(|e| DestinationError::Write(e.to_string()))?;
+        let mut out = QueryResult::default();
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| DestinationError::Write(e.to_string()))?
+        {
+            if out.columns.is_empty() {
+                out.columns = row.as_ref().column_names();
+            }
+            let width = row.as_ref().column_count();
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                let v: duckdb::types::Value = row
+                    .get(i)
+                    .map_err(|e| DestinationError::Write(e.to_string()))?;
+                values.push(json_of(v));
+            }
+            out.rows.push(values);
+        }
+        drop(rows);
+        if out.columns.is_empty() {
+            out.columns = stmt.column_names();
+        }
+        Ok(out)
+    }
+
+    /// The dataset's tables, recent loads and the pipeline's state.
+    pub fn info(&mut self, dataset: &str, pipeline: &str) -> Result<DatasetInfo, DestinationError> {
+        let stored = self.stored(dataset, pipeline)?;
+        let mut info = DatasetInfo {
+            state: stored.state,
+            ..DatasetInfo::default()
+        };
+        for (name, table) in &stored.schema.tables {
+            let rows: i64 = self
+                .conn
+                .query_row(
+                    &format!("SELECT count(*) FROM {}.{}", quote(dataset), quote(name)),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| write_err("count rows", &e))?;
+            info.tables.push(TableInfo {
+                name: name.clone(),
+                rows,
+                columns: i64::try_from(table.columns.len()).unwrap_or(i64::MAX),
+            });
+        }
+        if self.table_exists(dataset, LOADS_TABLE)? {
+            let sql = format!(
+                "SELECT load_id, status, epoch_us(inserted_at) FROM {}.{} ORDER BY inserted_at DESC LIMIT 10",
+                quote(dataset),
+                quote(LOADS_TABLE)
+            );
+            let mut stmt = self
+                .conn
+                .prepare(&sql)
+                .map_err(|e| write_err("read loads", &e))?;
+            let loads = stmt
+                .query_map([], |r| {
+                    let micros: i64 = r.get(2)?;
+                    Ok(LoadInfo {
+                        load_id: r.get(0)?,
+                        status: r.get(1)?,
+                        inserted_at: chrono::DateTime::<chrono::Utc>::from_timestamp_micros(micros)
+                            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_default(),
+                    })
+                })
+                .map_err(|e| write_err("read loads", &e))?;
+            for l in loads {
+                info.loads.push(l.map_err(|e| write_err("read loads", &e))?);
+            }
+        }
+        Ok(info)
+    }
+}
+
+#[cfg(test)]
+mod tests;

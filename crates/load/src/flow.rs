@@ -1,0 +1,283 @@
+//! The Boomi Flow source: the seed's ten resources over [`bdi_api_client::FlowClient`], with the
+//! contract's paths (not the seed's defective ones), their parent/child dependencies, incremental
+//! cursors, and secrets removed before anything is normalized or stored.
+//!
+//! | resource | path | written | key | incremental |
+//! |---|---|---|---|---|
+//! | `flows` | `draw/1/flow` | replace | `id__id` | |
+//! | `flow` | `draw/1/flow/{id}` for each flow (only when named) | replace | `id__id` | |
+//! | `flow_active` | `draw/1/flow/active` | replace | `id__id` | |
+//! | `graph_flow` | `draw/1/graph/flow/{id}` for each flow | replace | `id__id` | |
+//! | `runtimes` | `admin/1/tenant/runtimes` | replace | `id` | |
+//! | `users` | `admin/1/users` | replace | `id` | |
+//! | `api_keys` | `admin/1/users/me/keys` (only when named; never the key values) | replace | `name` | |
+//! | `states` | `admin/1/states` | merge | `id` | `dateModified` (`from`) |
+//! | `audit_search` | `audit/1/search` | append | `id` | `occurredAt` (`from`, inclusive) |
+//! | `translations` | `translate/1/flow` | replace | `id__id` | |
+
+use std::sync::Arc;
+
+use bdi_api_client::FlowClient;
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use crate::schema::WriteDisposition;
+use crate::source::{Incremental, Page, Resource, Source};
+
+/// Every resource of the source, in load order.
+pub const RESOURCES: &[&str] = &[
+    "flows",
+    "flow",
+    "flow_active",
+    "graph_flow",
+    "runtimes",
+    "users",
+    "api_keys",
+    "states",
+    "audit_search",
+    "translations",
+];
+
+/// The resources loaded when none are named (`flow` repeats `flows`; `api_keys` only when asked).
+pub const DEFAULT_RESOURCES: &[&str] = &[
+    "flows",
+    "flow_active",
+    "graph_flow",
+    "runtimes",
+    "users",
+    "states",
+    "audit_search",
+    "translations",
+];
+
+/// Fields that hold credentials: removed wherever they appear, before anything is stored.
+pub const SECRET_FIELDS: &[&str] = &[
+    "authorizationHeader",
+    "apiKey",
+    "api_key",
+    "password",
+    "clientSecret",
+];
+
+/// Items fetched one by one are handed on in pages of this many.
+const ITEMS_PER_PAGE: usize = 50;
+/// Items fetched one by one at once.
+const ITEM_CONCURRENCY: usize = 4;
+
+/// The resource `name` with its defaults, or `None` for an unknown name.
+pub fn resource(name: &str) -> Option<Resource> {
+    let (disposition, key, incremental): (WriteDisposition, &str, Option<(&str, &str)>) = match name
+    {
+        "flows" | "flow" | "flow_active" | "graph_flow" | "translations" => {
+            (WriteDisposition::Replace, "id__id", None)
+        }
+        "runtimes" | "users" => (WriteDisposition::Replace, "id", None),
+        "api_keys" => (WriteDisposition::Replace, "name", None),
+        "states" => (WriteDisposition::Merge, "id", Some(("dateModified", "id"))),
+        "audit_search" => (WriteDisposition::Append, "id", Some(("occurredAt", "id"))),
+        _ => return None,
+    };
+    Some(Resource {
+        name: name.to_owned(),
+        write_disposition: disposition,
+        primary_key: vec![key.to_owned()],
+        incremental: incremental.map(|(cursor, id)| Incremental {
+            cursor_field: cursor.to_owned(),
+            id_field: id.to_owned(),
+        }),
+    })
+}
+
+/// Removes credentials from an item: the [`SECRET_FIELDS`] at any depth, and any string equal to
+/// `secret` (the API key itself, should the API echo it).
+pub fn strip_secrets(value: &mut Value, secret: &str) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, v| {
+                !SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(k))
+                    && !(v
+                        .as_str()
+                        .is_some_and(|s| !secret.is_empty() && s == secret))
+            });
+            for v in map.values_mut() {
+                strip_secrets(v, secret);
+            }
+        }
+        Value::Array(list) => {
+            list.retain(|v| {
+                !v.as_str()
+                    .is_some_and(|s| !secret.is_empty() && s == secret)
+            });
+            for v in list {
+                strip_secrets(v, secret);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The Boomi Flow API as a source.
+#[derive(Debug)]
+pub struct FlowSource {
+    client: FlowClient,
+    flow_ids: OnceCell<Arc<Vec<String>>>,
+}
+
+impl FlowSource {
+    /// A source over `client`.
+    pub fn new(client: FlowClient) -> Self {
+        Self {
+            client,
+            flow_ids: OnceCell::new(),
+        }
+    }
+
+    fn clean(&self, mut items: Vec<Value>) -> Vec<Value> {
+        let key = self.client.config().api_key.expose();
+        for item in &mut items {
+            strip_secrets(item, key);
+        }
+        items
+    }
+
+    fn listing<'a>(
+        &'a self,
+        path: &'a str,
+        query: Vec<(String, String)>,
+    ) -> BoxStream<'a, bdi_domain::Result<Page>> {
+        self.client
+            .pages(path, query)
+            .map_ok(move |p| Page {
+                items: self.clean(p.items),
+            })
+            .boxed()
+    }
+
+    /// The ids (`id.id`) of every flow, read once per load.
+    async fn flow_ids(&self) -> bdi_domain::Result<Arc<Vec<String>>> {
+        self.flow_ids
+            .get_or_try_init(|| async {
+                let list = self.client.get_json("draw/1/flow", &[]).await?;
+                let ids = list
+                    .as_array()
+                    .map(|flows| {
+                        flows
+                            .iter()
+                            .filter_map(|f| f.pointer("/id/id").and_then(Value::as_str))
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Ok(Arc::new(ids))
+            })
+            .await
+            .cloned()
+    }
+
+    /// One item per flow, from `prefix/{id}`.
+    fn per_flow<'a>(&'a self, prefix: &'a str) -> BoxStream<'a, bdi_domain::Result<Page>> {
+        stream::once(self.flow_ids())
+            .map_ok(move |ids| {
+                let ids: Vec<String> = ids.as_ref().clone();
+                stream::iter(ids)
+                    .map(move |id| async move {
+                        self.client.get_json(&format!("{prefix}/{id}"), &[]).await
+                    })
+                    .buffered(ITEM_CONCURRENCY)
+            })
+            .try_flatten()
+            .try_ready_chunks(ITEMS_PER_PAGE)
+            .map(move |chunk| match chunk {
+                Ok(items) => Ok(Page {
+                    items: self.clean(items),
+                }),
+                Err(e) => Err(e.1),
+            })
+            .boxed()
+    }
+}
+
+impl Source for FlowSource {
+    fn schema_name(&self) -> &str {
+        "boomi_flow"
+    }
+
+    fn pages<'a>(
+        &'a self,
+        resource: &'a Resource,
+        start: Option<String>,
+    ) -> BoxStream<'a, bdi_domain::Result<Page>> {
+        let from = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+            let mut q: Vec<(String, String)> = extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            if let Some(s) = &start {
+                q.push(("from".to_owned(), s.clone()));
+            }
+            q
+        };
+        match resource.name.as_str() {
+            "flows" => self.listing("draw/1/flow", Vec::new()),
+            "flow" => self.per_flow("draw/1/flow"),
+            "flow_active" => self.listing("draw/1/flow/active", Vec::new()),
+            "graph_flow" => self.per_flow("draw/1/graph/flow"),
+            "runtimes" => self.listing("admin/1/tenant/runtimes", Vec::new()),
+            "users" => self.listing("admin/1/users", Vec::new()),
+            "api_keys" => self.listing("admin/1/users/me/keys", Vec::new()),
+            "states" => self.listing("admin/1/states", from(&[])),
+            "audit_search" => self.listing(
+                "audit/1/search",
+                from(&[("orderBy", "occurredAt"), ("orderDirection", "ASC")]),
+            ),
+            "translations" => self.listing("translate/1/flow", Vec::new()),
+            other => stream::once(async move {
+                Err(bdi_domain::Error::InvalidInput {
+                    field: "resources".to_owned(),
+                    message: format!("unknown resource {other}"),
+                })
+            })
+            .boxed(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_resource_has_defaults_and_unknown_names_have_none() {
+        for name in RESOURCES {
+            assert!(resource(name).is_some(), "{name}");
+        }
+        assert!(DEFAULT_RESOURCES.iter().all(|r| RESOURCES.contains(r)));
+        assert!(!DEFAULT_RESOURCES.contains(&"flow") && !DEFAULT_RESOURCES.contains(&"api_keys"));
+        assert!(resource("runtime").is_none());
+        let audit = resource("audit_search").expect("known");
+        assert_eq!(audit.write_disposition, WriteDisposition::Append);
+        assert_eq!(
+            audit.incremental.map(|i| i.cursor_field),
+            Some("occurredAt".to_owned())
+        );
+    }
+
+    #[test]
+    fn secrets_are_removed_at_any_depth() {
+        let mut v = json!({
+            "id": "s1",
+            "authorizationHeader": "Bearer abc",
+            "values": [{"apiKey": "k", "name": "n"}, "the-key-itself"],
+            "note": "the-key-itself",
+            "nested": {"Password": "p", "kept": 1}
+        });
+        strip_secrets(&mut v, "the-key-itself");
+        assert_eq!(
+            v,
+            json!({"id": "s1", "values": [{"name": "n"}], "nested": {"kept": 1}})
+        );
+    }
+}

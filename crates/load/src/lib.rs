@@ -1,0 +1,23 @@
+//! The loading engine of bdi: resources read from a source, normalized into tables the way dlt's
+//! relational normalizer does, and written to a destination in one transaction per load.
+//!
+//! - [`source`]: the source seam ([`source::Source`]: resources and their pages), and [`flow`],
+//!   the Boomi Flow API as a source;
+//! - [`normalize`], [`naming`], [`schema`]: dlt's relational normalizer, naming and typing;
+//! - [`state`]: incremental cursors and the state kept in the destination;
+//! - [`destination`]: the destination seam and its DuckDB implementation (feature `duckdb`);
+//! - [`pipeline`]: a load end to end, one transaction.
+
+pub mod destination;
+pub mod flow;
+pub mod naming;
+pub mod normalize;
+pub mod pipeline;
+pub mod schema;
+pub mod source;
+pub mod state;
+
+pub use destination::{Destination, DestinationError};
+pub use pipeline::{LoadError, LoadOptions, LoadReport, Progress, ResourceReport, load};
+pub use schema::WriteDisposition;
+pub use source::{Incremental, Page, Resource, Source};

@@ -1,0 +1,236 @@
+//! Tests of the normalizer: flattening, child tables and their links, types, variants, nulls.
+
+use serde_json::json;
+
+use super::*;
+
+fn columns(schema: &Schema, table: &str) -> Vec<(String, DataType)> {
+    schema.tables[table]
+        .columns
+        .iter()
+        .map(|(n, c)| (n.clone(), c.data_type))
+        .collect()
+}
+
+fn names(schema: &Schema, table: &str) -> Vec<String> {
+    columns(schema, table).into_iter().map(|(n, _)| n).collect()
+}
+
+fn cell<'a>(schema: &Schema, batch: &'a Batch, table: &str, row: usize, column: &str) -> &'a Cell {
+    let i = schema.tables[table]
+        .columns
+        .get_index_of(column)
+        .unwrap_or_else(|| panic!("no column {column} in {table}"));
+    batch.tables[table][row].get(i).unwrap_or(&Cell::Null)
+}
+
+fn flow() -> Value {
+    json!({
+        "id": {"id": "f1", "versionId": "v1"},
+        "developerName": "Orders",
+        "isActive": true,
+        "stateExpirationLength": 3600,
+        "comment": null,
+        "dateCreated": "2026-01-02T03:04:05Z",
+        "whoCreated": {"id": "u1", "email": "ann@example.com", "firstName": null},
+        "tags": ["sales", "eu"],
+        "authorization": {"groups": [{"authenticationId": "g1", "attribute": "member"}], "users": []},
+        "HTTPStatus": 200,
+        "x-ratio": 0.5,
+        "empty": {}
+    })
+}
+
+#[test]
+fn objects_flatten_lists_become_child_tables_and_nulls_make_no_column() {
+    let mut schema = Schema::default();
+    Normalizer::declare_root(&mut schema, "flows", WriteDisposition::Replace, &[]);
+    let mut n = Normalizer::new("1795405733.8235435");
+    let mut batch = Batch::default();
+    n.normalize(&mut schema, "flows", &[flow()], &mut batch);
+
+    assert_eq!(
+        columns(&schema, "flows"),
+        vec![
+            ("id__id".to_owned(), DataType::Text),
+            ("id__version_id".to_owned(), DataType::Text),
+            ("developer_name".to_owned(), DataType::Text),
+            ("is_active".to_owned(), DataType::Bool),
+            ("state_expiration_length".to_owned(), DataType::Bigint),
+            ("date_created".to_owned(), DataType::Timestamp),
+            ("who_created__id".to_owned(), DataType::Text),
+            ("who_created__email".to_owned(), DataType::Text),
+            ("http_status".to_owned(), DataType::Bigint),
+            ("x_ratio".to_owned(), DataType::Double),
+            (DLT_LOAD_ID.to_owned(), DataType::Text),
+            (DLT_ID.to_owned(), DataType::Text),
+        ]
+    );
+    assert_eq!(
+        names(&schema, "flows__tags"),
+        vec!["value", DLT_PARENT_ID, DLT_LIST_IDX, DLT_ID]
+    );
+    assert_eq!(
+        names(&schema, "flows__authorization__groups"),
+        vec![
+            "authentication_id",
+            "attribute",
+            DLT_PARENT_ID,
+            DLT_LIST_IDX,
+            DLT_ID
+        ]
+    );
+    assert!(
+        !schema.tables.contains_key("flows__authorization__users"),
+        "an empty list makes no table"
+    );
+    assert_eq!(batch.rows_of("flows"), 1);
+    assert_eq!(batch.rows_of("flows__tags"), 2);
+    assert_eq!(
+        schema.tables["flows__tags"].parent.as_deref(),
+        Some("flows")
+    );
+
+    let root_id = cell(&schema, &batch, "flows", 0, DLT_ID).clone();
+    assert_eq!(
+        cell(&schema, &batch, "flows__tags", 1, DLT_PARENT_ID),
+        &root_id
+    );
+    assert_eq!(
+        cell(&schema, &batch, "flows__tags", 1, DLT_LIST_IDX),
+        &Cell::Bigint(1)
+    );
+    assert_eq!(
+        cell(&schema, &batch, "flows__tags", 1, "value"),
+        &Cell::Text("eu".into())
+    );
+    assert_eq!(
+        cell(&schema, &batch, "flows", 0, "date_created"),
+        &Cell::Timestamp(1_767_323_045_000_000)
+    );
+    assert_eq!(
+        cell(&schema, &batch, "flows", 0, DLT_LOAD_ID),
+        &Cell::Text("1795405733.8235435".into())
+    );
+}
+
+#[test]
+fn merge_child_rows_carry_the_root_id_down_every_level() {
+    let mut schema = Schema::default();
+    Normalizer::declare_root(&mut schema, "graph", WriteDisposition::Merge, &["id"]);
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let item =
+        json!({"id": "g", "mapElements": [{"id": "m1", "outcomes": [{"id": "o1"}, {"id": "o2"}]}]});
+    n.normalize(&mut schema, "graph", &[item], &mut batch);
+
+    let root = cell(&schema, &batch, "graph", 0, DLT_ID).clone();
+    let element = cell(&schema, &batch, "graph__map_elements", 0, DLT_ID).clone();
+    for row in 0..2 {
+        assert_eq!(
+            cell(
+                &schema,
+                &batch,
+                "graph__map_elements__outcomes",
+                row,
+                DLT_ROOT_ID
+            ),
+            &root
+        );
+        assert_eq!(
+            cell(
+                &schema,
+                &batch,
+                "graph__map_elements__outcomes",
+                row,
+                DLT_PARENT_ID
+            ),
+            &element
+        );
+    }
+    assert_eq!(
+        cell(&schema, &batch, "graph__map_elements", 0, DLT_ROOT_ID),
+        &root
+    );
+    assert_eq!(
+        schema.tables["graph__map_elements__outcomes"]
+            .parent
+            .as_deref(),
+        Some("graph__map_elements")
+    );
+}
+
+#[test]
+fn a_value_that_does_not_coerce_goes_to_a_variant_column_and_new_fields_add_columns() {
+    let mut schema = Schema::default();
+    Normalizer::declare_root(&mut schema, "audit", WriteDisposition::Append, &[]);
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let items = [
+        json!({"id": "a", "data": {"count": 3, "when": "2026-01-01T00:00:00Z"}}),
+        json!({"id": "b", "data": {"count": "three", "when": "later", "extra": 1.5}}),
+        json!({"id": "c", "data": {"count": "4", "note": null}}),
+    ];
+    n.normalize(&mut schema, "audit", &items, &mut batch);
+
+    assert_eq!(
+        columns(&schema, "audit"),
+        vec![
+            ("id".to_owned(), DataType::Text),
+            ("data__count".to_owned(), DataType::Bigint),
+            ("data__when".to_owned(), DataType::Timestamp),
+            (DLT_LOAD_ID.to_owned(), DataType::Text),
+            (DLT_ID.to_owned(), DataType::Text),
+            ("data__count__v_text".to_owned(), DataType::Text),
+            ("data__when__v_text".to_owned(), DataType::Text),
+            ("data__extra".to_owned(), DataType::Double),
+        ]
+    );
+    assert_eq!(
+        cell(&schema, &batch, "audit", 2, "data__count"),
+        &Cell::Bigint(4)
+    );
+    assert_eq!(
+        cell(&schema, &batch, "audit", 1, "data__count__v_text"),
+        &Cell::Text("three".into())
+    );
+    assert_eq!(
+        cell(&schema, &batch, "audit", 1, "data__count"),
+        &Cell::Null
+    );
+}
+
+#[test]
+fn a_text_column_keeps_later_date_times_as_they_were_written() {
+    let mut schema = Schema::default();
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let items = [
+        json!({"v": "hello"}),
+        json!({"v": "2026-01-01T00:00:00Z"}),
+        json!({"v": 7}),
+    ];
+    n.normalize(&mut schema, "t", &items, &mut batch);
+    assert_eq!(columns(&schema, "t")[0], ("v".to_owned(), DataType::Text));
+    assert_eq!(
+        cell(&schema, &batch, "t", 1, "v"),
+        &Cell::Text("2026-01-01T00:00:00Z".into())
+    );
+    assert_eq!(cell(&schema, &batch, "t", 2, "v"), &Cell::Text("7".into()));
+}
+
+#[test]
+fn row_ids_are_unique() {
+    let mut schema = Schema::default();
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let items: Vec<Value> = (0..1000).map(|i| json!({"i": i, "l": [1, 2]})).collect();
+    n.normalize(&mut schema, "t", &items, &mut batch);
+    let mut ids = std::collections::HashSet::new();
+    for table in ["t", "t__l"] {
+        for row in 0..batch.rows_of(table) {
+            assert!(ids.insert(format!("{:?}", cell(&schema, &batch, table, row, DLT_ID))));
+        }
+    }
+    assert_eq!(ids.len(), 3000);
+}

@@ -1,0 +1,50 @@
+//! The source seam: what a source offers (its resources, each with how it is written and, when
+//! incremental, its cursor) and how it reads them (a stream of pages). A source does its own I/O;
+//! the pipeline and the normalizer never see HTTP.
+
+use futures::stream::BoxStream;
+use serde_json::Value;
+
+use crate::schema::WriteDisposition;
+
+/// An incremental resource's cursor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incremental {
+    /// The field of an item that orders it (`occurredAt`).
+    pub cursor_field: String,
+    /// The field that identifies an item (`id`), to skip the rows seen at the last value.
+    pub id_field: String,
+}
+
+/// One resource of a source: a root table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    /// Its name, which is its table's name.
+    pub name: String,
+    /// How a load writes it.
+    pub write_disposition: WriteDisposition,
+    /// The primary key columns (normalized names), for merge.
+    pub primary_key: Vec<String>,
+    /// The cursor, when the resource loads incrementally.
+    pub incremental: Option<Incremental>,
+}
+
+/// Items read from a source.
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    /// The items (JSON objects).
+    pub items: Vec<Value>,
+}
+
+/// A source of resources.
+pub trait Source: Send + Sync {
+    /// The schema name recorded with each load (`boomi_flow`).
+    fn schema_name(&self) -> &str;
+
+    /// The pages of `resource`, in order; an incremental resource starts at `start` (inclusive).
+    fn pages<'a>(
+        &'a self,
+        resource: &'a Resource,
+        start: Option<String>,
+    ) -> BoxStream<'a, bdi_domain::Result<Page>>;
+}

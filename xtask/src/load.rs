@@ -1,0 +1,302 @@
+//! The loader against dlt, on the same emulator data:
+//!
+//! - `dlt-parity`: dlt's `rest_api` pipeline (`xtask/dlt_flow.py`) and `bdi load flow` load every
+//!   resource from one `bdi-sandbox`; `xtask/dlt_parity.py` compares table names, column names and
+//!   types, and row counts, and fails on any difference. Part of `cargo xtask ci`.
+//! - `bench-load`: 50,000 audit events plus flows and users, loaded by `bdi load flow` (release)
+//!   and by dlt (default, and with parquet files) in the same run, end to end with process start,
+//!   wall time and peak RSS (`xtask/measure.py`); the table goes to stdout and
+//!   `<target>/bench-load/results.md`.
+//!
+//! dlt (PyPI `dlt[duckdb,parquet]`, pinned) is installed once in a venv under the tools directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::{KillOnDrop, cargo, run, target_dir, tools_dir};
+
+/// The dlt release the loader is compared with.
+const DLT: &str = "dlt[duckdb,parquet]==1.31.0";
+
+/// The Flow API key and tenant the xtask gives its sandbox.
+const KEY: &str = "xtaskflowkey00000000000000000001";
+const TENANT: &str = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+
+/// Every resource of the source.
+const ALL: &str =
+    "flows,flow,flow_active,graph_flow,runtimes,users,api_keys,states,audit_search,translations";
+
+/// The venv's Python, with dlt installed.
+fn dlt_python(root: &Path) -> anyhow::Result<PathBuf> {
+    let venv = tools_dir(root)?.join("dlt-1.31");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        run(
+            "install dlt (venv)",
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        )?;
+        run(
+            "install dlt (pip)",
+            Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", DLT]),
+        )?;
+    }
+    Ok(python)
+}
+
+/// A fresh work directory under the target directory.
+fn work_dir(root: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let work = target_dir(root).join(name);
+    if work.exists() {
+        std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    Ok(work)
+}
+
+/// Starts `bdi-sandbox` on a free loopback port; returns it and the Flow API's base URL.
+fn start_sandbox(
+    binary: &Path,
+    extra: &[&str],
+    log: &Path,
+) -> anyhow::Result<(KillOnDrop, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(binary)
+        .args(["--addr", &addr, "--flow-key", KEY, "--flow-tenant", TENANT])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log)?)
+        .spawn()
+        .context("could not start bdi-sandbox")?;
+    let mut server = KillOnDrop(child);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        if let Some(status) = server.0.try_wait()? {
+            bail!("bdi-sandbox exited ({status}); see {}", log.display());
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("bdi-sandbox did not listen on {addr} within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((server, format!("http://{addr}/api")))
+}
+
+/// `bdi load flow` configured for the sandbox, with no profile and its own state directory.
+fn bdi_load(bdi: &Path, base: &str, work: &Path) -> Command {
+    let mut cmd = Command::new(bdi);
+    cmd.current_dir(work)
+        .env("BOOMI_FLOW_API_URL", base)
+        .env("BOOMI_FLOW_API_KEY", KEY)
+        .env("BOOMI_FLOW_TENANT_ID", TENANT)
+        .env("BDI_CONFIG", work.join("no-config.toml"))
+        .env("BDI_STATE_DIR", work.join("state"))
+        .env("NO_COLOR", "1")
+        .args(["load", "flow"]);
+    cmd
+}
+
+/// dlt's pipeline and `bdi load flow` load the same sandbox data; the datasets must agree.
+pub(crate) fn parity(root: &Path) -> anyhow::Result<()> {
+    let python = dlt_python(root)?;
+    // The whole workspace with every target, as the tests build it: a narrower build would
+    // resolve the build scripts' dependencies differently and compile DuckDB's C++ once more.
+    run(
+        "build bdi and bdi-sandbox",
+        cargo().args([
+            "build",
+            "--quiet",
+            "--locked",
+            "--workspace",
+            "--all-targets",
+        ]),
+    )?;
+    let bin = target_dir(root).join("debug");
+    let work = work_dir(root, "dlt-parity")?;
+    let (_sandbox, base) = start_sandbox(&bin.join("bdi-sandbox"), &[], &work.join("sandbox.log"))?;
+    let xtask = root.join("xtask");
+    run(
+        "dlt rest_api pipeline",
+        Command::new(&python)
+            .arg(xtask.join("dlt_flow.py"))
+            .args([base.as_str(), KEY, TENANT])
+            .arg(work.join("dlt-pipelines"))
+            .arg(work.join("dlt.duckdb"))
+            .arg(ALL)
+            .stdout(Stdio::null()),
+    )?;
+    run(
+        "bdi load flow",
+        bdi_load(&bin.join("bdi"), &base, &work)
+            .args(["--resources", ALL, "--destination"])
+            .arg(format!("duckdb:{}", work.join("bdi.duckdb").display()))
+            .stdout(Stdio::null()),
+    )?;
+    run(
+        "compare the datasets",
+        Command::new(&python)
+            .arg(xtask.join("dlt_parity.py"))
+            .arg(work.join("dlt.duckdb"))
+            .arg(work.join("bdi.duckdb"))
+            .arg("boomi_flow_data"),
+    )
+}
+
+/// One measured run: `xtask/measure.py` prints `{"seconds": .., "max_rss_mb": ..}`.
+fn measure(
+    python: &Path,
+    root: &Path,
+    cmd: &[String],
+    cwd: &Path,
+    envs: &[(&str, String)],
+) -> anyhow::Result<(f64, f64)> {
+    let out = Command::new(python)
+        .arg(root.join("xtask").join("measure.py"))
+        .args(cmd)
+        .current_dir(cwd)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .stderr(Stdio::inherit())
+        .output()
+        .context("could not run measure.py")?;
+    if !out.status.success() {
+        bail!("{} failed ({})", cmd.join(" "), out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok((
+        number_after(&text, "\"seconds\":"),
+        number_after(&text, "\"max_rss_mb\":"),
+    ))
+}
+
+/// The number that follows `key` in measure.py's one line of JSON (NaN when absent).
+fn number_after(text: &str, key: &str) -> f64 {
+    text.split_once(key)
+        .map(|(_, rest)| {
+            rest.trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+                .collect::<String>()
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// The benchmark: 50,000 audit events, 200 flows, 50 users; bdi (release) and dlt side by side.
+pub(crate) fn bench(root: &Path) -> anyhow::Result<()> {
+    let python = dlt_python(root)?;
+    run(
+        "build bdi and bdi-sandbox (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "bdi-cli",
+            "--bin",
+            "bdi",
+            "-p",
+            "bdi-sandbox",
+            "--bin",
+            "bdi-sandbox",
+        ]),
+    )?;
+    let bin = target_dir(root).join("release");
+    let work = work_dir(root, "bench-load")?;
+    let events = std::env::var("BDI_BENCH_EVENTS").unwrap_or_else(|_| "50000".to_owned());
+    let (_sandbox, base) = start_sandbox(
+        &bin.join("bdi-sandbox"),
+        &[
+            "--flow-audit-events",
+            &events,
+            "--flow-flows",
+            "200",
+            "--flow-users",
+            "50",
+        ],
+        &work.join("sandbox.log"),
+    )?;
+    let resources = "flows,users,audit_search";
+    let rows: f64 = events.parse().unwrap_or(50_000.0);
+    let mut table = vec![
+        "| tool | wall (s) | audit rows/s | peak RSS (MB) |".to_owned(),
+        "|---|---|---|---|".to_owned(),
+    ];
+    let mut results = Vec::new();
+    // bdi first: a full load, then a second run with nothing new.
+    let bdi = bin.join("bdi");
+    let bdi_cmd = |file: &str| -> Vec<String> {
+        let cmd = bdi_load(&bdi, &base, &work);
+        let mut v: Vec<String> = vec![cmd.get_program().to_string_lossy().into_owned()];
+        v.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+        v.extend([
+            "--resources".to_owned(),
+            resources.to_owned(),
+            "--destination".to_owned(),
+            format!("duckdb:{}", work.join(file).display()),
+            "-o".to_owned(),
+            "json".to_owned(),
+        ]);
+        v
+    };
+    let envs = [
+        ("BOOMI_FLOW_API_URL", base.clone()),
+        ("BOOMI_FLOW_API_KEY", KEY.to_owned()),
+        ("BOOMI_FLOW_TENANT_ID", TENANT.to_owned()),
+        (
+            "BDI_CONFIG",
+            work.join("no-config.toml").display().to_string(),
+        ),
+        ("BDI_STATE_DIR", work.join("state").display().to_string()),
+    ];
+    let (s, rss) = measure(&python, root, &bdi_cmd("bdi.duckdb"), &work, &envs)?;
+    results.push(("bdi load flow", s, rss));
+    let (s2, rss2) = measure(&python, root, &bdi_cmd("bdi.duckdb"), &work, &envs)?;
+    let xtask = root.join("xtask");
+    for (label, format) in [
+        ("dlt 1.31 (parquet)", "parquet"),
+        ("dlt 1.31 (jsonl)", "jsonl"),
+        ("dlt 1.31 (default)", "insert_values"),
+    ] {
+        let file = work.join(format!("dlt-{format}.duckdb"));
+        let cmd: Vec<String> = vec![
+            python.display().to_string(),
+            xtask.join("dlt_flow.py").display().to_string(),
+            base.clone(),
+            KEY.to_owned(),
+            TENANT.to_owned(),
+            work.join(format!("dlt-{format}")).display().to_string(),
+            file.display().to_string(),
+            resources.to_owned(),
+            format.to_owned(),
+        ];
+        let (s, rss) = measure(&python, root, &cmd, &work, &[])?;
+        results.push((label, s, rss));
+    }
+    for (label, s, rss) in &results {
+        table.push(format!("| {label} | {s:.2} | {:.0} | {rss:.0} |", rows / s));
+    }
+    table.push(format!(
+        "| bdi load flow, second run (nothing new) | {s2:.2} | 0 new rows | {rss2:.0} |"
+    ));
+    let dlt_parquet = results
+        .iter()
+        .find(|r| r.0.contains("parquet"))
+        .map_or(f64::NAN, |r| r.1);
+    let text = format!(
+        "{}\n\nbdi is {:.1}x faster than dlt with parquet ({} audit events, 200 flows, 50 users, loopback).\n",
+        table.join("\n"),
+        dlt_parquet / results[0].1,
+        events
+    );
+    #[allow(clippy::print_stdout, reason = "the benchmark's table is its output")]
+    {
+        println!("{text}");
+    }
+    std::fs::write(work.join("results.md"), &text)?;
+    Ok(())
+}
