@@ -5,6 +5,7 @@
 mod activities;
 mod catalog;
 mod flow;
+mod flow_envelopes;
 mod flows;
 mod pagination;
 mod resilience;
