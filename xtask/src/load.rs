@@ -238,6 +238,9 @@ pub(crate) fn bench(root: &Path) -> anyhow::Result<()> {
             resources.to_owned(),
             "--destination".to_owned(),
             format!("duckdb:{}", work.join(file).display()),
+            // The page size dlt_flow.py asks of the audit log.
+            "--page-size".to_owned(),
+            "1000".to_owned(),
             "-o".to_owned(),
             "json".to_owned(),
         ]);
