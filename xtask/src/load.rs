@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::{KillOnDrop, cargo, run, target_dir, tools_dir};
+use crate::{KillOnDrop, cargo, run, target_dir};
 
 /// The dlt release the loader is compared with.
 const DLT: &str = "dlt[duckdb,parquet]==1.31.0";
@@ -31,19 +31,8 @@ const ALL: &str =
 
 /// The venv's Python, with dlt installed.
 fn dlt_python(root: &Path) -> anyhow::Result<PathBuf> {
-    let venv = tools_dir(root)?.join("dlt-1.31");
-    let python = venv.join("bin").join("python");
-    if !python.exists() {
-        run(
-            "install dlt (venv)",
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-        )?;
-        run(
-            "install dlt (pip)",
-            Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", DLT]),
-        )?;
-    }
-    Ok(python)
+    let venv = crate::python_tool(root, "dlt-1.31", "dlt", DLT, "dlt")?;
+    Ok(venv.join("bin").join("python"))
 }
 
 /// A fresh work directory under the target directory.

@@ -136,21 +136,40 @@ fn ci(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The official Python MCP SDK as a black-box client of `bdi-mcp` (stdio and HTTP, every
-/// protocol era), installed once in a venv.
-fn python_client(root: &Path) -> anyhow::Result<()> {
-    let venv = tools_dir(root)?.join("mcp-python");
-    let python = venv.join("bin").join("python");
-    if !python.exists() {
+/// A Python package from PyPI in a venv of its own under the tools directory, installed once:
+/// `bin` (a file under the venv's `bin/`) tells whether it is there. Returns the venv.
+pub(crate) fn python_tool(
+    root: &Path,
+    dir: &str,
+    what: &str,
+    spec: &str,
+    bin: &str,
+) -> anyhow::Result<PathBuf> {
+    let venv = tools_dir(root)?.join(dir);
+    if !venv.join("bin").join(bin).exists() {
         run(
-            "install the Python MCP SDK (venv)",
+            &format!("install {what} (venv)"),
             Command::new("python3").args(["-m", "venv"]).arg(&venv),
         )?;
         run(
-            "install the Python MCP SDK (pip)",
-            Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", "mcp==2.3.0"]),
+            &format!("install {what} (pip)"),
+            Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", spec]),
         )?;
     }
+    Ok(venv)
+}
+
+/// The official Python MCP SDK as a black-box client of `bdi-mcp` (stdio and HTTP, every
+/// protocol era), installed once in a venv.
+fn python_client(root: &Path) -> anyhow::Result<()> {
+    let venv = python_tool(
+        root,
+        "mcp-python",
+        "the Python MCP SDK",
+        "mcp==2.3.0",
+        "python",
+    )?;
+    let python = venv.join("bin").join("python");
     run(
         "build bdi-mcp",
         cargo().args([
@@ -209,18 +228,14 @@ impl Drop for KillOnDrop {
 /// failure, or a run longer than [`SCHEMATHESIS_LIMIT`], fails the step. `BDI_SCHEMATHESIS_SEED`
 /// overrides the seed (default 1, so that CI is reproducible).
 fn schemathesis(root: &Path) -> anyhow::Result<()> {
-    let venv = tools_dir(root)?.join("schemathesis");
+    let venv = python_tool(
+        root,
+        "schemathesis",
+        "schemathesis",
+        SCHEMATHESIS,
+        "schemathesis",
+    )?;
     let bin = venv.join("bin").join("schemathesis");
-    if !bin.exists() {
-        run(
-            "install schemathesis (venv)",
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-        )?;
-        run(
-            "install schemathesis (pip)",
-            Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", SCHEMATHESIS]),
-        )?;
-    }
     run(
         "build bdi-gateway",
         cargo().args([
