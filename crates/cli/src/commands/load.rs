@@ -59,7 +59,7 @@ fn check_names(target: &LoadTargetArgs) -> Result<(), CliError> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !ok {
             return Err(CliError::usage(
-                format!("invalid --{what} {:?}", crate::errors::cli_words(value)),
+                format!("invalid --{what} {}", bdi_domain::error::quote(value)),
                 Some(format!("a {what} name is 1 to 100 letters, digits, _ or -")),
             ));
         }
