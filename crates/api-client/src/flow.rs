@@ -22,6 +22,7 @@ use bytes::Bytes;
 use futures::Stream;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use url::Url;
 
 use crate::client::{chain, install_crypto_provider};
@@ -155,15 +156,26 @@ fn missing_key() -> Error {
 }
 
 /// One page of a listing, as [`FlowClient::pages`] yields it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct FlowPage {
     /// The page's position in the listing, from 1 (not the server's page number, whose base
     /// varies).
     pub number: u32,
-    /// The page's items, in the server's order.
-    pub items: Vec<Value>,
+    /// The page's items, in the server's order, each as its JSON text (parse each with
+    /// `serde_json::from_str(item.get())`, or straight into your own type).
+    pub items: Vec<Box<RawValue>>,
     /// The URL fetched (the key travels in a header, never in it).
     pub url: String,
+}
+
+impl FlowPage {
+    /// The items parsed as JSON values.
+    pub fn values(&self) -> Vec<Value> {
+        self.items
+            .iter()
+            .map(|i| serde_json::from_str(i.get()).unwrap_or(Value::Null))
+            .collect()
+    }
 }
 
 /// The Boomi Flow API, read over HTTPS with reqwest (rustls, ring).
@@ -339,24 +351,30 @@ impl FlowClient {
         self.scrub(&text)
     }
 
-    /// GETs `url` with retries and parses its body as JSON.
-    pub(crate) async fn fetch(&self, url: &Url) -> Result<Value> {
+    /// GETs `url` with retries: the body of a success, else the error its status says.
+    pub(crate) async fn fetch_bytes(&self, url: &Url) -> Result<Bytes> {
         let config = &self.inner.config;
         let reply = retry::run_with(&config.retry, true, true, |attempt| {
             self.attempt(url, attempt)
         })
         .await?;
         if (200..300).contains(&reply.status) {
-            parse_json(&reply.body).map_err(|message| Error::Decode {
-                path: ".".to_owned(),
-                message: self.scrub(&format!(
-                    "the response to GET {} is not JSON: {message}",
-                    self.relative(url)
-                )),
-            })
+            Ok(reply.body)
         } else {
             Err(self.status_error(url, &reply))
         }
+    }
+
+    /// GETs `url` with retries and parses its body as JSON.
+    pub(crate) async fn fetch(&self, url: &Url) -> Result<Value> {
+        let body = self.fetch_bytes(url).await?;
+        parse_json(&body).map_err(|message| Error::Decode {
+            path: ".".to_owned(),
+            message: self.scrub(&format!(
+                "the response to GET {} is not JSON: {message}",
+                self.relative(url)
+            )),
+        })
     }
 
     /// One attempt: send, then read the whole body.

@@ -22,6 +22,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use crate::normalize::Scrub;
 use crate::schema::WriteDisposition;
 use crate::source::{Incremental, Page, Resource, Source};
 
@@ -89,34 +90,6 @@ pub fn resource(name: &str) -> Option<Resource> {
     })
 }
 
-/// Removes credentials from an item: the [`SECRET_FIELDS`] at any depth, and any string equal to
-/// `secret` (the API key itself, should the API echo it).
-pub fn strip_secrets(value: &mut Value, secret: &str) {
-    match value {
-        Value::Object(map) => {
-            map.retain(|k, v| {
-                !SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(k))
-                    && !(v
-                        .as_str()
-                        .is_some_and(|s| !secret.is_empty() && s == secret))
-            });
-            for v in map.values_mut() {
-                strip_secrets(v, secret);
-            }
-        }
-        Value::Array(list) => {
-            list.retain(|v| {
-                !v.as_str()
-                    .is_some_and(|s| !secret.is_empty() && s == secret)
-            });
-            for v in list {
-                strip_secrets(v, secret);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// The Boomi Flow API as a source.
 #[derive(Debug)]
 pub struct FlowSource {
@@ -133,14 +106,6 @@ impl FlowSource {
         }
     }
 
-    fn clean(&self, mut items: Vec<Value>) -> Vec<Value> {
-        let key = self.client.config().api_key.expose();
-        for item in &mut items {
-            strip_secrets(item, key);
-        }
-        items
-    }
-
     fn listing<'a>(
         &'a self,
         path: &'a str,
@@ -148,9 +113,7 @@ impl FlowSource {
     ) -> BoxStream<'a, bdi_domain::Result<Page>> {
         self.client
             .pages(path, query)
-            .map_ok(move |p| Page {
-                items: self.clean(p.items),
-            })
+            .map_ok(|p| Page { items: p.items })
             .boxed()
     }
 
@@ -189,9 +152,15 @@ impl FlowSource {
             .try_flatten()
             .try_ready_chunks(ITEMS_PER_PAGE)
             .map(move |chunk| match chunk {
-                Ok(items) => Ok(Page {
-                    items: self.clean(items),
-                }),
+                Ok(items) => items
+                    .iter()
+                    .map(serde_json::value::to_raw_value)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|items| Page { items })
+                    .map_err(|e| bdi_domain::Error::Decode {
+                        path: ".".to_owned(),
+                        message: e.to_string(),
+                    }),
                 Err(e) => Err(e.1),
             })
             .boxed()
@@ -201,6 +170,13 @@ impl FlowSource {
 impl Source for FlowSource {
     fn schema_name(&self) -> &str {
         "boomi_flow"
+    }
+
+    fn scrub(&self) -> Scrub {
+        Scrub {
+            fields: SECRET_FIELDS.iter().map(|s| (*s).to_owned()).collect(),
+            values: vec![self.client.config().api_key.expose().to_owned()],
+        }
     }
 
     fn pages<'a>(
@@ -266,18 +242,43 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_removed_at_any_depth() {
-        let mut v = json!({
+    fn secrets_never_reach_a_row() {
+        let config =
+            bdi_api_client::FlowConfig::new("http://127.0.0.1:9", "the-key-itself", None).unwrap();
+        let source = FlowSource::new(FlowClient::new(config).unwrap());
+        assert!(!format!("{:?}", source.scrub()).contains("the-key-itself"));
+        let item = serde_json::value::to_raw_value(&json!({
             "id": "s1",
             "authorizationHeader": "Bearer abc",
             "values": [{"apiKey": "k", "name": "n"}, "the-key-itself"],
             "note": "the-key-itself",
             "nested": {"Password": "p", "kept": 1}
-        });
-        strip_secrets(&mut v, "the-key-itself");
+        }))
+        .unwrap();
+        let mut schema = crate::schema::Schema::default();
+        let mut batch = crate::normalize::Batch::default();
+        crate::normalize::Normalizer::with_scrub("1", source.scrub())
+            .normalize_raw(&mut schema, "states", &[item], None, &mut batch)
+            .unwrap();
+        let names = |t: &str| -> Vec<&str> {
+            schema.tables[t]
+                .columns
+                .keys()
+                .map(String::as_str)
+                .collect()
+        };
         assert_eq!(
-            v,
-            json!({"id": "s1", "values": [{"name": "n"}], "nested": {"kept": 1}})
+            names("states"),
+            ["id", "nested__kept", "_dlt_load_id", "_dlt_id"]
+        );
+        assert_eq!(
+            names("states__values"),
+            ["name", "_dlt_parent_id", "_dlt_list_idx", "_dlt_id"]
+        );
+        assert_eq!(
+            batch.rows_of("states__values"),
+            1,
+            "the key's own value is gone"
         );
     }
 }

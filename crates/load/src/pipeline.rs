@@ -2,9 +2,10 @@
 //! source into the normalizer and the destination, and commit the rows, the `_dlt_loads` record,
 //! the state and the schema together.
 //!
-//! Reading and writing overlap: the source's pages are fetched on the async side while a blocking
-//! thread owns the destination (DuckDB is synchronous) and normalizes and writes the previous
-//! page; a bounded channel between them keeps memory flat. Any failure, and dropping the future
+//! Reading, normalizing and writing overlap: the source's pages are fetched (and parsed) on the
+//! async side, each page is normalized on the blocking pool in order, and a blocking thread owns
+//! the destination (DuckDB is synchronous) and writes the rows of the previous pages; a bounded
+//! channel between them keeps memory flat. Any failure, and dropping the future
 //! (Ctrl-C), rolls the transaction back: the destination keeps the previous load exactly.
 
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::destination::{Destination, DestinationError, LoadRecord};
 use crate::normalize::{Batch, Normalizer};
-use crate::schema::{Cell, Schema, WriteDisposition};
+use crate::schema::{Cell, Schema, Table, WriteDisposition};
 use crate::source::{Page, Resource, Source};
 use crate::state::{Cursor, PipelineState};
 
@@ -129,12 +130,31 @@ pub fn new_load_id() -> String {
     format!("{}.{:07}", now.as_secs(), now.subsec_nanos() / 100)
 }
 
+/// A page's rows, normalized and ready to write.
+struct Shaped {
+    /// The tables with rows, each with its schema as it stands after this page.
+    tables: Vec<(Table, Vec<Vec<Cell>>)>,
+    /// For merge: the root table, the keys whose stored rows this page replaces, and its child
+    /// tables.
+    delete: Option<(Table, Vec<Vec<Cell>>, Vec<String>)>,
+    /// The resource's report so far.
+    report: ResourceReport,
+}
+
 enum Msg {
-    Begin(Resource),
-    Page(Page),
-    End,
-    /// Every resource was read: commit. A channel that closes without it rolls back.
-    Commit,
+    /// A resource starts; `clear` lists the tables to empty first (replace).
+    Begin {
+        name: String,
+        clear: Vec<String>,
+    },
+    Rows(Box<Shaped>),
+    End(ResourceReport),
+    /// Every resource was read: commit with this state and schema. A channel that closes without
+    /// it rolls back.
+    Commit {
+        state: PipelineState,
+        schema: Box<Schema>,
+    },
 }
 
 /// What the writer hands back after committing.
@@ -145,21 +165,16 @@ struct Written {
     destination: String,
 }
 
-/// The writer's side: owns the destination during the load.
-struct Writer {
-    dest: Box<dyn Destination>,
-    dataset: String,
+/// The normalizing side: owns the schema and the cursors during the load, and turns each page
+/// into rows (on the blocking pool, so that it overlaps both the fetching and the writing).
+struct Shaper {
     schema: Schema,
     state: PipelineState,
-    synced: HashMap<String, usize>,
     normalizer: Normalizer,
-    written: indexmap::IndexMap<String, u64>,
-    reports: Vec<ResourceReport>,
     current: Option<(Resource, Option<Cursor>, ResourceReport)>,
-    progress: Option<ProgressFn>,
 }
 
-impl Writer {
+impl Shaper {
     fn children_of(&self, root: &str) -> Vec<String> {
         let prefix = format!("{root}{}", crate::naming::PATH_SEPARATOR);
         self.schema
@@ -170,7 +185,8 @@ impl Writer {
             .collect()
     }
 
-    fn begin(&mut self, resource: Resource) -> Result<(), LoadError> {
+    /// Starts a resource; returns the tables to clear first.
+    fn begin(&mut self, resource: Resource) -> Vec<String> {
         Normalizer::declare_root(
             &mut self.schema,
             &resource.name,
@@ -187,11 +203,10 @@ impl Writer {
                 t.write_disposition = resource.write_disposition;
             }
         }
+        let mut clear = Vec::new();
         if resource.write_disposition == WriteDisposition::Replace {
-            let mut tables = vec![resource.name.clone()];
-            tables.extend(self.children_of(&resource.name));
-            let refs: Vec<&str> = tables.iter().map(String::as_str).collect();
-            self.dest.clear(&self.dataset, &refs)?;
+            clear.push(resource.name.clone());
+            clear.extend(self.children_of(&resource.name));
         }
         let cursor = resource.incremental.as_ref().map(|inc| {
             Cursor::new(
@@ -205,31 +220,32 @@ impl Writer {
             write_disposition: resource.write_disposition.to_string(),
             ..ResourceReport::default()
         };
-        if let Some(p) = &self.progress {
-            p(&Progress::Started(resource.name.clone()));
-        }
         self.current = Some((resource, cursor, report));
-        Ok(())
+        clear
     }
 
-    fn page(&mut self, page: Page) -> Result<(), LoadError> {
-        let Some((resource, cursor, report)) = self.current.as_mut() else {
+    fn page(&mut self, page: Page) -> Result<Shaped, LoadError> {
+        let Some((resource, cursor, _)) = self.current.as_mut() else {
             return Err(LoadError::Aborted(
                 "a page came outside a resource".to_owned(),
             ));
         };
-        report.pages += 1;
-        report.items += page.items.len() as u64;
-        let items: Vec<serde_json::Value> = match cursor {
-            Some(c) => page.items.into_iter().filter(|i| c.admit(i)).collect(),
-            None => page.items,
-        };
-        report.skipped = report.items - (report.rows + items.len() as u64);
+        let read = page.items.len() as u64;
         let name = resource.name.clone();
         let merge = resource.write_disposition == WriteDisposition::Merge;
         let mut batch = Batch::default();
-        self.normalizer
-            .normalize(&mut self.schema, &name, &items, &mut batch);
+        let done = self
+            .normalizer
+            .normalize_raw(
+                &mut self.schema,
+                &name,
+                &page.items,
+                cursor.as_mut(),
+                &mut batch,
+            )
+            .map_err(|e| LoadError::Aborted(format!("{name}: an item is not JSON: {e}")))?;
+        drop(page);
+        let mut delete = None;
         if merge {
             let root = &self.schema.tables[&name];
             let positions: Vec<Option<usize>> = root
@@ -254,48 +270,89 @@ impl Writer {
                             .collect()
                     })
                     .unwrap_or_default();
-                let children = self.children_of(&name);
-                let refs: Vec<&str> = children.iter().map(String::as_str).collect();
-                let root = root.clone();
-                self.dest.delete_keys(&self.dataset, &root, &keys, &refs)?;
+                delete = Some((root.clone(), keys, self.children_of(&name)));
             }
         }
-        for (table, rows) in &batch.tables {
-            let schema_table = &self.schema.tables[table];
-            let known = self.synced.get(table).copied().unwrap_or(0);
-            if schema_table.columns.len() > known {
-                self.dest.sync_table(&self.dataset, schema_table)?;
-                self.synced
-                    .insert(table.clone(), schema_table.columns.len());
-            }
-            self.dest.append(&self.dataset, schema_table, rows)?;
-            *self.written.entry(table.clone()).or_default() += rows.len() as u64;
-        }
+        let root_rows = batch.rows_of(&name) as u64;
         let (_, _, report) = self.current.as_mut().expect("checked above");
-        report.rows += batch.rows_of(&name) as u64;
-        report.child_rows += (batch.row_count() - batch.rows_of(&name)) as u64;
+        report.pages += 1;
+        report.items += read;
+        report.skipped += done.skipped as u64;
+        report.rows += root_rows;
+        report.child_rows += batch.row_count() as u64 - root_rows;
+        let report = report.clone();
+        let tables = batch
+            .tables
+            .into_iter()
+            .map(|(table, rows)| (self.schema.tables[&table].clone(), rows))
+            .collect();
+        Ok(Shaped {
+            tables,
+            delete,
+            report,
+        })
+    }
+
+    fn end(&mut self) -> Option<ResourceReport> {
+        let (resource, cursor, report) = self.current.take()?;
+        if let Some(c) = cursor {
+            self.state.resources.insert(resource.name, c.state());
+        }
+        Some(report)
+    }
+}
+
+/// The writing side: owns the destination during the load.
+struct Writer {
+    dest: Box<dyn Destination>,
+    dataset: String,
+    synced: HashMap<String, usize>,
+    written: indexmap::IndexMap<String, u64>,
+    reports: Vec<ResourceReport>,
+    progress: Option<ProgressFn>,
+}
+
+impl Writer {
+    fn begin(&mut self, name: String, clear: &[String]) -> Result<(), LoadError> {
+        if !clear.is_empty() {
+            let refs: Vec<&str> = clear.iter().map(String::as_str).collect();
+            self.dest.clear(&self.dataset, &refs)?;
+        }
+        if let Some(p) = &self.progress {
+            p(&Progress::Started(name));
+        }
+        Ok(())
+    }
+
+    fn rows(&mut self, shaped: Shaped) -> Result<(), LoadError> {
+        if let Some((root, keys, children)) = &shaped.delete {
+            let refs: Vec<&str> = children.iter().map(String::as_str).collect();
+            self.dest.delete_keys(&self.dataset, root, keys, &refs)?;
+        }
+        for (table, rows) in &shaped.tables {
+            let known = self.synced.get(&table.name).copied().unwrap_or(0);
+            if table.columns.len() > known {
+                self.dest.sync_table(&self.dataset, table)?;
+                self.synced.insert(table.name.clone(), table.columns.len());
+            }
+            self.dest.append(&self.dataset, table, rows)?;
+            *self.written.entry(table.name.clone()).or_default() += rows.len() as u64;
+        }
         if let Some(p) = &self.progress {
             p(&Progress::Page {
-                resource: name,
-                pages: report.pages,
-                rows: report.rows,
+                resource: shaped.report.name.clone(),
+                pages: shaped.report.pages,
+                rows: shaped.report.rows,
             });
         }
         Ok(())
     }
 
-    fn end(&mut self) {
-        if let Some((resource, cursor, report)) = self.current.take() {
-            if let Some(c) = cursor {
-                self.state
-                    .resources
-                    .insert(resource.name.clone(), c.state());
-            }
-            if let Some(p) = &self.progress {
-                p(&Progress::Finished(report.clone()));
-            }
-            self.reports.push(report);
+    fn end(&mut self, report: ResourceReport) {
+        if let Some(p) = &self.progress {
+            p(&Progress::Finished(report.clone()));
         }
+        self.reports.push(report);
     }
 }
 
@@ -314,7 +371,7 @@ pub async fn load(
 
     // Open, read what is stored, and begin, on the writer thread.
     let (tx, mut rx) = mpsc::channel::<Msg>(4);
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<PipelineState>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<(Schema, PipelineState)>();
     let writer_load_id = load_id.clone();
     let schema_name = source.schema_name().to_owned();
     let writer = tokio::task::spawn_blocking(move || -> Result<Written, LoadError> {
@@ -335,46 +392,42 @@ pub async fn load(
             .iter()
             .map(|(n, t)| (n.clone(), t.columns.len()))
             .collect();
-        let _ = ready_tx.send(state.clone());
+        let _ = ready_tx.send((schema, state));
         let mut w = Writer {
             dest,
             dataset: dataset.clone(),
-            schema,
-            state,
             synced,
-            normalizer: Normalizer::new(&writer_load_id),
             written: indexmap::IndexMap::new(),
             reports: Vec::new(),
-            current: None,
             progress,
         };
-        let result = (|| -> Result<(), LoadError> {
+        let result = (|| -> Result<(PipelineState, Box<Schema>), LoadError> {
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
-                    Msg::Begin(r) => w.begin(r)?,
-                    Msg::Page(p) => w.page(p)?,
-                    Msg::End => w.end(),
-                    Msg::Commit => return Ok(()),
+                    Msg::Begin { name, clear } => w.begin(name, &clear)?,
+                    Msg::Rows(shaped) => w.rows(*shaped)?,
+                    Msg::End(report) => w.end(report),
+                    Msg::Commit { state, schema } => return Ok((state, schema)),
                 }
             }
             Err(LoadError::Aborted(
                 "the load was interrupted before it ended; nothing of it was kept".to_owned(),
             ))
         })();
-        if let Err(e) = result {
-            w.dest.rollback();
-            return Err(e);
-        }
-        let hash = w.schema.version_hash();
+        let (state, schema) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                w.dest.rollback();
+                return Err(e);
+            }
+        };
+        let hash = schema.version_hash();
         let record = LoadRecord {
             load_id: writer_load_id,
             schema_name,
             schema_version_hash: hash.clone(),
         };
-        if let Err(e) = w
-            .dest
-            .commit(&dataset, &pipeline, &record, &w.state, &w.schema)
-        {
+        if let Err(e) = w.dest.commit(&dataset, &pipeline, &record, &state, &schema) {
             w.dest.rollback();
             return Err(e.into());
         }
@@ -386,19 +439,31 @@ pub async fn load(
         })
     });
 
-    // Read the sources while the writer writes; a failed send means the writer stopped.
+    // Read and normalize while the writer writes; a failed send means the writer stopped (its
+    // error is the load's).
     let reading = async {
-        let Ok(state) = ready_rx.await else {
-            return Ok(());
+        let Ok((schema, state)) = ready_rx.await else {
+            return Ok(None);
+        };
+        let mut shaper = Shaper {
+            schema,
+            state,
+            normalizer: Normalizer::with_scrub(&load_id, source.scrub()),
+            current: None,
         };
         for resource in &options.resources {
             let start = resource
                 .incremental
                 .as_ref()
-                .and_then(|_| state.resources.get(&resource.name))
+                .and_then(|_| shaper.state.resources.get(&resource.name))
                 .and_then(|s| s.last_value.clone());
-            if tx.send(Msg::Begin(resource.clone())).await.is_err() {
-                return Ok(());
+            let clear = shaper.begin(resource.clone());
+            let begin = Msg::Begin {
+                name: resource.name.clone(),
+                clear,
+            };
+            if tx.send(begin).await.is_err() {
+                return Ok(None);
             }
             let mut pages = source.pages(resource, start);
             while let Some(page) = pages.next().await {
@@ -406,24 +471,43 @@ pub async fn load(
                     resource: resource.name.clone(),
                     error,
                 })?;
-                if tx.send(Msg::Page(page)).await.is_err() {
-                    return Ok(());
+                // Normalizing a page is CPU work: off the async threads, in step with the pages.
+                let (back, shaped) = tokio::task::spawn_blocking(move || {
+                    let shaped = shaper.page(page);
+                    (shaper, shaped)
+                })
+                .await
+                .map_err(|e| LoadError::Aborted(e.to_string()))?;
+                shaper = back;
+                if tx.send(Msg::Rows(Box::new(shaped?))).await.is_err() {
+                    return Ok(None);
                 }
             }
-            if tx.send(Msg::End).await.is_err() {
-                return Ok(());
+            if let Some(report) = shaper.end()
+                && tx.send(Msg::End(report)).await.is_err()
+            {
+                return Ok(None);
             }
         }
-        Ok(())
+        Ok(Some(shaper))
     };
-    let read: Result<(), LoadError> = reading.await;
-    if let Err(e) = read {
-        // Closing the channel without a commit makes the writer roll back.
-        drop(tx);
-        let _ = writer.await;
-        return Err(e);
+    let read: Result<Option<Shaper>, LoadError> = reading.await;
+    match read {
+        Err(e) => {
+            // Closing the channel without a commit makes the writer roll back.
+            drop(tx);
+            let _ = writer.await;
+            return Err(e);
+        }
+        Ok(Some(shaper)) => {
+            let commit = Msg::Commit {
+                state: shaper.state,
+                schema: Box::new(shaper.schema),
+            };
+            let _ = tx.send(commit).await;
+        }
+        Ok(None) => {}
     }
-    let _ = tx.send(Msg::Commit).await;
     drop(tx);
     let written = writer
         .await

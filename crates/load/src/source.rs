@@ -3,8 +3,9 @@
 //! the pipeline and the normalizer never see HTTP.
 
 use futures::stream::BoxStream;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
+use crate::normalize::Scrub;
 use crate::schema::WriteDisposition;
 
 /// An incremental resource's cursor.
@@ -32,14 +33,20 @@ pub struct Resource {
 /// Items read from a source.
 #[derive(Clone, Debug, Default)]
 pub struct Page {
-    /// The items (JSON objects).
-    pub items: Vec<Value>,
+    /// The items (JSON objects), each as its JSON text: the normalizer reads rows straight from
+    /// it.
+    pub items: Vec<Box<RawValue>>,
 }
 
 /// A source of resources.
 pub trait Source: Send + Sync {
     /// The schema name recorded with each load (`boomi_flow`).
     fn schema_name(&self) -> &str;
+
+    /// What must never be written: credentials the source's API may return.
+    fn scrub(&self) -> Scrub {
+        Scrub::default()
+    }
 
     /// The pages of `resource`, in order; an incremental resource starts at `start` (inclusive).
     fn pages<'a>(

@@ -78,13 +78,31 @@ impl Cursor {
         self.start.as_ref().map(|(_, v)| v.as_str())
     }
 
+    /// The field of an item that orders it.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The field that identifies an item.
+    pub fn id_field(&self) -> &str {
+        &self.id_field
+    }
+
     /// Whether the item is new; tracks the last value. Items without the cursor field are kept.
     pub fn admit(&mut self, item: &Value) -> bool {
-        let Some(value) = item.get(&self.field).and_then(text_of) else {
+        self.admit_parts(
+            item.get(&self.field).and_then(text_of),
+            item.get(&self.id_field).and_then(text_of),
+        )
+    }
+
+    /// [`Cursor::admit`] given the item's cursor value and id as text (a string as it is, a
+    /// number as JSON writes it).
+    pub fn admit_parts(&mut self, value: Option<String>, id: Option<String>) -> bool {
+        let Some(value) = value else {
             return true;
         };
         let key = key_of(&value);
-        let id = item.get(&self.id_field).and_then(text_of);
         if let Some((start, _)) = &self.start {
             if key < *start {
                 return false;

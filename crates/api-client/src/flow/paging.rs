@@ -39,6 +39,8 @@ use std::task::{Context, Poll};
 use bdi_domain::{Error, Result};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 use url::Url;
@@ -66,10 +68,10 @@ pub(crate) struct Totals {
 }
 
 /// A body read as a page of a listing.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub(crate) struct Parsed {
     pub(crate) shape: Shape,
-    pub(crate) items: Vec<Value>,
+    pub(crate) items: Vec<Box<RawValue>>,
     /// `_links.next`, when present and not empty.
     pub(crate) next: Option<String>,
     pub(crate) totals: Totals,
@@ -83,13 +85,6 @@ fn get_ci<'m>(map: &'m Map<String, Value>, names: &[&str]) -> Option<&'m Value> 
             .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
             .map(|(_, v)| v)
     })
-}
-
-/// The name of the first key of `map` equal to one of `names`, ignoring ASCII case.
-fn key_ci(map: &Map<String, Value>, names: &[&str]) -> Option<String> {
-    map.keys()
-        .find(|k| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
-        .cloned()
 }
 
 /// A count: a non-negative integer, as a number or a string.
@@ -138,46 +133,123 @@ pub(crate) fn next_of(envelope: &Map<String, Value>) -> Option<String> {
     (!link.is_empty()).then_some(link)
 }
 
-/// Reads a body as a page. `null` is an empty listing; a scalar is an error (its message).
-pub(crate) fn read_body(body: Value) -> std::result::Result<Parsed, String> {
+/// A JSON object's entries in the body's order, each value left unparsed.
+struct Entries<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Entries<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> std::result::Result<Self::Value, M::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    entries.push((key, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// What a JSON text is, from its first byte.
+fn raw_kind(raw: &str) -> &'static str {
+    match raw.trim_start().as_bytes().first() {
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'"') => "a string",
+        Some(b'[') => "a list",
+        Some(b'{') => "an object",
+        _ => "a number",
+    }
+}
+
+/// Why a body is not a page.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// It is not JSON (the parser's message).
+    NotJson(String),
+    /// It is JSON of the wrong shape.
+    Shape(String),
+}
+
+/// Reads a body as a page. `null` (or nothing) is an empty listing; a scalar is an error (its
+/// message). The items are kept as JSON text: a reader parses each one as it needs, and the page
+/// costs one allocation per item instead of a tree of them.
+pub(crate) fn read_body(body: &[u8]) -> std::result::Result<Parsed, BodyError> {
+    let not_json = |e: serde_json::Error| BodyError::NotJson(e.to_string());
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let bare = |shape, items| Parsed {
         shape,
         items,
         next: None,
         totals: Totals::default(),
     };
-    match body {
-        Value::Array(items) => Ok(bare(Shape::Bare, items)),
-        Value::Null => Ok(bare(Shape::Bare, Vec::new())),
-        Value::Object(mut map) => {
-            let items_key = key_ci(&map, &["items"]);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    match start.map(|i| body[i]) {
+        None => Ok(bare(Shape::Bare, Vec::new())),
+        Some(b'[') => serde_json::from_slice::<Vec<Box<RawValue>>>(body)
+            .map(|items| bare(Shape::Bare, items))
+            .map_err(not_json),
+        Some(b'{') => {
+            let Entries(entries) = serde_json::from_slice(body).map_err(not_json)?;
+            let is = |k: &str, names: &[&str]| names.iter().any(|n| k.eq_ignore_ascii_case(n));
+            let items_at = entries.iter().position(|(k, _)| is(k, &["items"]));
             // `meta` and `links` alone may be fields of a single object; `_meta` and `_links`
             // are the envelope's own.
-            let is_envelope = items_key.is_some() || key_ci(&map, &["_meta", "_links"]).is_some();
+            let is_envelope =
+                items_at.is_some() || entries.iter().any(|(k, _)| is(k, &["_meta", "_links"]));
             if !is_envelope {
-                return Ok(bare(Shape::Single, vec![Value::Object(map)]));
+                let text =
+                    std::str::from_utf8(body).map_err(|e| BodyError::NotJson(e.to_string()))?;
+                let item = RawValue::from_string(text.trim().to_owned()).map_err(not_json)?;
+                return Ok(bare(Shape::Single, vec![item]));
             }
-            let items = match items_key.and_then(|k| map.remove(&k)) {
-                Some(Value::Array(items)) => items,
-                Some(Value::Null) | None => Vec::new(),
-                Some(other) => {
-                    return Err(format!(
-                        "the envelope's `items` is {}, not a list",
-                        kind(&other)
-                    ));
-                }
+            let items = match items_at.map(|i| entries[i].1) {
+                None => Vec::new(),
+                Some(raw) => match raw_kind(raw.get()) {
+                    "null" => Vec::new(),
+                    "a list" => serde_json::from_str(raw.get()).map_err(not_json)?,
+                    other => {
+                        return Err(BodyError::Shape(format!(
+                            "the envelope's `items` is {other}, not a list"
+                        )));
+                    }
+                },
             };
+            // The envelope's other keys are small: read them as values.
+            let mut rest = Map::new();
+            for (i, (key, raw)) in entries.into_iter().enumerate() {
+                if Some(i) != items_at && !rest.contains_key(&key) {
+                    let value: Value = serde_json::from_str(raw.get()).map_err(not_json)?;
+                    rest.insert(key, value);
+                }
+            }
             Ok(Parsed {
                 shape: Shape::Envelope,
                 items,
-                next: next_of(&map),
-                totals: totals_of(&map),
+                next: next_of(&rest),
+                totals: totals_of(&rest),
             })
         }
-        other => Err(format!(
-            "expected a JSON array or object, got {}",
-            kind(&other)
-        )),
+        Some(b'n') => {
+            let _: () = serde_json::from_slice(body).map_err(not_json)?;
+            Ok(bare(Shape::Bare, Vec::new()))
+        }
+        Some(_) => {
+            let value: Value = serde_json::from_slice(body).map_err(not_json)?;
+            Err(BodyError::Shape(format!(
+                "expected a JSON array or object, got {}",
+                kind(&value)
+            )))
+        }
     }
 }
 
@@ -250,13 +322,16 @@ pub(crate) fn resolve_next(
 
 /// Whether page 0 is a page of its own (the listing is 0-based) rather than page 1 served again
 /// or the whole listing: it holds items and not the first item of page 1.
-pub(crate) fn is_base_zero(page0: &[Value], page1: &[Value]) -> bool {
-    !page0.is_empty() && page1.first().is_none_or(|first| !page0.contains(first))
+pub(crate) fn is_base_zero(page0: &[Box<RawValue>], page1: &[Box<RawValue>]) -> bool {
+    !page0.is_empty()
+        && page1
+            .first()
+            .is_none_or(|first| !page0.iter().any(|i| i.get() == first.get()))
 }
 
 /// Whether page 1 alone proves the listing 1-based: it holds the whole item total, or the total
 /// is one page.
-pub(crate) fn proves_base_one(page1: &[Value], totals: Totals) -> bool {
+pub(crate) fn proves_base_one(page1: &[Box<RawValue>], totals: Totals) -> bool {
     !page1.is_empty()
         && (totals.items.is_some_and(|t| page1.len() as u64 >= t)
             || totals.pages.is_some_and(|p| p <= 1))
@@ -613,7 +688,7 @@ impl Walker {
 
     /// Asks page 0 once for a listing of unknown base; returns it when the listing is 0-based, and
     /// remembers the base either way (unless the answer was a transient failure).
-    async fn probe_page_zero(&mut self, page1: &[Value]) -> Result<Option<Fetched>> {
+    async fn probe_page_zero(&mut self, page1: &[Box<RawValue>]) -> Result<Option<Fetched>> {
         let url = self.page_url(0);
         match self.fetch(url).await {
             Ok(zero) => {
@@ -726,10 +801,16 @@ fn page_url(template: &Url, n: u32, asked: u32) -> Url {
 
 /// GETs `url` and reads its body as a page.
 async fn fetch_page(client: &FlowClient, url: Url) -> Result<Fetched> {
-    let body = client.fetch(&url).await?;
-    let parsed = read_body(body).map_err(|message| Error::Decode {
+    let body = client.fetch_bytes(&url).await?;
+    let parsed = read_body(&body).map_err(|e| Error::Decode {
         path: ".".to_owned(),
-        message: client.scrub(&format!("GET {}: {message}", client.relative(&url))),
+        message: client.scrub(&match e {
+            BodyError::NotJson(message) => format!(
+                "the response to GET {} is not JSON: {message}",
+                client.relative(&url)
+            ),
+            BodyError::Shape(message) => format!("GET {}: {message}", client.relative(&url)),
+        }),
     })?;
     Ok(Fetched { url, parsed })
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::paging::{
-    Progress, Shape, Step, Totals, is_base_zero, next_step, proves_base_one, read_body,
-    resolve_next,
+    BodyError, Parsed, Progress, Shape, Step, Totals, is_base_zero, next_step, proves_base_one,
+    read_body, resolve_next,
 };
 use super::*;
 
@@ -169,26 +169,39 @@ fn scrubbing_removes_the_key_whatever_its_length() {
     }
 }
 
+/// `read_body` of a value's JSON text.
+fn read(v: Value) -> Result<Parsed, BodyError> {
+    read_body(&serde_json::to_vec(&v).unwrap())
+}
+
+/// Items as values.
+fn values(items: &[Box<serde_json::value::RawValue>]) -> Vec<Value> {
+    items
+        .iter()
+        .map(|i| serde_json::from_str(i.get()).unwrap())
+        .collect()
+}
+
 #[test]
 fn bodies_are_read_by_shape() {
-    let p = read_body(json!([1, 2])).unwrap();
+    let p = read(json!([1, 2])).unwrap();
     assert_eq!((p.shape, p.items.len()), (Shape::Bare, 2));
-    let p = read_body(json!({"id": "x"})).unwrap();
+    let p = read(json!({"id": "x"})).unwrap();
     assert_eq!(
-        (p.shape, p.items),
+        (p.shape, values(&p.items)),
         (Shape::Single, vec![json!({"id": "x"})])
     );
-    let p = read_body(Value::Null).unwrap();
+    let p = read(Value::Null).unwrap();
     assert_eq!((p.shape, p.items.len()), (Shape::Bare, 0));
 
-    let p = read_body(json!({
+    let p = read(json!({
         "_meta": {"totalPages": 3, "TOTALCOUNT": "120"},
         "_links": {"self": "a", "next": " admin/1/users?page=2 "},
         "items": [1, 2],
     }))
     .unwrap();
     assert_eq!(p.shape, Shape::Envelope);
-    assert_eq!(p.items, vec![json!(1), json!(2)]);
+    assert_eq!(values(&p.items), vec![json!(1), json!(2)]);
     assert_eq!(p.next.as_deref(), Some("admin/1/users?page=2"));
     assert_eq!(
         p.totals,
@@ -198,34 +211,48 @@ fn bodies_are_read_by_shape() {
         }
     );
 
-    let p =
-        read_body(json!({"Meta": {"Total": 7.0}, "Links": {"Next": {"href": "/x"}}, "Items": [1]}))
-            .unwrap();
+    let p = read(json!({"Meta": {"Total": 7.0}, "Links": {"Next": {"href": "/x"}}, "Items": [1]}))
+        .unwrap();
     assert_eq!(
         (p.items.len(), p.next.as_deref(), p.totals.items),
         (1, Some("/x"), Some(7))
     );
-    let p = read_body(
+    let p = read(
         json!({"links": [{"rel": "self", "href": "a"}, {"rel": "next", "href": "b"}], "items": []}),
     )
     .unwrap();
     assert_eq!(p.next.as_deref(), Some("b"));
-    let p = read_body(json!({"_meta": {"pages": [1, 2], "total": -1}, "_links": {"next": ""}}))
-        .unwrap();
+    let p = read(json!({"_meta": {"pages": [1, 2], "total": -1}, "_links": {"next": ""}})).unwrap();
     assert_eq!(
         (p.shape, p.items.len(), p.next, p.totals),
         (Shape::Envelope, 0, None, Totals::default()),
         "no items, no usable link or total"
     );
 
-    let p = read_body(json!({"id": 1, "links": ["a"], "meta": {"total": 9}})).unwrap();
+    let p = read(json!({"id": 1, "links": ["a"], "meta": {"total": 9}})).unwrap();
     assert_eq!(
         (p.shape, p.items.len()),
         (Shape::Single, 1),
         "`links` and `meta` alone do not make an envelope"
     );
-    assert!(read_body(json!({"items": {"a": 1}})).is_err());
-    assert!(read_body(json!("text")).is_err());
+    assert!(read(json!({"items": {"a": 1}})).is_err());
+    assert!(read(json!("text")).is_err());
+    assert!(matches!(
+        read_body(b"<html>busy</html>"),
+        Err(BodyError::NotJson(_))
+    ));
+    let p = read_body(b"\xEF\xBB\xBF \n").unwrap();
+    assert_eq!(
+        (p.shape, p.items.len()),
+        (Shape::Bare, 0),
+        "a BOM and blanks"
+    );
+    let p = read_body(br#"{"items": [{"a": "\u00e9"}, 2], "_meta": {}}"#).unwrap();
+    assert_eq!(
+        p.items[0].get(),
+        r#"{"a": "\u00e9"}"#,
+        "an item's text as served"
+    );
 }
 
 #[test]
@@ -277,12 +304,17 @@ fn next_links_resolve_under_the_base_and_never_leave_its_origin() {
 
 #[test]
 fn base_detection() {
-    let a = || vec![json!({"id": 1}), json!({"id": 2})];
-    let b = || vec![json!({"id": 3}), json!({"id": 4})];
+    let raw = |ids: &[u64]| -> Vec<Box<serde_json::value::RawValue>> {
+        ids.iter()
+            .map(|i| serde_json::value::to_raw_value(&json!({"id": i})).unwrap())
+            .collect()
+    };
+    let a = || raw(&[1, 2]);
+    let b = || raw(&[3, 4]);
     assert!(is_base_zero(&a(), &b()), "page 0 is a page of its own");
     assert!(is_base_zero(&a(), &[]), "page 1 empty, page 0 not: base 0");
     assert!(!is_base_zero(&b(), &b()), "page 0 served as page 1");
-    let all: Vec<Value> = a().into_iter().chain(b()).collect();
+    let all: Vec<_> = a().into_iter().chain(b()).collect();
     assert!(
         !is_base_zero(&all, &b()),
         "page 0 served as the whole listing"

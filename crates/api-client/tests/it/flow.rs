@@ -167,7 +167,7 @@ async fn all_pages(client: &FlowClient, path: &str) -> Vec<FlowPage> {
 fn ids(pages: &[FlowPage]) -> Vec<u64> {
     pages
         .iter()
-        .flat_map(|p| p.items.iter())
+        .flat_map(FlowPage::values)
         .map(|i| i["id"].as_u64().expect("numeric id"))
         .collect()
 }

@@ -38,7 +38,7 @@ async fn read_all(envelope: Envelope) -> Vec<String> {
     let mut ids = Vec::new();
     for page in pages {
         let page = page.unwrap_or_else(|e| panic!("a page failed: {e}"));
-        for item in page.items {
+        for item in page.values() {
             ids.push(item["id"].as_str().expect("an id").to_owned());
         }
     }

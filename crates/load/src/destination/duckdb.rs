@@ -5,6 +5,7 @@
 //! Types are dlt's DuckDB types: `VARCHAR`, `BIGINT`, `DOUBLE`, `BOOLEAN` and
 //! `TIMESTAMP WITH TIME ZONE`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,10 @@ pub struct DuckDb {
     path: Option<PathBuf>,
     conn: Connection,
     in_transaction: bool,
+    /// The columns of each table, in the table's order, as this connection last saw or made
+    /// them (keyed by dataset and table); an append whose columns match them needs no column
+    /// list, which spares DuckDB an `INSERT ... SELECT` per call.
+    layouts: HashMap<(String, String), Vec<String>>,
 }
 
 impl std::fmt::Debug for DuckDb {
@@ -104,6 +109,7 @@ impl DuckDb {
             path: Some(path.to_owned()),
             conn,
             in_transaction: false,
+            layouts: HashMap::new(),
         })
     }
 
@@ -116,6 +122,7 @@ impl DuckDb {
             path: None,
             conn,
             in_transaction: false,
+            layouts: HashMap::new(),
         })
     }
 
@@ -237,6 +244,7 @@ impl Destination for DuckDb {
     }
 
     fn drop_dataset(&mut self, dataset: &str) -> Result<(), DestinationError> {
+        self.layouts.retain(|(d, _), _| d != dataset);
         self.exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote(dataset)))
     }
 
@@ -257,17 +265,26 @@ impl Destination for DuckDb {
                 }
             }
             sql.push(')');
-            return self.exec(&sql);
+            self.exec(&sql)?;
+            self.layouts.insert(
+                (dataset.to_owned(), table.name.clone()),
+                table.columns.keys().cloned().collect(),
+            );
+            return Ok(());
         }
+        let mut layout = existing;
         for (name, col) in &table.columns {
-            if !existing.iter().any(|c| c == name) {
+            if !layout.iter().any(|c| c == name) {
                 self.exec(&format!(
                     "ALTER TABLE {d}.{t} ADD COLUMN {} {}",
                     quote(name),
                     sql_type(col.data_type)
                 ))?;
+                layout.push(name.clone());
             }
         }
+        self.layouts
+            .insert((dataset.to_owned(), table.name.clone()), layout);
         Ok(())
     }
 
@@ -349,11 +366,20 @@ impl Destination for DuckDb {
         if rows.is_empty() {
             return Ok(());
         }
+        let key = (dataset.to_owned(), table.name.clone());
+        if !self.layouts.contains_key(&key) {
+            let layout = self.existing_columns(dataset, &table.name)?;
+            self.layouts.insert(key.clone(), layout);
+        }
+        let in_order = self.layouts[&key].iter().eq(table.columns.keys());
         let columns: Vec<&str> = table.columns.keys().map(String::as_str).collect();
-        let mut app = self
-            .conn
-            .appender_with_columns_to_db(&table.name, dataset, &columns)
-            .map_err(|e| write_err(&format!("append to {}", table.name), &e))?;
+        let mut app = if in_order {
+            self.conn.appender_to_db(&table.name, dataset)
+        } else {
+            self.conn
+                .appender_with_columns_to_db(&table.name, dataset, &columns)
+        }
+        .map_err(|e| write_err(&format!("append to {}", table.name), &e))?;
         let width = columns.len();
         let null = Cell::Null;
         let mut params: Vec<&dyn ToSql> = Vec::with_capacity(width);
@@ -435,6 +461,8 @@ impl Destination for DuckDb {
     }
 
     fn rollback(&mut self) {
+        // What the transaction created or altered is gone with it.
+        self.layouts.clear();
         if self.in_transaction {
             let _ = self.conn.execute_batch("ROLLBACK");
             self.in_transaction = false;
@@ -556,6 +584,7 @@ impl DuckDb {
             path: Some(path.to_owned()),
             conn,
             in_transaction: false,
+            layouts: HashMap::new(),
         })
     }
 

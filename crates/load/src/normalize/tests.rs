@@ -234,3 +234,105 @@ fn row_ids_are_unique() {
     }
     assert_eq!(ids.len(), 3000);
 }
+
+fn raw(items: &[Value]) -> Vec<Box<RawValue>> {
+    items
+        .iter()
+        .map(|i| serde_json::value::to_raw_value(i).unwrap())
+        .collect()
+}
+
+#[test]
+fn items_the_cursor_saw_leave_no_row_in_any_table_wherever_they_are_in_the_page() {
+    let state = crate::state::ResourceState {
+        cursor: "at".to_owned(),
+        last_value: Some("2026-01-01T00:00:01Z".to_owned()),
+        ids_at_last_value: ["b".to_owned()].into_iter().collect(),
+    };
+    let mut cursor = Cursor::new("at", "id", Some(&state));
+    let mut schema = Schema::default();
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let items = raw(&[
+        // Seen: first in the page, with a child row.
+        json!({"id": "b", "at": "2026-01-01T00:00:01Z", "l": [1]}),
+        json!({"id": "a", "at": "2026-01-01T00:00:00Z", "l": [2]}),
+        json!({"id": "c", "at": "2026-01-01T00:00:01Z", "l": [3]}),
+        json!({"id": "d", "at": "2026-01-01T00:00:02Z"}),
+        json!({"id": "e"}),
+    ]);
+    let done = n
+        .normalize_raw(&mut schema, "t", &items, Some(&mut cursor), &mut batch)
+        .unwrap();
+    assert_eq!(
+        done,
+        Normalized {
+            admitted: 3,
+            skipped: 2
+        }
+    );
+    let ids: Vec<&Cell> = (0..batch.rows_of("t"))
+        .map(|r| cell(&schema, &batch, "t", r, "id"))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            &Cell::Text("c".into()),
+            &Cell::Text("d".into()),
+            &Cell::Text("e".into())
+        ],
+        "b was loaded before, a is older; e has no cursor value and is kept"
+    );
+    assert_eq!(batch.rows_of("t__l"), 1, "only c's child row");
+    assert_eq!(cell(&schema, &batch, "t__l", 0, "value"), &Cell::Bigint(3));
+    assert_eq!(
+        cursor.state().last_value.as_deref(),
+        Some("2026-01-01T00:00:02Z")
+    );
+}
+
+#[test]
+fn secrets_are_dropped_at_any_depth_and_lists_close_up() {
+    let scrub = Scrub {
+        fields: vec!["apiKey".to_owned()],
+        values: vec!["s3cret".to_owned()],
+    };
+    assert!(!format!("{scrub:?}").contains("s3cret"), "Debug hides it");
+    let mut schema = Schema::default();
+    let mut n = Normalizer::with_scrub("1", scrub);
+    let mut batch = Batch::default();
+    let items = raw(&[json!({
+        "name": "k",
+        "APIKEY": "x",
+        "echo": "s3cret",
+        "nested": {"apiKey": {"deep": 1}, "keep": 2},
+        "tags": ["a", "s3cret", null, "b"],
+        "only": ["s3cret"],
+    })]);
+    n.normalize_raw(&mut schema, "t", &items, None, &mut batch)
+        .unwrap();
+    assert_eq!(
+        names(&schema, "t"),
+        ["name", "nested__keep", "_dlt_load_id", "_dlt_id"]
+    );
+    let tags: Vec<(&Cell, &Cell)> = (0..batch.rows_of("t__tags"))
+        .map(|r| {
+            (
+                cell(&schema, &batch, "t__tags", r, "value"),
+                cell(&schema, &batch, "t__tags", r, DLT_LIST_IDX),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            (&Cell::Text("a".into()), &Cell::Bigint(0)),
+            (&Cell::Text("b".into()), &Cell::Bigint(2)),
+        ],
+        "the secret goes as if it were not in the list; a null keeps its place"
+    );
+    assert!(
+        !schema.tables.contains_key("t__only"),
+        "a list of secrets is an empty list"
+    );
+}

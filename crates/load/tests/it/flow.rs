@@ -1,9 +1,11 @@
 //! The Boomi Flow source against the sandbox's emulator over loopback HTTP: every resource reads
-//! what the emulator holds, ids come from the parent listing, secrets never leave the source, and
-//! an incremental start is inclusive.
+//! what the emulator holds, ids come from the parent listing, secrets never reach a row, and an
+//! incremental start is inclusive.
 
 use bdi_api_client::{FlowClient, FlowConfig};
 use bdi_load::flow::{FlowSource, RESOURCES, resource};
+use bdi_load::normalize::{Batch, Normalizer};
+use bdi_load::schema::{Cell, Schema};
 use bdi_load::{Page, Source};
 use bdi_sandbox::flow::demo;
 use bdi_sandbox::{Sandbox, SandboxConfig};
@@ -29,19 +31,15 @@ async fn read(source: &FlowSource, name: &str, start: Option<String>) -> Vec<Val
         .map(|p| p.unwrap_or_else(|e| panic!("{name}: {e}")))
         .collect()
         .await;
-    pages.into_iter().flat_map(|p| p.items).collect()
-}
-
-fn has_key(v: &Value, key: &str) -> bool {
-    match v {
-        Value::Object(m) => m.contains_key(key) || m.values().any(|v| has_key(v, key)),
-        Value::Array(a) => a.iter().any(|v| has_key(v, key)),
-        _ => false,
-    }
+    pages
+        .into_iter()
+        .flat_map(|p| p.items)
+        .map(|i| serde_json::from_str(i.get()).unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_resource_reads_what_the_emulator_holds_without_secrets() {
+async fn every_resource_reads_what_the_emulator_holds_and_no_secret_reaches_a_row() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let source = source(&sandbox).await;
     let expected = [
@@ -60,15 +58,32 @@ async fn every_resource_reads_what_the_emulator_holds_without_secrets() {
     for (name, count) in expected {
         let items = read(&source, name, None).await;
         assert_eq!(items.len(), count, "{name}");
-        for secret in ["authorizationHeader", "apiKey"] {
-            assert!(
-                !items.iter().any(|i| has_key(i, secret)),
-                "{name} keeps {secret}"
-            );
+        // The rows the normalizer makes of them, with the source's scrub.
+        let raw: Vec<_> = items
+            .iter()
+            .map(|i| serde_json::value::to_raw_value(i).unwrap())
+            .collect();
+        let mut schema = Schema::default();
+        let mut batch = Batch::default();
+        Normalizer::with_scrub("1", source.scrub())
+            .normalize_raw(&mut schema, name, &raw, None, &mut batch)
+            .unwrap();
+        assert_eq!(batch.rows_of(name), count, "{name}: a row per item");
+        for table in schema.tables.values() {
+            for column in table.columns.keys() {
+                for secret in ["authorization_header", "api_key"] {
+                    assert!(!column.contains(secret), "{name}: column {column}");
+                }
+            }
         }
-        let text = serde_json::to_string(&items).unwrap();
-        assert!(!text.contains(demo::FLOW_API_KEY), "{name} holds the key");
-        assert!(!text.contains(demo::SECOND_API_KEY), "{name} holds a key");
+        for rows in batch.tables.values() {
+            for cell in rows.iter().flatten() {
+                if let Cell::Text(text) = cell {
+                    assert!(!text.contains(demo::FLOW_API_KEY), "{name} holds the key");
+                    assert!(!text.contains(demo::SECOND_API_KEY), "{name} holds a key");
+                }
+            }
+        }
     }
 }
 

@@ -74,7 +74,10 @@ impl Source for Scripted {
                     })
                 }
                 _ => Ok(Page {
-                    items: chunk.to_vec(),
+                    items: chunk
+                        .iter()
+                        .map(|i| serde_json::value::to_raw_value(i).unwrap())
+                        .collect(),
                 }),
             })
             .collect();
