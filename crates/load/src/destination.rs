@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rows::Rows;
 use crate::schema::{Cell, Schema, Table};
 use crate::state::PipelineState;
 
@@ -85,13 +86,13 @@ pub trait Destination: Send {
         children: &[&str],
     ) -> Result<(), DestinationError>;
 
-    /// Appends rows to `table` (each row a cell per column of `table`, shorter rows padded with
-    /// nulls).
+    /// Appends runs of rows to `table` in one statement (the table's columns in order; columns
+    /// the rows lack are null).
     fn append(
         &mut self,
         dataset: &str,
         table: &Table,
-        rows: &[Vec<Cell>],
+        runs: Vec<Rows>,
     ) -> Result<(), DestinationError>;
 
     /// Records the load, the state and the schema, and commits.

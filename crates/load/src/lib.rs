@@ -13,6 +13,7 @@ pub mod flow;
 pub mod naming;
 pub mod normalize;
 pub mod pipeline;
+pub mod rows;
 pub mod schema;
 pub mod source;
 pub mod state;

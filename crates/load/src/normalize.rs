@@ -11,19 +11,17 @@
 //! The normalizer owns no I/O: it turns items into [`Batch`]es and grows the [`Schema`]; a
 //! destination writes them.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::state::Cursor;
-
 use crate::naming::{PATH_SEPARATOR, normalize_identifier};
-use crate::schema::{
-    Cell, DataType, Schema, Table, WriteDisposition, parse_timestamp, variant_name,
-};
+use crate::rows::{Rows, Value};
+use crate::schema::{Schema, Table, WriteDisposition, parse_timestamp, variant_name};
+use crate::state::Cursor;
 
 /// `_dlt_id`: the row's id.
 pub const DLT_ID: &str = "_dlt_id";
@@ -36,23 +34,23 @@ pub const DLT_LIST_IDX: &str = "_dlt_list_idx";
 /// `_dlt_root_id`: a child row's root row (merge only).
 pub const DLT_ROOT_ID: &str = "_dlt_root_id";
 
-/// The rows of one or more tables, each row with a cell per column of the schema's table at the
-/// time it was made (later columns are null).
+/// The rows of one or more tables, column by column in the order of the schema's table (a
+/// table's later columns, which these rows never had, may be missing: they are null).
 #[derive(Debug, Default)]
 pub struct Batch {
     /// Rows by table, tables in the order they appeared.
-    pub tables: IndexMap<String, Vec<Vec<Cell>>>,
+    pub tables: IndexMap<String, Rows>,
 }
 
 impl Batch {
     /// Rows in every table.
     pub fn row_count(&self) -> usize {
-        self.tables.values().map(Vec::len).sum()
+        self.tables.values().map(Rows::len).sum()
     }
 
     /// Rows in `table`.
     pub fn rows_of(&self, table: &str) -> usize {
-        self.tables.get(table).map_or(0, Vec::len)
+        self.tables.get(table).map_or(0, Rows::len)
     }
 }
 
@@ -137,6 +135,8 @@ pub struct Normalizer {
     rng: rand::rngs::StdRng,
     paths: Paths,
     scrub: Scrub,
+    /// For each table (by index) and path, the column the path went to last.
+    columns: Vec<Vec<u32>>,
 }
 
 /// How many items of a page were admitted (the others were loaded before).
@@ -161,6 +161,7 @@ impl Normalizer {
             rng: rand::rngs::StdRng::from_os_rng(),
             paths: Paths::new(),
             scrub,
+            columns: Vec::new(),
         }
     }
 
@@ -190,7 +191,7 @@ impl Normalizer {
         &mut self,
         schema: &mut Schema,
         table: &str,
-        items: &[Value],
+        items: &[serde_json::Value],
         out: &mut Batch,
     ) {
         let raw: Vec<Box<RawValue>> = items
@@ -239,7 +240,7 @@ impl Normalizer {
                     id: None,
                 }),
             };
-            let marks: Vec<usize> = ctx.out.tables.values().map(Vec::len).collect();
+            let marks: Vec<usize> = ctx.out.tables.values().map(Rows::len).collect();
             let mut de = serde_json::Deserializer::from_str(item.get());
             serde::de::DeserializeSeed::deserialize(
                 Element {
@@ -303,28 +304,32 @@ struct Ctx<'c, 'f> {
     capture: Option<Capture<'f>>,
 }
 
+/// A row's values by column, before they go into the batch.
+type Scratch<'de> = Vec<Option<Value<'de>>>;
+
 impl Ctx<'_, '_> {
     /// Starts a row of table `table`: its id, and its table's place in the batch (before any row
     /// of its children).
     fn start_row(&mut self, table: usize) -> String {
         let name = self.schema.tables.get_index(table).expect("known table").0;
         if !self.out.tables.contains_key(name) {
-            self.out.tables.insert(name.clone(), Vec::new());
+            self.out.tables.insert(name.clone(), Rows::default());
         }
         self.n.new_id()
     }
 
     /// Ends a row: its system columns, then the row into the batch.
-    fn end_row(&mut self, table: usize, id: String, link: Link<'_>, mut cells: Vec<Cell>) {
+    fn end_row(&mut self, table: usize, id: String, link: Link<'_>, cells: Scratch<'_>) {
         let (name, t) = self
             .schema
             .tables
             .get_index_mut(table)
             .expect("known table");
+        let mut cells: Scratch<'_> = cells;
         match link {
             Link::Root => {
-                let load_id = Cell::Text(self.n.load_id.clone());
-                put(t, DLT_LOAD_ID, load_id, false, &mut cells);
+                let load_id = Value::Text(Cow::Borrowed(self.n.load_id.as_str()));
+                put(t, DLT_LOAD_ID, load_id, &mut cells);
             }
             Link::Child {
                 parent,
@@ -334,39 +339,52 @@ impl Ctx<'_, '_> {
                 put(
                     t,
                     DLT_PARENT_ID,
-                    Cell::Text(parent.to_owned()),
-                    false,
+                    Value::Text(Cow::Borrowed(parent)),
                     &mut cells,
                 );
-                put(t, DLT_LIST_IDX, Cell::Bigint(index), false, &mut cells);
+                put(t, DLT_LIST_IDX, Value::Bigint(index), &mut cells);
                 if self.merge {
-                    put(
-                        t,
-                        DLT_ROOT_ID,
-                        Cell::Text(root.to_owned()),
-                        false,
-                        &mut cells,
-                    );
+                    put(t, DLT_ROOT_ID, Value::Text(Cow::Borrowed(root)), &mut cells);
                 }
             }
         }
-        put(t, DLT_ID, Cell::Text(id), false, &mut cells);
-        self.out
+        put(t, DLT_ID, Value::Text(Cow::Owned(id)), &mut cells);
+        let rows = self
+            .out
             .tables
             .get_mut(name.as_str())
-            .expect("placed by start_row")
-            .push(cells);
+            .expect("placed by start_row");
+        rows.widen(t.columns.values().map(|c| c.data_type));
+        rows.push(&mut cells);
     }
 
-    /// Sets a data cell of the row being built.
-    fn set(&mut self, table: usize, path: u32, cell: Cell, cells: &mut Vec<Cell>) {
+    /// Sets a data value of the row being built.
+    fn set<'de>(&mut self, table: usize, path: u32, value: Value<'de>, cells: &mut Scratch<'de>) {
         let t = self
             .schema
             .tables
             .get_index_mut(table)
             .expect("known table")
             .1;
-        set(t, &self.n.paths.info[path as usize].name, cell, cells);
+        let name = &self.n.paths.info[path as usize].name;
+        // The column a path went to last time, checked by name (cheaper than hashing it).
+        let slots = &mut self.n.columns;
+        if slots.len() <= table {
+            slots.resize_with(table + 1, Vec::new);
+        }
+        let slot = &mut slots[table];
+        if slot.len() <= path as usize {
+            slot.resize(path as usize + 1, u32::MAX);
+        }
+        let cached = slot[path as usize] as usize;
+        let known = match t.columns.get_index(cached) {
+            Some((n, _)) if n == name => Some(cached),
+            _ => t.columns.get_index_of(name.as_str()),
+        };
+        let i = set(t, name, known, value, cells);
+        if let Some(i) = i {
+            slot[path as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+        }
     }
 
     /// The child table of `table` for the list at `path`, created on its first element.
@@ -382,15 +400,28 @@ impl Ctx<'_, '_> {
         let child = Table::new(&name, Some(parent), t.write_disposition);
         self.schema.tables.insert_full(name, child).0
     }
+
+    fn resolve(&mut self, target: Target) -> usize {
+        match target {
+            Target::Table(i) => i,
+            Target::Child { parent, path } => self.child_table(parent, path),
+        }
+    }
+
+    /// The path of the `value` column of a wrapped scalar or list.
+    fn value_path(&mut self) -> u32 {
+        let n = &mut *self.n;
+        n.paths.child(0, "value", &Scrub::default())
+    }
 }
 
 /// The row being built, and where its fields go.
-struct Row<'r> {
+struct Row<'r, 'de> {
     table: usize,
     id: &'r str,
     root: &'r str,
     is_root: bool,
-    cells: &'r mut Vec<Cell>,
+    cells: &'r mut Scratch<'de>,
 }
 
 /// The table an element's row goes to: known, or the child table of a list, created when the
@@ -399,15 +430,6 @@ struct Row<'r> {
 enum Target {
     Table(usize),
     Child { parent: usize, path: u32 },
-}
-
-impl Ctx<'_, '_> {
-    fn resolve(&mut self, target: Target) -> usize {
-        match target {
-            Target::Table(i) => i,
-            Target::Child { parent, path } => self.child_table(parent, path),
-        }
-    }
 }
 
 /// An item of a list (or a root item): an object becomes a row; `null` nothing; anything else a
@@ -429,9 +451,9 @@ impl<'de> serde::de::DeserializeSeed<'de> for Element<'_, '_, '_, '_> {
 
 impl Element<'_, '_, '_, '_> {
     /// A row of the element's table, its fields filled by `fill`.
-    fn row<E>(
+    fn row<'de, E>(
         self,
-        fill: impl FnOnce(&mut Ctx<'_, '_>, &mut Row<'_>) -> Result<(), E>,
+        fill: impl FnOnce(&mut Ctx<'_, '_>, &mut Row<'_, 'de>) -> Result<(), E>,
     ) -> Result<Option<usize>, E> {
         let Self { ctx, target, link } = self;
         let table = ctx.resolve(target);
@@ -440,7 +462,7 @@ impl Element<'_, '_, '_, '_> {
             Link::Root => id.clone(),
             Link::Child { root, .. } => root.to_owned(),
         };
-        let mut cells = Vec::new();
+        let mut cells = Scratch::new();
         let mut row = Row {
             table,
             id: &id,
@@ -454,10 +476,10 @@ impl Element<'_, '_, '_, '_> {
     }
 
     /// A row holding one `value` field.
-    fn scalar<E>(self, cell: Cell) -> Result<Option<usize>, E> {
+    fn scalar<E>(self, value: Value<'_>) -> Result<Option<usize>, E> {
         self.row(|ctx, row| {
             let path = ctx.value_path();
-            ctx.set(row.table, path, cell, row.cells);
+            ctx.set(row.table, path, value, row.cells);
             Ok(())
         })
     }
@@ -475,11 +497,11 @@ impl<'de> serde::de::Visitor<'de> for Element<'_, '_, '_, '_> {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<Option<usize>, E> {
-        self.scalar(Cell::Bool(v))
+        self.scalar(Value::Bool(v))
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<Option<usize>, E> {
-        self.scalar(Cell::Bigint(v))
+        self.scalar(Value::Bigint(v))
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Option<usize>, E> {
@@ -487,39 +509,31 @@ impl<'de> serde::de::Visitor<'de> for Element<'_, '_, '_, '_> {
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Option<usize>, E> {
-        self.scalar(Cell::Double(v))
+        self.scalar(Value::Double(v))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Option<usize>, E> {
         if self.ctx.n.scrub.is_secret_value(v) {
             return Ok(None);
         }
-        self.scalar(Cell::Text(v.to_owned()))
+        self.scalar(Value::Text(Cow::Borrowed(v)))
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Option<usize>, A::Error> {
-        self.row(|ctx, row| {
+        self.row(|ctx, row: &mut Row<'_, 'de>| {
             let path = ctx.value_path();
             list(ctx, row, path, seq)
         })
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Option<usize>, A::Error> {
-        self.row(|ctx, row| fields(ctx, row, 0, map))
-    }
-}
-
-impl Ctx<'_, '_> {
-    /// The path of the `value` column of a wrapped scalar or list.
-    fn value_path(&mut self) -> u32 {
-        let n = &mut *self.n;
-        n.paths.child(0, "value", &Scrub::default())
+        self.row(|ctx, row: &mut Row<'_, 'de>| fields(ctx, row, 0, map))
     }
 }
 
 /// An unsigned integer: a `BIGINT` when it fits, else a `DOUBLE`.
-fn unsigned(v: u64) -> Cell {
-    i64::try_from(v).map_or(Cell::Double(v as f64), Cell::Bigint)
+fn unsigned<'a>(v: u64) -> Value<'a> {
+    i64::try_from(v).map_or(Value::Double(v as f64), Value::Bigint)
 }
 
 /// Which cursor field a key is.
@@ -562,14 +576,14 @@ impl<'de> serde::de::Visitor<'de> for Key<'_, '_, '_> {
 }
 
 /// The value of a field at `path` of `row`.
-struct Field<'a, 'b, 'c, 'f, 'r> {
+struct Field<'a, 'b, 'c, 'f, 'r, 'de> {
     ctx: &'a mut Ctx<'c, 'f>,
-    row: &'b mut Row<'r>,
+    row: &'b mut Row<'r, 'de>,
     path: u32,
     cursor: Option<CursorField>,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Field<'_, '_, '_, '_, '_> {
+impl<'de> serde::de::DeserializeSeed<'de> for Field<'_, '_, '_, '_, '_, 'de> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -577,8 +591,8 @@ impl<'de> serde::de::DeserializeSeed<'de> for Field<'_, '_, '_, '_, '_> {
     }
 }
 
-impl Field<'_, '_, '_, '_, '_> {
-    fn cell(self, cell: Cell, text: impl FnOnce() -> String) {
+impl<'de> Field<'_, '_, '_, '_, '_, 'de> {
+    fn value(self, value: Value<'de>, text: impl FnOnce() -> String) {
         if let (Some(which), Some(capture)) = (self.cursor, self.ctx.capture.as_mut()) {
             let slot = match which {
                 CursorField::Value => &mut capture.value,
@@ -587,11 +601,20 @@ impl Field<'_, '_, '_, '_, '_> {
             *slot = Some(text());
         }
         self.ctx
-            .set(self.row.table, self.path, cell, self.row.cells);
+            .set(self.row.table, self.path, value, self.row.cells);
+    }
+
+    fn text(self, v: Cow<'de, str>) {
+        if self.ctx.n.scrub.is_secret_value(&v) {
+            return;
+        }
+        let owned = |v: &str| v.to_owned();
+        let copy = self.cursor.map(|_| owned(&v));
+        self.value(Value::Text(v), || copy.unwrap_or_default());
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Field<'_, '_, '_, '_, '_> {
+impl<'de> serde::de::Visitor<'de> for Field<'_, '_, '_, '_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -604,32 +627,34 @@ impl<'de> serde::de::Visitor<'de> for Field<'_, '_, '_, '_, '_> {
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
         self.ctx
-            .set(self.row.table, self.path, Cell::Bool(v), self.row.cells);
+            .set(self.row.table, self.path, Value::Bool(v), self.row.cells);
         Ok(())
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.cell(Cell::Bigint(v), || v.to_string());
+        self.value(Value::Bigint(v), || v.to_string());
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.cell(unsigned(v), || v.to_string());
+        self.value(unsigned(v), || v.to_string());
         Ok(())
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.cell(Cell::Double(v), || {
+        self.value(Value::Double(v), || {
             serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string())
         });
         Ok(())
     }
 
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        self.text(Cow::Borrowed(v));
+        Ok(())
+    }
+
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        if self.ctx.n.scrub.is_secret_value(v) {
-            return Ok(());
-        }
-        self.cell(Cell::Text(v.to_owned()), || v.to_owned());
+        self.text(Cow::Owned(v.to_owned()));
         Ok(())
     }
 
@@ -645,7 +670,7 @@ impl<'de> serde::de::Visitor<'de> for Field<'_, '_, '_, '_, '_> {
 /// The fields of an object at `prefix`, into `row`.
 fn fields<'de, A: serde::de::MapAccess<'de>>(
     ctx: &mut Ctx<'_, '_>,
-    row: &mut Row<'_>,
+    row: &mut Row<'_, 'de>,
     prefix: u32,
     mut map: A,
 ) -> Result<(), A::Error> {
@@ -672,7 +697,7 @@ fn fields<'de, A: serde::de::MapAccess<'de>>(
 /// in the list (secret values dropped from it first).
 fn list<'de, A: serde::de::SeqAccess<'de>>(
     ctx: &mut Ctx<'_, '_>,
-    row: &mut Row<'_>,
+    row: &mut Row<'_, 'de>,
     path: u32,
     mut seq: A,
 ) -> Result<(), A::Error> {
@@ -702,52 +727,63 @@ fn list<'de, A: serde::de::SeqAccess<'de>>(
     }
 }
 
-/// Puts a system column's cell.
-fn put(t: &mut Table, name: &str, cell: Cell, nullable: bool, cells: &mut Vec<Cell>) {
-    let data_type = cell.data_type().unwrap_or(DataType::Text);
-    let i = t.column(name, data_type, nullable);
-    place(cells, i, cell);
+/// Puts a system column's value.
+fn put<'a>(t: &mut Table, name: &str, value: Value<'a>, cells: &mut Scratch<'a>) {
+    let i = t.column(name, value.data_type(), false);
+    place(cells, i, value);
 }
 
-fn place(cells: &mut Vec<Cell>, i: usize, cell: Cell) {
+fn place<'a>(cells: &mut Scratch<'a>, i: usize, value: Value<'a>) {
     if cells.len() <= i {
-        cells.resize(i + 1, Cell::Null);
+        cells.resize(i + 1, None);
     }
-    cells[i] = cell;
+    cells[i] = Some(value);
 }
 
-/// Puts a data cell: into its column when the types agree or the value coerces, else into the
-/// variant column of the value's type. A new column takes the value's type, with ISO 8601
-/// date-time strings detected as timestamps.
-fn set(t: &mut Table, name: &str, cell: Cell, cells: &mut Vec<Cell>) {
-    match t.columns.get_index_of(name) {
+/// Puts a data value, given the index of its column if it has one: into its column when the
+/// types agree or the value coerces, else into the variant column of the value's type. A new
+/// column takes the value's type, with ISO 8601 date-time strings detected as timestamps.
+/// Returns the index of the column named `name` (not of a variant).
+fn set<'a>(
+    t: &mut Table,
+    name: &str,
+    known: Option<usize>,
+    value: Value<'a>,
+    cells: &mut Scratch<'a>,
+) -> Option<usize> {
+    match known {
         Some(i) => {
             let column_type = t.columns[i].data_type;
-            let own_type = cell.data_type().unwrap_or(DataType::Text);
+            let own_type = value.data_type();
             if own_type == column_type {
-                place(cells, i, cell);
-                return;
+                place(cells, i, value);
+                return Some(i);
             }
-            match cell.clone().coerce(column_type) {
-                Some(coerced) => place(cells, i, coerced),
+            match value.clone().into_cell().coerce(column_type) {
+                Some(coerced) => {
+                    if let Some(v) = Value::of_cell(coerced) {
+                        place(cells, i, v);
+                    }
+                }
                 None => {
                     let variant = variant_name(name, own_type);
                     let j = t.column(&variant, own_type, true);
-                    place(cells, j, cell);
+                    place(cells, j, value);
                 }
             }
+            Some(i)
         }
         None => {
-            let cell = match cell {
-                Cell::Text(s) => match parse_timestamp(&s) {
-                    Some(us) => Cell::Timestamp(us),
-                    None => Cell::Text(s),
+            let value = match value {
+                Value::Text(s) => match parse_timestamp(&s) {
+                    Some(us) => Value::Timestamp(us),
+                    None => Value::Text(s),
                 },
                 other => other,
             };
-            let data_type = cell.data_type().unwrap_or(DataType::Text);
-            let i = t.column(name, data_type, true);
-            place(cells, i, cell);
+            let i = t.column(name, value.data_type(), true);
+            place(cells, i, value);
+            Some(i)
         }
     }
 }

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::destination::{Destination, DestinationError, LoadRecord};
 use crate::normalize::{Batch, Normalizer};
+use crate::rows::Rows;
 use crate::schema::{Cell, Schema, Table, WriteDisposition};
 use crate::source::{Page, Resource, Source};
 use crate::state::{Cursor, PipelineState};
@@ -133,7 +134,7 @@ pub fn new_load_id() -> String {
 /// A page's rows, normalized and ready to write.
 struct Shaped {
     /// The tables with rows, each with its schema as it stands after this page.
-    tables: Vec<(Table, Vec<Vec<Cell>>)>,
+    tables: Vec<(Table, Rows)>,
     /// For merge: the root table, the keys whose stored rows this page replaces, and its child
     /// tables.
     delete: Option<(Table, Vec<Vec<Cell>>, Vec<String>)>,
@@ -258,13 +259,11 @@ impl Shaper {
                     .tables
                     .get(&name)
                     .map(|rows| {
-                        rows.iter()
+                        (0..rows.len())
                             .map(|row| {
                                 positions
                                     .iter()
-                                    .map(|p| {
-                                        p.and_then(|i| row.get(i).cloned()).unwrap_or(Cell::Null)
-                                    })
+                                    .map(|p| p.map_or(Cell::Null, |i| rows.cell(row, i)))
                                     .collect()
                             })
                             .collect()
@@ -302,6 +301,13 @@ impl Shaper {
     }
 }
 
+/// Pages normalized ahead of the writer, at most.
+const PAGES_AHEAD: usize = 16;
+
+/// Rows are handed to the destination in runs of about this many (each append is a statement
+/// of its own for DuckDB: a few large ones cost less than many small ones).
+const APPEND_ROWS: usize = 16_384;
+
 /// The writing side: owns the destination during the load.
 struct Writer {
     dest: Box<dyn Destination>,
@@ -310,10 +316,33 @@ struct Writer {
     written: indexmap::IndexMap<String, u64>,
     reports: Vec<ResourceReport>,
     progress: Option<ProgressFn>,
+    /// Rows not appended yet, by table, with the table as it was last seen and the row count.
+    pending: indexmap::IndexMap<String, (Table, Vec<Rows>, usize)>,
 }
 
 impl Writer {
+    /// Appends the rows held back, every table's (before any other statement, and at the end).
+    fn flush(&mut self) -> Result<(), LoadError> {
+        for (_, (table, runs, _)) in std::mem::take(&mut self.pending) {
+            self.append(&table, runs)?;
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, table: &Table, runs: Vec<Rows>) -> Result<(), LoadError> {
+        let known = self.synced.get(&table.name).copied().unwrap_or(0);
+        if table.columns.len() > known {
+            self.dest.sync_table(&self.dataset, table)?;
+            self.synced.insert(table.name.clone(), table.columns.len());
+        }
+        let count: usize = runs.iter().map(Rows::len).sum();
+        *self.written.entry(table.name.clone()).or_default() += count as u64;
+        self.dest.append(&self.dataset, table, runs)?;
+        Ok(())
+    }
+
     fn begin(&mut self, name: String, clear: &[String]) -> Result<(), LoadError> {
+        self.flush()?;
         if !clear.is_empty() {
             let refs: Vec<&str> = clear.iter().map(String::as_str).collect();
             self.dest.clear(&self.dataset, &refs)?;
@@ -326,17 +355,24 @@ impl Writer {
 
     fn rows(&mut self, shaped: Shaped) -> Result<(), LoadError> {
         if let Some((root, keys, children)) = &shaped.delete {
+            // A merge deletes what it replaces, this load's earlier rows included.
+            self.flush()?;
             let refs: Vec<&str> = children.iter().map(String::as_str).collect();
             self.dest.delete_keys(&self.dataset, root, keys, &refs)?;
         }
-        for (table, rows) in &shaped.tables {
-            let known = self.synced.get(&table.name).copied().unwrap_or(0);
-            if table.columns.len() > known {
-                self.dest.sync_table(&self.dataset, table)?;
-                self.synced.insert(table.name.clone(), table.columns.len());
+        for (table, rows) in shaped.tables {
+            let (mut runs, mut count) = match self.pending.swap_remove(&table.name) {
+                Some((_, runs, count)) => (runs, count),
+                None => (Vec::new(), 0),
+            };
+            count += rows.len();
+            runs.push(rows);
+            if count >= APPEND_ROWS {
+                self.append(&table, runs)?;
+            } else {
+                self.pending
+                    .insert(table.name.clone(), (table, runs, count));
             }
-            self.dest.append(&self.dataset, table, rows)?;
-            *self.written.entry(table.name.clone()).or_default() += rows.len() as u64;
         }
         if let Some(p) = &self.progress {
             p(&Progress::Page {
@@ -370,7 +406,8 @@ pub async fn load(
     let full_refresh = options.full_refresh;
 
     // Open, read what is stored, and begin, on the writer thread.
-    let (tx, mut rx) = mpsc::channel::<Msg>(4);
+    // Room for a few pages ahead, so that normalizing goes on while the writer appends.
+    let (tx, mut rx) = mpsc::channel::<Msg>(PAGES_AHEAD);
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<(Schema, PipelineState)>();
     let writer_load_id = load_id.clone();
     let schema_name = source.schema_name().to_owned();
@@ -400,6 +437,7 @@ pub async fn load(
             written: indexmap::IndexMap::new(),
             reports: Vec::new(),
             progress,
+            pending: indexmap::IndexMap::new(),
         };
         let result = (|| -> Result<(PipelineState, Box<Schema>), LoadError> {
             while let Some(msg) = rx.blocking_recv() {
@@ -407,7 +445,10 @@ pub async fn load(
                     Msg::Begin { name, clear } => w.begin(name, &clear)?,
                     Msg::Rows(shaped) => w.rows(*shaped)?,
                     Msg::End(report) => w.end(report),
-                    Msg::Commit { state, schema } => return Ok((state, schema)),
+                    Msg::Commit { state, schema } => {
+                        w.flush()?;
+                        return Ok((state, schema));
+                    }
                 }
             }
             Err(LoadError::Aborted(

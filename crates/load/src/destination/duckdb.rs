@@ -8,14 +8,27 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use duckdb::arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    new_null_array,
+};
+use duckdb::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use duckdb::arrow::compute::cast;
+use duckdb::arrow::datatypes::{
+    DataType as ArrowType, Field, Schema as ArrowSchema, TimeUnit as ArrowTimeUnit,
+};
+use duckdb::arrow::error::ArrowError;
+use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::types::{TimeUnit, ToSqlOutput, ValueRef};
 use duckdb::{Connection, ToSql};
 
 use super::{
     Destination, DestinationError, LOADS_TABLE, LoadRecord, SCHEMA_TABLE, STATE_TABLE, Stored,
 };
-use crate::schema::{Cell, Column, DataType, Schema, Table, WriteDisposition};
+use crate::rows::{Column, Rows, Values};
+use crate::schema::{Cell, Column as SchemaColumn, DataType, Schema, Table, WriteDisposition};
 use crate::state::PipelineState;
 
 /// A DuckDB database file (or an in-memory database, for tests).
@@ -80,6 +93,59 @@ impl ToSql for Cell {
             Cell::Timestamp(us) => ValueRef::Timestamp(TimeUnit::Microsecond, *us),
         }))
     }
+}
+
+/// Rows as an Arrow record batch with a column per column of `table` (those the rows lack are
+/// null), each typed as the table's: the buffers move over, nothing is copied value by value.
+fn record_batch(table: &Table, rows: Rows) -> Result<RecordBatch, ArrowError> {
+    let len = rows.len();
+    let mut columns = rows.columns.into_iter();
+    let mut fields = Vec::with_capacity(table.columns.len());
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(table.columns.len());
+    for (name, column) in &table.columns {
+        let utc = || Some(Arc::<str>::from("UTC"));
+        let arrow_type = match column.data_type {
+            DataType::Text => ArrowType::Utf8,
+            DataType::Bigint => ArrowType::Int64,
+            DataType::Double => ArrowType::Float64,
+            DataType::Bool => ArrowType::Boolean,
+            DataType::Timestamp => ArrowType::Timestamp(ArrowTimeUnit::Microsecond, utc()),
+        };
+        let array: ArrayRef = match columns.next() {
+            None => new_null_array(&arrow_type, len),
+            Some(Column { values, valid }) => {
+                let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
+                match values {
+                    Values::Text { offsets, bytes } => Arc::new(StringArray::try_new(
+                        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                        Buffer::from_vec(bytes),
+                        nulls,
+                    )?),
+                    Values::Bigint(v) => {
+                        Arc::new(Int64Array::try_new(ScalarBuffer::from(v), nulls)?)
+                    }
+                    Values::Double(v) => {
+                        Arc::new(Float64Array::try_new(ScalarBuffer::from(v), nulls)?)
+                    }
+                    Values::Bool(v) => Arc::new(BooleanArray::new(BooleanBuffer::from(v), nulls)),
+                    Values::Timestamp(v) => Arc::new(
+                        TimestampMicrosecondArray::try_new(ScalarBuffer::from(v), nulls)?
+                            .with_timezone("UTC"),
+                    ),
+                }
+            }
+        };
+        // A column whose values are of another type than the table's (never made by the
+        // normalizer) is cast, or fails here rather than in DuckDB.
+        let array = if array.data_type() == &arrow_type {
+            array
+        } else {
+            cast(&array, &arrow_type)?
+        };
+        fields.push(Field::new(name.as_str(), arrow_type, true));
+        arrays.push(array);
+    }
+    RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), arrays)
 }
 
 /// DuckDB would download a missing extension from the internet the first time a query needs one
@@ -169,7 +235,7 @@ impl DuckDb {
                 .or_insert_with(|| Table::new(&table, None, WriteDisposition::Append));
             t.columns.insert(
                 column,
-                Column {
+                SchemaColumn {
                     data_type: data_type_of(&sql),
                     nullable: nullable == "YES",
                 },
@@ -361,9 +427,9 @@ impl Destination for DuckDb {
         &mut self,
         dataset: &str,
         table: &Table,
-        rows: &[Vec<Cell>],
+        runs: Vec<Rows>,
     ) -> Result<(), DestinationError> {
-        if rows.is_empty() {
+        if runs.iter().all(Rows::is_empty) {
             return Ok(());
         }
         let key = (dataset.to_owned(), table.name.clone());
@@ -373,27 +439,22 @@ impl Destination for DuckDb {
         }
         let in_order = self.layouts[&key].iter().eq(table.columns.keys());
         let columns: Vec<&str> = table.columns.keys().map(String::as_str).collect();
+        let failed = |e: &dyn std::fmt::Display| {
+            DestinationError::Write(format!("append to {}: {e}", table.name))
+        };
         let mut app = if in_order {
             self.conn.appender_to_db(&table.name, dataset)
         } else {
             self.conn
                 .appender_with_columns_to_db(&table.name, dataset, &columns)
         }
-        .map_err(|e| write_err(&format!("append to {}", table.name), &e))?;
-        let width = columns.len();
-        let null = Cell::Null;
-        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(width);
-        for row in rows {
-            params.clear();
-            params.extend(row.iter().map(|c| c as &dyn ToSql));
-            while params.len() < width {
-                params.push(&null);
-            }
-            app.append_row(params.as_slice())
-                .map_err(|e| write_err(&format!("append to {}", table.name), &e))?;
+        .map_err(|e| failed(&e))?;
+        for rows in runs.into_iter().filter(|r| !r.is_empty()) {
+            let batch = record_batch(table, rows).map_err(|e| failed(&e))?;
+            app.append_record_batch(batch).map_err(|e| failed(&e))?;
         }
-        app.flush()
-            .map_err(|e| write_err(&format!("append to {}", table.name), &e))
+        // One flush: DuckDB inserts what the appender holds in one statement.
+        app.flush().map_err(|e| failed(&e))
     }
 
     fn commit(

@@ -1,8 +1,9 @@
 //! Tests of the normalizer: flattening, child tables and their links, types, variants, nulls.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
+use crate::schema::{Cell, DataType};
 
 fn columns(schema: &Schema, table: &str) -> Vec<(String, DataType)> {
     schema.tables[table]
@@ -16,12 +17,12 @@ fn names(schema: &Schema, table: &str) -> Vec<String> {
     columns(schema, table).into_iter().map(|(n, _)| n).collect()
 }
 
-fn cell<'a>(schema: &Schema, batch: &'a Batch, table: &str, row: usize, column: &str) -> &'a Cell {
+fn cell(schema: &Schema, batch: &Batch, table: &str, row: usize, column: &str) -> Cell {
     let i = schema.tables[table]
         .columns
         .get_index_of(column)
         .unwrap_or_else(|| panic!("no column {column} in {table}"));
-    batch.tables[table][row].get(i).unwrap_or(&Cell::Null)
+    batch.tables[table].cell(row, i)
 }
 
 fn flow() -> Value {
@@ -91,26 +92,26 @@ fn objects_flatten_lists_become_child_tables_and_nulls_make_no_column() {
         Some("flows")
     );
 
-    let root_id = cell(&schema, &batch, "flows", 0, DLT_ID).clone();
+    let root_id = cell(&schema, &batch, "flows", 0, DLT_ID);
     assert_eq!(
         cell(&schema, &batch, "flows__tags", 1, DLT_PARENT_ID),
-        &root_id
+        root_id
     );
     assert_eq!(
         cell(&schema, &batch, "flows__tags", 1, DLT_LIST_IDX),
-        &Cell::Bigint(1)
+        Cell::Bigint(1)
     );
     assert_eq!(
         cell(&schema, &batch, "flows__tags", 1, "value"),
-        &Cell::Text("eu".into())
+        Cell::Text("eu".into())
     );
     assert_eq!(
         cell(&schema, &batch, "flows", 0, "date_created"),
-        &Cell::Timestamp(1_767_323_045_000_000)
+        Cell::Timestamp(1_767_323_045_000_000)
     );
     assert_eq!(
         cell(&schema, &batch, "flows", 0, DLT_LOAD_ID),
-        &Cell::Text("1795405733.8235435".into())
+        Cell::Text("1795405733.8235435".into())
     );
 }
 
@@ -124,8 +125,8 @@ fn merge_child_rows_carry_the_root_id_down_every_level() {
         json!({"id": "g", "mapElements": [{"id": "m1", "outcomes": [{"id": "o1"}, {"id": "o2"}]}]});
     n.normalize(&mut schema, "graph", &[item], &mut batch);
 
-    let root = cell(&schema, &batch, "graph", 0, DLT_ID).clone();
-    let element = cell(&schema, &batch, "graph__map_elements", 0, DLT_ID).clone();
+    let root = cell(&schema, &batch, "graph", 0, DLT_ID);
+    let element = cell(&schema, &batch, "graph__map_elements", 0, DLT_ID);
     for row in 0..2 {
         assert_eq!(
             cell(
@@ -135,7 +136,7 @@ fn merge_child_rows_carry_the_root_id_down_every_level() {
                 row,
                 DLT_ROOT_ID
             ),
-            &root
+            root.clone()
         );
         assert_eq!(
             cell(
@@ -145,12 +146,12 @@ fn merge_child_rows_carry_the_root_id_down_every_level() {
                 row,
                 DLT_PARENT_ID
             ),
-            &element
+            element.clone()
         );
     }
     assert_eq!(
         cell(&schema, &batch, "graph__map_elements", 0, DLT_ROOT_ID),
-        &root
+        root
     );
     assert_eq!(
         schema.tables["graph__map_elements__outcomes"]
@@ -188,16 +189,13 @@ fn a_value_that_does_not_coerce_goes_to_a_variant_column_and_new_fields_add_colu
     );
     assert_eq!(
         cell(&schema, &batch, "audit", 2, "data__count"),
-        &Cell::Bigint(4)
+        Cell::Bigint(4)
     );
     assert_eq!(
         cell(&schema, &batch, "audit", 1, "data__count__v_text"),
-        &Cell::Text("three".into())
+        Cell::Text("three".into())
     );
-    assert_eq!(
-        cell(&schema, &batch, "audit", 1, "data__count"),
-        &Cell::Null
-    );
+    assert_eq!(cell(&schema, &batch, "audit", 1, "data__count"), Cell::Null);
 }
 
 #[test]
@@ -214,9 +212,9 @@ fn a_text_column_keeps_later_date_times_as_they_were_written() {
     assert_eq!(columns(&schema, "t")[0], ("v".to_owned(), DataType::Text));
     assert_eq!(
         cell(&schema, &batch, "t", 1, "v"),
-        &Cell::Text("2026-01-01T00:00:00Z".into())
+        Cell::Text("2026-01-01T00:00:00Z".into())
     );
-    assert_eq!(cell(&schema, &batch, "t", 2, "v"), &Cell::Text("7".into()));
+    assert_eq!(cell(&schema, &batch, "t", 2, "v"), Cell::Text("7".into()));
 }
 
 #[test]
@@ -271,20 +269,20 @@ fn items_the_cursor_saw_leave_no_row_in_any_table_wherever_they_are_in_the_page(
             skipped: 2
         }
     );
-    let ids: Vec<&Cell> = (0..batch.rows_of("t"))
+    let ids: Vec<Cell> = (0..batch.rows_of("t"))
         .map(|r| cell(&schema, &batch, "t", r, "id"))
         .collect();
     assert_eq!(
         ids,
         [
-            &Cell::Text("c".into()),
-            &Cell::Text("d".into()),
-            &Cell::Text("e".into())
+            Cell::Text("c".into()),
+            Cell::Text("d".into()),
+            Cell::Text("e".into())
         ],
         "b was loaded before, a is older; e has no cursor value and is kept"
     );
     assert_eq!(batch.rows_of("t__l"), 1, "only c's child row");
-    assert_eq!(cell(&schema, &batch, "t__l", 0, "value"), &Cell::Bigint(3));
+    assert_eq!(cell(&schema, &batch, "t__l", 0, "value"), Cell::Bigint(3));
     assert_eq!(
         cursor.state().last_value.as_deref(),
         Some("2026-01-01T00:00:02Z")
@@ -315,7 +313,7 @@ fn secrets_are_dropped_at_any_depth_and_lists_close_up() {
         names(&schema, "t"),
         ["name", "nested__keep", "_dlt_load_id", "_dlt_id"]
     );
-    let tags: Vec<(&Cell, &Cell)> = (0..batch.rows_of("t__tags"))
+    let tags: Vec<(Cell, Cell)> = (0..batch.rows_of("t__tags"))
         .map(|r| {
             (
                 cell(&schema, &batch, "t__tags", r, "value"),
@@ -326,8 +324,8 @@ fn secrets_are_dropped_at_any_depth_and_lists_close_up() {
     assert_eq!(
         tags,
         [
-            (&Cell::Text("a".into()), &Cell::Bigint(0)),
-            (&Cell::Text("b".into()), &Cell::Bigint(2)),
+            (Cell::Text("a".into()), Cell::Bigint(0)),
+            (Cell::Text("b".into()), Cell::Bigint(2)),
         ],
         "the secret goes as if it were not in the list; a null keeps its place"
     );

@@ -45,21 +45,21 @@ fn tables_are_created_widened_and_typed_like_dlt() {
         ],
     );
     db.sync_table("ds", &t).expect("create");
-    db.append(
-        "ds",
+    let rows = Rows::of_cells(
         &t,
-        &[vec![
+        vec![vec![
             Cell::Text("a".into()),
             Cell::Bigint(1),
             Cell::Double(0.5),
             Cell::Bool(true),
             Cell::Timestamp(1_000_000),
         ]],
-    )
-    .expect("append");
+    );
+    db.append("ds", &t, vec![rows]).expect("append");
     t.column("later", DataType::Text, true);
     db.sync_table("ds", &t).expect("widen");
-    db.append("ds", &t, &[vec![Cell::Text("b".into())]])
+    let short = Rows::of_cells(&t, vec![vec![Cell::Text("b".into())]]);
+    db.append("ds", &t, vec![short])
         .expect("a short row is padded");
     db.commit(
         "ds",
@@ -103,8 +103,8 @@ fn a_rollback_leaves_nothing_behind() {
     db.begin().expect("begin");
     let t = table("t", &[("id", DataType::Text)]);
     db.sync_table("ds", &t).expect("create");
-    db.append("ds", &t, &[vec![Cell::Text("a".into())]])
-        .expect("append");
+    let rows = Rows::of_cells(&t, vec![vec![Cell::Text("a".into())]]);
+    db.append("ds", &t, vec![rows]).expect("append");
     db.rollback();
     assert_eq!(
         count(
@@ -128,9 +128,10 @@ fn merge_deletes_the_replaced_rows_and_their_children() {
     ];
     n.normalize(&mut schema, "states", &items, &mut batch);
     db.begin().expect("begin");
-    for (name, rows) in &batch.tables {
-        db.sync_table("ds", &schema.tables[name]).expect("sync");
-        db.append("ds", &schema.tables[name], rows).expect("append");
+    for (name, rows) in batch.tables {
+        db.sync_table("ds", &schema.tables[&name]).expect("sync");
+        db.append("ds", &schema.tables[&name], vec![rows])
+            .expect("append");
     }
     let root = schema.tables["states"].clone();
     db.delete_keys(
