@@ -302,11 +302,11 @@ impl Shaper {
 }
 
 /// Pages normalized ahead of the writer, at most.
-const PAGES_AHEAD: usize = 16;
+const PAGES_AHEAD: usize = 4;
 
 /// Rows are handed to the destination in runs of about this many (each append is a statement
 /// of its own for DuckDB: a few large ones cost less than many small ones).
-const APPEND_ROWS: usize = 16_384;
+const APPEND_ROWS: usize = 4_096;
 
 /// The writing side: owns the destination during the load.
 struct Writer {

@@ -50,6 +50,26 @@ impl std::fmt::Debug for DuckDb {
     }
 }
 
+/// The name a destination file is attached under.
+const CATALOG: &str = "bdi_load";
+
+/// Rows per row group in what a load writes. DuckDB writes a transaction's full row groups to
+/// the file as they fill (compressed) and keeps only the last one in memory, so smaller row
+/// groups bound a load's memory and move the compression out of the commit; DuckDB's default
+/// (122,880) would hold a 100,000-row load in memory, uncompressed, until it commits.
+const LOAD_ROW_GROUP_ROWS: usize = 16_384;
+
+/// DuckDB's settings while a load runs: one thread (the loader's own stages use the cores:
+/// DuckDB's workers only compete with them) and a memory limit (the row groups already written
+/// leave memory; anything larger spills to `<file>.tmp`). Reset after the load.
+const LOAD_SETTINGS: &str = "SET threads = 1; SET memory_limit = '32MB';";
+const RESET_SETTINGS: &str = "RESET threads; RESET memory_limit;";
+
+/// `'text'`, with inner quotes doubled.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// `"name"`, with inner quotes doubled.
 pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -157,7 +177,18 @@ impl DuckDb {
     /// Opens (creating it) the database file at `path`. A file held by another process is an
     /// error that says so.
     pub fn open(path: &Path) -> Result<Self, DestinationError> {
-        let conn = Connection::open(path).map_err(|e| {
+        // The file is attached to an in-memory database rather than opened, to give its row
+        // groups the size loads want (a setting of the attachment, not of the file).
+        let opened = Connection::open_in_memory().and_then(|c| {
+            c.execute_batch(&format!(
+                "ATTACH {} AS {} (ROW_GROUP_SIZE {LOAD_ROW_GROUP_ROWS}); USE {};",
+                literal(&path.to_string_lossy()),
+                quote(CATALOG),
+                quote(CATALOG)
+            ))?;
+            Ok(c)
+        });
+        let conn = opened.map_err(|e| {
             let text = e.to_string();
             if text.contains("lock") {
                 DestinationError::Open(format!(
@@ -304,6 +335,9 @@ impl Destination for DuckDb {
     }
 
     fn begin(&mut self) -> Result<(), DestinationError> {
+        if self.path.is_some() {
+            self.exec(LOAD_SETTINGS)?;
+        }
         self.exec("BEGIN TRANSACTION")?;
         self.in_transaction = true;
         Ok(())
@@ -518,6 +552,9 @@ impl Destination for DuckDb {
         }
         self.exec("COMMIT")?;
         self.in_transaction = false;
+        if self.path.is_some() {
+            self.exec(RESET_SETTINGS)?;
+        }
         Ok(())
     }
 
@@ -527,6 +564,9 @@ impl Destination for DuckDb {
         if self.in_transaction {
             let _ = self.conn.execute_batch("ROLLBACK");
             self.in_transaction = false;
+        }
+        if self.path.is_some() {
+            let _ = self.conn.execute_batch(RESET_SETTINGS);
         }
     }
 }

@@ -201,3 +201,96 @@ fn the_state_and_the_schema_round_trip_through_the_destination() {
             .is_empty()
     );
 }
+
+/// `n` rows of `t`, ids from `from`.
+fn numbered(t: &Table, from: usize, n: usize) -> Rows {
+    Rows::of_cells(
+        t,
+        (from..from + n)
+            .map(|i| {
+                vec![
+                    Cell::Text(format!("row-{i:08}-with-some-text")),
+                    Cell::Bigint(i64::try_from(i).unwrap()),
+                ]
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn a_load_of_many_row_groups_is_kept_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("big.duckdb");
+    let t = table("t", &[("id", DataType::Text), ("n", DataType::Bigint)]);
+    let total = 3 * LOAD_ROW_GROUP_ROWS + 123;
+    let record = |id: &str| LoadRecord {
+        load_id: id.into(),
+        schema_name: "s".into(),
+        schema_version_hash: "h".into(),
+    };
+    let load = |db: &mut DuckDb| {
+        db.begin().expect("begin");
+        db.sync_table("ds", &t).expect("create");
+        // Runs as the pipeline sends them: row groups fill and go to the file mid-transaction.
+        for from in (0..total).step_by(4_096) {
+            let n = 4_096.min(total - from);
+            db.append("ds", &t, vec![numbered(&t, from, n)])
+                .expect("append");
+        }
+    };
+    let threads = |db: &DuckDb| -> String {
+        db.connection()
+            .query_row("SELECT current_setting('threads')::VARCHAR", [], |r| {
+                r.get(0)
+            })
+            .expect("threads")
+    };
+    {
+        let mut db = DuckDb::open(&path).expect("open");
+        let before = threads(&db);
+        load(&mut db);
+        assert_eq!(threads(&db), "1", "a load runs DuckDB on one thread");
+        db.rollback();
+        assert_eq!(
+            count(
+                &db,
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'ds'"
+            ),
+            0,
+            "the rolled back load left nothing"
+        );
+        load(&mut db);
+        db.commit(
+            "ds",
+            "pipe",
+            &record("1.0"),
+            &PipelineState::default(),
+            &Schema::default(),
+        )
+        .expect("commit");
+        assert_eq!(
+            threads(&db),
+            before,
+            "the load's settings are reset after it"
+        );
+    }
+    let db = DuckDb::open_read_only(&path).expect("reopen");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM ds.t"),
+        i64::try_from(total).unwrap()
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(DISTINCT n) FROM ds.t WHERE id LIKE 'row-%'"
+        ),
+        i64::try_from(total).unwrap()
+    );
+    assert!(
+        count(
+            &db,
+            "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('ds.t')"
+        ) > 1,
+        "written in several row groups"
+    );
+}
