@@ -71,16 +71,27 @@ async fn a_trigger_failing_before_anything_started_says_so_and_is_not_repeated()
         .expect_err("no run showed up");
 
     match &err {
-        Error::Upstream { status, body } => {
-            assert_eq!(*status, 503);
-            assert!(body.contains("may or may not have started"), "{body}");
+        Error::RunUncertain {
+            data_flow, cause, ..
+        } => {
             assert!(
-                body.contains(&format!("list_runs(data_flow_id=\"{ORDERS_FLOW_ID}\"")),
-                "{body}"
+                matches!(**cause, Error::Upstream { status: 503, .. }),
+                "{cause:?}"
             );
-            assert!(body.contains("before triggering it again"), "{body}");
+            assert_eq!(data_flow, ORDERS_FLOW_ID);
+            assert!(
+                err.to_string().contains("may or may not have started"),
+                "{err}"
+            );
+            assert!(
+                matches!(
+                    err.next_step(),
+                    Some(bdi_domain::NextStep::CheckRunsSince { .. })
+                ),
+                "look before triggering again"
+            );
         }
-        other => panic!("expected the upstream 503, got {other:?}"),
+        other => panic!("expected an uncertain run over the upstream 503, got {other:?}"),
     }
     assert_eq!(
         control.request_count("POST", &path),

@@ -128,6 +128,104 @@ mod tests {
         );
     }
 
+    /// The names of the MCP server's tools (each `#[tool(...)]` method).
+    fn mcp_tool_names() -> Vec<String> {
+        let mut files = Vec::new();
+        rust_files(&project_root().join("crates/mcp-server/src"), &mut files);
+        let mut names = Vec::new();
+        for file in files {
+            let text = fs::read_to_string(&file).unwrap();
+            let mut after_tool = false;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[tool(") {
+                    after_tool = true;
+                } else if after_tool && let Some(rest) = line.strip_prefix("async fn ") {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    names.push(name);
+                    after_tool = false;
+                }
+            }
+        }
+        names
+    }
+
+    /// The string literals of a line of Rust (comments skipped, escapes kept).
+    fn string_literals(line: &str) -> Vec<String> {
+        let code = match line.trim_start() {
+            l if l.starts_with("//") => return Vec::new(),
+            l => l,
+        };
+        let mut out = Vec::new();
+        let mut current: Option<String> = None;
+        let mut escaped = false;
+        let mut previous = ' ';
+        for c in code.chars() {
+            if current.is_none() && previous == '/' && c == '/' {
+                break;
+            }
+            previous = c;
+            match (&mut current, c) {
+                (Some(s), _) if escaped => {
+                    s.push(c);
+                    escaped = false;
+                }
+                (Some(s), '\\') => {
+                    s.push(c);
+                    escaped = true;
+                }
+                (Some(_), '"') => out.push(current.take().unwrap_or_default()),
+                (Some(s), _) => s.push(c),
+                (None, '"') => current = Some(String::new()),
+                (None, _) => {}
+            }
+        }
+        out
+    }
+
+    fn names_word(text: &str, word: &str) -> bool {
+        let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        text.match_indices(word).any(|(at, _)| {
+            !text[..at].chars().next_back().is_some_and(is_word)
+                && !text[at + word.len()..].chars().next().is_some_and(is_word)
+        })
+    }
+
+    #[test]
+    fn the_domain_speaks_no_front_ends_language() {
+        let tools = mcp_tool_names();
+        assert!(
+            tools.len() > 20 && tools.iter().any(|t| t == "list_runs"),
+            "the tools were found: {tools:?}"
+        );
+        let mut files = Vec::new();
+        rust_files(&project_root().join("crates/domain/src"), &mut files);
+        let mut offenders = Vec::new();
+        for file in files {
+            let text = fs::read_to_string(&file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                for literal in string_literals(line) {
+                    for tool in tools.iter().filter(|t| names_word(&literal, t)) {
+                        offenders.push(format!("{}:{}: {tool}", file.display(), n + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "the domain's messages name no MCP tool (advice is a NextStep, worded by each front end):\n{}",
+            offenders.join("\n")
+        );
+        assert_eq!(
+            string_literals(r#"f("a \"b\" c", 'x', "list_runs") // "not this""#),
+            [r#"a \"b\" c"#, "list_runs"]
+        );
+        assert!(names_word("see list_runs.", "list_runs"));
+        assert!(!names_word("list_runs_extra", "list_runs"));
+    }
+
     #[test]
     fn sandbox_is_written_from_the_contract_not_the_client() {
         for dep in ["bdi-domain", "bdi-api-client"] {

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use bdi_domain::error::EMPTY_ENVIRONMENT_ID;
-use bdi_domain::{Error, StateConflict};
+use bdi_domain::{Error, NextStep, StateConflict};
 
 use crate::exit::ExitStatus;
 use crate::output::Style;
@@ -88,10 +88,10 @@ impl CliError {
         let hint = match (&err, cli_hint(&err, doing)) {
             (_, Some(h)) => Some(h),
             (Error::InvalidInput { .. }, None) => None,
-            (_, None) => err.hint().map(|h| cli_words(&h)),
+            (_, None) => err.next_step().map(|s| words(&s, doing)),
         };
         Self {
-            message: cli_words(&err.to_string()),
+            message: err.to_string(),
             detail,
             hint,
             status,
@@ -128,54 +128,47 @@ impl From<Error> for CliError {
     }
 }
 
-/// The MCP tool names the domain's messages use, and the `bdi` command for each.
-const TOOL_COMMANDS: &[(&str, &str)] = &[
-    ("activate_data_flow", "`bdi flows activate`"),
-    ("create_data_flow", "`bdi flows create`"),
-    ("delete_data_flow", "`bdi flows delete`"),
-    ("disable_data_flow", "`bdi flows disable`"),
-    ("get_data_flow", "`bdi flows get`"),
-    ("get_operation", "`bdi operations get`"),
-    ("get_run", "`bdi runs get`"),
-    ("get_run_logs", "`bdi runs logs`"),
-    ("list_connections", "`bdi connections list`"),
-    ("list_data_flows", "`bdi flows list`"),
-    ("list_environments", "`bdi environments list`"),
-    ("list_runs", "`bdi runs list`"),
-    ("patch_data_flow", "`bdi flows patch`"),
-    ("run_data_flow", "`bdi flows run`"),
-    ("set_data_flow_source_tables", "`bdi flows tables set`"),
-    ("update_connection", "`bdi connections update`"),
-    ("update_data_flow", "`bdi flows update`"),
-];
-
-/// Replaces the MCP tool names in a domain message with the matching `bdi` commands.
-pub fn cli_words(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        match TOOL_COMMANDS
-            .iter()
-            .find(|(tool, _)| *tool == word.as_str())
-        {
-            Some((_, cmd)) => out.push_str(cmd),
-            None => out.push_str(word),
+/// A next step in `bdi` words: the command to run, with the data flow when the failing command
+/// named one.
+pub fn words(step: &NextStep, doing: &Doing) -> String {
+    let flow = match doing {
+        Doing::Run(f) | Doing::DeleteFlow(f) | Doing::ChangeFlow(f) | Doing::Toggle(f) => {
+            f.as_str()
         }
-        word.clear();
+        Doing::Other => "FLOW",
     };
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
+    match step {
+        NextStep::Configure => "run `bdi configure`, or set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID; try it without an account with `--sandbox`".to_owned(),
+        NextStep::PickEnvironment => "leave out --environment-id to use the default environment; `bdi environments list` shows the ids".to_owned(),
+        NextStep::FixInput => "correct the argument and run the command again".to_owned(),
+        NextStep::CheckToken => "check the API token (Settings > API Tokens in the console, then `bdi configure`); it may be expired or deleted".to_owned(),
+        NextStep::GetScopes => "the token lacks the scope for this command or does not cover this environment; mint a token with the right scopes for this account and environment".to_owned(),
+        NextStep::CheckIds => "check the id: `bdi flows list`, `bdi connections list` and `bdi runs list FLOW` show valid ids".to_owned(),
+        NextStep::RemoveServerFields => "remove the fields the API does not accept (server-managed fields such as cross_id, account_id, group_name; a top-level description belongs in metadata.description); `bdi flows export` writes a clean document".to_owned(),
+        NextStep::FixFields => "fix the fields listed above and run the command again".to_owned(),
+        NextStep::DisableFirst => format!("disable the data flow first with `bdi flows disable {flow} --wait`, then try again"),
+        NextStep::LegacyFlow => "this data flow was created in the legacy console and cannot be read through the API; `bdi flows list -o json` shows is_api_v2".to_owned(),
+        NextStep::ActivateFirst => format!("activate the data flow first with `bdi flows activate {flow} --wait`, then run it"),
+        NextStep::SetSourceTablesFirst => format!("select source tables first with `bdi flows tables set {flow} TABLE...`, then run it"),
+        NextStep::LogicFlowsStayActive => "logic flows are always active; update or delete them without disabling".to_owned(),
+        NextStep::RetryAfter(Some(d)) => format!("wait {} s before trying again", bdi_domain::throttle::ceil_secs(*d).max(1)),
+        NextStep::RetryAfter(None) => "wait about 30 s before trying again".to_owned(),
+        NextStep::RetryLater => "the platform failed; try again in a minute".to_owned(),
+        NextStep::CheckNetwork => "check the network and the base URL (DATA_INTEGRATION_API_URL, or the region in `bdi configure`)".to_owned(),
+        NextStep::Report => "the platform answered in an unexpected shape; report it with the path above".to_owned(),
+        NextStep::FollowUp => "the work continues upstream; check it later with `bdi runs get` or `bdi operations get`".to_owned(),
+        NextStep::CheckRunsSince { data_flow, since } => format!("check `bdi runs list {data_flow} --start {since}` before running it again"),
+        NextStep::FollowTriggeredRun { data_flow } => format!("do not run it again; follow it with `bdi runs list {data_flow} --since 1h`"),
+        NextStep::UseFlowConnection { connection } => format!("pass {connection}, or change the data flow's source connection first with `bdi flows patch`"),
+        NextStep::NameConnectorType => "give the connector type as `bdi connections list` shows it".to_owned(),
+        NextStep::ReadOperationError => "read the operation's error message, fix the cause (often a connection or a missing setting), then try again".to_owned(),
+        NextStep::SaveThenActivate => format!("a data flow created through the API must be saved once before it can be activated: save it (`bdi flows patch {flow}` with an empty patch `{{}}`), then activate it again"),
+        NextStep::SetCdcSchedulers => format!("CDC data flows need one enabled scheduler firing between every 5 minutes and every 24 hours: set schedulers (`bdi flows patch {flow}`), then activate again"),
+        NextStep::CheckConnections => "a source or target connection could not be reached or refused its credentials: check the connections the data flow uses (`bdi connections list`; test them in the console), then activate again".to_owned(),
     }
-    flush(&mut word, &mut out);
-    out
 }
 
-/// Hints that name `bdi` commands instead of the MCP tool names the domain's hints use.
+/// Hints that depend on the command that failed, before the error's own next step.
 fn cli_hint(err: &Error, doing: &Doing) -> Option<String> {
     let flow = match doing {
         Doing::Run(f) | Doing::DeleteFlow(f) | Doing::ChangeFlow(f) | Doing::Toggle(f) => {

@@ -1,13 +1,17 @@
 //! The one error type at the boundary between the front ends and the backends.
 //!
-//! Every variant's message says what went wrong; [`Error::hint`] says what to do next. Front ends
-//! translate this enum at their own edge (tool errors, exit codes, HTTP statuses) and nowhere else.
+//! Every variant's message says what went wrong, in no front end's words; [`Error::next_step`]
+//! says what to do next, as data. Front ends translate both at their own edge (tool errors, exit
+//! codes, HTTP statuses; a tool call, a `bdi` command or a route for the next step) and nowhere
+//! else.
 //! No variant ever carries a token.
 
 use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::next_step::NextStep;
 
 /// One item of a FastAPI/pydantic 422 `detail` list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,6 +150,17 @@ pub enum Error {
     /// The caller cancelled the wait; the work goes on upstream.
     #[error("cancelled: {0}")]
     Cancelled(String),
+    /// A run trigger failed in a way that does not say whether the run started (a transport
+    /// error, a timeout or a 5xx), and no new run showed up yet: never retry it blindly.
+    #[error("{cause}; the run of data flow {data_flow} may or may not have started")]
+    RunUncertain {
+        /// The data flow.
+        data_flow: String,
+        /// An RFC 3339 time a little before the trigger: look for runs started since.
+        since: String,
+        /// The failure of the trigger.
+        cause: Box<Error>,
+    },
 }
 
 /// How many characters of a caller's input an error message quotes at most.
@@ -204,85 +219,59 @@ impl Error {
             Self::Decode { .. } => "decode",
             Self::Timeout(_) => "timeout",
             Self::Cancelled(_) => "cancelled",
+            Self::RunUncertain { cause, .. } => cause.code(),
         }
     }
 
-    /// What to do next, in one sentence, when there is something useful to say.
-    pub fn hint(&self) -> Option<String> {
-        let h = match self {
-            Self::Config(_) => {
-                "set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID (and DATA_INTEGRATION_ENVIRONMENT_ID), or start with --sandbox to try it without an account"
-                    .to_owned()
-            }
+    /// What to do next, when there is something useful to say; each front end says it in its
+    /// own words.
+    pub fn next_step(&self) -> Option<NextStep> {
+        Some(match self {
+            Self::Config(_) => NextStep::Configure,
             Self::InvalidInput { field, message }
                 if field == "environment_id" && message == EMPTY_ENVIRONMENT_ID =>
             {
-                "omit environment_id to use the default environment, or give a 24-hex id from list_environments".to_owned()
+                NextStep::PickEnvironment
             }
-            Self::InvalidInput { .. } => "correct the parameter and call again".to_owned(),
-            Self::Unauthorized { .. } => {
-                "check the API token (Settings > API Tokens in the console); it may be expired or deleted".to_owned()
-            }
-            Self::Forbidden { .. } => {
-                "the token lacks the scope for this call or does not cover this environment; mint a token with the right scopes for this account and environment".to_owned()
-            }
-            Self::NotFound { .. } => {
-                "check the id: list_data_flows, list_connections and list_runs return valid ids".to_owned()
-            }
+            Self::InvalidInput { .. } => NextStep::FixInput,
+            Self::Unauthorized { .. } => NextStep::CheckToken,
+            Self::Forbidden { .. } => NextStep::GetScopes,
+            Self::NotFound { .. } => NextStep::CheckIds,
             Self::Validation { detail, .. } => {
                 if detail.iter().any(|d| d.kind == "extra_forbidden") {
-                    "remove the fields the API does not accept (server-managed fields such as cross_id, account_id, group_name; a top-level description belongs in metadata.description)".to_owned()
+                    NextStep::RemoveServerFields
                 } else {
-                    "fix the fields listed above and call again".to_owned()
+                    NextStep::FixFields
                 }
             }
             Self::State { conflict, .. } => match conflict {
-                StateConflict::ActiveFlow => {
-                    "disable the data flow first (disable_data_flow), then retry".to_owned()
-                }
-                StateConflict::LegacyFlow => {
-                    "this data flow was created in the legacy console UI and cannot be read through the API; check is_api_v2 in list_data_flows".to_owned()
-                }
-                StateConflict::NotActive => {
-                    "activate the data flow first (activate_data_flow with wait=true), then run it".to_owned()
-                }
-                StateConflict::NoTables => {
-                    "select source tables first (set_data_flow_source_tables), then run it".to_owned()
-                }
-                StateConflict::LogicFlow => {
-                    "logic flows are always active; delete or update them without disabling".to_owned()
-                }
+                StateConflict::ActiveFlow => NextStep::DisableFirst,
+                StateConflict::LegacyFlow => NextStep::LegacyFlow,
+                StateConflict::NotActive => NextStep::ActivateFirst,
+                StateConflict::NoTables => NextStep::SetSourceTablesFirst,
+                StateConflict::LogicFlow => NextStep::LogicFlowsStayActive,
             },
-            Self::RateLimited { retry_after, .. } => match retry_after {
-                Some(d) => format!(
-                    "wait {} s before trying again",
-                    crate::throttle::ceil_secs(*d).max(1)
-                ),
-                None => "wait about 30 s before trying again".to_owned(),
-            },
-            Self::OperationFailed { .. } => {
-                "read error_message; for activation, check that the source and target connections are reachable and the flow was saved once after creation".to_owned()
-            }
-            Self::Upstream { status, .. } if *status >= 500 => {
-                "the platform failed; try again in a minute".to_owned()
-            }
+            Self::RateLimited { retry_after, .. } => NextStep::RetryAfter(*retry_after),
+            Self::OperationFailed { .. } => NextStep::ReadOperationError,
+            Self::Upstream { status, .. } if *status >= 500 => NextStep::RetryLater,
             Self::Upstream { .. } => return None,
-            Self::Transport(_) => {
-                "check the network and the base URL (DATA_INTEGRATION_API_URL or the region)".to_owned()
-            }
-            Self::Decode { .. } => {
-                "the platform answered in an unexpected shape; report it with the path above".to_owned()
-            }
-            Self::Timeout(_) | Self::Cancelled(_) => {
-                "the work continues upstream; check it later with get_run or get_operation".to_owned()
-            }
-        };
-        Some(h)
+            Self::Transport(_) => NextStep::CheckNetwork,
+            Self::Decode { .. } => NextStep::Report,
+            Self::Timeout(_) | Self::Cancelled(_) => NextStep::FollowUp,
+            Self::RunUncertain {
+                data_flow, since, ..
+            } => NextStep::CheckRunsSince {
+                data_flow: data_flow.clone(),
+                since: since.clone(),
+            },
+        })
     }
 
     /// True for failures worth retrying later (429, 5xx, transport).
     pub fn is_transient(&self) -> bool {
         match self {
+            // A run that may have started is never tried again blindly.
+            Self::RunUncertain { .. } => false,
             Self::RateLimited { .. } | Self::Transport(_) => true,
             Self::Upstream { status, .. } => *status >= 500,
             _ => false,

@@ -159,11 +159,7 @@ mod tests {
         for blank in ["", "   ", "\t"] {
             let err = Env::parse(Some(blank)).unwrap_err();
             assert!(matches!(&err, Error::InvalidInput { field, .. } if field == "environment_id"));
-            assert!(
-                err.hint().unwrap().contains("omit environment_id"),
-                "{:?}",
-                err.hint()
-            );
+            assert_eq!(err.next_step(), Some(crate::NextStep::PickEnvironment));
         }
         let id = " 6A7B8C9D0E1F2A3B4C5D6E7F ";
         assert_eq!(

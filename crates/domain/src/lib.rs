@@ -14,6 +14,7 @@ pub mod logs;
 pub mod matching;
 pub mod merge;
 pub mod models;
+pub mod next_step;
 pub mod poll;
 pub mod service;
 pub mod throttle;
@@ -25,6 +26,7 @@ pub use error::{Error, Result, StateConflict, ValidationDetail};
 pub use ids::{AccountId, ConnectionId, DataFlowId, EnvironmentId, OperationId, RunId};
 pub use locks::ResourceLocks;
 pub use matching::{Catalog, MatchError, QualifiedTable};
+pub use next_step::NextStep;
 pub use poll::{PollPolicy, Progress, ProgressFn, Waited};
 pub use service::{
     Activation, ConnectionSweep, NewDataFlow, RunOptions, RunOutcome, Service, ServiceConfig,

@@ -24,6 +24,7 @@ use crate::models::{
     Connection, DataFlow, DiscoveryRequest, Operation, OperationStatus, Page, PageQuery, Run,
     RunQuery, RunSortBy, RunTriggered, SortOrder, Timestamp, Toggle, TriggeredRun, Variables,
 };
+use crate::next_step::NextStep;
 use crate::poll::{PollPolicy, ProgressFn, Waited, poll};
 use crate::throttle::{InMemoryLimiter, RunGate, RunLimiter, ThrottleLimits};
 
@@ -136,8 +137,8 @@ impl Activation {
         }
     }
 
-    /// Next-step advice when the operation ended in error.
-    pub fn advice(&self) -> Option<String> {
+    /// The next step when the operation ended in error.
+    pub fn advice(&self) -> Option<NextStep> {
         self.final_operation().and_then(explain_operation)
     }
 }
@@ -396,7 +397,7 @@ impl Service {
             return Err(Error::invalid(
                 "source_connection_id",
                 format!(
-                    "data flow {id} reads from connection {c}, not {connection}: pass {c}, or change properties.source.connection_id first (patch_data_flow)"
+                    "data flow {id} reads from connection {c}, not {connection}: pass {c}, or change the data flow's properties.source.connection_id first"
                 ),
             ));
         }
@@ -521,7 +522,7 @@ impl Service {
             return Err(Error::State {
                 conflict: StateConflict::ActiveFlow,
                 message: format!(
-                    "data flow {id} ({}) is active and cannot be deleted: disable it first (disable_data_flow, and wait for the operation), then delete it",
+                    "data flow {id} ({}) is active and cannot be deleted: disable it first, wait for the operation, then delete it",
                     flow.name
                 ),
             });
@@ -659,7 +660,7 @@ impl Service {
                 });
             }
             Err(e) if is_ambiguous(&e) => {
-                tracing::warn!(data_flow = %id, error = %e, "run trigger failed ambiguously; reconciling with list_runs");
+                tracing::warn!(data_flow = %id, error = %e, "run trigger failed ambiguously; reconciling with the data flow's runs");
                 match self.reconcile_run(env, id, trigger_time).await {
                     Some(t) => (t, true),
                     None => return Err(ambiguous_run_error(e, id, trigger_time)),
@@ -803,7 +804,7 @@ impl Service {
                     }
                 }
                 Err(e) => {
-                    tracing::debug!(error = %e, "list_runs failed while reconciling a run trigger");
+                    tracing::debug!(error = %e, "listing the runs failed while reconciling a run trigger");
                 }
             }
         }
@@ -964,7 +965,7 @@ pub fn source_to_target_body(spec: &NewDataFlow) -> Result<Document> {
     if source.is_empty() {
         return Err(Error::invalid(
             "source_name",
-            "give the source connector type, as list_connections shows it (e.g. mysql)",
+            "give the source connector type, as the connections list shows it (e.g. mysql)",
         ));
     }
     let lowered = source.to_ascii_lowercase().replace(' ', "_");
@@ -978,7 +979,7 @@ pub fn source_to_target_body(spec: &NewDataFlow) -> Result<Document> {
     if target_name.is_empty() {
         return Err(Error::invalid(
             "target_name",
-            "give the target connector type, as list_connections shows it (e.g. snowflake)",
+            "give the target connector type, as the connections list shows it (e.g. snowflake)",
         ));
     }
     let mut target = Value::Object(Map::new());
@@ -1134,18 +1135,10 @@ fn is_ambiguous(e: &Error) -> bool {
 }
 
 fn ambiguous_run_error(e: Error, flow: &DataFlowId, trigger: DateTime<Utc>) -> Error {
-    let since = Timestamp(trigger - chrono::Duration::minutes(1)).to_query();
-    let advice = format!(
-        "the run of data flow {flow} may or may not have started, and no new run showed up in list_runs yet: check list_runs(data_flow_id=\"{flow}\", start_time=\"{since}\") before triggering it again"
-    );
-    match e {
-        Error::Transport(m) => Error::Transport(format!("{m}; {advice}")),
-        Error::Timeout(m) => Error::Timeout(format!("{m}; {advice}")),
-        Error::Upstream { status, body } => Error::Upstream {
-            status,
-            body: format!("{body}; {advice}"),
-        },
-        other => other,
+    Error::RunUncertain {
+        data_flow: flow.to_string(),
+        since: Timestamp(trigger - chrono::Duration::minutes(1)).to_query(),
+        cause: Box::new(e),
     }
 }
 
@@ -1154,7 +1147,7 @@ fn after_trigger(e: Error, t: &RunTriggered) -> Error {
     match e {
         Error::NotFound { what, message } => Error::NotFound {
             what: format!(
-                "{what} (the run was triggered, run group {}: do not trigger it again; follow it with list_runs)",
+                "{what} (the run was triggered, run group {}: do not trigger it again; follow it in the data flow's runs)",
                 t.run_group_id
             ),
             message,
@@ -1215,8 +1208,8 @@ fn newest_group_since(
     })
 }
 
-/// Next-step advice for an operation that ended in error (`E`); `None` otherwise.
-pub fn explain_operation(op: &Operation) -> Option<String> {
+/// The next step after an operation that ended in error (`E`); `None` otherwise.
+pub fn explain_operation(op: &Operation) -> Option<NextStep> {
     if op.status != OperationStatus::Error {
         return None;
     }
@@ -1227,9 +1220,9 @@ pub fn explain_operation(op: &Operation) -> Option<String> {
         .to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
     let advice = if has(&["rvr-activate-500", "fire-service", "fire service"]) {
-        "a data flow created through the API must be saved once before it can be activated: save it (patch_data_flow with an empty patch {}, or update_data_flow), then activate it again"
+        NextStep::SaveThenActivate
     } else if has(&["cdc"]) && has(&["schedul"]) {
-        "CDC data flows need one enabled scheduler firing between every 5 minutes and every 24 hours: set schedulers (patch_data_flow), then activate again"
+        NextStep::SetCdcSchedulers
     } else if has(&[
         "connect",
         "unreachable",
@@ -1245,11 +1238,11 @@ pub fn explain_operation(op: &Operation) -> Option<String> {
         "ora-",
         "login",
     ]) {
-        "a source or target connection could not be reached or refused its credentials: check the connections the data flow uses (list_connections; test them in the console), then activate again"
+        NextStep::CheckConnections
     } else {
-        "read error_message, fix the cause (often a connection or a missing setting), then try again"
+        NextStep::ReadOperationError
     };
-    Some(advice.to_owned())
+    Some(advice)
 }
 
 #[cfg(test)]

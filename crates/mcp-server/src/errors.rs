@@ -3,7 +3,7 @@
 //! Tool failures are results with `isError: true` (the model reads them); JSON-RPC errors are kept
 //! for protocol faults, which rmcp produces itself.
 
-use bdi_domain::Error;
+use bdi_domain::{Error, NextStep};
 
 /// The text of a failed tool call: the error, then a `hint:` line with the next step.
 pub fn tool_error(err: &Error) -> String {
@@ -16,11 +16,50 @@ pub fn tool_error(err: &Error) -> String {
             text.push_str(&format!("\n- {d}"));
         }
     }
-    if let Some(hint) = err.hint() {
+    if let Some(step) = err.next_step() {
         text.push_str("\nhint: ");
-        text.push_str(&hint);
+        text.push_str(&hint(&step));
     }
     text
+}
+
+/// A next step in a model's words: the tool to call, with its arguments when they are known.
+pub fn hint(step: &NextStep) -> String {
+    match step {
+        NextStep::Configure => "set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID (and DATA_INTEGRATION_ENVIRONMENT_ID), or start with --sandbox to try it without an account".to_owned(),
+        NextStep::PickEnvironment => "omit environment_id to use the default environment, or give a 24-hex id from list_environments".to_owned(),
+        NextStep::FixInput => "correct the parameter and call again".to_owned(),
+        NextStep::CheckToken => "check the API token (Settings > API Tokens in the console); it may be expired or deleted".to_owned(),
+        NextStep::GetScopes => "the token lacks the scope for this call or does not cover this environment; mint a token with the right scopes for this account and environment".to_owned(),
+        NextStep::CheckIds => "check the id: list_data_flows, list_connections and list_runs return valid ids".to_owned(),
+        NextStep::RemoveServerFields => "remove the fields the API does not accept (server-managed fields such as cross_id, account_id, group_name; a top-level description belongs in metadata.description)".to_owned(),
+        NextStep::FixFields => "fix the fields listed above and call again".to_owned(),
+        NextStep::DisableFirst => "disable the data flow first (disable_data_flow with wait=true), then retry".to_owned(),
+        NextStep::LegacyFlow => "this data flow was created in the legacy console UI and cannot be read through the API; check is_api_v2 in list_data_flows".to_owned(),
+        NextStep::ActivateFirst => "activate the data flow first (activate_data_flow with wait=true), then run it".to_owned(),
+        NextStep::SetSourceTablesFirst => "select source tables first (set_data_flow_source_tables), then run it".to_owned(),
+        NextStep::LogicFlowsStayActive => "logic flows are always active; delete or update them without disabling".to_owned(),
+        NextStep::RetryAfter(Some(d)) => format!("wait {} s before trying again", bdi_domain::throttle::ceil_secs(*d).max(1)),
+        NextStep::RetryAfter(None) => "wait about 30 s before trying again".to_owned(),
+        NextStep::RetryLater => "the platform failed; try again in a minute".to_owned(),
+        NextStep::CheckNetwork => "check the network and the base URL (DATA_INTEGRATION_API_URL or the region)".to_owned(),
+        NextStep::Report => "the platform answered in an unexpected shape; report it with the path above".to_owned(),
+        NextStep::FollowUp => "the work continues upstream; check it later with get_run or get_operation".to_owned(),
+        NextStep::CheckRunsSince { data_flow, since } => format!(
+            "check list_runs(data_flow_id=\"{data_flow}\", start_time=\"{since}\") before triggering it again"
+        ),
+        NextStep::FollowTriggeredRun { data_flow } => format!(
+            "do not trigger it again; follow it with list_runs(data_flow_id=\"{data_flow}\")"
+        ),
+        NextStep::UseFlowConnection { connection } => format!(
+            "pass {connection}, or change properties.source.connection_id first (patch_data_flow)"
+        ),
+        NextStep::NameConnectorType => "give the connector type as list_connections shows it".to_owned(),
+        NextStep::ReadOperationError => "read error_message, fix the cause (often a connection or a missing setting), then try again".to_owned(),
+        NextStep::SaveThenActivate => "a data flow created through the API must be saved once before it can be activated: save it (patch_data_flow with an empty patch {}, or update_data_flow), then activate it again".to_owned(),
+        NextStep::SetCdcSchedulers => "CDC data flows need one enabled scheduler firing between every 5 minutes and every 24 hours: set schedulers (patch_data_flow), then activate again".to_owned(),
+        NextStep::CheckConnections => "a source or target connection could not be reached or refused its credentials: check the connections the data flow uses (list_connections; test them in the console), then activate again".to_owned(),
+    }
 }
 
 /// Shorthand for handlers: maps a domain error into the tool error text.
@@ -52,7 +91,7 @@ mod tests {
         };
         insta::assert_snapshot!(tool_error(&e), @r"
         error: cannot delete an active data flow
-        hint: disable the data flow first (disable_data_flow), then retry
+        hint: disable the data flow first (disable_data_flow with wait=true), then retry
         ");
         let e = Error::RateLimited {
             retry_after: Some(Duration::from_secs(41)),

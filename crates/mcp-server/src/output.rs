@@ -186,7 +186,8 @@ pub struct OperationResult {
 
 impl From<Operation> for OperationResult {
     fn from(op: Operation) -> Self {
-        let next_step = bdi_domain::service::explain_operation(&op);
+        let next_step =
+            bdi_domain::service::explain_operation(&op).map(|s| crate::errors::hint(&s));
         Self {
             finished: op.status.is_terminal(),
             status: op.status.as_str().to_owned(),

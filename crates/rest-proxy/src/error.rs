@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bdi_domain::Error;
+use bdi_domain::{Error, NextStep};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -228,8 +228,30 @@ impl ApiError {
 
 impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
+        // A run that may have started: the cause's status, and the caller told to look before
+        // triggering again (whatever of the cause's text is withheld).
+        let err = match err {
+            Error::RunUncertain {
+                data_flow,
+                since,
+                cause,
+            } => {
+                let mut inner = Self::from(*cause);
+                let detail = &mut inner.body.error;
+                detail.message = format!(
+                    "{}; the run of data flow {data_flow} may or may not have started",
+                    detail.message
+                );
+                detail.hint = Some(next_step_hint(&NextStep::CheckRunsSince {
+                    data_flow,
+                    since,
+                }));
+                return inner;
+            }
+            other => other,
+        };
         let code = err.code();
-        let hint = err.hint();
+        let hint = err.next_step().map(|s| next_step_hint(&s));
         let (status, message, detail, retry_after) = match &err {
             Error::Config(_) => return Self::internal(&err),
             Error::InvalidInput { .. } => (StatusCode::BAD_REQUEST, err.to_string(), None, None),
@@ -271,20 +293,20 @@ impl From<Error> for ApiError {
                     .unwrap_or_else(|_| Value::String(body.clone()));
                 (st, format!("the platform answered {status}"), Some(d), None)
             }
-            Error::Upstream { status, body } => {
+            Error::Upstream { status, .. } => {
                 tracing::warn!(error = %err, "upstream failure");
                 (
                     StatusCode::BAD_GATEWAY,
-                    with_run_advice(format!("the platform failed ({status})"), body),
+                    format!("the platform failed ({status})"),
                     None,
                     None,
                 )
             }
-            Error::Transport(m) => {
+            Error::Transport(_) => {
                 tracing::warn!(error = %err, "upstream unreachable");
                 (
                     StatusCode::BAD_GATEWAY,
-                    with_run_advice("could not reach the platform".to_owned(), m),
+                    "could not reach the platform".to_owned(),
                     None,
                     None,
                 )
@@ -292,6 +314,7 @@ impl From<Error> for ApiError {
             Error::Decode { .. } => (StatusCode::BAD_GATEWAY, err.to_string(), None, None),
             Error::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, err.to_string(), None, None),
             Error::Cancelled(_) => (StatusCode::SERVICE_UNAVAILABLE, err.to_string(), None, None),
+            Error::RunUncertain { .. } => (StatusCode::BAD_GATEWAY, err.to_string(), None, None),
         };
         // The hint agrees with the Retry-After header (whole seconds, rounded up).
         let hint = match retry_after {
@@ -338,14 +361,36 @@ fn ceil_secs(d: Duration) -> u64 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorCode(pub String);
 
-/// The domain's advice after an ambiguous run trigger ("the run of data flow ... may or may not
-/// have started ... check list_runs(...) before triggering it again"), kept when the rest of an
-/// upstream failure's text is withheld: the caller must know a run may have started.
-fn with_run_advice(public: String, internal: &str) -> String {
-    match internal.find("the run of data flow ") {
-        Some(at) if internal[at..].contains("may or may not have started") => {
-            format!("{public}; {}", &internal[at..])
-        }
-        _ => public,
+/// A next step in an HTTP client's words: the request to send.
+pub fn next_step_hint(step: &NextStep) -> String {
+    const RIVERS: &str = "/v1/accounts/{account}/environments/{env}/rivers";
+    match step {
+        NextStep::Configure => "tell the gateway's operator: its upstream configuration is missing".to_owned(),
+        NextStep::PickEnvironment => "leave out the environment to use the default one, or give a 24-hex id from GET /v1/accounts/{account}/environments".to_owned(),
+        NextStep::FixInput => "correct the parameter and send the request again".to_owned(),
+        NextStep::CheckToken => "tell the gateway's operator: its upstream token may be expired or deleted".to_owned(),
+        NextStep::GetScopes => "the gateway's upstream token lacks the scope for this request or does not cover this environment; ask its operator for one that does".to_owned(),
+        NextStep::CheckIds => format!("check the id: GET {RIVERS}, GET /v1/accounts/{{account}}/environments/{{env}}/connections and GET {RIVERS}/{{flow}}/runs return valid ids"),
+        NextStep::RemoveServerFields => "remove the fields the API does not accept (server-managed fields such as cross_id, account_id, group_name; a top-level description belongs in metadata.description)".to_owned(),
+        NextStep::FixFields => "fix the fields listed in upstream_detail and send the request again".to_owned(),
+        NextStep::DisableFirst => "disable the data flow first (POST /bdi/v1/environments/{env}/data_flows/{flow}/disable?wait=true), then retry".to_owned(),
+        NextStep::LegacyFlow => format!("this data flow was created in the legacy console UI and cannot be read through the API; GET {RIVERS} shows is_api_v2"),
+        NextStep::ActivateFirst => "activate the data flow first (POST /bdi/v1/environments/{env}/data_flows/{flow}/activate?wait=true), then run it".to_owned(),
+        NextStep::SetSourceTablesFirst => "select source tables first (PUT /bdi/v1/environments/{env}/data_flows/{flow}/source_tables), then run it".to_owned(),
+        NextStep::LogicFlowsStayActive => "logic flows are always active; update or delete them without disabling".to_owned(),
+        NextStep::RetryAfter(Some(d)) => format!("wait {} s before trying again", ceil_secs(*d).max(1)),
+        NextStep::RetryAfter(None) => "wait about 30 s before trying again".to_owned(),
+        NextStep::RetryLater => "the platform failed; try again in a minute".to_owned(),
+        NextStep::CheckNetwork => "the gateway could not reach the platform; try again in a minute, and tell the gateway's operator if it persists".to_owned(),
+        NextStep::Report => "the platform answered in an unexpected shape; tell the gateway's operator".to_owned(),
+        NextStep::FollowUp => format!("the work continues upstream; follow it with GET {RIVERS}/{{flow}}/runs/{{run}} or GET /v1/accounts/{{account}}/environments/{{env}}/operations/{{operation}}"),
+        NextStep::CheckRunsSince { data_flow, since } => format!("check GET {RIVERS}/{data_flow}/runs?start_time={since} before triggering it again"),
+        NextStep::FollowTriggeredRun { data_flow } => format!("do not trigger it again; follow it with GET {RIVERS}/{data_flow}/runs"),
+        NextStep::UseFlowConnection { connection } => format!("pass {connection}, or change the data flow's properties.source.connection_id first (PATCH /bdi/v1/environments/{{env}}/data_flows/{{flow}})"),
+        NextStep::NameConnectorType => "give the connector type as GET /v1/accounts/{account}/environments/{env}/connections shows it".to_owned(),
+        NextStep::ReadOperationError => "read error_message, fix the cause (often a connection or a missing setting), then try again".to_owned(),
+        NextStep::SaveThenActivate => "a data flow created through the API must be saved once before it can be activated: save it (PATCH /bdi/v1/environments/{env}/data_flows/{flow} with an empty patch {}), then activate it again".to_owned(),
+        NextStep::SetCdcSchedulers => "CDC data flows need one enabled scheduler firing between every 5 minutes and every 24 hours: set schedulers (PATCH /bdi/v1/environments/{env}/data_flows/{flow}), then activate again".to_owned(),
+        NextStep::CheckConnections => "a source or target connection could not be reached or refused its credentials: check the connections the data flow uses (GET /v1/accounts/{account}/environments/{env}/connections; test them in the console), then activate again".to_owned(),
     }
 }

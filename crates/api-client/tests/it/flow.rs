@@ -855,7 +855,7 @@ async fn the_key_never_shows_in_errors_or_debug() {
                 .get_json("admin/1/users", &[])
                 .await
                 .expect_err("refused");
-            let shown = format!("{e} {e:?} {:?} {client:?}", e.hint());
+            let shown = format!("{e} {e:?} {:?} {client:?}", e.next_step());
             assert!(!shown.contains(key), "{status} key {key}: {shown}");
         }
         // A transport error: nothing listens on the port any more.

@@ -186,7 +186,10 @@ async fn forbidden_and_missing_fields_come_back_as_a_detail_list() {
             .any(|(k, s)| *k == "missing" && s.starts_with("body.settings")),
         "{kinds:?}"
     );
-    assert!(err.hint().is_some_and(|h| h.contains("server-managed")));
+    assert_eq!(
+        err.next_step(),
+        Some(bdi_domain::NextStep::RemoveServerFields)
+    );
 }
 
 #[tokio::test]

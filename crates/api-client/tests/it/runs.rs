@@ -204,7 +204,10 @@ async fn the_run_throttle_is_reported_with_retry_after() {
         panic!("expected RateLimited, got {err:?}");
     };
     assert!(message.contains("2 times per minute"), "{message}");
-    assert!(err.hint().is_some());
+    assert!(matches!(
+        err.next_step(),
+        Some(bdi_domain::NextStep::RetryAfter(_))
+    ));
     // The refused trigger was sent once and handed back, not retried, and it never started:
     // only the two accepted triggers exist.
     assert_eq!(h.control().request_count("POST", "/run"), 3);

@@ -350,7 +350,9 @@ async fn toggle(
         s.finish();
     }
     let activation = outcome.map_err(|e| CliError::domain(e, &doing))?;
-    let advice = activation.advice().map(|a| crate::errors::cli_words(&a));
+    let advice = activation
+        .advice()
+        .map(|a| crate::errors::words(&a, &doing));
     let Activation { toggle, waited } = activation;
     let started = match toggle {
         Toggle::AlreadyInState => None,

@@ -98,11 +98,28 @@ fn validation_problems_are_listed() {
 }
 
 #[test]
-fn tool_names_become_commands() {
+fn every_next_step_is_said_in_bdi_words() {
+    for step in NextStep::samples() {
+        let text = words(&step, &Doing::Run("65a1b2c3d4e5f60718293a4b".into()));
+        assert!(!text.is_empty(), "{step:?}");
+        for tool in [
+            "_data_flow",
+            "list_",
+            "get_run",
+            "get_operation",
+            "update_connection",
+        ] {
+            assert!(!text.contains(tool), "{step:?} names an MCP tool: {text}");
+        }
+    }
     assert_eq!(
-        cli_words(
-            "disable it first (disable_data_flow, and wait), then get_run_logs; list_runs_extra stays"
+        words(
+            &NextStep::CheckRunsSince {
+                data_flow: "F".into(),
+                since: "2026-11-29T10:00:00Z".into()
+            },
+            &Doing::Other
         ),
-        "disable it first (`bdi flows disable`, and wait), then `bdi runs logs`; list_runs_extra stays"
+        "check `bdi runs list F --start 2026-11-29T10:00:00Z` before running it again"
     );
 }

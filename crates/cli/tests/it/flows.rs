@@ -272,7 +272,7 @@ async fn delete_refuses_an_active_flow_and_says_to_disable_it() {
     ----- stdout -----
 
     ----- stderr -----
-    error: data flow 65a1b2c3d4e5f60718293a4b (orders to snowflake) is active and cannot be deleted: disable it first (`bdi flows disable`, and wait for the operation), then delete it
+    error: data flow 65a1b2c3d4e5f60718293a4b (orders to snowflake) is active and cannot be deleted: disable it first, wait for the operation, then delete it
 
     hint: disable the data flow first with `bdi flows disable 65a1b2c3d4e5f60718293a4b --wait`, then try again
     ");

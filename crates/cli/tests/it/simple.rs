@@ -123,7 +123,7 @@ async fn a_rejected_token_is_an_api_error() {
     ----- stderr -----
     error: authentication failed: Invalid token
 
-    hint: check the API token (Settings > API Tokens in the console); it may be expired or deleted
+    hint: check the API token (Settings > API Tokens in the console, then `bdi configure`); it may be expired or deleted
     ");
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bdi_domain::models::{Page, Run, RunStatus, RunTriggered};
 use bdi_domain::{
-    Env, Error, InMemoryLimiter, Limit, MockBackend, PollPolicy, RunLimiter, RunOptions,
+    Env, Error, InMemoryLimiter, Limit, MockBackend, NextStep, PollPolicy, RunLimiter, RunOptions,
     ThrottleLimits, WaitOptions, Waited,
 };
 use serde_json::json;
@@ -241,17 +241,30 @@ async fn an_unreconciled_failure_says_the_run_may_have_started() {
         .run(&Env::Default, &flow_id(), no_wait())
         .await
         .expect_err("unknown");
-    let Error::Upstream { status, body } = &err else {
+    let Error::RunUncertain {
+        data_flow,
+        since,
+        cause,
+    } = &err
+    else {
         panic!("{err:?}")
     };
-    assert_eq!(*status, 504);
     assert!(
-        body.starts_with("gateway timeout; the run of data flow"),
-        "{body}"
+        matches!(**cause, Error::Upstream { status: 504, .. }),
+        "{cause:?}"
     );
+    assert_eq!(data_flow, &flow_id().to_string());
     assert!(
-        body.contains("may or may not have started") && body.contains("list_runs(data_flow_id="),
-        "{body}"
+        err.to_string().ends_with("may or may not have started"),
+        "{err}"
+    );
+    assert!(!err.is_transient(), "never retried blindly");
+    assert_eq!(
+        err.next_step(),
+        Some(NextStep::CheckRunsSince {
+            data_flow: data_flow.clone(),
+            since: since.clone(),
+        })
     );
 }
 

@@ -176,7 +176,9 @@ pub(crate) async fn run(
 }
 
 fn toggle_response(activation: Activation) -> Response {
-    let advice = activation.advice();
+    let advice = activation
+        .advice()
+        .map(|s| crate::error::next_step_hint(&s));
     let outcome = match (&activation.toggle, &activation.waited) {
         (bdi_domain::models::Toggle::AlreadyInState, _) => WaitOutcome::AlreadyInState,
         (_, w) => match WaitOutcome::of(w.as_ref()) {

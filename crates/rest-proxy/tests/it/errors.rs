@@ -141,11 +141,18 @@ async fn an_ambiguous_run_trigger_keeps_the_may_have_started_advice() {
         "{message}"
     );
     assert!(
-        message.contains("may or may not have started") && message.contains("list_runs("),
+        message.ends_with("may or may not have started"),
         "{message}"
     );
+    let hint = r.json()["error"]["hint"].as_str().unwrap().to_owned();
     assert!(
-        !message.contains("10.0.0.7"),
+        hint.starts_with(&format!(
+            "check GET /v1/accounts/{{account}}/environments/{{env}}/rivers/{FLOW}/runs?start_time="
+        )) && hint.ends_with("before triggering it again"),
+        "a request, not an MCP tool: {hint}"
+    );
+    assert!(
+        !message.contains("10.0.0.7") && !hint.contains("10.0.0.7"),
         "internal detail stays inside: {message}"
     );
 }
