@@ -18,6 +18,7 @@ fn rate_limited(err: Error) -> (Duration, String) {
         Error::RateLimited {
             retry_after: Some(d),
             message,
+            ..
         } => (d, message),
         other => panic!("expected a rate limit with a delay, got {other:?}"),
     }

@@ -425,6 +425,7 @@ impl FlowClient {
             },
             429 => Error::RateLimited {
                 retry_after: reply.retry_after,
+                limit: bdi_domain::Limit::Upstream,
                 message: if text.is_empty() {
                     format!("the Boomi Flow API kept answering 429 to GET {path}")
                 } else {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use bdi_domain::{Error, StateConflict, ValidationDetail};
+use bdi_domain::{Error, Limit, StateConflict, ValidationDetail};
 use serde_json::Value;
 
 /// The longest body excerpt kept in an error.
@@ -152,6 +152,7 @@ pub(crate) fn classify(
         }
         429 => Error::RateLimited {
             retry_after,
+            limit: Limit::Upstream,
             message: or_default(message, "too many requests"),
         },
         400 => match conflict_of(kind, &message) {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::next_step::NextStep;
+use crate::throttle::Limit;
 
 /// One item of a FastAPI/pydantic 422 `detail` list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,6 +115,8 @@ pub enum Error {
     RateLimited {
         /// How long to wait before trying again, when known.
         retry_after: Option<Duration>,
+        /// Which limit refused: the data flow's, the user's, or the platform's.
+        limit: Limit,
         /// What limit was hit.
         message: String,
     },

@@ -26,7 +26,7 @@ use crate::models::{
 };
 use crate::next_step::NextStep;
 use crate::poll::{PollPolicy, ProgressFn, Waited, poll};
-use crate::throttle::{InMemoryLimiter, RunGate, RunLimiter, ThrottleLimits};
+use crate::throttle::{InMemoryLimiter, Limit, RunGate, RunLimiter, ThrottleLimits};
 
 /// The most pages a connection sweep reads.
 pub const MAX_SWEEP_PAGES: u32 = 100;
@@ -650,12 +650,14 @@ impl Service {
             Err(Error::RateLimited {
                 retry_after,
                 message,
+                ..
             }) => {
                 let delay = retry_after.unwrap_or(self.config.limits.default_penalty);
                 limiter.release(&reservation).await;
                 limiter.penalize(id, user, delay).await;
                 return Err(Error::RateLimited {
                     retry_after: Some(delay),
+                    limit: Limit::Upstream,
                     message,
                 });
             }

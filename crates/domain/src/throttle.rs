@@ -92,6 +92,7 @@ impl From<Refusal> for Error {
     fn from(r: Refusal) -> Self {
         Error::RateLimited {
             retry_after: Some(r.wait),
+            limit: r.limit,
             message: r.reason,
         }
     }
@@ -435,6 +436,7 @@ impl RunGate {
             () = tokio::time::sleep_until(deadline) => {
                 return Err(Error::RateLimited {
                     retry_after: None,
+                    limit: Limit::Flow,
                     message: format!(
                         "other callers were still waiting to run data flow {flow} when this call's deadline came; no run was triggered"
                     ),
@@ -451,6 +453,7 @@ impl RunGate {
                 let left = deadline.saturating_duration_since(now);
                 return Err(Error::RateLimited {
                     retry_after: Some(refusal.wait),
+                    limit: refusal.limit,
                     message: format!(
                         "{}; that is after this call's deadline ({} s left), so no run was triggered",
                         refusal.reason,

@@ -96,6 +96,7 @@ mod tests {
         let e = Error::RateLimited {
             retry_after: Some(Duration::from_secs(41)),
             message: "data flow x was run twice in the last minute".into(),
+            limit: bdi_domain::Limit::Upstream,
         };
         insta::assert_snapshot!(tool_error(&e), @r"
         error: rate limited: data flow x was run twice in the last minute

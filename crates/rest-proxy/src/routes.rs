@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
-use bdi_domain::{DataFlowId, Document, Env, EnvironmentId, Error, RunOptions, RunOutcome};
+use bdi_domain::{DataFlowId, Document, Env, EnvironmentId, Error, Limit, RunOptions, RunOutcome};
 use serde_json::Value;
 
 use crate::auth::Caller;
@@ -803,23 +803,23 @@ pub(crate) async fn run_throttled(
         Ok(outcome) => Ok(outcome),
         Err(Error::RateLimited {
             retry_after,
+            limit,
             message,
         }) => {
-            let limit = if message.starts_with("user ") {
-                "key"
-            } else if message.starts_with("the platform") || !message.contains("data flow") {
-                "upstream"
-            } else {
-                "data_flow"
+            // A gateway's user is a key.
+            let (label, message) = match limit {
+                Limit::User => ("key", message.replacen("user ", "key ", 1)),
+                other => (other.label(), message),
             };
-            st.metrics().record_throttle_refusal(limit);
+            st.metrics().record_throttle_refusal(label);
             Err(ApiError::from(Error::RateLimited {
                 retry_after: Some(
                     retry_after
                         .unwrap_or(Duration::from_secs(1))
                         .max(Duration::from_secs(1)),
                 ),
-                message: message.replacen("user ", "key ", 1),
+                limit,
+                message,
             }))
         }
         Err(e) => Err(e.into()),

@@ -51,6 +51,7 @@ fn statuses_follow_the_documented_codes() {
             Error::RateLimited {
                 retry_after: Some(Duration::from_secs(3)),
                 message: "m".into(),
+                limit: bdi_domain::Limit::Upstream,
             },
             ExitStatus::Throttled,
         ),

@@ -190,6 +190,7 @@ async fn a_throttled_run_exits_5() {
         Err(Error::RateLimited {
             retry_after: Some(std::time::Duration::from_secs(41)),
             message: "data flow was run twice in the last minute".into(),
+            limit: bdi_domain::Limit::Upstream,
         })
     });
     mock.expect_list_runs()

@@ -125,6 +125,7 @@ fn fatal_errors_are_classified() {
             Error::RateLimited {
                 retry_after: None,
                 message: String::new(),
+                limit: crate::throttle::Limit::Upstream,
             },
             false,
         ),

@@ -134,6 +134,7 @@ fn ambiguity_is_limited_to_transport_and_server_failures() {
             Error::RateLimited {
                 retry_after: None,
                 message: String::new(),
+                limit: crate::throttle::Limit::Upstream,
             },
             false,
         ),

@@ -393,6 +393,7 @@ async fn a_waiter_whose_deadline_is_too_short_is_refused_at_once() {
         Error::RateLimited {
             retry_after: Some(d),
             message,
+            ..
         } => {
             assert_eq!(d, Duration::from_secs(60));
             assert!(

@@ -85,7 +85,9 @@ async fn the_throttle_refuses_a_third_run_within_a_minute_with_exact_seconds() {
         Err(Error::RateLimited {
             retry_after,
             message,
+            limit,
         }) => {
+            assert_eq!(limit, Limit::Flow, "the data flow's own limit");
             assert_eq!(retry_after, Some(Duration::from_secs(41)));
             assert_eq!(
                 message,
@@ -130,6 +132,7 @@ async fn an_upstream_429_penalizes_the_flow() {
         Err(Error::RateLimited {
             retry_after: Some(Duration::from_secs(12)),
             message: "too many runs".into(),
+            limit: bdi_domain::Limit::Upstream,
         })
     });
     let svc = service(mock).with_limiter(limiter.clone());
@@ -138,7 +141,7 @@ async fn an_upstream_429_penalizes_the_flow() {
         .await
         .expect_err("429");
     assert!(
-        matches!(&err, Error::RateLimited { retry_after: Some(d), .. } if *d == Duration::from_secs(12)),
+        matches!(&err, Error::RateLimited { retry_after: Some(d), limit: Limit::Upstream, .. } if *d == Duration::from_secs(12)),
         "{err:?}"
     );
     let refusal = limiter
@@ -170,6 +173,7 @@ async fn a_429_without_retry_after_uses_the_default_penalty() {
         Err(Error::RateLimited {
             retry_after: None,
             message: "slow down".into(),
+            limit: bdi_domain::Limit::Upstream,
         })
     });
     let err = service(mock)
@@ -408,6 +412,7 @@ async fn concurrent_runs_of_one_flow_reach_the_backend_at_most_twice_and_the_res
             Err(Error::RateLimited {
                 retry_after: Some(d),
                 message,
+                ..
             }) => {
                 assert!(
                     d > Duration::from_secs(55) && d <= Duration::from_secs(60),

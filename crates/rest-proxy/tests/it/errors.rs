@@ -49,6 +49,7 @@ async fn domain_errors_map_to_statuses_and_one_shape() {
         ("rate_limited", || Error::RateLimited {
             retry_after: Some(Duration::from_millis(12_300)),
             message: "too many".into(),
+            limit: bdi_domain::Limit::Upstream,
         }),
         ("upstream_forbidden", || Error::Forbidden {
             message: "token lacks scope".into(),
