@@ -1,6 +1,8 @@
 //! Waits against the sandbox, whose operations and runs advance by polls: activation reaching `D`
 //! or ending in `E` with advice, runs ending `succeeded` or `failed`, a deadline shorter than the
 //! work, cancellation, progress reports, and transient 5xx answers while polling.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

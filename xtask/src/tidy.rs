@@ -227,6 +227,37 @@ mod tests {
     }
 
     #[test]
+    fn the_documents_the_code_points_at_are_in_the_repository() {
+        let root = project_root();
+        let mut missing = Vec::new();
+        // Spelled in two parts, so that this file does not find itself.
+        let outside = ["shared", "reference/"].join("/");
+        for file in sources() {
+            let text = fs::read_to_string(&file).unwrap();
+            assert!(
+                !text.contains(&outside),
+                "{} points outside the repository; the contracts are in docs/",
+                file.display()
+            );
+            for (at, _) in text.match_indices("docs/") {
+                let name: String = text[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'))
+                    .collect();
+                let name = name.trim_end_matches('.');
+                if name.ends_with(".md") && !root.join(name).exists() {
+                    missing.push(format!("{}: {name}", file.display()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "missing documents:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
     fn sandbox_is_written_from_the_contract_not_the_client() {
         for dep in ["bdi-domain", "bdi-api-client"] {
             assert!(

@@ -1,5 +1,5 @@
 //! `impl Backend for HttpBackend`: one method per upstream operation, with the method and path of
-//! the contract's summary table (4.0) and the Activities paths of 4.10.
+//! the summary table of `docs/upstream-api.md` (4.0) and the Activities paths of its section 4.10.
 
 use async_trait::async_trait;
 use bdi_domain::models::{

@@ -1,5 +1,5 @@
 //! A read-only client for the Boomi Flow API (`https://flow.boomi.com/api`), the source that
-//! `bdi load` copies into DuckDB (contract: `shared/reference/boomi-flow-api.md`, sections 1
+//! `bdi load` copies into DuckDB (contract: `docs/boomi-flow-api.md`, sections 1
 //! and 2).
 //!
 //! [`FlowClient`] sends GETs only. Every request carries the key in the `x-boomi-flow-api-key`

@@ -166,7 +166,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// result (on `D`) is the connection's catalog.
     async fn start_discovery(&self, env: &Env, request: &DiscoveryRequest) -> Result<Operation>;
 
-    // Activities (seed 004). Their shapes are only partly documented, so they come back as JSON.
+    // Activities (`docs/upstream-api.md` 4.10). Their shapes are only partly documented, so they come back as JSON.
 
     /// A1 `GET {E}/activities_statistics`: environment-wide RPU and run counts.
     async fn activities_statistics(&self, env: &Env, query: &ActivityQuery) -> Result<Value>;

@@ -55,7 +55,7 @@ pub struct Column {
 }
 
 impl Catalog {
-    /// Parses an operation's `result` (contract 7.2): a map of schema to a map of table to an
+    /// Parses an operation's `result` (`docs/upstream-api.md` 7.2): a map of schema to a map of table to an
     /// entry whose columns are under `columns`, `modified_columns` or `fields`, or a bare list. A
     /// JSON-encoded string is accepted too.
     pub fn from_discovery(result: &Value) -> Result<Self, Error> {
@@ -431,7 +431,7 @@ pub fn closest(catalog: &Catalog, name: &str, limit: usize) -> Vec<String> {
     scored.into_iter().take(limit).map(|(_, q)| q).collect()
 }
 
-/// Builds `properties.schemas` for the matched tables (contract 7.3): grouped by schema in input
+/// Builds `properties.schemas` for the matched tables (`docs/upstream-api.md` 7.3): grouped by schema in input
 /// order, each table `{"run_type_and_datasource":"multi_tables","details":{...}}` with the
 /// connection's exact names. A table already in `current_schemas` keeps its `details`
 /// (incremental settings, `modified_columns`) with `is_selected` forced to true.

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::{Document, Error, Result};
 
-/// Top-level keys the API rejects on every write (contract 6.4), stripped before POST and PUT.
+/// Top-level keys the API rejects on every write (`docs/upstream-api.md` 6.4), stripped before POST and PUT.
 pub const FORBIDDEN_WRITE_FIELDS: &[&str] = &[
     "title",
     "id",
@@ -29,7 +29,7 @@ pub const FORBIDDEN_WRITE_FIELDS: &[&str] = &[
     "group_name",
 ];
 
-/// Other top-level keys of the read shapes that are not part of `WriteRiverInput` (contract 6.1,
+/// Other top-level keys of the read shapes that are not part of `WriteRiverInput` (`docs/upstream-api.md` 6.1,
 /// 6.2, 4.5.2). `environment_id`, `group_id` and `metadata` are writable and kept.
 pub const SERVER_MANAGED_FIELDS: &[&str] = &[
     "river_cross_id",

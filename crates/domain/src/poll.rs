@@ -4,7 +4,7 @@
 //! Time comes only from tokio's clock (`tokio::time`), so tests run with paused time. A failed
 //! fetch does not end the wait unless it is fatal ([`is_fatal`]: not found, unauthorized,
 //! forbidden, or a local configuration or input error); transient failures are retried until the
-//! deadline, as the platform's own clients do (contract 12, trap 20).
+//! deadline, as the platform's own clients do (`docs/upstream-api.md` section 12, trap 20).
 
 use std::future::Future;
 use std::sync::Arc;

@@ -304,7 +304,7 @@ impl Service {
         self.backend.create_data_flow(env, &body).await
     }
 
-    /// Creates a source-to-target data flow from flat parameters (contract 4.5.1), then saves it
+    /// Creates a source-to-target data flow from flat parameters (`docs/upstream-api.md` 4.5.1), then saves it
     /// once with the same body so that activation works on it (trap 13). If that save fails, the
     /// created flow is returned as is: it exists, and saving it once later (an empty patch) is
     /// the remedy [`explain_operation`] gives when its activation fails.
@@ -370,7 +370,7 @@ impl Service {
         self.backend.update_data_flow(env, id, &body).await
     }
 
-    /// Selects exactly `table_names` as the flow's source tables (contract 7.3). Nothing is
+    /// Selects exactly `table_names` as the flow's source tables (`docs/upstream-api.md` 7.3). Nothing is
     /// written unless every name matches a table of the connection.
     pub async fn set_source_tables(
         &self,
@@ -957,7 +957,7 @@ impl Service {
 // ---------------------------------------------------------------------------------------------
 // Helpers (pure)
 
-/// Builds the write body of [`Service::create_source_to_target`] (contract 4.5.1).
+/// Builds the write body of [`Service::create_source_to_target`] (`docs/upstream-api.md` 4.5.1).
 pub fn source_to_target_body(spec: &NewDataFlow) -> Result<Document> {
     let name = spec.name.trim();
     if name.is_empty() {

@@ -1,4 +1,4 @@
-//! Client-side throttling of run triggers, mirroring the platform's limits (contract 3.4): a data
+//! Client-side throttling of run triggers, mirroring the platform's limits (`docs/upstream-api.md` 3.4): a data
 //! flow may run at most 2 times a minute, and a user may start at most 15 runs a minute.
 //!
 //! Refusing locally gives a precise message ("next run allowed in 41 s") instead of an upstream

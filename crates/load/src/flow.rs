@@ -1,5 +1,5 @@
-//! The Boomi Flow source: the seed's ten resources over [`bdi_api_client::FlowClient`], with the
-//! contract's paths (not the seed's defective ones), their parent/child dependencies, incremental
+//! The Boomi Flow source: the ten resources of the vendor's dlt example over [`bdi_api_client::FlowClient`], with the
+//! contract's paths (`docs/boomi-flow-api.md`; not the example's defective ones), their parent/child dependencies, incremental
 //! cursors, and secrets removed before anything is normalized or stored.
 //!
 //! | resource | path | written | key | incremental |

@@ -1,4 +1,4 @@
-//! The gateway's scopes: the names seed 000 gives per endpoint (`data flow:write`, ...), parsed
+//! The gateway's scopes: the names the vendor's MCP server reference gives per endpoint (`docs/upstream-api.md`, the [S0] tags) (`data flow:write`, ...), parsed
 //! leniently so that `data_flow:write`, `river:write` and `rivers:write` mean the same scope.
 
 use std::fmt;
@@ -49,7 +49,7 @@ impl Scope {
         Self::VariablesEdit,
     ];
 
-    /// The canonical spelling (seed 000's).
+    /// The canonical spelling (the vendor reference's).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OperationsList => "operations:list",

@@ -1,6 +1,8 @@
 //! Fixture catalogs returned by `get_db_metadata` discovery (section 7.2): mixed-case schema
 //! names, a table present in two schemas, names differing only by case, and every column
 //! field-name variant a client has to read.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use serde_json::{Map, Value, json};
 

@@ -1,7 +1,7 @@
 //! A faithful local emulator of the Boomi Data Integration (ex-Rivery) public API v1, and of the
 //! Boomi Flow API's read paths under `/api` ([`flow`]).
 //!
-//! The sandbox is written from the upstream contract (`shared/reference/upstream-api.md`), not
+//! The sandbox is written from the upstream contract (`docs/upstream-api.md`), not
 //! from our client: it handles its JSON as `serde_json::Value` and its own small structs, so a
 //! wrong field name or status in the client cannot be mirrored here. It rejects what the real API
 //! rejects (pydantic-style 422 bodies, the 400 business rules, the run throttle) and lets tests

@@ -1,5 +1,7 @@
 //! The stored objects (environments, data flows, connections, runs, operations), their state
 //! machines driven by poll counts, and their JSON renderings in the upstream's read shapes.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value, json};

@@ -1,5 +1,7 @@
 //! Validation of the data-flow write body (`WriteRiverInput`, section 6.1) with pydantic-style
 //! errors, and the server-side enrichment applied to what is stored (section 6.2).
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use serde_json::{Map, Value, json};
 

@@ -1,4 +1,4 @@
-//! The Boomi Flow API's listings, walked page by page (contract section 2, "Paged envelopes").
+//! The Boomi Flow API's listings, walked page by page (`docs/boomi-flow-api.md` section 2, "Paged envelopes").
 //!
 //! A body is one of three shapes: a bare JSON array (one whole page), a paged envelope
 //! `{"_meta": {...}, "_links": {...}, "items": [...]}` (an object with `items`, `_meta` or

@@ -1,4 +1,7 @@
 //! The Activities API (A1-A8): `rivers` paths, `scheduler_id` for run groups, run-group detail.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
+//! A1 to A8 name the rows of its Activities table (section 4.10).
 
 use bdi_domain::Backend;
 use bdi_domain::models::{ActivityQuery, PageQuery};

@@ -1,5 +1,5 @@
 //! `FlowClient` against a small axum server on 127.0.0.1 written here from the Boomi Flow
-//! contract (`shared/reference/boomi-flow-api.md`, sections 1 and 2): every paging variant, the
+//! contract (`docs/boomi-flow-api.md`, sections 1 and 2): every paging variant, the
 //! headers sent, the error messages, retries and the timeout, and the key kept out of every
 //! error and `Debug` output.
 

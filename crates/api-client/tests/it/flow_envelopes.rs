@@ -2,6 +2,8 @@
 //! leaves open (section 2): page base 0 or 1, next links absolute, relative, root-relative or
 //! none, totals as pages, items, both or none, other key names, and a server cap below the page
 //! size asked. Every variant must yield every audit event once, in order.
+//!
+//! Section numbers are those of the Boomi Flow contract, `docs/boomi-flow-api.md`.
 
 use std::collections::HashSet;
 

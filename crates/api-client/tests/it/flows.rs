@@ -1,5 +1,5 @@
 //! Data flows: list, get, create, update, delete, activate and disable, with the traps of the
-//! contract's section 12 (204 on activate, legacy flows, delete while active, extra_forbidden,
+//! section 12 of `docs/upstream-api.md` (204 on activate, legacy flows, delete while active, extra_forbidden,
 //! logic flows, CDC property locks).
 
 use bdi_domain::models::{DataFlowQuery, FlowStatus, OperationStatus, PageQuery, Toggle};

@@ -114,7 +114,7 @@ async fn a_sandbox_load_then_info_and_query_on_its_file() {
     assert_eq!(
         exit_code(&seed),
         "0",
-        "the seed's query works as written: {seed}"
+        "the example's query works as written: {seed}"
     );
     let rows: Value = serde_json::from_str(stdout(&seed)).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), demo::DEFAULT_FLOWS);

@@ -2,7 +2,7 @@
 //! runs): flows and their graphs, runtimes, users, API keys, states, translations, and audit
 //! events, which are a pure function of their index so that a million of them cost no memory.
 //!
-//! Every shape of the contract's section 2 is here, with what a loader must handle: nested
+//! Every shape of section 2 of `docs/boomi-flow-api.md` is here, with what a loader must handle: nested
 //! objects, lists of scalars and of objects, ISO 8601 timestamps with `Z`, always-null fields
 //! (`comment`, `authorization.serviceElementId`), a field whose type differs between records
 //! (audit `data.HTTPStatus`), keys that differ by event type, acronyms and a `-` in a name.

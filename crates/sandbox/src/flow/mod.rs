@@ -1,8 +1,8 @@
 //! The Boomi Flow API emulator, served by the same router as the Data Integration API under the
 //! path prefix `/api` (so a sandbox's Flow base URL is `{base_url}/api`).
 //!
-//! Written from the contract (`shared/reference/boomi-flow-api.md`), not from any client: the
-//! read paths of seed 003 (flows, flow graphs, runtimes, users, API keys, states, audit search,
+//! Written from the contract (`docs/boomi-flow-api.md`), not from any client: the
+//! read paths the vendor's dlt example uses (flows, flow graphs, runtimes, users, API keys, states, audit search,
 //! translations), the `x-boomi-flow-api-key` and `manywhotenant` checks, and the paged envelope
 //! whose real shape is unknown, so every variant the contract allows is configurable
 //! ([`Envelope`]). The demo data is generated deterministically from a fixed seed; audit events

@@ -1,6 +1,9 @@
 //! The Activities API (section 4.10), derived from the stored runs so that every view agrees:
 //! A1 environment statistics, A8 per-river activities, A2 river statistics, A3 targets, A4 run
 //! groups (paginated), A4b one run group (no time window), A5 sub-river runs.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
+//! A1 to A8 name the rows of its Activities table (section 4.10).
 
 use std::collections::BTreeMap;
 

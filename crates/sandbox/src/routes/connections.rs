@@ -1,5 +1,7 @@
 //! Connections (section 4.7): paginated list (display name plus slug), detail without secrets
 //! (`*_exists` flags), flat-body create, full-replace PUT that clears secrets not re-sent, delete.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

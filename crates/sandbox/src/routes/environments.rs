@@ -1,4 +1,6 @@
 //! `GET /v1/accounts/{account_id}/environments` (section 4.6).
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

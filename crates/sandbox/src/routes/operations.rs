@@ -1,5 +1,7 @@
 //! Operations (section 4.1) and discovery pull requests (section 4.9): creation, the W -> R ->
 //! D/E state machine driven by GET polls, and the side effects of finished toggles.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

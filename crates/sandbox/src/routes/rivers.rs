@@ -1,5 +1,7 @@
 //! Data flows (section 4.5): list, create, get, full-replace PUT, delete, and the activate /
 //! disable / enable_cdc toggles that answer an operation (202) or 204 when nothing is to be done.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use std::cmp::Ordering;
 

@@ -1,5 +1,7 @@
 //! Runs (sections 4.2-4.4, 4.5.8): triggering with the 2-per-flow / 15-per-token sliding-window
 //! throttle, listing with the required time window, reading by run id or run group id, and logs.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -1,5 +1,7 @@
 //! Environment variables (section 4.8): GET the map, PUT merges (201 with the merged map),
 //! DELETE one key with `?variable_key=`. Keys must not contain `.` or `$`.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -1,4 +1,6 @@
 //! Connections: display name vs slug, secrets never returned, PUT clears what is not re-sent.
+//!
+//! Section and trap numbers are those of the upstream contract, `docs/upstream-api.md`.
 
 use bdi_sandbox::demo;
 use reqwest::StatusCode;

@@ -170,7 +170,7 @@ async fn the_key_header_is_required_and_checked() {
         "the key is never echoed"
     );
 
-    // The seed's bug: the key sent as `Authorization`.
+    // The vendor example's bug: the key sent as `Authorization`.
     let seed = f
         .get_with(&url, &[("authorization", demo::FLOW_API_KEY), tenant])
         .await;
@@ -976,7 +976,7 @@ async fn next_links_in_every_style_read_everything_once() {
         let want: Vec<String> = (0..200).map(demo::audit_event_id).collect();
         assert_eq!(all, want, "{style:?}");
     }
-    // A root-relative link appended to the base URL is the seed's `/api/api` defect: a 404.
+    // A root-relative link appended to the base URL is the vendor example's `/api/api` defect: a 404.
     let f = Flow::envelope(Envelope {
         links: Links::RootRelative,
         ..Envelope::default()
