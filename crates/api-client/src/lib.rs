@@ -18,6 +18,8 @@
 
 mod client;
 mod config;
+#[cfg(feature = "sandbox")]
+mod embedded;
 mod endpoints;
 mod flow;
 mod pagination;
@@ -32,6 +34,8 @@ pub use config::{
     ClientConfig, DEFAULT_TIMEOUT, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_API_URL, ENV_ENVIRONMENT_ID,
     Region, Secret, default_user_agent, normalize_token, resolve_base_url,
 };
+#[cfg(feature = "sandbox")]
+pub use embedded::EmbeddedSandbox;
 pub use flow::{
     DEFAULT_FLOW_API_URL, DEFAULT_FLOW_CONCURRENCY, DEFAULT_FLOW_PAGE_SIZE, ENV_FLOW_API_KEY,
     ENV_FLOW_API_URL, ENV_FLOW_TENANT_ID, FLOW_MAX_PAGES, FlowClient, FlowConfig, FlowPage,

@@ -142,20 +142,14 @@ fn options(args: &Args) -> ServerOptions {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut sandbox = None;
     let backing = if args.sandbox {
-        let sb = bdi_sandbox::Sandbox::start(bdi_sandbox::SandboxConfig::default())
+        let sb = bdi_api_client::EmbeddedSandbox::start()
             .await
             .context("starting the embedded sandbox")?;
-        let cfg = sb.config().clone();
-        let base = sb.base_url();
-        let lookup = move |name: &str| match name {
-            "DATA_INTEGRATION_API_URL" => Some(base.clone()),
-            "DATA_INTEGRATION_API_TOKEN" => Some(cfg.token.clone()),
-            "DATA_INTEGRATION_ACCOUNT_ID" => Some(cfg.account_id.clone()),
-            "DATA_INTEGRATION_ENVIRONMENT_ID" => Some(cfg.environment_id.clone()),
-            _ => None,
-        };
-        tracing::info!("embedded sandbox at {} (demo data)", sb.base_url());
-        let backing = backing_from(lookup, service_config(&args));
+        tracing::info!(
+            "embedded sandbox at {} (demo data)",
+            sb.sandbox().base_url()
+        );
+        let backing = backing_from(sb.lookup(), service_config(&args));
         sandbox = Some(sb);
         backing
     } else {

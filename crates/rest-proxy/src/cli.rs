@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bdi_api_client::profile::{Overrides, resolve};
-use bdi_api_client::{ClientConfig, HttpBackend};
-use bdi_domain::{AccountId, Backend, EnvironmentId};
-use bdi_sandbox::{Sandbox, SandboxConfig};
+use bdi_api_client::{ClientConfig, EmbeddedSandbox, HttpBackend};
+use bdi_domain::{Backend, EnvironmentId};
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
@@ -160,14 +159,12 @@ async fn run_server(cli: &Cli) -> anyhow::Result<()> {
         tracing::warn!(file = %keys_path.display(), "the keys file holds no key: every request will get 401");
     }
     let (backend, account, sandbox) = if cli.sandbox {
-        let sandbox = Sandbox::start(SandboxConfig::default())
+        let sandbox = EmbeddedSandbox::start()
             .await
             .context("could not start the sandbox")?;
-        let c = sandbox.config().clone();
-        let account = AccountId::parse(&c.account_id)?;
-        let config = ClientConfig::new(&sandbox.base_url(), &c.token, account.clone())?
-            .with_default_environment(Some(EnvironmentId::parse(&c.environment_id)?));
-        tracing::info!(url = %sandbox.base_url(), account = %account, environment = %c.environment_id, "serving an in-process sandbox");
+        let config = sandbox.client_config()?;
+        let account = config.account_id.clone();
+        tracing::info!(url = %sandbox.sandbox().base_url(), account = %account, environment = %sandbox.sandbox().config().environment_id, "serving an in-process sandbox");
         let backend: Arc<dyn Backend> = Arc::new(HttpBackend::new(config)?);
         (backend, account, Some(sandbox))
     } else {

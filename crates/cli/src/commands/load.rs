@@ -239,20 +239,14 @@ async fn flow(ctx: &mut Ctx<'_>, a: LoadFlowArgs, sandbox: bool) -> Result<ExitS
     let path = destination_path(&a.target)?;
     let resources = resources(&a)?;
     let sandbox = if sandbox {
-        Some(
-            bdi_sandbox::Sandbox::start(bdi_sandbox::SandboxConfig::default())
-                .await
-                .map_err(|e| CliError::local(format!("could not start the sandbox: {e}")))?,
-        )
+        Some(bdi_api_client::EmbeddedSandbox::start().await?)
     } else {
         None
     };
     let mut config = match &sandbox {
-        Some(sb) => {
-            let flow = &sb.config().flow;
-            FlowConfig::new(&sb.flow_base_url(), &flow.api_key, Some(&flow.tenant_id))
-                .map_err(|e| CliError::local(e.to_string()))?
-        }
+        Some(embedded) => embedded
+            .flow_config()
+            .map_err(|e| CliError::local(e.to_string()))?,
         None => flow_config(ctx, &a)?,
     };
     config.page_size = a.page_size;

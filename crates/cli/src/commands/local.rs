@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use bdi_api_client::EmbeddedSandbox;
 use bdi_domain::Backend;
 use bdi_sandbox::{Sandbox, SandboxConfig};
 use clap::CommandFactory;
@@ -171,22 +172,10 @@ fn configure_flow(
 }
 
 /// Starts an in-process sandbox and an HTTP backend pointed at it.
-pub(crate) async fn sandbox_backend() -> Result<(Arc<dyn Backend>, Sandbox), CliError> {
-    let sb = Sandbox::start(SandboxConfig::default())
-        .await
-        .map_err(|e| CliError::local(format!("could not start the sandbox: {e}")))?;
-    let cfg = sb.config().clone();
-    let base = sb.base_url();
-    let lookup = move |name: &str| match name {
-        config::API_URL => Some(base.clone()),
-        config::API_TOKEN => Some(cfg.token.clone()),
-        config::ACCOUNT_ID => Some(cfg.account_id.clone()),
-        config::ENVIRONMENT_ID => Some(cfg.environment_id.clone()),
-        _ => None,
-    };
-    let backend = bdi_api_client::ClientConfig::from_lookup(lookup)
-        .and_then(bdi_api_client::HttpBackend::new)?;
-    Ok((Arc::new(backend), sb))
+pub(crate) async fn sandbox_backend() -> Result<(Arc<dyn Backend>, EmbeddedSandbox), CliError> {
+    let embedded = EmbeddedSandbox::start().await?;
+    let backend = bdi_api_client::HttpBackend::new(embedded.client_config()?)?;
+    Ok((Arc::new(backend), embedded))
 }
 
 pub(crate) async fn sandbox(ctx: &mut Ctx<'_>, a: &SandboxArgs) -> Result<ExitStatus, CliError> {
