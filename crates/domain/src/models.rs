@@ -55,6 +55,51 @@ impl Timestamp {
         ))
     }
 
+    /// Parses a caller's time given as parameter `field`; the error names the parameter and says
+    /// how to write a time.
+    pub fn parse_for(field: &str, s: &str) -> Result<Self, Error> {
+        Self::parse(s).map_err(|_| {
+            Error::invalid(
+                field,
+                format!(
+                    "{} is not a valid time: use ISO 8601 UTC, e.g. 2026-05-25T00:00:00",
+                    crate::error::quote(s)
+                ),
+            )
+        })
+    }
+
+    /// A time window `[start, end)` from a caller's two times, each named by its parameter: both
+    /// must parse, and the window must not be empty.
+    pub fn window_for(
+        (start_field, start): (&str, &str),
+        (end_field, end): (&str, &str),
+    ) -> Result<(Self, Self), Error> {
+        let window = (
+            Self::parse_for(start_field, start)?,
+            Self::parse_for(end_field, end)?,
+        );
+        Self::check_window((start_field, window.0), (end_field, window.1))
+    }
+
+    /// Checks a window of two times already known: `start` must come before `end`.
+    pub fn check_window(
+        (start_field, start): (&str, Self),
+        (end_field, end): (&str, Self),
+    ) -> Result<(Self, Self), Error> {
+        if start >= end {
+            return Err(Error::invalid(
+                end_field,
+                format!(
+                    "{end_field} ({}) must be after {start_field} ({})",
+                    crate::error::quote(&end.to_query()),
+                    crate::error::quote(&start.to_query())
+                ),
+            ));
+        }
+        Ok((start, end))
+    }
+
     /// The form the API's query parameters take: `YYYY-MM-DDTHH:MM:SS`, UTC, no zone.
     pub fn to_query(&self) -> String {
         self.0.format("%Y-%m-%dT%H:%M:%S").to_string()
@@ -234,6 +279,34 @@ impl RunStatus {
             Self::Skipped => "skipped",
             Self::PartiallySucceeded => "partially succeeded",
             Self::Unknown(s) => s,
+        }
+    }
+
+    /// The statuses a filter on runs may name.
+    pub const FILTERS: [&'static str; 6] = [
+        "pending",
+        "running",
+        "succeeded",
+        "failed",
+        "canceled",
+        "skipped",
+    ];
+
+    /// A caller's run-status filter, given as parameter `field`: any spelling of a run status
+    /// (`success`, `cancelled`, ...); anything else is refused, naming the valid ones.
+    pub fn parse_filter(field: &str, value: &str) -> Result<Self, Error> {
+        let status = Self::from(value);
+        if Self::FILTERS.contains(&status.as_str()) {
+            Ok(status)
+        } else {
+            Err(Error::invalid(
+                field,
+                format!(
+                    "{} is not a run status: use one of {}",
+                    crate::error::quote(value),
+                    Self::FILTERS.join(", ")
+                ),
+            ))
         }
     }
 

@@ -85,31 +85,8 @@ fn flow_id(s: &str) -> Result<DataFlowId, String> {
     DataFlowId::parse(s).or_tool_error()
 }
 
-fn time(field: &str, s: &str) -> Result<Timestamp, String> {
-    Timestamp::parse(s).map_err(|_| {
-        crate::errors::tool_error(&Error::invalid(
-            field,
-            format!(
-                "{} is not a valid time: use ISO 8601 UTC, e.g. 2026-05-25T00:00:00",
-                quote(s)
-            ),
-        ))
-    })
-}
-
 fn window(start: &str, end: &str) -> Result<(Timestamp, Timestamp), String> {
-    let (s, e) = (time("start_time", start)?, time("end_time", end)?);
-    if s >= e {
-        return Err(crate::errors::tool_error(&Error::invalid(
-            "end_time",
-            format!(
-                "end_time ({}) must be after start_time ({})",
-                quote(end),
-                quote(start)
-            ),
-        )));
-    }
-    Ok((s, e))
+    Timestamp::window_for(("start_time", start), ("end_time", end)).or_tool_error()
 }
 
 fn page_size(field: &str, value: Option<u32>, default: u32, max: u32) -> Result<u32, String> {
@@ -133,31 +110,13 @@ fn page_number(value: Option<u32>) -> Result<u32, String> {
     }
 }
 
-const RUN_STATUSES: &[&str] = &[
-    "pending",
-    "running",
-    "succeeded",
-    "failed",
-    "canceled",
-    "skipped",
-];
-
 fn run_status(value: Option<String>) -> Result<Option<String>, String> {
-    let Some(v) = value else { return Ok(None) };
-    let canonical = bdi_domain::models::RunStatus::from(v.as_str());
-    let s = canonical.as_str().to_owned();
-    if RUN_STATUSES.contains(&s.as_str()) {
-        Ok(Some(s))
-    } else {
-        Err(crate::errors::tool_error(&Error::invalid(
-            "status",
-            format!(
-                "{} is not a run status: use one of {}",
-                quote(&v),
-                RUN_STATUSES.join(", ")
-            ),
-        )))
-    }
+    value
+        .map(|v| {
+            bdi_domain::models::RunStatus::parse_filter("status", &v).map(|s| s.as_str().to_owned())
+        })
+        .transpose()
+        .or_tool_error()
 }
 
 /// Forwards domain progress to MCP progress notifications while a wait runs.

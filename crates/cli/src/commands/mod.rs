@@ -177,59 +177,24 @@ pub(crate) fn parse_duration(s: &str) -> Result<chrono::Duration, CliError> {
 
 /// The window of `--since` or `--start`/`--end`.
 pub(crate) fn window(args: &WindowArgs) -> Result<(Timestamp, Timestamp), CliError> {
-    let time = |flag: &str, s: &str| {
-        Timestamp::parse(s).map_err(|_| {
-            CliError::usage(
-                format!(
-                    "invalid {flag} {}: use ISO 8601 UTC, e.g. 2026-05-25T00:00:00",
-                    quote(s)
-                ),
-                None,
-            )
-        })
-    };
     let end = match &args.end {
-        Some(e) => time("--end", e)?,
+        Some(e) => Timestamp::parse_for("--end", e)?,
         // The API takes whole seconds: round up so that a run started this second is inside.
         None => Timestamp(Utc::now() + chrono::Duration::seconds(1)),
     };
     let start = match &args.start {
-        Some(s) => time("--start", s)?,
+        Some(s) => Timestamp::parse_for("--start", s)?,
         None => Timestamp(end.0 - parse_duration(&args.since)?),
     };
-    if start >= end {
-        return Err(CliError::usage(
-            "the window is empty: --start must be before --end",
-            None,
-        ));
-    }
-    Ok((start, end))
+    Ok(Timestamp::check_window(("--start", start), ("--end", end))?)
 }
 
 /// Checks and canonicalizes a run status filter.
 pub(crate) fn run_status(value: Option<&str>) -> Result<Option<String>, CliError> {
-    const STATUSES: &[&str] = &[
-        "pending",
-        "running",
-        "succeeded",
-        "failed",
-        "canceled",
-        "skipped",
-    ];
-    let Some(v) = value else { return Ok(None) };
-    let s = bdi_domain::models::RunStatus::from(v).as_str().to_owned();
-    if STATUSES.contains(&s.as_str()) {
-        Ok(Some(s))
-    } else {
-        Err(CliError::usage(
-            format!(
-                "invalid --status {}: use one of {}",
-                quote(v),
-                STATUSES.join(", ")
-            ),
-            None,
-        ))
-    }
+    Ok(value
+        .map(|v| bdi_domain::models::RunStatus::parse_filter("--status", v))
+        .transpose()?
+        .map(|s| s.as_str().to_owned()))
 }
 
 /// Reads a document file (`-` for stdin) as a usage error when it cannot be read.

@@ -86,14 +86,20 @@ async fn bad_windows_are_usage_errors() {
         MockBackend::new(),
     )
     .await;
-    assert!(out.contains("error: the window is empty"), "{out}");
+    assert!(
+        out.contains("error: invalid --end: --end (`2026-05-24T00:00:00`) must be after --start (`2026-05-25T00:00:00`)"),
+        "{out}"
+    );
+    assert!(out.contains("exit_code: 2"), "a usage error: {out}");
     let out = bdi(
         &["runs", "list", FLOW, "--status", "exploded"],
         MockBackend::new(),
     )
     .await;
     assert!(
-        out.contains("error: invalid --status `exploded`: use one of pending, running"),
+        out.contains(
+            "error: invalid --status: `exploded` is not a run status: use one of pending, running"
+        ),
         "{out}"
     );
 }

@@ -157,3 +157,42 @@ fn connections_and_environments_accept_both_id_spellings_at_once() {
     assert_eq!(env.description, None);
     assert!(env.extra.contains_key("variables"));
 }
+
+#[test]
+fn windows_and_run_filters_are_checked_once_for_every_front_end() {
+    let (s, e) = Timestamp::window_for(
+        ("start_time", "2026-05-24"),
+        ("end_time", "2026-05-25T00:00:00Z"),
+    )
+    .unwrap();
+    assert!(s < e);
+    let err = Timestamp::window_for(("start_time", "2026-05-25"), ("end_time", "2026-05-24"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid end_time: end_time (`2026-05-24T00:00:00`) must be after start_time (`2026-05-25T00:00:00`)"
+    );
+    let err = Timestamp::window_for(("--start", "soon"), ("--end", "2026-05-24")).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { field, .. } if field == "--start"),
+        "{err}"
+    );
+    assert!(
+        Timestamp::window_for(("a", "2026-05-24"), ("b", "2026-05-24")).is_err(),
+        "empty"
+    );
+
+    assert_eq!(
+        RunStatus::parse_filter("status", "Cancelled").unwrap(),
+        RunStatus::Canceled
+    );
+    assert_eq!(
+        RunStatus::parse_filter("status", "success").unwrap(),
+        RunStatus::Succeeded
+    );
+    let err = RunStatus::parse_filter("status", "partially succeeded").unwrap_err();
+    assert!(
+        err.to_string().contains("use one of pending, running"),
+        "{err}"
+    );
+}
