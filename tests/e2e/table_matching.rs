@@ -42,7 +42,7 @@ async fn set(h: &Harness, id: &str, names: &[&str]) -> Result<Vec<QualifiedTable
         .set_source_tables(
             &env(),
             &flow(id),
-            &connection(MYSQL_CONNECTION_ID),
+            Some(&connection(MYSQL_CONNECTION_ID)),
             &strings(names),
         )
         .await
@@ -215,7 +215,7 @@ async fn the_catalog_is_discovered_once_and_reused() {
         .set_source_tables(
             &env(),
             &flow(&id),
-            &connection(MYSQL_CONNECTION_ID),
+            Some(&connection(MYSQL_CONNECTION_ID)),
             &strings(&["orders"]),
         )
         .await
@@ -261,7 +261,7 @@ async fn a_connection_other_than_the_flow_source_is_refused_before_discovery() {
         .set_source_tables(
             &env(),
             &flow(ORDERS_FLOW_ID),
-            &connection(POSTGRES_CONNECTION_ID),
+            Some(&connection(POSTGRES_CONNECTION_ID)),
             &strings(&["users"]),
         )
         .await

@@ -225,7 +225,7 @@ async fn a_run_selecting_the_broken_table_ends_failed_with_its_error() {
         .set_source_tables(
             &env(),
             &id,
-            &connection(MYSQL_CONNECTION_ID),
+            Some(&connection(MYSQL_CONNECTION_ID)),
             &strings(&["orders", BROKEN_TABLE]),
         )
         .await

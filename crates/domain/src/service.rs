@@ -21,8 +21,9 @@ use crate::locks::ResourceLocks;
 use crate::matching::{Catalog, QualifiedTable, build_schemas, match_tables};
 use crate::merge::{check_immutable, merge_patch, prepare_data_flow_write, strip_forbidden};
 use crate::models::{
-    Connection, DataFlow, DiscoveryRequest, Operation, OperationStatus, Page, PageQuery, Run,
-    RunQuery, RunSortBy, RunTriggered, SortOrder, Timestamp, Toggle, TriggeredRun, Variables,
+    Connection, DataFlow, DiscoveryRequest, Environment, Operation, OperationStatus, Page,
+    PageQuery, Run, RunQuery, RunSortBy, RunTriggered, SortOrder, Timestamp, Toggle, TriggeredRun,
+    Variables,
 };
 use crate::next_step::NextStep;
 use crate::poll::{PollPolicy, ProgressFn, Waited, poll};
@@ -370,13 +371,14 @@ impl Service {
         self.backend.update_data_flow(env, id, &body).await
     }
 
-    /// Selects exactly `table_names` as the flow's source tables (`docs/upstream-api.md` 7.3). Nothing is
-    /// written unless every name matches a table of the connection.
+    /// Selects exactly `table_names` as the flow's source tables (`docs/upstream-api.md` 7.3),
+    /// from `connection`, or from the data flow's own source connection when it is `None`.
+    /// Nothing is written unless every name matches a table of the connection.
     pub async fn set_source_tables(
         &self,
         env: &Env,
         id: &DataFlowId,
-        connection: &ConnectionId,
+        connection: Option<&ConnectionId>,
         table_names: &[String],
     ) -> Result<TablesSet> {
         if table_names.is_empty() {
@@ -391,6 +393,22 @@ impl Service {
             .pointer("/source/connection_id")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty());
+        let own;
+        let connection = match (connection, configured) {
+            (Some(given), _) => given,
+            (None, Some(c)) => {
+                own = ConnectionId::parse(c)?;
+                &own
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    "connection",
+                    format!(
+                        "data flow {id} has no source connection: give the connection to read its tables from"
+                    ),
+                ));
+            }
+        };
         if let Some(c) = configured
             && !c.eq_ignore_ascii_case(connection.as_str())
         {
@@ -814,7 +832,25 @@ impl Service {
     }
 
     // -----------------------------------------------------------------------------------------
-    // Connections and variables
+    // Environments, connections and variables
+
+    /// Every environment of the account (an account has a few: pages of 100, read in order, at
+    /// most [`MAX_SWEEP_PAGES`]).
+    pub async fn list_all_environments(&self, include_deleted: bool) -> Result<Vec<Environment>> {
+        let mut items = Vec::new();
+        for page in 1..=MAX_SWEEP_PAGES {
+            let p = self
+                .backend
+                .list_environments(PageQuery::new(page, 100), include_deleted)
+                .await?;
+            let more = p.has_next(100);
+            items.extend(p.items);
+            if !more {
+                break;
+            }
+        }
+        Ok(items)
+    }
 
     /// Every connection: page 1, then the other pages concurrently (at most
     /// [`SWEEP_CONCURRENCY`] at once, [`MAX_SWEEP_PAGES`] in all), in page order. A page failing

@@ -433,7 +433,7 @@ impl BdiMcp {
         let conn = ConnectionId::parse(&a.source_connection_id).or_tool_error()?;
         let set = self
             .svc()?
-            .set_source_tables(&env, &flow, &conn, &a.table_names)
+            .set_source_tables(&env, &flow, Some(&conn), &a.table_names)
             .await
             .or_tool_error()?;
         let tables: Vec<String> = set
@@ -649,21 +649,14 @@ impl BdiMcp {
         &self,
         Parameters(a): Parameters<ListEnvironmentsArgs>,
     ) -> Result<Json<Listing<EnvironmentItem>>, String> {
-        let backend = self.svc()?.backend().clone();
-        let mut items = Vec::new();
-        let mut page = 1;
-        loop {
-            let p = backend
-                .list_environments(PageQuery::new(page, 100), a.include_deleted)
-                .await
-                .or_tool_error()?;
-            let more = p.has_next(100) && page < 100;
-            items.extend(p.items.into_iter().map(EnvironmentItem::from));
-            if !more {
-                break;
-            }
-            page += 1;
-        }
+        let items: Vec<EnvironmentItem> = self
+            .svc()?
+            .list_all_environments(a.include_deleted)
+            .await
+            .or_tool_error()?
+            .into_iter()
+            .map(EnvironmentItem::from)
+            .collect();
         let total = items.len() as u64;
         Ok(Json(Listing {
             items,

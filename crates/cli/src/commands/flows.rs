@@ -629,25 +629,9 @@ async fn set_tables(
 ) -> Result<ExitStatus, CliError> {
     let id = flow_id(&a.flow)?;
     let doing = Doing::ChangeFlow(id.to_string());
-    let conn = match &a.connection {
-        Some(c) => connection_id(c)?,
-        None => {
-            let flow = svc.backend().get_data_flow(&ctx.env, &id).await?;
-            let c = flow
-                .properties
-                .pointer("/source/connection_id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    CliError::usage(
-                        format!("data flow {id} has no source connection"),
-                        Some("name the source connection with --connection ID".to_owned()),
-                    )
-                })?;
-            connection_id(c)?
-        }
-    };
+    let conn = a.connection.as_deref().map(connection_id).transpose()?;
     let set = svc
-        .set_source_tables(&ctx.env, &id, &conn, &a.tables)
+        .set_source_tables(&ctx.env, &id, conn.as_ref(), &a.tables)
         .await
         .map_err(|e| CliError::domain(e, &doing))?;
     let names: Vec<String> = set

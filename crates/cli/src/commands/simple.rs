@@ -1,6 +1,5 @@
 //! `bdi environments list`, `bdi variables list|set` and `bdi operations get`.
 
-use bdi_domain::models::PageQuery;
 use bdi_domain::{OperationId, Service};
 use serde_json::{Value, json};
 
@@ -16,20 +15,7 @@ pub(crate) async fn environments(
     cmd: EnvironmentsCommand,
 ) -> Result<ExitStatus, CliError> {
     let EnvironmentsCommand::List(a) = cmd;
-    let mut items = Vec::new();
-    let mut page = 1;
-    loop {
-        let p = svc
-            .backend()
-            .list_environments(PageQuery::new(page, 100), a.include_deleted)
-            .await?;
-        let more = p.has_next(100) && page < 100;
-        items.extend(p.items);
-        if !more {
-            break;
-        }
-        page += 1;
-    }
+    let items = svc.list_all_environments(a.include_deleted).await?;
     let mut table = Table::new(["ID", "NAME", "DEFAULT", "DESCRIPTION"]);
     for e in &items {
         let mut name = e.environment_name.clone();

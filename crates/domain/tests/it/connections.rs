@@ -265,3 +265,32 @@ async fn variables_are_validated_before_any_request() {
         .expect("upserted");
     assert_eq!(n, 2);
 }
+
+#[tokio::test]
+async fn every_environment_is_listed_across_pages() {
+    let env = |i: u32| -> bdi_domain::models::Environment {
+        serde_json::from_value(
+            json!({"cross_id": format!("{i:024x}"), "environment_name": format!("e{i}")}),
+        )
+        .expect("environment")
+    };
+    let mut mock = MockBackend::new();
+    mock.expect_list_environments()
+        .times(2)
+        .returning(move |q, deleted| {
+            assert!(deleted, "include_deleted is passed on");
+            let first = (q.page - 1) * 100;
+            let items: Vec<_> = (first..150.min(first + 100)).map(env).collect();
+            let mut page = Page::single(items);
+            page.page = q.page;
+            page.total_items = 150;
+            page.next_page = (q.page == 1).then(|| "?page=2".to_owned());
+            Ok(page)
+        });
+    let all = service(mock)
+        .list_all_environments(true)
+        .await
+        .expect("swept");
+    assert_eq!(all.len(), 150);
+    assert_eq!(all[149].environment_name, "e149");
+}

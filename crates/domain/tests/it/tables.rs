@@ -68,7 +68,7 @@ async fn tables_are_matched_grouped_and_saved() {
         .set_source_tables(
             &Env::Default,
             &flow_id(),
-            &conn_id(),
+            Some(&conn_id()),
             &names(&["CUSTOMERS", "archive.orders", "sales.orders", "customers"]),
         )
         .await
@@ -107,7 +107,7 @@ async fn unknown_and_ambiguous_names_are_all_reported_and_nothing_is_written() {
         .set_source_tables(
             &Env::Default,
             &flow_id(),
-            &conn_id(),
+            Some(&conn_id()),
             &names(&["orders", "custmers", "customers"]),
         )
         .await
@@ -132,7 +132,7 @@ async fn the_catalog_is_cached_per_environment_and_connection() {
     let mock = mock_with_discovery(1, puts.clone(), flow_json());
     let svc = service(mock);
     for tables in [["customers"], ["sales.orders"]] {
-        svc.set_source_tables(&Env::Default, &flow_id(), &conn_id(), &names(&tables))
+        svc.set_source_tables(&Env::Default, &flow_id(), Some(&conn_id()), &names(&tables))
             .await
             .expect("tables set");
     }
@@ -151,7 +151,7 @@ async fn an_expired_catalog_is_discovered_again() {
     svc.set_source_tables(
         &Env::Default,
         &flow_id(),
-        &conn_id(),
+        Some(&conn_id()),
         &names(&["customers"]),
     )
     .await
@@ -160,7 +160,7 @@ async fn an_expired_catalog_is_discovered_again() {
     svc.set_source_tables(
         &Env::Default,
         &flow_id(),
-        &conn_id(),
+        Some(&conn_id()),
         &names(&["customers"]),
     )
     .await
@@ -186,13 +186,18 @@ async fn an_unknown_name_on_a_cached_catalog_triggers_one_fresh_discovery() {
     svc.set_source_tables(
         &Env::Default,
         &flow_id(),
-        &conn_id(),
+        Some(&conn_id()),
         &names(&["customers"]),
     )
     .await
     .expect("first");
     let set = svc
-        .set_source_tables(&Env::Default, &flow_id(), &conn_id(), &names(&["invoices"]))
+        .set_source_tables(
+            &Env::Default,
+            &flow_id(),
+            Some(&conn_id()),
+            &names(&["invoices"]),
+        )
         .await
         .expect("second");
     assert_eq!(set.tables[0].to_string(), "sales.invoices");
@@ -215,7 +220,7 @@ async fn a_failed_discovery_is_an_operation_failure_and_writes_nothing() {
         .set_source_tables(
             &Env::Default,
             &flow_id(),
-            &conn_id(),
+            Some(&conn_id()),
             &names(&["customers"]),
         )
         .await
@@ -230,7 +235,7 @@ async fn a_failed_discovery_is_an_operation_failure_and_writes_nothing() {
 async fn refusals_before_discovery() {
     // No table names: nothing is requested at all.
     let err = service(MockBackend::new())
-        .set_source_tables(&Env::Default, &flow_id(), &conn_id(), &[])
+        .set_source_tables(&Env::Default, &flow_id(), Some(&conn_id()), &[])
         .await
         .expect_err("empty");
     assert!(
@@ -247,7 +252,12 @@ async fn refusals_before_discovery() {
     mock.expect_update_data_flow().never();
     let other = ConnectionId::parse("5f88cccccccccccccccccccc").expect("id");
     let err = service(mock)
-        .set_source_tables(&Env::Default, &flow_id(), &other, &names(&["customers"]))
+        .set_source_tables(
+            &Env::Default,
+            &flow_id(),
+            Some(&other),
+            &names(&["customers"]),
+        )
         .await
         .expect_err("mismatch");
     let msg = err.to_string();
@@ -276,9 +286,36 @@ async fn the_source_type_falls_back_to_the_connection_type() {
         .set_source_tables(
             &Env::Default,
             &flow_id(),
-            &conn_id(),
+            Some(&conn_id()),
             &names(&["customers"]),
         )
         .await
         .expect("tables set");
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_connection_the_flow_s_own_is_used_and_a_flow_without_one_is_refused() {
+    let puts: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let flow = flow_with(json!({"properties": {"source": {"connection_id": CONN}}}));
+    let mock = mock_with_discovery(1, puts.clone(), serde_json::to_value(&flow).expect("json"));
+    let set = service(mock)
+        .set_source_tables(&Env::Default, &flow_id(), None, &names(&["sales.orders"]))
+        .await
+        .expect("the flow's own connection");
+    assert_eq!(set.tables.len(), 1, "{:?}", set.tables);
+    assert_eq!(puts.lock().expect("lock").len(), 1);
+
+    let mut mock = MockBackend::new();
+    let bare = flow_with(json!({"properties": {"source": {"connection_id": null}}}));
+    mock.expect_get_data_flow()
+        .returning(move |_, _| Ok(bare.clone()));
+    mock.expect_update_data_flow().never();
+    let err = service(mock)
+        .set_source_tables(&Env::Default, &flow_id(), None, &names(&["orders"]))
+        .await
+        .expect_err("no connection to read from");
+    assert!(
+        matches!(&err, Error::InvalidInput { field, .. } if field == "connection"),
+        "{err}"
+    );
 }

@@ -247,27 +247,14 @@ pub(crate) async fn set_source_tables(
             .map_err(|e| ApiError::validation(&["body"], "value_error", &e.to_string()))?;
     let env = env_of(&ids)?;
     let flow = ids.flow()?;
-    let connection = match request.connection_id.as_deref() {
-        Some(c) => ConnectionId::parse(c)?,
-        None => {
-            let current = st.backend().get_data_flow(&env, &flow).await?;
-            let configured = current
-                .properties
-                .pointer("/source/connection_id")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "connection_id",
-                        format!("data flow {flow} has no source connection: give connection_id"),
-                    )
-                })?;
-            ConnectionId::parse(configured)?
-        }
-    };
+    let connection = request
+        .connection_id
+        .as_deref()
+        .map(ConnectionId::parse)
+        .transpose()?;
     let set = st
         .service()
-        .set_source_tables(&env, &flow, &connection, &request.tables)
+        .set_source_tables(&env, &flow, connection.as_ref(), &request.tables)
         .await?;
     Ok(Json(SourceTablesResponse {
         tables: set.tables,
