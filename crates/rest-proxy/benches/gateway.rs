@@ -3,7 +3,7 @@
 //! Markdown table. Run with `cargo bench -p bdi-rest-proxy`; `BENCH_REQUESTS` and
 //! `BENCH_CONCURRENCY` override the sizes (defaults 2000 and 16).
 
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, reason = "the benchmark's table is its output")]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

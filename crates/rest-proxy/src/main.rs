@@ -18,7 +18,10 @@ async fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 };
             }
-            #[allow(clippy::print_stderr)]
+            #[allow(
+                clippy::print_stderr,
+                reason = "a failure to start is reported on stderr, before logging exists"
+            )]
             {
                 eprintln!("error: {e:#}");
             }

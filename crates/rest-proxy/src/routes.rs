@@ -211,8 +211,9 @@ macro_rules! path {
     };
 }
 
-#[allow(clippy::too_many_arguments)]
-fn spec(
+/// A route as the table writes it: what every route names. The rest (what it consumes and
+/// produces, its query, whether it waits) has defaults that the builder methods change.
+struct Route {
     method: Method,
     path: &'static str,
     operation_id: &'static str,
@@ -221,21 +222,23 @@ fn spec(
     scope: Scope,
     success: &'static [u16],
     handler: MethodRouter<AppState>,
-) -> RouteSpec {
+}
+
+fn spec(r: Route) -> RouteSpec {
     RouteSpec {
-        method,
-        path,
-        operation_id,
-        tag,
-        summary,
-        scope,
-        success,
+        method: r.method,
+        path: r.path,
+        operation_id: r.operation_id,
+        tag: r.tag,
+        summary: r.summary,
+        scope: r.scope,
+        success: r.success,
         produces: Produces::Object,
         consumes: &[],
         takes: Takes::Nothing,
         query: &[],
         waits: false,
-        handler,
+        handler: r.handler,
     }
 }
 
@@ -269,26 +272,26 @@ pub fn table() -> Vec<RouteSpec> {
     const BDI: &str = "gateway operations";
     const JSON: &[&str] = &["application/json"];
     vec![
-        spec(
-            Method::GET,
-            path!("/operations/{operation}"),
-            "get_operation",
-            V1,
-            "An asynchronous operation's status",
-            OperationsList,
-            &[200],
-            get(v1::get_operation),
-        ),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}/runs"),
-            "list_runs",
-            V1,
-            "One page of a data flow's runs in a time window",
-            ActivityList,
-            &[200],
-            get(v1::list_runs),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/operations/{operation}"),
+            operation_id: "get_operation",
+            tag: V1,
+            summary: "An asynchronous operation's status",
+            scope: OperationsList,
+            success: &[200],
+            handler: get(v1::get_operation),
+        }),
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}/runs"),
+            operation_id: "list_runs",
+            tag: V1,
+            summary: "One page of a data flow's runs in a time window",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::list_runs),
+        })
         .query(const { &[
             START,
             END,
@@ -304,48 +307,48 @@ pub fn table() -> Vec<RouteSpec> {
             ),
             q("sort_order", SORT_ORDER, "default desc"),
         ] }),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}/runs/{run}"),
-            "get_run",
-            V1,
-            "One run, by run id or run group id",
-            ActivityList,
-            &[200],
-            get(v1::get_run),
-        ),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}/runs/{run}/logs"),
-            "get_run_logs",
-            V1,
-            "A run's log as CSV text",
-            ActivityList,
-            &[200],
-            get(v1::get_run_logs),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}/runs/{run}"),
+            operation_id: "get_run",
+            tag: V1,
+            summary: "One run, by run id or run group id",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::get_run),
+        }),
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}/runs/{run}/logs"),
+            operation_id: "get_run_logs",
+            tag: V1,
+            summary: "A run's log as CSV text",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::get_run_logs),
+        })
         .produces(Produces::Csv),
-        spec(
-            Method::POST,
-            path!("/rivers"),
-            "create_data_flow",
-            V1,
-            "Create a data flow from a full write document",
-            DataFlowWrite,
-            &[201],
-            post(v1::create_data_flow),
-        )
+        spec(Route {
+            method: Method::POST,
+            path: path!("/rivers"),
+            operation_id: "create_data_flow",
+            tag: V1,
+            summary: "Create a data flow from a full write document",
+            scope: DataFlowWrite,
+            success: &[201],
+            handler: post(v1::create_data_flow),
+        })
         .consumes(JSON, Takes::Object),
-        spec(
-            Method::GET,
-            path!("/rivers"),
-            "list_data_flows",
-            V1,
-            "One page of data flows (list shape)",
-            DataFlowList,
-            &[200],
-            get(v1::list_data_flows),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers"),
+            operation_id: "list_data_flows",
+            tag: V1,
+            summary: "One page of data flows (list shape)",
+            scope: DataFlowList,
+            success: &[200],
+            handler: get(v1::list_data_flows),
+        })
         .query(const { &[
             PAGE_NUMBER,
             per_page(500, "page size, 1-500 (default 20)"),
@@ -376,85 +379,85 @@ pub fn table() -> Vec<RouteSpec> {
             ),
             q("sort_order", SORT_ORDER, "default desc"),
         ] }),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}"),
-            "get_data_flow",
-            V1,
-            "A data flow's full document",
-            DataFlowList,
-            &[200],
-            get(v1::get_data_flow),
-        ),
-        spec(
-            Method::PUT,
-            path!("/rivers/{flow}"),
-            "update_data_flow",
-            V1,
-            "Replace a data flow's document",
-            DataFlowWrite,
-            &[200],
-            put(v1::update_data_flow),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}"),
+            operation_id: "get_data_flow",
+            tag: V1,
+            summary: "A data flow's full document",
+            scope: DataFlowList,
+            success: &[200],
+            handler: get(v1::get_data_flow),
+        }),
+        spec(Route {
+            method: Method::PUT,
+            path: path!("/rivers/{flow}"),
+            operation_id: "update_data_flow",
+            tag: V1,
+            summary: "Replace a data flow's document",
+            scope: DataFlowWrite,
+            success: &[200],
+            handler: put(v1::update_data_flow),
+        })
         .consumes(JSON, Takes::Object),
-        spec(
-            Method::DELETE,
-            path!("/rivers/{flow}"),
-            "delete_data_flow",
-            V1,
-            "Delete a data flow (disable it first)",
-            DataFlowWrite,
-            &[200],
-            delete(v1::delete_data_flow),
-        )
+        spec(Route {
+            method: Method::DELETE,
+            path: path!("/rivers/{flow}"),
+            operation_id: "delete_data_flow",
+            tag: V1,
+            summary: "Delete a data flow (disable it first)",
+            scope: DataFlowWrite,
+            success: &[200],
+            handler: delete(v1::delete_data_flow),
+        })
         .produces(Produces::Null),
-        spec(
-            Method::POST,
-            path!("/rivers/{flow}/activate_river"),
-            "activate_river",
-            V1,
-            "Start activating a data flow: 202 with the operation, 204 when already active",
-            DataFlowWrite,
-            &[202, 204],
-            post(v1::activate_river),
-        )
+        spec(Route {
+            method: Method::POST,
+            path: path!("/rivers/{flow}/activate_river"),
+            operation_id: "activate_river",
+            tag: V1,
+            summary: "Start activating a data flow: 202 with the operation, 204 when already active",
+            scope: DataFlowWrite,
+            success: &[202, 204],
+            handler: post(v1::activate_river),
+        })
         .produces(Produces::ObjectOrEmpty),
-        spec(
-            Method::POST,
-            path!("/rivers/{flow}/disable_river"),
-            "disable_river",
-            V1,
-            "Start disabling a data flow: 202 with the operation, 204 when already disabled",
-            DataFlowWrite,
-            &[202, 204],
-            post(v1::disable_river),
-        )
+        spec(Route {
+            method: Method::POST,
+            path: path!("/rivers/{flow}/disable_river"),
+            operation_id: "disable_river",
+            tag: V1,
+            summary: "Start disabling a data flow: 202 with the operation, 204 when already disabled",
+            scope: DataFlowWrite,
+            success: &[202, 204],
+            handler: post(v1::disable_river),
+        })
         .produces(Produces::ObjectOrEmpty),
-        spec(
-            Method::POST,
-            path!("/rivers/{flow}/run"),
-            "run_river",
-            V1,
-            "Trigger a run (throttled: 2 a minute per data flow, 15 a minute per key)",
-            DataFlowExecute,
-            &[202],
-            post(v1::run_river),
-        )
+        spec(Route {
+            method: Method::POST,
+            path: path!("/rivers/{flow}/run"),
+            operation_id: "run_river",
+            tag: V1,
+            summary: "Trigger a run (throttled: 2 a minute per data flow, 15 a minute per key)",
+            scope: DataFlowExecute,
+            success: &[202],
+            handler: post(v1::run_river),
+        })
         .query(const { &[q(
             "run_sub_rivers",
             Boolean,
             "also run the active sub data flows (default false)",
         )] }),
-        spec(
-            Method::GET,
-            "/v1/accounts/{account}/environments",
-            "list_environments",
-            V1,
-            "The account's environments (only the allowed ones for a limited key)",
-            EnvironmentList,
-            &[200],
-            get(v1::list_environments),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: "/v1/accounts/{account}/environments",
+            operation_id: "list_environments",
+            tag: V1,
+            summary: "The account's environments (only the allowed ones for a limited key)",
+            scope: EnvironmentList,
+            success: &[200],
+            handler: get(v1::list_environments),
+        })
         .query(const { &[
             PAGE_NUMBER,
             per_page(500, "page size, 1-500 (default 20)"),
@@ -464,91 +467,91 @@ pub fn table() -> Vec<RouteSpec> {
                 "include deleted environments (default false)",
             ),
         ] }),
-        spec(
-            Method::GET,
-            path!("/connections"),
-            "list_connections",
-            V1,
-            "One page of connections",
-            ConnectionList,
-            &[200],
-            get(v1::list_connections),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/connections"),
+            operation_id: "list_connections",
+            tag: V1,
+            summary: "One page of connections",
+            scope: ConnectionList,
+            success: &[200],
+            handler: get(v1::list_connections),
+        })
         .query(PAGE),
-        spec(
-            Method::POST,
-            path!("/connections"),
-            "create_connection",
-            V1,
-            "Create a connection (flat body)",
-            ConnectionEdit,
-            &[201],
-            post(v1::create_connection),
-        )
+        spec(Route {
+            method: Method::POST,
+            path: path!("/connections"),
+            operation_id: "create_connection",
+            tag: V1,
+            summary: "Create a connection (flat body)",
+            scope: ConnectionEdit,
+            success: &[201],
+            handler: post(v1::create_connection),
+        })
         .consumes(JSON, Takes::Object),
-        spec(
-            Method::GET,
-            path!("/connections/{connection}"),
-            "get_connection",
-            V1,
-            "One connection (secrets omitted)",
-            ConnectionList,
-            &[200],
-            get(v1::get_connection),
-        ),
-        spec(
-            Method::PUT,
-            path!("/connections/{connection}"),
-            "update_connection",
-            V1,
-            "Replace a connection (a body without credentials clears them)",
-            ConnectionEdit,
-            &[200],
-            put(v1::update_connection),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/connections/{connection}"),
+            operation_id: "get_connection",
+            tag: V1,
+            summary: "One connection (secrets omitted)",
+            scope: ConnectionList,
+            success: &[200],
+            handler: get(v1::get_connection),
+        }),
+        spec(Route {
+            method: Method::PUT,
+            path: path!("/connections/{connection}"),
+            operation_id: "update_connection",
+            tag: V1,
+            summary: "Replace a connection (a body without credentials clears them)",
+            scope: ConnectionEdit,
+            success: &[200],
+            handler: put(v1::update_connection),
+        })
         .consumes(JSON, Takes::Object),
-        spec(
-            Method::DELETE,
-            path!("/connections/{connection}"),
-            "delete_connection",
-            V1,
-            "Delete a connection",
-            ConnectionDelete,
-            &[200],
-            delete(v1::delete_connection),
-        )
+        spec(Route {
+            method: Method::DELETE,
+            path: path!("/connections/{connection}"),
+            operation_id: "delete_connection",
+            tag: V1,
+            summary: "Delete a connection",
+            scope: ConnectionDelete,
+            success: &[200],
+            handler: delete(v1::delete_connection),
+        })
         .produces(Produces::Null),
-        spec(
-            Method::GET,
-            path!("/variables"),
-            "list_variables",
-            V1,
-            "The environment's variables",
-            VariablesList,
-            &[200],
-            get(v1::list_variables),
-        ),
-        spec(
-            Method::PUT,
-            path!("/variables"),
-            "upsert_variables",
-            V1,
-            "Merge variables into the environment's",
-            VariablesEdit,
-            &[201],
-            put(v1::upsert_variables),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/variables"),
+            operation_id: "list_variables",
+            tag: V1,
+            summary: "The environment's variables",
+            scope: VariablesList,
+            success: &[200],
+            handler: get(v1::list_variables),
+        }),
+        spec(Route {
+            method: Method::PUT,
+            path: path!("/variables"),
+            operation_id: "upsert_variables",
+            tag: V1,
+            summary: "Merge variables into the environment's",
+            scope: VariablesEdit,
+            success: &[201],
+            handler: put(v1::upsert_variables),
+        })
         .consumes(JSON, Takes::Variables),
-        spec(
-            Method::GET,
-            path!("/activities_statistics"),
-            "activities_statistics",
-            V1,
-            "Environment-wide RPU and run counts",
-            ActivityList,
-            &[200],
-            get(v1::activities_statistics),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/activities_statistics"),
+            operation_id: "activities_statistics",
+            tag: V1,
+            summary: "Environment-wide RPU and run counts",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::activities_statistics),
+        })
         .query(const { &[
             START,
             END,
@@ -559,16 +562,16 @@ pub fn table() -> Vec<RouteSpec> {
             ACTIVITY_TYPE,
         ] })
         .produces(Produces::Json),
-        spec(
-            Method::GET,
-            path!("/activities"),
-            "activities",
-            V1,
-            "Activity summary per data flow",
-            ActivityList,
-            &[200],
-            get(v1::activities),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/activities"),
+            operation_id: "activities",
+            tag: V1,
+            summary: "Activity summary per data flow",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::activities),
+        })
         .query(const { &[
             START,
             END,
@@ -587,28 +590,28 @@ pub fn table() -> Vec<RouteSpec> {
                 "include each data flow's last runs (default false)",
             ),
         ] }),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}/activities_statistics"),
-            "data_flow_statistics",
-            V1,
-            "One data flow's RPU and run counts",
-            ActivityList,
-            &[200],
-            get(v1::data_flow_statistics),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}/activities_statistics"),
+            operation_id: "data_flow_statistics",
+            tag: V1,
+            summary: "One data flow's RPU and run counts",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::data_flow_statistics),
+        })
         .query(const { &[START, END, STATUS] })
         .produces(Produces::Json),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}/activities_targets"),
-            "data_flow_targets",
-            V1,
-            "Per target table status",
-            ActivityList,
-            &[200],
-            get(v1::data_flow_targets),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}/activities_targets"),
+            operation_id: "data_flow_targets",
+            tag: V1,
+            summary: "Per target table status",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::data_flow_targets),
+        })
         .query(const { &[
             START,
             END,
@@ -623,16 +626,16 @@ pub fn table() -> Vec<RouteSpec> {
             q("sort_order", SORT_ORDER, "default desc"),
         ] })
         .produces(Produces::Json),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}/activities_run_groups"),
-            "data_flow_run_groups",
-            V1,
-            "A data flow's run groups",
-            ActivityList,
-            &[200],
-            get(v1::data_flow_run_groups),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}/activities_run_groups"),
+            operation_id: "data_flow_run_groups",
+            tag: V1,
+            summary: "A data flow's run groups",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::data_flow_run_groups),
+        })
         .query(const { &[
             START,
             END,
@@ -644,27 +647,27 @@ pub fn table() -> Vec<RouteSpec> {
             q("sort_by", GROUP_SORT, "sort key (default last_run)"),
             q("sort_order", SORT_ORDER, "default desc"),
         ] }),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}/activities_run_groups/{group}"),
-            "data_flow_run_group",
-            V1,
-            "One run group with counts",
-            ActivityList,
-            &[200],
-            get(v1::data_flow_run_group),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}/activities_run_groups/{group}"),
+            operation_id: "data_flow_run_group",
+            tag: V1,
+            summary: "One run group with counts",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::data_flow_run_group),
+        })
         .produces(Produces::Json),
-        spec(
-            Method::GET,
-            path!("/rivers/{flow}/activities_sub_rivers"),
-            "data_flow_sub_flows",
-            V1,
-            "Sub data flow runs",
-            ActivityList,
-            &[200],
-            get(v1::data_flow_sub_flows),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: path!("/rivers/{flow}/activities_sub_rivers"),
+            operation_id: "data_flow_sub_flows",
+            tag: V1,
+            summary: "Sub data flow runs",
+            scope: ActivityList,
+            success: &[200],
+            handler: get(v1::data_flow_sub_flows),
+        })
         .query(const { &[
             START,
             END,
@@ -673,16 +676,16 @@ pub fn table() -> Vec<RouteSpec> {
         ] })
         .produces(Produces::Json),
         // The gateway's own operations.
-        spec(
-            Method::POST,
-            "/bdi/v1/environments/{env}/data_flows/{flow}/run",
-            "run_and_wait",
-            BDI,
-            "Run a data flow and (by default) wait for the run to finish",
-            DataFlowExecute,
-            &[200, 202],
-            post(bdi::run),
-        )
+        spec(Route {
+            method: Method::POST,
+            path: "/bdi/v1/environments/{env}/data_flows/{flow}/run",
+            operation_id: "run_and_wait",
+            tag: BDI,
+            summary: "Run a data flow and (by default) wait for the run to finish",
+            scope: DataFlowExecute,
+            success: &[200, 202],
+            handler: post(bdi::run),
+        })
         .query(const { &[
             q("wait", Boolean, "wait for the run (default true)"),
             q(
@@ -702,66 +705,66 @@ pub fn table() -> Vec<RouteSpec> {
             ),
         ] })
         .waits(),
-        spec(
-            Method::POST,
-            "/bdi/v1/environments/{env}/data_flows/{flow}/activate",
-            "activate_and_wait",
-            BDI,
-            "Activate a data flow and (by default) wait for the operation",
-            DataFlowWrite,
-            &[200, 202],
-            post(bdi::activate),
-        )
+        spec(Route {
+            method: Method::POST,
+            path: "/bdi/v1/environments/{env}/data_flows/{flow}/activate",
+            operation_id: "activate_and_wait",
+            tag: BDI,
+            summary: "Activate a data flow and (by default) wait for the operation",
+            scope: DataFlowWrite,
+            success: &[200, 202],
+            handler: post(bdi::activate),
+        })
         .query(WAIT)
         .waits(),
-        spec(
-            Method::POST,
-            "/bdi/v1/environments/{env}/data_flows/{flow}/disable",
-            "disable_and_wait",
-            BDI,
-            "Disable a data flow and (by default) wait for the operation",
-            DataFlowWrite,
-            &[200, 202],
-            post(bdi::disable),
-        )
+        spec(Route {
+            method: Method::POST,
+            path: "/bdi/v1/environments/{env}/data_flows/{flow}/disable",
+            operation_id: "disable_and_wait",
+            tag: BDI,
+            summary: "Disable a data flow and (by default) wait for the operation",
+            scope: DataFlowWrite,
+            success: &[200, 202],
+            handler: post(bdi::disable),
+        })
         .query(WAIT)
         .waits(),
-        spec(
-            Method::PUT,
-            "/bdi/v1/environments/{env}/data_flows/{flow}/source_tables",
-            "set_source_tables",
-            BDI,
-            "Select a data flow's source tables by name (matched against the connection's catalog)",
-            DataFlowWrite,
-            &[200],
-            put(bdi::set_source_tables),
-        )
+        spec(Route {
+            method: Method::PUT,
+            path: "/bdi/v1/environments/{env}/data_flows/{flow}/source_tables",
+            operation_id: "set_source_tables",
+            tag: BDI,
+            summary: "Select a data flow's source tables by name (matched against the connection's catalog)",
+            scope: DataFlowWrite,
+            success: &[200],
+            handler: put(bdi::set_source_tables),
+        })
         .consumes(JSON, Takes::SourceTables)
         .waits(),
-        spec(
-            Method::PATCH,
-            "/bdi/v1/environments/{env}/data_flows/{flow}",
-            "patch_data_flow",
-            BDI,
-            "Merge-patch (RFC 7396) a data flow: read, deep-merge, write back",
-            DataFlowWrite,
-            &[200],
-            patch(bdi::patch_data_flow),
-        )
+        spec(Route {
+            method: Method::PATCH,
+            path: "/bdi/v1/environments/{env}/data_flows/{flow}",
+            operation_id: "patch_data_flow",
+            tag: BDI,
+            summary: "Merge-patch (RFC 7396) a data flow: read, deep-merge, write back",
+            scope: DataFlowWrite,
+            success: &[200],
+            handler: patch(bdi::patch_data_flow),
+        })
         .consumes(
             &["application/merge-patch+json", "application/json"],
             Takes::Object,
         ),
-        spec(
-            Method::GET,
-            "/bdi/v1/environments/{env}/connections",
-            "list_all_connections",
-            BDI,
-            "Every connection of the environment in one call (all pages)",
-            ConnectionList,
-            &[200],
-            get(bdi::list_all_connections),
-        )
+        spec(Route {
+            method: Method::GET,
+            path: "/bdi/v1/environments/{env}/connections",
+            operation_id: "list_all_connections",
+            tag: BDI,
+            summary: "Every connection of the environment in one call (all pages)",
+            scope: ConnectionList,
+            success: &[200],
+            handler: get(bdi::list_all_connections),
+        })
         .query(const { &[per_page(500, "page size of the sweep, 1-500 (default 100)")] }),
     ]
 }

@@ -1,8 +1,10 @@
 //! Integration tests of the gateway: in-process router tests against a `MockBackend`, and
 //! end-to-end tests over real HTTP against the sandbox.
 
-// Test helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside `#[test]` functions unwrap too: a failure there is a failed test"
+)]
 
 mod access;
 mod concurrency;
