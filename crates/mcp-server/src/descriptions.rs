@@ -63,10 +63,11 @@ OAuth connection types (Google services, Salesforce, HubSpot, Facebook/Meta, Lin
 
 pub const UPDATE_CONNECTION: &str = "Change a connection: the body is merged into the current connection and written back. The platform never returns credentials and a write without them clears them, so an update of a connection with stored credentials is refused unless the body includes them again (or allow_credential_reset=true).";
 
-pub const DELETE_CONNECTION: &str =
-    "Delete a connection. Data flows that use it will fail to activate or run.";
+pub const DELETE_CONNECTION: &str = "Delete a connection for good (there is no undo). Before calling: confirm with the user, and check with list_data_flows (get_data_flow for details) that no data flow reads from or writes to it (properties.source.connection_id, properties.target.connection_id): those data flows would fail to activate or run.\n\
+Returns {\"deleted\": true, \"connection_id\": ...}; an id that does not exist is a not_found error (list_connections gives the ids).";
 
-pub const LIST_VARIABLES: &str = "List the environment's variables (name to value).";
+pub const LIST_VARIABLES: &str = "List the environment's variables: {\"variables\": {\"NAME\": \"value\", ...}, \"count\": n}. The environment's data flows read them at run time. Call it before upsert_variables to see what is already set (an upsert merges: variables it does not name stay as they are), or to explain a value a run used.\n\
+Values come back as stored: do not repeat a secret one to the user unless asked.";
 
 pub const UPSERT_VARIABLES: &str = "Create or update environment variables: [{\"name\": \"VAR\", \"value\": \"x\"}]. Variables not listed are left untouched. Names cannot contain '.' or '$'.";
 
