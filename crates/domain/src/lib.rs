@@ -30,7 +30,7 @@ pub use next_step::NextStep;
 pub use poll::{PollPolicy, Progress, ProgressFn, Waited};
 pub use service::{
     Activation, ConnectionSweep, NewDataFlow, RunOptions, RunOutcome, Service, ServiceConfig,
-    TablesSet, WaitOptions, explain_operation,
+    TablesSet, ToggleState, WaitOptions, explain_operation,
 };
 pub use throttle::{
     InMemoryLimiter, Limit, Refusal, Reservation, RunGate, RunLimiter, SlidingWindows,

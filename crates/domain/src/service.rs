@@ -142,6 +142,86 @@ impl Activation {
     pub fn advice(&self) -> Option<NextStep> {
         self.final_operation().and_then(explain_operation)
     }
+
+    /// Where the activation or the disable stands: the one reading every front end words.
+    pub fn state(self) -> ToggleState {
+        let Toggle::Started { operation } = self.toggle else {
+            return ToggleState::AlreadyInState;
+        };
+        let started = *operation;
+        let ended = |op: Operation| {
+            if op.status == OperationStatus::Done {
+                ToggleState::Done(op)
+            } else {
+                let next = explain_operation(&op);
+                ToggleState::Failed {
+                    operation: op,
+                    next,
+                }
+            }
+        };
+        match self.waited {
+            None if started.status.is_terminal() => ended(started),
+            None => ToggleState::Started(started),
+            Some(Waited::Finished(op)) => ended(op),
+            Some(Waited::TimedOut { last, elapsed }) => ToggleState::TimedOut {
+                operation: last.unwrap_or(started),
+                elapsed,
+            },
+            Some(Waited::Cancelled { last }) => ToggleState::Cancelled(last.unwrap_or(started)),
+        }
+    }
+}
+
+/// Where an activation or a disable stands when the call returns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ToggleState {
+    /// The data flow was already in the asked state: nothing was started.
+    AlreadyInState,
+    /// The operation ended and the data flow is in the asked state.
+    Done(Operation),
+    /// The operation ended in error: the data flow is not in the asked state.
+    Failed {
+        /// The operation, with its `error_message`.
+        operation: Operation,
+        /// What to do about it, when the message says.
+        next: Option<NextStep>,
+    },
+    /// Started and not waited for: the operation goes on upstream.
+    Started(Operation),
+    /// The wait ran out of time: the operation goes on upstream.
+    TimedOut {
+        /// The operation as last seen.
+        operation: Operation,
+        /// How long the wait lasted.
+        elapsed: Duration,
+    },
+    /// The wait was cancelled: the operation goes on upstream.
+    Cancelled(Operation),
+}
+
+impl ToggleState {
+    /// The operation, when one was started.
+    pub fn operation(&self) -> Option<&Operation> {
+        match self {
+            Self::AlreadyInState => None,
+            Self::Done(op) | Self::Started(op) | Self::Cancelled(op) => Some(op),
+            Self::Failed { operation, .. } | Self::TimedOut { operation, .. } => Some(operation),
+        }
+    }
+
+    /// Whether the data flow is in the asked state now.
+    pub fn is_done(&self) -> bool {
+        matches!(self, Self::AlreadyInState | Self::Done(_))
+    }
+
+    /// Whether the operation goes on upstream (started, timed out or cancelled).
+    pub fn is_pending(&self) -> bool {
+        matches!(
+            self,
+            Self::Started(_) | Self::TimedOut { .. } | Self::Cancelled(_)
+        )
+    }
 }
 
 /// What [`Service::set_source_tables`] did.

@@ -974,64 +974,34 @@ fn toggle_result(
     outcome: bdi_domain::service::Activation,
     activate: bool,
 ) -> ToggleResult {
-    use bdi_domain::models::Toggle;
+    use bdi_domain::ToggleState;
     let verb = if activate { "activation" } else { "disable" };
     let state = if activate { "active" } else { "disabled" };
-    let (already, started) = match outcome.toggle {
-        Toggle::AlreadyInState => (true, None),
-        Toggle::Started { operation } => (false, Some(*operation)),
+    let toggle = outcome.state();
+    let already = toggle == ToggleState::AlreadyInState;
+    let done = toggle.is_done();
+    let message = match &toggle {
+        ToggleState::AlreadyInState => format!("the data flow was already {state}"),
+        ToggleState::Done(_) => format!("the data flow is {state}"),
+        ToggleState::Failed { operation, .. } => format!(
+            "{verb} failed: {}",
+            operation.error_message.as_deref().unwrap_or("no message")
+        ),
+        ToggleState::Started(op) => format!(
+            "{verb} started (operation {}); check it with get_operation or call again with wait=true",
+            op.operation_id
+        ),
+        ToggleState::TimedOut { operation, elapsed } => format!(
+            "{verb} still in progress after {} s; it continues upstream: check it with get_operation(operation_id=\"{}\")",
+            elapsed.as_secs(),
+            operation.operation_id
+        ),
+        ToggleState::Cancelled(op) => format!(
+            "wait cancelled; the {verb} continues upstream: check it with get_operation(operation_id=\"{}\")",
+            op.operation_id
+        ),
     };
-    let (op, done, message) = match (outcome.waited, started) {
-        (_, None) => (None, true, format!("the data flow was already {state}")),
-        (None, Some(op)) => {
-            let finished = op.status.is_terminal();
-            let ok = op.status == bdi_domain::models::OperationStatus::Done;
-            let msg = if finished && ok {
-                format!("the data flow is {state}")
-            } else {
-                format!(
-                    "{verb} started (operation {}); check it with get_operation or call again with wait=true",
-                    op.operation_id
-                )
-            };
-            (Some(op), finished && ok, msg)
-        }
-        (Some(Waited::Finished(op)), Some(_)) => {
-            let ok = op.status == bdi_domain::models::OperationStatus::Done;
-            let msg = if ok {
-                format!("the data flow is {state}")
-            } else {
-                format!(
-                    "{verb} failed: {}",
-                    op.error_message
-                        .clone()
-                        .unwrap_or_else(|| "no message".to_owned())
-                )
-            };
-            (Some(op), ok, msg)
-        }
-        (Some(Waited::TimedOut { last, elapsed }), Some(op)) => {
-            let id = op.operation_id.clone();
-            (
-                Some(last.unwrap_or(op)),
-                false,
-                format!(
-                    "{verb} still in progress after {} s; it continues upstream: check it with get_operation(operation_id=\"{id}\")",
-                    elapsed.as_secs()
-                ),
-            )
-        }
-        (Some(Waited::Cancelled { last }), Some(op)) => {
-            let id = op.operation_id.clone();
-            (
-                Some(last.unwrap_or(op)),
-                false,
-                format!(
-                    "wait cancelled; the {verb} continues upstream: check it with get_operation(operation_id=\"{id}\")"
-                ),
-            )
-        }
-    };
+    let op = toggle.operation().cloned();
     ToggleResult {
         data_flow_id: flow.to_string(),
         activated: activate.then_some(done),

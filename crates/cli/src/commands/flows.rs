@@ -2,12 +2,11 @@
 //! export and apply.
 
 use bdi_domain::models::{
-    DataFlow, DataFlowQuery, DataFlowSummary, FlowStatus, Operation, OperationStatus, PageQuery,
-    Toggle,
+    DataFlow, DataFlowQuery, DataFlowSummary, FlowStatus, Operation, PageQuery,
 };
 use bdi_domain::poll::Waited;
-use bdi_domain::service::{Activation, NewDataFlow, RunOptions};
-use bdi_domain::{DataFlowId, Service};
+use bdi_domain::service::{NewDataFlow, RunOptions};
+use bdi_domain::{DataFlowId, Service, ToggleState};
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, connection_id, flow_id, read_doc};
@@ -353,85 +352,53 @@ async fn toggle(
     let advice = activation
         .advice()
         .map(|a| crate::errors::words(&a, &doing));
-    let Activation { toggle, waited } = activation;
-    let started = match toggle {
-        Toggle::AlreadyInState => None,
-        Toggle::Started { operation } => Some(*operation),
-    };
-    let (operation, done, status, message) = match (waited, started) {
-        (_, None) => (
-            None,
+    let toggle = activation.state();
+    let (done, status, message) = match &toggle {
+        ToggleState::AlreadyInState => (
             true,
             ExitStatus::Success,
             format!("data flow {id} was already {state}"),
         ),
-        (None, Some(op)) if op.status == OperationStatus::Error => {
-            let why = op
-                .error_message
-                .clone()
-                .unwrap_or_else(|| "no message".to_owned());
-            (
-                Some(op),
-                false,
-                ExitStatus::RunFailed,
-                format!("{verb} of data flow {id} failed: {why}"),
-            )
-        }
-        (None, Some(op)) => {
-            let msg = if op.status == OperationStatus::Done {
-                format!("data flow {id} is {state}")
-            } else {
-                format!(
-                    "{verb} started (operation {}); follow it with `bdi operations get {}` or use --wait",
-                    op.operation_id, op.operation_id
-                )
-            };
-            let done = op.status == OperationStatus::Done;
-            (Some(op), done, ExitStatus::Success, msg)
-        }
-        (Some(Waited::Finished(op)), Some(_)) => {
-            if op.status == OperationStatus::Done {
-                (
-                    Some(op),
-                    true,
-                    ExitStatus::Success,
-                    format!("data flow {id} is {state}"),
-                )
-            } else {
-                let why = op
-                    .error_message
-                    .clone()
-                    .unwrap_or_else(|| "no message".to_owned());
-                let msg = format!("{verb} of data flow {id} failed: {why}");
-                (Some(op), false, ExitStatus::RunFailed, msg)
-            }
-        }
-        (Some(Waited::TimedOut { last, elapsed }), Some(op)) => {
-            let oid = op.operation_id.clone();
-            let msg = format!(
-                "{verb} still in progress after {} s; it continues upstream: check it with `bdi operations get {oid}`",
-                elapsed.as_secs()
-            );
-            (
-                Some(last.unwrap_or(op)),
-                false,
-                ExitStatus::WaitIncomplete,
-                msg,
-            )
-        }
-        (Some(Waited::Cancelled { last }), Some(op)) => {
-            let oid = op.operation_id.clone();
-            let msg = format!(
-                "wait cancelled; the {verb} continues upstream: check it with `bdi operations get {oid}`"
-            );
-            (
-                Some(last.unwrap_or(op)),
-                false,
-                ExitStatus::WaitIncomplete,
-                msg,
-            )
-        }
+        ToggleState::Done(_) => (
+            true,
+            ExitStatus::Success,
+            format!("data flow {id} is {state}"),
+        ),
+        ToggleState::Failed { operation, .. } => (
+            false,
+            ExitStatus::RunFailed,
+            format!(
+                "{verb} of data flow {id} failed: {}",
+                operation.error_message.as_deref().unwrap_or("no message")
+            ),
+        ),
+        ToggleState::Started(op) => (
+            false,
+            ExitStatus::Success,
+            format!(
+                "{verb} started (operation {}); follow it with `bdi operations get {}` or use --wait",
+                op.operation_id, op.operation_id
+            ),
+        ),
+        ToggleState::TimedOut { operation, elapsed } => (
+            false,
+            ExitStatus::WaitIncomplete,
+            format!(
+                "{verb} still in progress after {} s; it continues upstream: check it with `bdi operations get {}`",
+                elapsed.as_secs(),
+                operation.operation_id
+            ),
+        ),
+        ToggleState::Cancelled(op) => (
+            false,
+            ExitStatus::WaitIncomplete,
+            format!(
+                "wait cancelled; the {verb} continues upstream: check it with `bdi operations get {}`",
+                op.operation_id
+            ),
+        ),
     };
+    let operation = toggle.operation().cloned();
     let already = operation.is_none();
     let data = json!({
         "data_flow_id": id.to_string(),

@@ -242,3 +242,55 @@ fn explain_operation_gives_next_steps() {
     assert_eq!(explain_operation(&op("D")), None);
     assert_eq!(explain_operation(&op("R")), None);
 }
+
+#[test]
+fn an_activation_reads_the_same_way_in_every_front_end() {
+    use bdi_domain::ToggleState;
+    use bdi_domain::service::Activation;
+    let started = |o: bdi_domain::models::Operation| Toggle::Started {
+        operation: Box::new(o),
+    };
+    let state = |toggle, waited| Activation { toggle, waited }.state();
+
+    assert_eq!(
+        state(Toggle::AlreadyInState, None),
+        ToggleState::AlreadyInState
+    );
+    assert!(matches!(
+        state(started(op("R")), None),
+        ToggleState::Started(_)
+    ));
+    // An operation already over when the call returned needs no wait: it ended.
+    assert!(matches!(
+        state(started(op("D")), None),
+        ToggleState::Done(_)
+    ));
+    assert!(matches!(
+        state(started(op_failed("RVR-ACTIVATE-500")), None),
+        ToggleState::Failed {
+            next: Some(NextStep::SaveThenActivate),
+            ..
+        }
+    ));
+    assert!(matches!(
+        state(started(op("R")), Some(Waited::Finished(op("D")))),
+        ToggleState::Done(_)
+    ));
+    let timed_out = state(
+        started(op("W")),
+        Some(Waited::TimedOut {
+            last: Some(op("R")),
+            elapsed: Duration::from_secs(30),
+        }),
+    );
+    assert!(timed_out.is_pending() && !timed_out.is_done());
+    assert_eq!(
+        timed_out.operation().map(|o| o.status.as_str().to_owned()),
+        Some("R".to_owned()),
+        "the operation as last seen"
+    );
+    assert!(matches!(
+        state(started(op("W")), Some(Waited::Cancelled { last: None })),
+        ToggleState::Cancelled(o) if o.status.as_str() == "W"
+    ));
+}

@@ -176,32 +176,23 @@ pub(crate) async fn run(
 }
 
 fn toggle_response(activation: Activation) -> Response {
-    let advice = activation
-        .advice()
-        .map(|s| crate::error::next_step_hint(&s));
-    let outcome = match (&activation.toggle, &activation.waited) {
-        (bdi_domain::models::Toggle::AlreadyInState, _) => WaitOutcome::AlreadyInState,
-        (_, w) => match WaitOutcome::of(w.as_ref()) {
-            // An operation that was already terminal needs no wait.
-            WaitOutcome::NotWaited if activation.final_operation().is_some() => {
-                WaitOutcome::Finished
-            }
-            other => other,
-        },
-    };
-    let succeeded = activation
-        .final_operation()
-        .map(|op| op.status == bdi_domain::models::OperationStatus::Done);
-    let operation = match activation.waited {
-        Some(w) => w.into_latest(),
-        None => match activation.toggle {
-            bdi_domain::models::Toggle::Started { operation } => Some(*operation),
-            bdi_domain::models::Toggle::AlreadyInState => None,
-        },
+    use bdi_domain::ToggleState;
+    let toggle = activation.state();
+    let (outcome, succeeded, advice) = match &toggle {
+        ToggleState::AlreadyInState => (WaitOutcome::AlreadyInState, None, None),
+        ToggleState::Done(_) => (WaitOutcome::Finished, Some(true), None),
+        ToggleState::Failed { next, .. } => (
+            WaitOutcome::Finished,
+            Some(false),
+            next.as_ref().map(crate::error::next_step_hint),
+        ),
+        ToggleState::Started(_) => (WaitOutcome::NotWaited, None, None),
+        ToggleState::TimedOut { .. } => (WaitOutcome::TimedOut, None, None),
+        ToggleState::Cancelled(_) => (WaitOutcome::Cancelled, None, None),
     };
     let body = ToggleResponse {
         outcome,
-        operation,
+        operation: toggle.operation().cloned(),
         succeeded,
         advice,
     };
