@@ -29,8 +29,8 @@ pub use matching::{Catalog, MatchError, QualifiedTable};
 pub use next_step::NextStep;
 pub use poll::{PollPolicy, Progress, ProgressFn, Waited};
 pub use service::{
-    Activation, ConnectionSweep, NewDataFlow, RunOptions, RunOutcome, Service, ServiceConfig,
-    TablesSet, ToggleState, WaitOptions, explain_operation,
+    Activation, ConnectionSweep, NewDataFlow, RunOptions, RunOutcome, RunStage, RunState, Service,
+    ServiceConfig, TablesSet, ToggleState, WaitOptions, explain_operation,
 };
 pub use throttle::{
     InMemoryLimiter, Limit, Refusal, Reservation, RunGate, RunLimiter, SlidingWindows,

@@ -22,8 +22,8 @@ use crate::matching::{Catalog, QualifiedTable, build_schemas, match_tables};
 use crate::merge::{check_immutable, merge_patch, prepare_data_flow_write, strip_forbidden};
 use crate::models::{
     Connection, DataFlow, DiscoveryRequest, Environment, Operation, OperationStatus, Page,
-    PageQuery, Run, RunQuery, RunSortBy, RunTriggered, SortOrder, Timestamp, Toggle, TriggeredRun,
-    Variables,
+    PageQuery, Run, RunQuery, RunSortBy, RunStatus, RunTriggered, SortOrder, Timestamp, Toggle,
+    TriggeredRun, Variables,
 };
 use crate::next_step::NextStep;
 use crate::poll::{PollPolicy, ProgressFn, Waited, poll};
@@ -115,6 +115,78 @@ pub struct RunOutcome {
     pub waited: Option<Waited<Run>>,
     /// The trigger failed ambiguously and the run was found with list_runs.
     pub reconciled: bool,
+}
+
+impl RunOutcome {
+    /// Where the run stands: the one reading every front end words.
+    pub fn state(&self) -> RunState {
+        let triggered = || {
+            self.triggered
+                .runs
+                .first()
+                .map_or(RunStatus::Pending, |r| r.status.clone())
+        };
+        let latest = |run: &Option<Run>| run.as_ref().map_or_else(triggered, |r| r.status.clone());
+        match &self.waited {
+            None => RunState {
+                stage: RunStage::Started,
+                status: latest(&self.run),
+                run: self.run.clone(),
+            },
+            Some(Waited::Finished(run)) => RunState {
+                stage: if run.status.is_success() {
+                    RunStage::Succeeded
+                } else {
+                    RunStage::Failed
+                },
+                status: run.status.clone(),
+                run: Some(run.clone()),
+            },
+            Some(Waited::TimedOut { last, elapsed }) => RunState {
+                stage: RunStage::TimedOut(*elapsed),
+                status: latest(last),
+                run: last.clone(),
+            },
+            Some(Waited::Cancelled { last }) => RunState {
+                stage: RunStage::Cancelled,
+                status: latest(last),
+                run: last.clone(),
+            },
+        }
+    }
+}
+
+/// How far a run got by the time the call returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunStage {
+    /// Triggered, not waited for: it goes on upstream.
+    Started,
+    /// It ended in success (`succeeded`, or partially).
+    Succeeded,
+    /// It ended otherwise (failed, canceled, skipped, ...).
+    Failed,
+    /// The wait ran out of time after this long: the run goes on upstream.
+    TimedOut(Duration),
+    /// The wait was cancelled: the run goes on upstream.
+    Cancelled,
+}
+
+/// Where a run stands when the call returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunState {
+    /// How far it got.
+    pub stage: RunStage,
+    /// Its latest known status (the trigger's, `pending`, when nothing more is known).
+    pub status: RunStatus,
+    /// Its latest known state, when it was fetched.
+    pub run: Option<Run>,
+}
+
+impl RunState {
+    /// Whether the run ended (in success or not).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.stage, RunStage::Succeeded | RunStage::Failed)
+    }
 }
 
 /// What activate and disable did.

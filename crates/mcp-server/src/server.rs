@@ -11,8 +11,8 @@ use bdi_domain::error::quote;
 use bdi_domain::models::{
     ActivityQuery, DataFlowQuery, FlowStatus, PageQuery, RunQuery, Timestamp,
 };
-use bdi_domain::poll::{PollPolicy, Progress, ProgressFn, Waited};
-use bdi_domain::service::{NewDataFlow, RunOptions, WaitOptions};
+use bdi_domain::poll::{PollPolicy, Progress, ProgressFn};
+use bdi_domain::service::{NewDataFlow, RunOptions, RunStage, WaitOptions};
 use bdi_domain::{ConnectionId, DataFlowId, Env, Error, OperationId, RunId, Service};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
@@ -572,59 +572,35 @@ impl BdiMcp {
             "get_run(data_flow_id=\"{flow}\", run_id=\"{}\")",
             run_id.as_deref().unwrap_or(group.as_str())
         );
-        let (status, finished, run, message) = match outcome.waited {
-            None => (
-                outcome
-                    .triggered
-                    .runs
-                    .first()
-                    .map_or_else(|| "pending".to_owned(), |r| r.status.as_str().to_owned()),
-                false,
-                None,
-                format!(
-                    "run started; it continues upstream. Check it later with {check} (do not poll in a tight loop)"
-                ),
+        let state = outcome.state();
+        let message = match &state.stage {
+            RunStage::Started => format!(
+                "run started; it continues upstream. Check it later with {check} (do not poll in a tight loop)"
             ),
-            Some(Waited::Finished(r)) => {
-                let msg = if r.status.is_success() {
-                    format!("run {}", r.status)
-                } else {
-                    format!(
-                        "run {}{}; read the log with get_run_logs(data_flow_id=\"{flow}\", run_id=\"{}\", errors_only=true)",
-                        r.status,
-                        r.error_description
-                            .as_deref()
-                            .filter(|s| !s.is_empty())
-                            .map(|e| format!(": {e}"))
-                            .unwrap_or_default(),
-                        r.run_id
-                    )
-                };
-                (
-                    r.status.as_str().to_owned(),
-                    true,
-                    Some(RunItem::from(r)),
-                    msg,
-                )
+            RunStage::Succeeded => format!("run {}", state.status),
+            RunStage::Failed => format!(
+                "run {}{}; read the log with get_run_logs(data_flow_id=\"{flow}\", run_id=\"{}\", errors_only=true)",
+                state.status,
+                state
+                    .run
+                    .as_ref()
+                    .and_then(|r| r.error_description.as_deref())
+                    .filter(|s| !s.is_empty())
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default(),
+                state.run.as_ref().map_or("", |r| r.run_id.as_str())
+            ),
+            RunStage::TimedOut(elapsed) => format!(
+                "still running after {} s; the run continues upstream. Check it with {check}",
+                elapsed.as_secs()
+            ),
+            RunStage::Cancelled => {
+                format!("wait cancelled; the run continues upstream. Check it with {check}")
             }
-            Some(Waited::TimedOut { last, elapsed }) => (
-                last.as_ref()
-                    .map_or_else(|| "pending".to_owned(), |r| r.status.as_str().to_owned()),
-                false,
-                last.map(RunItem::from),
-                format!(
-                    "still running after {} s; the run continues upstream. Check it with {check}",
-                    elapsed.as_secs()
-                ),
-            ),
-            Some(Waited::Cancelled { last }) => (
-                last.as_ref()
-                    .map_or_else(|| "pending".to_owned(), |r| r.status.as_str().to_owned()),
-                false,
-                last.map(RunItem::from),
-                format!("wait cancelled; the run continues upstream. Check it with {check}"),
-            ),
         };
+        let finished = state.is_finished();
+        let status = state.status.as_str().to_owned();
+        let run = state.run.map(RunItem::from);
         let message = if outcome.reconciled {
             format!(
                 "{message} (the trigger's answer was lost; the run was found by listing recent runs, and was not started twice)"

@@ -4,8 +4,7 @@
 use bdi_domain::models::{
     DataFlow, DataFlowQuery, DataFlowSummary, FlowStatus, Operation, PageQuery,
 };
-use bdi_domain::poll::Waited;
-use bdi_domain::service::{NewDataFlow, RunOptions};
+use bdi_domain::service::{NewDataFlow, RunOptions, RunStage};
 use bdi_domain::{DataFlowId, Service, ToggleState};
 use serde_json::{Map, Value, json};
 
@@ -483,67 +482,47 @@ async fn run_flow(
         .iter()
         .filter_map(|r| r.message.clone())
         .collect();
-    let first_status = outcome
-        .triggered
-        .runs
-        .first()
-        .map_or("pending", |r| r.status.as_str())
-        .to_owned();
-    let (status, finished, run, exit, message) = match outcome.waited {
-        None => {
-            let msg = format!("run started; follow it with {follow}, or use --wait next time");
-            (
-                first_status,
-                false,
-                outcome.run.clone(),
-                ExitStatus::Success,
-                msg,
-            )
-        }
-        Some(Waited::Finished(r)) => {
-            let st = r.status.as_str().to_owned();
-            if r.status.is_success() {
-                let took = r
-                    .duration_secs()
-                    .map(|s| format!(" in {s:.0} s"))
-                    .unwrap_or_default();
-                (
-                    st.clone(),
-                    true,
-                    Some(r),
-                    ExitStatus::Success,
-                    format!("run {st}{took}"),
-                )
-            } else {
-                let why = r
-                    .error_description
-                    .clone()
-                    .filter(|s| !s.is_empty())
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default();
-                let msg = format!("run {} {st}{why}", r.run_id);
-                (st, true, Some(r), ExitStatus::RunFailed, msg)
-            }
-        }
-        Some(Waited::TimedOut { last, elapsed }) => {
-            let st = last
+    let state = outcome.state();
+    let status = state.status.as_str().to_owned();
+    let finished = state.is_finished();
+    let (exit, message) = match &state.stage {
+        RunStage::Started => (
+            ExitStatus::Success,
+            format!("run started; follow it with {follow}, or use --wait next time"),
+        ),
+        RunStage::Succeeded => {
+            let took = state
+                .run
                 .as_ref()
-                .map_or_else(|| first_status.clone(), |r| r.status.as_str().to_owned());
-            let msg = format!(
-                "still {st} after {} s; the run continues upstream: follow it with {follow}",
+                .and_then(|r| r.duration_secs())
+                .map(|s| format!(" in {s:.0} s"))
+                .unwrap_or_default();
+            (ExitStatus::Success, format!("run {status}{took}"))
+        }
+        RunStage::Failed => {
+            let why = state
+                .run
+                .as_ref()
+                .and_then(|r| r.error_description.clone())
+                .filter(|s| !s.is_empty())
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            let rid = state.run.as_ref().map_or("", |r| r.run_id.as_str());
+            (ExitStatus::RunFailed, format!("run {rid} {status}{why}"))
+        }
+        RunStage::TimedOut(elapsed) => (
+            ExitStatus::WaitIncomplete,
+            format!(
+                "still {status} after {} s; the run continues upstream: follow it with {follow}",
                 elapsed.as_secs()
-            );
-            (st, false, last, ExitStatus::WaitIncomplete, msg)
-        }
-        Some(Waited::Cancelled { last }) => {
-            let st = last
-                .as_ref()
-                .map_or_else(|| first_status.clone(), |r| r.status.as_str().to_owned());
-            let msg =
-                format!("wait cancelled; the run continues upstream: follow it with {follow}");
-            (st, false, last, ExitStatus::WaitIncomplete, msg)
-        }
+            ),
+        ),
+        RunStage::Cancelled => (
+            ExitStatus::WaitIncomplete,
+            format!("wait cancelled; the run continues upstream: follow it with {follow}"),
+        ),
     };
+    let run = state.run;
     let data = json!({
         "data_flow_id": id.to_string(),
         "run_group_id": group,

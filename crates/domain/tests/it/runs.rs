@@ -501,3 +501,57 @@ async fn waiting_for_the_throttle_spends_the_wait_budget_and_refuses_past_it() {
     );
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[test]
+fn a_run_outcome_reads_the_same_way_in_every_front_end() {
+    use bdi_domain::{RunStage, Waited};
+    let triggered: RunTriggered = serde_json::from_value(json!({
+        "runs": [{"run_id": RUN, "status": "running"}],
+        "river_cross_id": FLOW,
+        "run_group_id": GROUP
+    }))
+    .expect("a trigger");
+    let outcome = |waited: Option<Waited<Run>>| bdi_domain::RunOutcome {
+        triggered: triggered.clone(),
+        run_id: Some(RUN.to_owned()),
+        run: waited.as_ref().and_then(|w| w.latest().cloned()),
+        waited,
+        reconciled: false,
+    };
+    let started = outcome(None).state();
+    assert_eq!(
+        (started.stage, started.status, started.run),
+        (RunStage::Started, RunStatus::Running, None),
+        "not waited: the trigger's status"
+    );
+    let ok = outcome(Some(Waited::Finished(run(RUN, "succeeded")))).state();
+    assert_eq!(ok.stage, RunStage::Succeeded);
+    assert!(ok.is_finished() && ok.run.is_some());
+    let failed = outcome(Some(Waited::Finished(run(RUN, "failed")))).state();
+    assert_eq!(
+        (failed.stage, failed.status),
+        (RunStage::Failed, RunStatus::Failed)
+    );
+    let late = outcome(Some(Waited::TimedOut {
+        last: None,
+        elapsed: Duration::from_secs(90),
+    }))
+    .state();
+    assert!(!late.is_finished());
+    assert_eq!(
+        (late.stage, late.status),
+        (
+            RunStage::TimedOut(Duration::from_secs(90)),
+            RunStatus::Running
+        ),
+        "nothing fetched: the trigger's status"
+    );
+    let cancelled = outcome(Some(Waited::Cancelled {
+        last: Some(run(RUN, "pending")),
+    }))
+    .state();
+    assert_eq!(
+        (cancelled.stage, cancelled.status),
+        (RunStage::Cancelled, RunStatus::Pending)
+    );
+}

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bdi_domain::models::{Operation, Run, RunTriggered};
-use bdi_domain::{Activation, ConnectionId, QualifiedTable, RunOptions, WaitOptions, Waited};
+use bdi_domain::{Activation, ConnectionId, QualifiedTable, RunOptions, RunStage, WaitOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -40,15 +40,6 @@ pub enum WaitOutcome {
 }
 
 impl WaitOutcome {
-    fn of<T>(w: Option<&Waited<T>>) -> Self {
-        match w {
-            None => Self::NotWaited,
-            Some(Waited::Finished(_)) => Self::Finished,
-            Some(Waited::TimedOut { .. }) => Self::TimedOut,
-            Some(Waited::Cancelled { .. }) => Self::Cancelled,
-        }
-    }
-
     fn status(self) -> StatusCode {
         match self {
             Self::Finished | Self::AlreadyInState => StatusCode::OK,
@@ -157,12 +148,13 @@ pub(crate) async fn run(
         wait,
     };
     let outcome = run_throttled(&st, &caller, &env_of(&ids)?, &ids.flow()?, options).await?;
-    let status = WaitOutcome::of(outcome.waited.as_ref());
-    let succeeded = outcome
-        .waited
-        .as_ref()
-        .and_then(Waited::finished)
-        .map(|r| r.status.is_success());
+    let (status, succeeded) = match outcome.state().stage {
+        RunStage::Started => (WaitOutcome::NotWaited, None),
+        RunStage::Succeeded => (WaitOutcome::Finished, Some(true)),
+        RunStage::Failed => (WaitOutcome::Finished, Some(false)),
+        RunStage::TimedOut(_) => (WaitOutcome::TimedOut, None),
+        RunStage::Cancelled => (WaitOutcome::Cancelled, None),
+    };
     let body = RunResponse {
         outcome: status,
         run_id: outcome.run_id,
