@@ -38,15 +38,17 @@ fn main() -> anyhow::Result<()> {
         "bench-load" => load::bench(&root),
         "dlt-parity" => load::parity(&root),
         "deny" => deny(&root),
+        "library" => library(&root),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|bench|bench-load|dlt-parity>\n\n\
-                 ci           fmt, clippy, tests, tidy, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|dlt-parity>\n\n\
+                 ci           fmt, clippy, tests, tidy, the library, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
                  python-client  the Python MCP SDK as a black-box client of bdi-mcp\n\
                  schemathesis   bdi-gateway's answers against its OpenAPI document\n\
                  deny         cargo deny check bans licenses sources\n\
+                 library      the library's doc tests, docs (warnings denied) and examples against the sandbox\n\
                  bench        the benchmarks\n\
                  bench-load   bdi load flow against dlt on 50,000 audit events (release)\n\
                  dlt-parity   dlt and bdi load the same emulator data; the datasets must agree"
@@ -128,11 +130,47 @@ fn ci(root: &Path) -> anyhow::Result<()> {
             cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"]),
         )?;
     }
+    library(root)?;
     deny(root)?;
     conformance(root)?;
     python_client(root)?;
     schemathesis(root)?;
     load::parity(root)?;
+    Ok(())
+}
+
+/// The library: its doc tests, its docs with warnings denied, and its examples run against the
+/// embedded sandbox (no credentials in their environment).
+fn library(root: &Path) -> anyhow::Result<()> {
+    let libs = ["-p", "bdi-domain", "-p", "bdi-api-client"];
+    run(
+        "doc tests",
+        cargo().args(["test", "--doc", "--locked"]).args(libs),
+    )?;
+    run(
+        "docs",
+        cargo()
+            .args(["doc", "--no-deps", "--all-features", "--locked"])
+            .args(libs)
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    run(
+        "build examples",
+        cargo().args(["build", "--quiet", "--locked", "--workspace", "--examples"]),
+    )?;
+    for example in ["list_flows", "run_and_wait", "set_tables"] {
+        run(
+            &format!("example {example}"),
+            Command::new(
+                target_dir(root)
+                    .join("debug")
+                    .join("examples")
+                    .join(example),
+            )
+            .env_remove("DATA_INTEGRATION_API_TOKEN")
+            .env_remove("DATA_INTEGRATION_ACCOUNT_ID"),
+        )?;
+    }
     Ok(())
 }
 

@@ -15,6 +15,54 @@
 //! every error. [`FlowClient::pages`] streams a listing's pages ([`FlowPage`]) in order, whatever
 //! its shape: a bare array, or an envelope paged from 0 or 1, by next links, by totals (fetched
 //! concurrently) or until a short page.
+//!
+//! # Using it as a library
+//!
+//! Configure from the environment (`DATA_INTEGRATION_API_TOKEN`, `DATA_INTEGRATION_ACCOUNT_ID`,
+//! and optionally `DATA_INTEGRATION_ENVIRONMENT_ID` and `DATA_INTEGRATION_API_URL` or a region),
+//! then use the [`HttpBackend`] directly or through `bdi_domain::Service`:
+//!
+//! ```no_run
+//! # async fn demo() -> bdi_domain::Result<()> {
+//! use std::sync::Arc;
+//!
+//! let backend = bdi_api_client::HttpBackend::from_env()?;
+//! let service = bdi_domain::Service::new(Arc::new(backend));
+//! let environments = service.list_all_environments(false).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The same against the sandbox, the emulator the tests use (the `sandbox` feature's
+//! `EmbeddedSandbox` starts it for you; the crate's `examples/` list flows, run one and wait,
+//! and select tables by name):
+//!
+//! ```
+//! use bdi_api_client::{ClientConfig, HttpBackend};
+//! use bdi_domain::models::DataFlowQuery;
+//! use bdi_domain::{AccountId, Backend, Env, EnvironmentId};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = bdi_sandbox::Sandbox::start(bdi_sandbox::SandboxConfig::default()).await?;
+//! let demo = sandbox.config();
+//! let config = ClientConfig::new(
+//!     &sandbox.base_url(),
+//!     &demo.token,
+//!     AccountId::parse(&demo.account_id)?,
+//! )?
+//! .with_default_environment(Some(EnvironmentId::parse(&demo.environment_id)?));
+//! let backend = HttpBackend::new(config)?;
+//! let flows = backend
+//!     .list_data_flows(&Env::Default, &DataFlowQuery::default())
+//!     .await?;
+//! assert!(flows.items.iter().any(|f| f.name == "MySQL orders to Snowflake"));
+//! # sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
 
 mod client;
 mod config;

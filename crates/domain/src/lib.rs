@@ -5,6 +5,51 @@
 //! **Invariant:** this crate does no I/O of its own: no HTTP client, no sockets, no files. It
 //! reaches the platform only through a [`Backend`], and time only through tokio's clock (which
 //! tests pause).
+//!
+//! # Using it as a library
+//!
+//! A [`Service`] wraps any [`Backend`] (`bdi_api_client::HttpBackend` for the platform, the
+//! sandbox for tests, [`MockBackend`] with the `mock` feature) and adds what the raw API lacks:
+//! waits with progress, run limits, safe read-modify-write, table matching. Outcomes say where
+//! things stand ([`RunOutcome::state`], [`Activation::state`]) and errors what to do next
+//! ([`Error::next_step`]), as data for your program to word:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use bdi_domain::{DataFlowId, Env, Error, Limit, MockBackend, RunOptions, RunStage, Service};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> bdi_domain::Result<()> {
+//! let mut backend = MockBackend::new();
+//! backend.expect_run_data_flow().times(2).returning(|_, flow, _| {
+//!     Ok(serde_json::from_value(serde_json::json!({
+//!         "run_group_id": "5658a1c9ea724ee59f048cbb5a6f734a",
+//!         "river_cross_id": flow.to_string(),
+//!         "runs": [{"run_id": "1f1468d097754cd8892468c2763ebfe8", "status": "pending"}]
+//!     }))
+//!     .expect("a trigger"))
+//! });
+//! let service = Service::new(Arc::new(backend));
+//! let flow = DataFlowId::parse("65c1d2e3f4a5b6c7d8e9f001")?;
+//!
+//! // Trigger without waiting: the run goes on upstream.
+//! let outcome = service.run(&Env::Default, &flow, RunOptions::default()).await?;
+//! assert_eq!(outcome.state().stage, RunStage::Started);
+//! service.run(&Env::Default, &flow, RunOptions::default()).await?;
+//!
+//! // A third run within the minute would break the platform's limit of two per data flow: the
+//! // service refuses it before it reaches the platform, and says how long to wait.
+//! let refused = service.run(&Env::Default, &flow, RunOptions::default()).await;
+//! assert!(matches!(
+//!     refused,
+//!     Err(Error::RateLimited { limit: Limit::Flow, retry_after: Some(_), .. })
+//! ));
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod backend;
 pub mod error;
