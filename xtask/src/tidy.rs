@@ -110,14 +110,42 @@ mod tests {
                 "bdi-domain must not depend on {dep}"
             );
         }
+        // tokio, yes, for its clock and its sync types: never its I/O.
+        let manifest = fs::read_to_string(project_root().join("crates/domain/Cargo.toml")).unwrap();
+        let dependencies: String = manifest
+            .split("\n[")
+            .filter(|section| section.starts_with("dependencies]"))
+            .collect();
+        let tokio = dependencies
+            .lines()
+            .find(|l| l.starts_with("tokio "))
+            .expect("tokio among the domain's dependencies");
+        for feature in ["\"net\"", "\"fs\"", "\"full\"", "\"process\"", "\"io-std\""] {
+            assert!(
+                !tokio.contains(feature),
+                "the domain's tokio has feature {feature}"
+            );
+        }
         let mut offenders = Vec::new();
         let mut files = Vec::new();
         rust_files(&project_root().join("crates/domain/src"), &mut files);
+        assert!(files.len() > 10, "the domain's sources were found");
         for file in files {
             let text = fs::read_to_string(&file).unwrap();
-            for needle in ["std::fs", "tokio::fs", "tokio::net", "std::net", "reqwest"] {
-                if text.contains(needle) {
-                    offenders.push(format!("{}: {needle}", file.display()));
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                for needle in [
+                    "std::fs",
+                    "tokio::fs",
+                    "tokio::net",
+                    "std::net",
+                    "reqwest",
+                    "hyper::",
+                    "axum::",
+                ] {
+                    if code.contains(needle) {
+                        offenders.push(format!("{}:{}: {needle}", file.display(), n + 1));
+                    }
                 }
             }
         }
