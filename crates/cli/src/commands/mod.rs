@@ -4,11 +4,13 @@
 
 mod activity;
 mod connections;
+mod environments;
 mod flows;
 mod load;
 mod local;
+mod operations;
 mod runs;
-mod simple;
+mod variables;
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -298,9 +300,9 @@ async fn dispatch(
         Command::Flows(c) => flows::run(ctx, &svc, c).await,
         Command::Runs(c) => runs::run(ctx, &svc, c).await,
         Command::Connections(c) => connections::run(ctx, &svc, c).await,
-        Command::Environments(c) => simple::environments(ctx, &svc, c).await,
-        Command::Variables(c) => simple::variables(ctx, &svc, c).await,
-        Command::Operations(c) => simple::operations(ctx, &svc, c).await,
+        Command::Environments(c) => environments::environments(ctx, &svc, c).await,
+        Command::Variables(c) => variables::variables(ctx, &svc, c).await,
+        Command::Operations(c) => operations::operations(ctx, &svc, c).await,
         Command::Activity(c) => activity::run(ctx, &svc, c).await,
         Command::Completions(_)
         | Command::Configure(_)
