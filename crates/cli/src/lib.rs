@@ -8,7 +8,6 @@
 
 pub mod cli;
 mod commands;
-pub mod config;
 pub mod docs;
 pub mod errors;
 pub mod exit;

@@ -127,11 +127,11 @@ pub(crate) fn resources(a: &LoadFlowArgs) -> Result<Vec<Resource>, CliError> {
 
 /// The Flow client's configuration: flags, then the variables, then the profile.
 fn flow_config(ctx: &Ctx<'_>, a: &LoadFlowArgs) -> Result<FlowConfig, CliError> {
-    let flags = crate::config::FlowOverrides {
+    let flags = bdi_api_client::profile::FlowOverrides {
         api_url: a.flow_api_url.clone(),
         tenant_id: a.tenant_id.clone(),
     };
-    let resolved = crate::config::resolve_with_flow(
+    let resolved = bdi_api_client::profile::resolve_with_flow(
         &ctx.global.overrides,
         &flags,
         ctx.global.profile.as_deref(),

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::cli::{Cli, ConfigureArgs, SandboxArgs};
-use crate::config::{self, ConfigFile, mask};
 use crate::errors::CliError;
 use crate::exit::ExitStatus;
 use crate::output::{Table, View};
+use bdi_api_client::profile::{self, ConfigFile, mask};
 
 pub(crate) fn completions(
     ctx: &mut Ctx<'_>,
@@ -26,7 +26,7 @@ pub(crate) fn completions(
 }
 
 fn config_file_path(ctx: &Ctx<'_>) -> Result<std::path::PathBuf, CliError> {
-    config::config_path(ctx.vars).ok_or_else(|| {
+    profile::config_path(ctx.vars).ok_or_else(|| {
         CliError::config(
             "no place for the config file: neither BDI_CONFIG nor HOME is set",
             "set BDI_CONFIG to the file to use",
@@ -70,7 +70,7 @@ pub(crate) fn configure(ctx: &mut Ctx<'_>, a: &ConfigureArgs) -> Result<ExitStat
         .global
         .profile
         .clone()
-        .unwrap_or_else(|| config::DEFAULT_PROFILE.to_owned());
+        .unwrap_or_else(|| profile::DEFAULT_PROFILE.to_owned());
     let mut profile = file.profiles.get(&name).cloned().unwrap_or_default();
     if a.flow {
         return configure_flow(ctx, a, &path, &mut file, &name, profile);
@@ -139,7 +139,7 @@ fn configure_flow(
     path: &std::path::Path,
     file: &mut ConfigFile,
     name: &str,
-    mut profile: config::Profile,
+    mut profile: profile::Profile,
 ) -> Result<ExitStatus, CliError> {
     if let Some(url) = &a.flow_api_url {
         profile.flow_api_url = Some(url.trim().trim_end_matches('/').to_owned());
@@ -189,10 +189,10 @@ pub(crate) async fn sandbox(ctx: &mut Ctx<'_>, a: &SandboxArgs) -> Result<ExitSt
     let sb = started.map_err(|e| CliError::local(format!("could not start the sandbox: {e}")))?;
     let cfg = sb.config().clone();
     let data = json!({
-        config::API_URL: sb.base_url(),
-        config::API_TOKEN: cfg.token,
-        config::ACCOUNT_ID: cfg.account_id,
-        config::ENVIRONMENT_ID: cfg.environment_id,
+        profile::API_URL: sb.base_url(),
+        profile::API_TOKEN: cfg.token,
+        profile::ACCOUNT_ID: cfg.account_id,
+        profile::ENVIRONMENT_ID: cfg.environment_id,
         bdi_api_client::ENV_FLOW_API_URL: sb.flow_base_url(),
         bdi_api_client::ENV_FLOW_API_KEY: cfg.flow.api_key,
         bdi_api_client::ENV_FLOW_TENANT_ID: cfg.flow.tenant_id,

@@ -27,11 +27,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Io;
 use crate::cli::{Cli, Command, WaitArgs, WindowArgs};
-use crate::config::{self, Overrides};
 use crate::errors::CliError;
 use crate::exit::ExitStatus;
 use crate::output::{self, Format, Style, View};
 use crate::progress::{CtrlC, Spinner};
+use bdi_api_client::profile::{self, Overrides};
 
 /// What a command works with.
 pub(crate) struct Ctx<'a> {
@@ -318,7 +318,7 @@ async fn dispatch(
 /// The HTTP backend of the configuration (flags, then variables, then the profile), and its
 /// account.
 fn configured_backend(ctx: &Ctx<'_>) -> Result<(Arc<dyn Backend>, String), CliError> {
-    let resolved = config::resolve(&ctx.global.overrides, ctx.global.profile.as_deref(), ctx.vars).map_err(|e| {
+    let resolved = profile::resolve(&ctx.global.overrides, ctx.global.profile.as_deref(), ctx.vars).map_err(|e| {
         CliError::config(e, "list the profiles with `bdi configure --list`, or create one with `bdi configure --profile NAME`")
     })?;
     let lookup = move |name: &str| resolved.get(name);
