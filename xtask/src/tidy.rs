@@ -273,7 +273,10 @@ mod tests {
                     .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'))
                     .collect();
                 let name = name.trim_end_matches('.');
-                if name.ends_with(".md") && !root.join(name).exists() {
+                let markdown = Path::new(name)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+                if markdown && !root.join(name).exists() {
                     missing.push(format!("{}: {name}", file.display()));
                 }
             }

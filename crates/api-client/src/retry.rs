@@ -57,7 +57,7 @@ impl RetryPolicy {
     pub fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self.ceiling(attempt);
         let half = ceiling / 2;
-        let spread = u64::try_from((ceiling - half).as_micros()).unwrap_or(u64::MAX);
+        let spread = u64::try_from(ceiling.saturating_sub(half).as_micros()).unwrap_or(u64::MAX);
         let jitter = if spread == 0 {
             0
         } else {

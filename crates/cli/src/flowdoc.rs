@@ -168,7 +168,10 @@ pub struct Change {
 impl Change {
     /// `+ path: value`, `- path: value` or `~ path: old -> new`.
     pub fn line(&self) -> String {
-        let show = |v: &Option<Value>| v.as_ref().map_or_else(String::new, |v| v.to_string());
+        let show = |v: &Option<Value>| {
+            v.as_ref()
+                .map_or_else(String::new, std::string::ToString::to_string)
+        };
         match self.op {
             "add" => format!("+ {}: {}", self.path, show(&self.to)),
             "remove" => format!("- {}: {}", self.path, show(&self.from)),

@@ -39,7 +39,7 @@ impl fmt::Debug for ResourceGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResourceGuard")
             .field("key", &self.key)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -168,7 +168,7 @@ impl FlowSource {
 }
 
 impl Source for FlowSource {
-    fn schema_name(&self) -> &str {
+    fn schema_name(&self) -> &'static str {
         "boomi_flow"
     }
 

@@ -557,7 +557,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Key<'_, '_, '_> {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Key<'_, '_, '_> {
+impl serde::de::Visitor<'_> for Key<'_, '_, '_> {
     type Value = (u32, Option<CursorField>);
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

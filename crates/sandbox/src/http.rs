@@ -29,7 +29,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .get(HOST)
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned)
-            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .or_else(|| parts.uri.authority().map(std::string::ToString::to_string))
             .unwrap_or_else(|| "localhost".to_owned());
         let query = parts
             .uri

@@ -674,11 +674,9 @@ impl Walker {
         if known.is_none() {
             if proves_base_one(&head.parsed.items, head.parsed.totals) {
                 self.client.remember_page_base(&self.key, 1);
-            } else {
-                if let Some(zero) = self.probe_page_zero(&head.parsed.items).await? {
-                    base = 0;
-                    self.queue(zero);
-                }
+            } else if let Some(zero) = self.probe_page_zero(&head.parsed.items).await? {
+                base = 0;
+                self.queue(zero);
             }
         }
         self.progress.base = base;

@@ -494,7 +494,7 @@ async fn run_flow(
             let took = state
                 .run
                 .as_ref()
-                .and_then(|r| r.duration_secs())
+                .and_then(bdi_domain::models::Run::duration_secs)
                 .map(|s| format!(" in {s:.0} s"))
                 .unwrap_or_default();
             (ExitStatus::Success, format!("run {status}{took}"))

@@ -139,7 +139,8 @@ async fn create_source_to_target_refuses_bad_parameters_before_any_request() {
         ),
         (
             |s| {
-                s.target_settings = Some(crate::support::doc(json!({"loading_method": "truncate"})))
+                s.target_settings =
+                    Some(crate::support::doc(json!({"loading_method": "truncate"})));
             },
             "loading_method",
             "`truncate`",

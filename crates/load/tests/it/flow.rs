@@ -12,7 +12,7 @@ use bdi_sandbox::{Sandbox, SandboxConfig};
 use futures::StreamExt;
 use serde_json::Value;
 
-async fn source(sandbox: &Sandbox) -> FlowSource {
+fn source(sandbox: &Sandbox) -> FlowSource {
     let flow = &sandbox.config().flow;
     let config = FlowConfig::new(
         &sandbox.flow_base_url(),
@@ -41,7 +41,7 @@ async fn read(source: &FlowSource, name: &str, start: Option<String>) -> Vec<Val
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_resource_reads_what_the_emulator_holds_and_no_secret_reaches_a_row() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let source = source(&sandbox).await;
+    let source = source(&sandbox);
     let expected = [
         ("flows", demo::DEFAULT_FLOWS),
         ("flow", demo::DEFAULT_FLOWS),
@@ -90,7 +90,7 @@ async fn every_resource_reads_what_the_emulator_holds_and_no_secret_reaches_a_ro
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incremental_start_is_inclusive() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let source = source(&sandbox).await;
+    let source = source(&sandbox);
     let start = demo::audit_occurred_at(150);
     let items = read(&source, "audit_search", Some(start.clone())).await;
     assert_eq!(items.len(), 50, "events 150 to 199");

@@ -43,7 +43,7 @@ impl Scripted {
 }
 
 impl Source for Scripted {
-    fn schema_name(&self) -> &str {
+    fn schema_name(&self) -> &'static str {
         "scripted"
     }
 

@@ -132,7 +132,7 @@ async fn list_runs_sends_the_window_and_filters() {
             f.as_str() == FLOW
                 && q.start_time.to_query() == "2026-11-01T00:00:00"
                 && q.end_time.to_query() == "2026-11-20T12:30:00"
-                && q.run_group_id.as_ref().map(|g| g.as_str()) == Some(GROUP)
+                && q.run_group_id.as_ref().map(bdi_domain::RunId::as_str) == Some(GROUP)
                 && q.page.items_per_page == 20
         })
         .times(1)

@@ -28,45 +28,51 @@ pub struct Ids {
     pub group: Option<String>,
 }
 
-fn need<'a>(v: &'a Option<String>, name: &str) -> ApiResult<&'a str> {
-    v.as_deref()
+fn need<'a>(v: Option<&'a String>, name: &str) -> ApiResult<&'a str> {
+    v.map(String::as_str)
         .ok_or_else(|| ApiError::internal(&format!("route has no `{name}` parameter")))
 }
 
 impl Ids {
     /// `{account}`.
     pub fn account(&self) -> ApiResult<&str> {
-        need(&self.account, "account")
+        need(self.account.as_ref(), "account")
     }
 
     /// `{env}`, unparsed (the caller checks it against the key).
     pub fn env(&self) -> ApiResult<&str> {
-        need(&self.env, "env")
+        need(self.env.as_ref(), "env")
     }
 
     /// `{flow}`.
     pub fn flow(&self) -> ApiResult<DataFlowId> {
-        Ok(DataFlowId::parse(need(&self.flow, "flow")?)?)
+        Ok(DataFlowId::parse(need(self.flow.as_ref(), "flow")?)?)
     }
 
     /// `{run}`.
     pub fn run(&self) -> ApiResult<RunId> {
-        Ok(RunId::parse(need(&self.run, "run")?)?)
+        Ok(RunId::parse(need(self.run.as_ref(), "run")?)?)
     }
 
     /// `{group}`.
     pub fn group(&self) -> ApiResult<RunId> {
-        Ok(RunId::parse(need(&self.group, "group")?)?)
+        Ok(RunId::parse(need(self.group.as_ref(), "group")?)?)
     }
 
     /// `{connection}`.
     pub fn connection(&self) -> ApiResult<ConnectionId> {
-        Ok(ConnectionId::parse(need(&self.connection, "connection")?)?)
+        Ok(ConnectionId::parse(need(
+            self.connection.as_ref(),
+            "connection",
+        )?)?)
     }
 
     /// `{operation}`.
     pub fn operation(&self) -> ApiResult<OperationId> {
-        Ok(OperationId::parse(need(&self.operation, "operation")?)?)
+        Ok(OperationId::parse(need(
+            self.operation.as_ref(),
+            "operation",
+        )?)?)
     }
 }
 

@@ -474,7 +474,7 @@ impl FlowData {
                 "allowedGroups": if i.is_multiple_of(2) { json!(["employees"]) } else { json!(["employees", "contractors"]) },
             })
         };
-        let alert_email = (i % 4 != 3).then(|| format!("flow-alerts+{}@example.com", i));
+        let alert_email = (i % 4 != 3).then(|| format!("flow-alerts+{i}@example.com"));
         json!({
             "editingToken": uuid(K_EDIT, n),
             "id": { "id": f.id, "versionId": f.version_id },
@@ -997,8 +997,7 @@ impl AuditSource {
                         f.elements
                             .get(usize::try_from((r >> 40) % ELEMENTS_PER_FLOW).unwrap_or(0))
                     })
-                    .map(String::as_str)
-                    .unwrap_or("null");
+                    .map_or("null", String::as_str);
                 let outcome = ["Go", "Submit", "Approve", "Reject", "Next"]
                     [usize::try_from((r >> 8) % 5).unwrap_or(0)];
                 let _ = write!(

@@ -186,8 +186,7 @@ fn group_name_for(env: &Env, group_id: &str) -> String {
     env.rivers
         .iter()
         .find(|r| r.group_id == group_id)
-        .map(|r| r.group_name.clone())
-        .unwrap_or_else(|| "Default group".to_owned())
+        .map_or_else(|| "Default group".to_owned(), |r| r.group_name.clone())
 }
 
 pub(crate) async fn get_one(
