@@ -15,6 +15,36 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// Why the configuration file or a profile could not be used: the file cannot be read or
+/// written, or a profile or a setting is wrong. Its message says which and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileError(String);
+
+impl ProfileError {
+    fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ProfileError {}
+
+impl From<ProfileError> for bdi_domain::Error {
+    fn from(e: ProfileError) -> Self {
+        Self::Config(e.0)
+    }
+}
+
 /// The variable naming the API base URL or region.
 pub const API_URL: &str = "DATA_INTEGRATION_API_URL";
 /// The variable holding the API token.
@@ -99,20 +129,30 @@ pub fn config_path(vars: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 
 impl ConfigFile {
     /// Reads the file; a missing file is an empty configuration.
-    pub fn load(path: &Path) -> Result<Self, String> {
+    pub fn load(path: &Path) -> Result<Self, ProfileError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text)
-                .map_err(|e| format!("could not read {}: {}", path.display(), e.message())),
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                ProfileError::new(format!(
+                    "could not read {}: {}",
+                    path.display(),
+                    e.message()
+                ))
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(format!("could not read {}: {e}", path.display())),
+            Err(e) => Err(ProfileError::new(format!(
+                "could not read {}: {e}",
+                path.display()
+            ))),
         }
     }
 
     /// Writes the file with mode 0600 (its directory 0700), replacing it atomically.
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub fn save(&self, path: &Path) -> Result<(), ProfileError> {
         let text = toml::to_string_pretty(self)
-            .map_err(|e| format!("could not encode the configuration: {e}"))?;
-        let fail = |e: std::io::Error| format!("could not write {}: {e}", path.display());
+            .map_err(|e| ProfileError::new(format!("could not encode the configuration: {e}")))?;
+        let fail = |e: std::io::Error| {
+            ProfileError::new(format!("could not write {}: {e}", path.display()))
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(fail)?;
             #[cfg(unix)]
@@ -217,7 +257,7 @@ pub fn resolve(
     flags: &Overrides,
     profile: Option<&str>,
     vars: &dyn Fn(&str) -> Option<String>,
-) -> Result<Resolved, String> {
+) -> Result<Resolved, ProfileError> {
     resolve_with_flow(flags, &FlowOverrides::default(), profile, vars)
 }
 
@@ -227,16 +267,16 @@ pub fn resolve_with_flow(
     flow: &FlowOverrides,
     profile: Option<&str>,
     vars: &dyn Fn(&str) -> Option<String>,
-) -> Result<Resolved, String> {
+) -> Result<Resolved, ProfileError> {
     for (flag, value) in [
         ("--api-url", &flags.api_url),
         ("--account-id", &flags.account_id),
         ("--environment-id", &flags.environment_id),
     ] {
         if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
-            return Err(format!(
+            return Err(ProfileError::new(format!(
                 "{flag} is empty: leave the flag out to use the variable or the profile"
-            ));
+            )));
         }
     }
     let named = profile
@@ -258,7 +298,9 @@ pub fn resolve_with_flow(
             || "no config file".to_owned(),
             |(_, p)| p.display().to_string(),
         );
-        return Err(format!("profile `{name}` not found in {where_}"));
+        return Err(ProfileError::new(format!(
+            "profile `{name}` not found in {where_}"
+        )));
     }
     let stored = stored.unwrap_or_default();
     let env = |name: &str| vars(name).filter(|v| !v.trim().is_empty());

@@ -113,7 +113,8 @@ fn flags_env_profile(args: &Args) -> Result<impl Fn(&str) -> Option<String> + us
         account_id: args.account_id.clone(),
         environment_id: args.environment_id.clone(),
     };
-    let resolved = resolve(&flags, args.profile.as_deref(), &|k| std::env::var(k).ok())?;
+    let resolved = resolve(&flags, args.profile.as_deref(), &|k| std::env::var(k).ok())
+        .map_err(|e| e.to_string())?;
     Ok(move |name: &str| resolved.get(name))
 }
 

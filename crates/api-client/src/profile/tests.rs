@@ -89,7 +89,7 @@ fn an_empty_flag_is_refused_not_taken_for_unset() {
     ] {
         let e = resolve(&flags, None, &v).unwrap_err();
         assert_eq!(
-            e,
+            e.message(),
             "--environment-id is empty: leave the flag out to use the variable or the profile"
         );
     }
@@ -100,6 +100,7 @@ fn an_empty_flag_is_refused_not_taken_for_unset() {
     assert!(
         resolve(&flags, None, &v)
             .unwrap_err()
+            .message()
             .starts_with("--api-url is empty")
     );
     let flags = Overrides {
@@ -109,6 +110,7 @@ fn an_empty_flag_is_refused_not_taken_for_unset() {
     assert!(
         resolve(&flags, None, &v)
             .unwrap_err()
+            .message()
             .starts_with("--account-id is empty")
     );
 }
@@ -119,7 +121,10 @@ fn a_named_profile_must_exist() {
     let path = write_profiles(dir.path());
     let v = vars(&[("BDI_CONFIG", path.to_str().unwrap())]);
     let e = resolve(&Overrides::default(), Some("prod"), &v).unwrap_err();
-    assert!(e.starts_with("profile `prod` not found in "), "{e}");
+    assert!(
+        e.message().starts_with("profile `prod` not found in "),
+        "{e}"
+    );
     let none = vars(&[(
         "BDI_CONFIG",
         dir.path().join("missing.toml").to_str().unwrap(),

@@ -139,7 +139,7 @@ fn flow_config(ctx: &Ctx<'_>, a: &LoadFlowArgs) -> Result<FlowConfig, CliError> 
     )
     .map_err(|e| {
         CliError::config(
-            e,
+            e.to_string(),
             "list the profiles with `bdi configure --list`, or set BOOMI_FLOW_API_KEY",
         )
     })?;

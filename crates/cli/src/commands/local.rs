@@ -37,7 +37,10 @@ fn config_file_path(ctx: &Ctx<'_>) -> Result<std::path::PathBuf, CliError> {
 pub(crate) fn configure(ctx: &mut Ctx<'_>, a: &ConfigureArgs) -> Result<ExitStatus, CliError> {
     let path = config_file_path(ctx)?;
     let mut file = ConfigFile::load(&path).map_err(|e| {
-        CliError::config(e, "fix or remove the file, then run `bdi configure` again")
+        CliError::config(
+            e.to_string(),
+            "fix or remove the file, then run `bdi configure` again",
+        )
     })?;
     if a.list {
         let mut table = Table::new(["PROFILE", "API URL", "ACCOUNT", "ENVIRONMENT", "TOKEN"]);
@@ -109,7 +112,8 @@ pub(crate) fn configure(ctx: &mut Ctx<'_>, a: &ConfigureArgs) -> Result<ExitStat
     }
     let shown = profile.token.as_deref().map(mask).unwrap_or_default();
     file.profiles.insert(name.clone(), profile);
-    file.save(&path).map_err(CliError::local)?;
+    file.save(&path)
+        .map_err(|e| CliError::local(e.to_string()))?;
     ctx.note(&format!(
         "saved profile `{name}` to {} (token {shown})",
         path.display()
@@ -163,7 +167,8 @@ fn configure_flow(
         .map(mask)
         .unwrap_or_default();
     file.profiles.insert(name.to_owned(), profile);
-    file.save(path).map_err(CliError::local)?;
+    file.save(path)
+        .map_err(|e| CliError::local(e.to_string()))?;
     ctx.note(&format!(
         "saved the Boomi Flow key of profile `{name}` to {} (key {shown})",
         path.display()

@@ -319,7 +319,7 @@ async fn dispatch(
 /// account.
 fn configured_backend(ctx: &Ctx<'_>) -> Result<(Arc<dyn Backend>, String), CliError> {
     let resolved = profile::resolve(&ctx.global.overrides, ctx.global.profile.as_deref(), ctx.vars).map_err(|e| {
-        CliError::config(e, "list the profiles with `bdi configure --list`, or create one with `bdi configure --profile NAME`")
+        CliError::config(e.to_string(), "list the profiles with `bdi configure --list`, or create one with `bdi configure --profile NAME`")
     })?;
     let lookup = move |name: &str| resolved.get(name);
     let backend = bdi_api_client::ClientConfig::from_lookup(lookup)
