@@ -48,6 +48,54 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A wait reports its progress (to show it, or to forward it as MCP progress notifications) and
+//! ends in a state, never in a loop of your own:
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//!
+//! use bdi_domain::{
+//!     DataFlowId, Env, MockBackend, Progress, RunOptions, RunStage, Service, WaitOptions,
+//! };
+//!
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() -> bdi_domain::Result<()> {
+//! let mut backend = MockBackend::new();
+//! backend.expect_run_data_flow().returning(|_, flow, _| {
+//!     Ok(serde_json::from_value(serde_json::json!({
+//!         "run_group_id": "5658a1c9ea724ee59f048cbb5a6f734a",
+//!         "river_cross_id": flow.to_string(),
+//!         "runs": [{"run_id": "1f1468d097754cd8892468c2763ebfe8", "status": "pending"}]
+//!     }))
+//!     .expect("a trigger"))
+//! });
+//! let mut checks = 0;
+//! backend.expect_get_run().returning(move |_, flow, run| {
+//!     checks += 1;
+//!     let status = if checks < 3 { "running" } else { "succeeded" };
+//!     Ok(serde_json::from_value(serde_json::json!({
+//!         "run_id": run.as_str(), "river_cross_id": flow.to_string(), "status": status
+//!     }))
+//!     .expect("a run"))
+//! });
+//! let service = Service::new(Arc::new(backend));
+//!
+//! let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+//! let log = Arc::clone(&seen);
+//! let wait = WaitOptions {
+//!     progress: Some(Arc::new(move |p: Progress| log.lock().unwrap().push(p.message))),
+//!     ..WaitOptions::default()
+//! };
+//! let flow = DataFlowId::parse("65c1d2e3f4a5b6c7d8e9f001")?;
+//! let options = RunOptions { wait: Some(wait), ..RunOptions::default() };
+//! let outcome = service.run(&Env::Default, &flow, options).await?;
+//! assert_eq!(outcome.state().stage, RunStage::Succeeded);
+//! // "still running after 0 s; next check in 2 s", ...
+//! assert_eq!(seen.lock().unwrap().len(), 2, "a report per check before the end");
+//! # Ok(())
+//! # }
+//! ```
 
 #![warn(missing_docs)]
 
