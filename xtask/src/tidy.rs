@@ -289,6 +289,41 @@ mod tests {
     }
 
     #[test]
+    fn the_library_returns_typed_errors() {
+        // A public function of the library crates fails with a type a caller can match on.
+        let mut offenders = Vec::new();
+        for dir in [
+            "crates/domain/src",
+            "crates/api-client/src",
+            "crates/load/src",
+        ] {
+            let mut files = Vec::new();
+            rust_files(&project_root().join(dir), &mut files);
+            for file in files {
+                let text = fs::read_to_string(&file).unwrap();
+                // The signature may span lines: join each public fn's up to its body.
+                for (at, _) in text
+                    .match_indices("pub fn ")
+                    .chain(text.match_indices("pub async fn "))
+                {
+                    let signature = text[at..].split('{').next().unwrap_or_default();
+                    let compact: String =
+                        signature.split_whitespace().collect::<Vec<_>>().join(" ");
+                    if compact.contains(", String>") && compact.contains("Result<") {
+                        let line = text[..at].lines().count() + 1;
+                        offenders.push(format!("{}:{line}: {compact}", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "public functions of the library return a typed error, not a String:\n{}",
+            offenders.join("\n")
+        );
+    }
+
+    #[test]
     fn sandbox_is_written_from_the_contract_not_the_client() {
         for dep in ["bdi-domain", "bdi-api-client"] {
             assert!(
