@@ -6,13 +6,15 @@
 //! - [`normalize`], [`naming`], [`schema`]: dlt's relational normalizer, naming and typing;
 //! - [`state`]: incremental cursors and the state kept in the destination;
 //! - [`destination`]: the destination seam and its DuckDB implementation (feature `duckdb`);
-//! - [`pipeline`]: a load end to end, one transaction.
+//! - [`pipeline`]: a load end to end, one transaction;
+//! - [`query`]: read-only SQL on a dataset, guarded and limited.
 
 pub mod destination;
 pub mod flow;
 pub mod naming;
 pub mod normalize;
 pub mod pipeline;
+pub mod query;
 pub mod rows;
 pub mod schema;
 pub mod source;

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bdi_api_client::{FlowClient, FlowConfig};
-use bdi_load::destination::duckdb::{DuckDb, QueryResult};
+use bdi_load::destination::duckdb::DuckDb;
 use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, RESOURCES, resource};
+use bdi_load::query::{QueryError, QueryLimits, QueryResult};
 use bdi_load::{LoadError, LoadOptions, LoadReport, Progress, Resource, WriteDisposition};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -391,18 +392,27 @@ fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliError> {
     check_names(&a.target)?;
     let path = destination_path(&a.target)?;
     let db = DuckDb::open_read_only(&path).map_err(|e| CliError::local(e.to_string()))?;
-    let result = db.query(&a.sql).map_err(|e| {
-        CliError::usage(
-            format!("the query failed: {e}"),
-            Some(format!(
-                "the dataset's tables are {}.<table>; list them with `bdi load info`",
-                a.target.dataset
-            )),
-        )
-    })?;
+    let result = db
+        .query(&a.target.dataset, &a.sql, &QueryLimits::TERMINAL)
+        .map_err(|e| match e {
+            QueryError::Refused(r) => CliError::usage(
+                r.0,
+                Some("bdi load query runs one SELECT on the loaded data".to_owned()),
+            ),
+            e => CliError::usage(
+                format!("the query failed: {e}"),
+                Some(format!(
+                    "the dataset's tables ({}.<table>, or just <table>) are listed by `bdi load info`",
+                    a.target.dataset
+                )),
+            ),
+        })?;
+    if let Some(cut) = &result.truncated {
+        let _ = writeln!(ctx.err, "note: {cut}");
+    }
     match ctx.format {
         Format::Csv => {
-            let QueryResult { columns, rows } = &result;
+            let QueryResult { columns, rows, .. } = &result;
             let mut text = columns
                 .iter()
                 .map(|c| csv_field(&Value::String(c.clone())))

@@ -511,7 +511,11 @@ fn load_audit(s: &Served, dest: &str) -> Command {
 fn audit_rows(path: &Path) -> (i64, i64) {
     let db = bdi_load::destination::duckdb::DuckDb::open_read_only(path).expect("the file opens");
     let q = db
-        .query("SELECT count(*), count(DISTINCT id) FROM boomi_flow_data.audit_search")
+        .query(
+            "boomi_flow_data",
+            "SELECT count(*), count(DISTINCT id) FROM audit_search",
+            &bdi_load::query::QueryLimits::TERMINAL,
+        )
         .expect("the query runs");
     let n = |i: usize| q.rows[0][i].as_i64().expect("a count");
     (n(0), n(1))

@@ -27,6 +27,10 @@ use duckdb::{Connection, ToSql};
 use super::{
     Destination, DestinationError, LOADS_TABLE, LoadRecord, SCHEMA_TABLE, STATE_TABLE, Stored,
 };
+use crate::query::{
+    Collector, DatasetInfo, LoadInfo, QueryError, QueryLimits, QueryResult, TableInfo,
+    check_read_only,
+};
 use crate::rows::{Column, Rows, Values};
 use crate::schema::{Cell, Column as SchemaColumn, DataType, Schema, Table, WriteDisposition};
 use crate::state::PipelineState;
@@ -591,48 +595,6 @@ impl DuckDb {
     }
 }
 
-/// The result of a query: column names and rows of JSON values.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct QueryResult {
-    /// Column names.
-    pub columns: Vec<String>,
-    /// Rows, a value per column.
-    pub rows: Vec<Vec<serde_json::Value>>,
-}
-
-/// A table of a dataset, for `bdi load info`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct TableInfo {
-    /// Its name.
-    pub name: String,
-    /// Its rows.
-    pub rows: i64,
-    /// Its columns.
-    pub columns: i64,
-}
-
-/// A complete load, for `bdi load info`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct LoadInfo {
-    /// The load id.
-    pub load_id: String,
-    /// 0 when complete.
-    pub status: i64,
-    /// When it was committed (ISO 8601).
-    pub inserted_at: String,
-}
-
-/// What `bdi load info` shows of a dataset.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct DatasetInfo {
-    /// The data tables with their row counts.
-    pub tables: Vec<TableInfo>,
-    /// The most recent loads, newest first.
-    pub loads: Vec<LoadInfo>,
-    /// The pipeline's incremental state.
-    pub state: PipelineState,
-}
-
 fn json_of(v: duckdb::types::Value) -> serde_json::Value {
     use duckdb::types::Value as V;
     use serde_json::Value as J;
@@ -676,6 +638,7 @@ impl DuckDb {
         }
         let config = duckdb::Config::default()
             .access_mode(duckdb::AccessMode::ReadOnly)
+            .and_then(|c| c.enable_external_access(false))
             .map_err(|e| write_err("configure", &e))?;
         let conn = Connection::open_with_flags(path, config)
             .map_err(|e| DestinationError::Open(format!("cannot open {}: {e}", path.display())))?;
@@ -689,38 +652,59 @@ impl DuckDb {
         })
     }
 
-    /// Runs `sql` and returns its rows as JSON values.
-    pub fn query(&self, sql: &str) -> Result<QueryResult, DestinationError> {
-        let mut stmt = self
-            .conn
-            .prepare(sql)
-            .map_err(|e| DestinationError::Write(e.to_string()))?;
-        let mut rows = stmt
-            .query([])
-            .map_err(|e| DestinationError::Write(e.to_string()))?;
-        let mut out = QueryResult::default();
-        while let Some(row) = rows
-            .next()
-            .map_err(|e| DestinationError::Write(e.to_string()))?
-        {
-            if out.columns.is_empty() {
-                out.columns = row.as_ref().column_names();
+    /// Runs one read-only query (checked by [`check_read_only`] first) with unqualified table
+    /// names resolved in `dataset`, and returns at most `limits` of its rows as JSON values;
+    /// the statement is interrupted after `limits.timeout`.
+    pub fn query(
+        &self,
+        dataset: &str,
+        sql: &str,
+        limits: &QueryLimits,
+    ) -> Result<QueryResult, QueryError> {
+        check_read_only(sql).map_err(QueryError::Refused)?;
+        self.conn
+            .execute_batch(&format!("SET search_path = {}", literal(dataset)))
+            .map_err(|e| QueryError::Failed(e.to_string()))?;
+        let handle = self.conn.interrupt_handle();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let timeout = limits.timeout;
+        let timer = std::thread::spawn(move || {
+            if done_rx.recv_timeout(timeout).is_err() {
+                handle.interrupt();
+                return true;
             }
+            false
+        });
+        let result = self.collect(sql, limits);
+        let _ = done_tx.send(());
+        let timed_out = timer.join().unwrap_or(false);
+        match result {
+            Err(_) if timed_out => Err(QueryError::TimedOut(timeout)),
+            other => other.map_err(|e| QueryError::Failed(e.to_string())),
+        }
+    }
+
+    fn collect(&self, sql: &str, limits: &QueryLimits) -> duckdb::Result<QueryResult> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let mut rows = stmt.query([])?;
+        let mut out: Option<Collector> = None;
+        while let Some(row) = rows.next()? {
+            let collector =
+                out.get_or_insert_with(|| Collector::new(row.as_ref().column_names(), *limits));
             let width = row.as_ref().column_count();
             let mut values = Vec::with_capacity(width);
             for i in 0..width {
-                let v: duckdb::types::Value = row
-                    .get(i)
-                    .map_err(|e| DestinationError::Write(e.to_string()))?;
+                let v: duckdb::types::Value = row.get(i)?;
                 values.push(json_of(v));
             }
-            out.rows.push(values);
+            if !collector.push(values) {
+                break;
+            }
         }
         drop(rows);
-        if out.columns.is_empty() {
-            out.columns = stmt.column_names();
-        }
-        Ok(out)
+        Ok(out
+            .unwrap_or_else(|| Collector::new(stmt.column_names(), *limits))
+            .finish())
     }
 
     /// The dataset's tables, recent loads and the pipeline's state.

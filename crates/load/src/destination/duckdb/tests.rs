@@ -294,3 +294,117 @@ fn a_load_of_many_row_groups_is_kept_whole_or_not_at_all() {
         "written in several row groups"
     );
 }
+
+/// A file with `ds.events` holding ids 0..n, committed.
+fn file_with_events(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join("q.duckdb");
+    let mut db = DuckDb::open(&path).expect("open");
+    db.begin().expect("begin");
+    let t = table(
+        "events",
+        &[("id", DataType::Bigint), ("name", DataType::Text)],
+    );
+    db.sync_table("ds", &t).expect("create");
+    let rows = Rows::of_cells(
+        &t,
+        (0..n)
+            .map(|i| {
+                vec![
+                    Cell::Bigint(i64::try_from(i).expect("small")),
+                    Cell::Text(format!("event {i}")),
+                ]
+            })
+            .collect(),
+    );
+    db.append("ds", &t, vec![rows]).expect("append");
+    let load = LoadRecord {
+        load_id: "1".into(),
+        schema_name: "s".into(),
+        schema_version_hash: "h".into(),
+    };
+    db.commit(
+        "ds",
+        "p",
+        &load,
+        &PipelineState::default(),
+        &Schema::default(),
+    )
+    .expect("commit");
+    path
+}
+
+#[test]
+fn queries_are_read_only_limited_and_resolve_unqualified_names_in_the_dataset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = file_with_events(dir.path(), 300);
+    let db = DuckDb::open_read_only(&path).expect("read-only");
+
+    let r = db
+        .query(
+            "ds",
+            "select count(*) as n from events",
+            &QueryLimits::AGENT,
+        )
+        .expect("runs");
+    assert_eq!(r.columns, ["n"]);
+    assert_eq!(r.rows, [[serde_json::json!(300)]]);
+    assert_eq!(r.truncated, None);
+
+    let r = db
+        .query(
+            "ds",
+            "select id from events order by id",
+            &QueryLimits::AGENT,
+        )
+        .expect("runs");
+    assert_eq!(r.rows.len(), 200, "cut at the agent's 200 rows");
+    assert!(r.truncated.expect("says it was cut").contains("200 rows"));
+
+    let refused = db.query("ds", "delete from events", &QueryLimits::AGENT);
+    assert!(
+        matches!(refused, Err(QueryError::Refused(_))),
+        "{refused:?}"
+    );
+
+    // Past the guard, the engine itself refuses: the file is open read-only, with no access to
+    // other files.
+    let e = db
+        .connection()
+        .execute_batch("DELETE FROM ds.events")
+        .expect_err("read-only in the engine");
+    assert!(e.to_string().to_lowercase().contains("read-only"), "{e}");
+    let passwd = db.query(
+        "ds",
+        "select * from read_text('/etc/hostname')",
+        &QueryLimits::AGENT,
+    );
+    assert!(
+        matches!(&passwd, Err(QueryError::Failed(m)) if m.contains("disabled")),
+        "{passwd:?}"
+    );
+
+    let bad = db.query("ds", "select nope from events", &QueryLimits::AGENT);
+    assert!(
+        matches!(&bad, Err(QueryError::Failed(m)) if m.contains("nope")),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn a_query_past_its_time_limit_is_interrupted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = file_with_events(dir.path(), 1);
+    let db = DuckDb::open_read_only(&path).expect("read-only");
+    let limits = QueryLimits {
+        timeout: std::time::Duration::from_millis(50),
+        ..QueryLimits::AGENT
+    };
+    // Minutes of work: only the interrupt ends it.
+    let r = db.query("ds", "select count(*) from range(1000000000000) a", &limits);
+    assert!(matches!(r, Err(QueryError::TimedOut(_))), "{r:?}");
+    // The connection is usable afterwards.
+    let r = db
+        .query("ds", "select count(*) from events", &limits)
+        .expect("runs");
+    assert_eq!(r.rows, [[serde_json::json!(1)]]);
+}
