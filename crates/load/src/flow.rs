@@ -86,6 +86,7 @@ pub fn resource(name: &str) -> Option<Resource> {
         incremental: incremental.map(|(cursor, id)| Incremental {
             cursor_field: cursor.to_owned(),
             id_field: id.to_owned(),
+            lookback: None,
         }),
     })
 }

@@ -1,8 +1,8 @@
 //! The loading engine of bdi: resources read from a source, normalized into tables the way dlt's
 //! relational normalizer does, and written to a destination in one transaction per load.
 //!
-//! - [`source`]: the source seam ([`source::Source`]: resources and their pages), and [`flow`],
-//!   the Boomi Flow API as a source;
+//! - [`source`]: the source seam ([`source::Source`]: resources and their pages), [`flow`],
+//!   the Boomi Flow API as a source, and [`history`], the run history of Data Integration;
 //! - [`normalize`], [`naming`], [`schema`]: dlt's relational normalizer, naming and typing;
 //! - [`state`]: incremental cursors and the state kept in the destination;
 //! - [`destination`]: the destination seam and its DuckDB implementation (feature `duckdb`);
@@ -11,6 +11,7 @@
 
 pub mod destination;
 pub mod flow;
+pub mod history;
 pub mod naming;
 pub mod normalize;
 pub mod pipeline;

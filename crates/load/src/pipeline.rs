@@ -210,11 +210,15 @@ impl Shaper {
             clear.extend(self.children_of(&resource.name));
         }
         let cursor = resource.incremental.as_ref().map(|inc| {
-            Cursor::new(
+            let cursor = Cursor::new(
                 &inc.cursor_field,
                 &inc.id_field,
                 self.state.resources.get(&resource.name),
-            )
+            );
+            match inc.lookback {
+                Some(lookback) => cursor.with_lookback(lookback),
+                None => cursor,
+            }
         });
         let report = ResourceReport {
             name: resource.name.clone(),
@@ -493,12 +497,12 @@ pub async fn load(
             current: None,
         };
         for resource in &options.resources {
-            let start = resource
-                .incremental
-                .as_ref()
-                .and_then(|_| shaper.state.resources.get(&resource.name))
-                .and_then(|s| s.last_value.clone());
             let clear = shaper.begin(resource.clone());
+            let start = shaper
+                .current
+                .as_ref()
+                .and_then(|(_, cursor, _)| cursor.as_ref())
+                .and_then(|c| c.start_value().map(str::to_owned));
             let begin = Msg::Begin {
                 name: resource.name.clone(),
                 clear,

@@ -15,6 +15,9 @@ pub struct Incremental {
     pub cursor_field: String,
     /// The field that identifies an item (`id`), to skip the rows seen at the last value.
     pub id_field: String,
+    /// For items that change after they are first seen (a run's status): each load reads again
+    /// from this long before the last value and merges what it reads, skipping nothing as seen.
+    pub lookback: Option<std::time::Duration>,
 }
 
 /// One resource of a source: a root table.

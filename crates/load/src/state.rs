@@ -73,6 +73,27 @@ impl Cursor {
         }
     }
 
+    /// Starts `lookback` before the last value instead of at it, and skips nothing as seen: the
+    /// items of that span come back to be merged again (a run first seen running, now ended).
+    /// The last value never moves back.
+    #[must_use]
+    pub fn with_lookback(mut self, lookback: std::time::Duration) -> Self {
+        if let Some((key, _)) = &self.start
+            && *key != i64::MIN
+        {
+            let back = i64::try_from(lookback.as_micros()).unwrap_or(i64::MAX);
+            let start = key.saturating_sub(back);
+            if let Some(t) = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(start) {
+                self.start = Some((
+                    start,
+                    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                ));
+                self.seen_at_start.clear();
+            }
+        }
+        self
+    }
+
     /// The value to ask the source to start from (inclusive).
     pub fn start_value(&self) -> Option<&str> {
         self.start.as_ref().map(|(_, v)| v.as_str())
@@ -189,5 +210,36 @@ mod tests {
         let mut c = Cursor::new("occurredAt", "id", Some(&state));
         assert!(!c.admit(&ev("b", "2026-01-01T00:00:01Z")));
         assert_eq!(c.state(), state);
+    }
+
+    #[test]
+    fn a_lookback_reads_again_before_the_last_value_and_never_moves_it_back() {
+        let state = ResourceState {
+            cursor: "start".into(),
+            last_value: Some("2026-01-03T00:00:00Z".into()),
+            ids_at_last_value: ["r9".to_owned()].into(),
+        };
+        let mut c = Cursor::new("start", "id", Some(&state))
+            .with_lookback(std::time::Duration::from_secs(2 * 86_400));
+        assert_eq!(c.start_value(), Some("2026-01-01T00:00:00Z"));
+        let run = |id: &str, at: &str| serde_json::json!({"id": id, "start": at});
+        assert!(
+            c.admit(&run("r9", "2026-01-03T00:00:00Z")),
+            "seen, but merged again"
+        );
+        assert!(
+            c.admit(&run("r5", "2026-01-02T00:00:00Z")),
+            "inside the lookback"
+        );
+        assert!(!c.admit(&run("r1", "2025-12-31T00:00:00Z")), "before it");
+        assert_eq!(
+            c.state().last_value.as_deref(),
+            Some("2026-01-03T00:00:00Z")
+        );
+        assert!(c.admit(&run("r10", "2026-01-04T00:00:00Z")));
+        assert_eq!(
+            c.state().last_value.as_deref(),
+            Some("2026-01-04T00:00:00Z")
+        );
     }
 }

@@ -9,4 +9,6 @@
 
 mod flow;
 #[cfg(feature = "duckdb")]
+mod history;
+#[cfg(feature = "duckdb")]
 mod pipeline;

@@ -107,6 +107,7 @@ fn audit() -> Resource {
         incremental: Some(Incremental {
             cursor_field: "occurredAt".into(),
             id_field: "id".into(),
+            lookback: None,
         }),
     }
 }

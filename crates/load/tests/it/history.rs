@@ -1,0 +1,218 @@
+//! The run history source against the sandbox over loopback HTTP, loaded into DuckDB: every
+//! resource lands, a run first loaded while it runs is merged to its end on a later load (once),
+//! the numbers agree with the Activities API, and a token without a scope loads the rest and
+//! says what it skipped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bdi_api_client::{EmbeddedSandbox, HttpBackend};
+use bdi_domain::{DataFlowId, Env, Service};
+use bdi_load::destination::duckdb::DuckDb;
+use bdi_load::history::{self, HistoryOptions, HistorySource, RESOURCES};
+use bdi_load::query::QueryLimits;
+use bdi_load::{LoadOptions, load};
+use chrono::{TimeDelta, Utc};
+use serde_json::{Value, json};
+
+const LOOKBACK: Duration = Duration::from_secs(2 * 86_400);
+const ORDERS: &str = "65c1d2e3f4a5b6c7d8e9f001";
+
+fn service(sandbox: &EmbeddedSandbox) -> Service {
+    Service::new(Arc::new(
+        HttpBackend::new(sandbox.client_config().unwrap()).unwrap(),
+    ))
+}
+
+fn source(service: &Service) -> HistorySource {
+    let now = Utc::now() + TimeDelta::seconds(5);
+    HistorySource::new(
+        service.clone(),
+        HistoryOptions {
+            since: now - TimeDelta::days(14),
+            now,
+            environments: Vec::new(),
+        },
+    )
+}
+
+fn options(resources: &[&str]) -> LoadOptions {
+    LoadOptions {
+        pipeline: history::PIPELINE.to_owned(),
+        dataset: history::DATASET.to_owned(),
+        resources: resources
+            .iter()
+            .map(|r| history::resource(r, LOOKBACK).unwrap())
+            .collect(),
+        full_refresh: false,
+    }
+}
+
+fn query(path: &std::path::Path, sql: &str) -> Vec<Vec<Value>> {
+    DuckDb::open_read_only(path)
+        .unwrap()
+        .query(history::DATASET, sql, &QueryLimits::TERMINAL)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_loaded_while_it_runs_is_merged_to_its_end_once() {
+    let sandbox = EmbeddedSandbox::start().await.unwrap();
+    let service = service(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.duckdb");
+
+    let report = load(
+        Arc::new(source(&service)),
+        Box::new(DuckDb::open(&path).unwrap()),
+        options(RESOURCES),
+        None,
+    )
+    .await
+    .unwrap();
+    for r in RESOURCES {
+        let loaded = report.resources.iter().find(|x| x.name == *r).unwrap();
+        assert!(loaded.rows > 0, "{r} loaded nothing: {report:?}");
+    }
+    let seeded = query(&path, "select count(*), count(distinct run_id) from runs");
+    assert_eq!(seeded[0][0], seeded[0][1], "one row per run");
+
+    // A new run, loaded while it is pending.
+    sandbox.sandbox().control().set_steps(2);
+    let flow = DataFlowId::parse(ORDERS).unwrap();
+    let backend = service.backend();
+    let triggered = backend
+        .run_data_flow(&Env::Default, &flow, false)
+        .await
+        .unwrap();
+    let run_id = triggered.runs[0].run_id.clone();
+    load(
+        Arc::new(source(&service)),
+        Box::new(DuckDb::open(&path).unwrap()),
+        options(&["runs"]),
+        None,
+    )
+    .await
+    .unwrap();
+    let sql = format!("select status, count(*) over () from runs where run_id = '{run_id}'");
+    let first = query(&path, &sql);
+    assert_eq!(first.len(), 1);
+    assert_ne!(first[0][0], json!("succeeded"), "{first:?}");
+
+    // It ends; the next load, inside the look-back, merges its end: still one row.
+    for _ in 0..3 {
+        let _ = backend
+            .get_run(
+                &Env::Default,
+                &flow,
+                &bdi_domain::RunId::parse(&run_id).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    load(
+        Arc::new(source(&service)),
+        Box::new(DuckDb::open(&path).unwrap()),
+        options(&["runs"]),
+        None,
+    )
+    .await
+    .unwrap();
+    let after = query(&path, &sql);
+    assert_eq!(after.len(), 1, "merged by run_id, never twice: {after:?}");
+    assert_eq!(after[0][0], json!("succeeded"));
+    let all = query(&path, "select count(*), count(distinct run_id) from runs");
+    assert_eq!(all[0][0], all[0][1]);
+    assert_eq!(
+        all[0][0].as_i64().unwrap(),
+        seeded[0][0].as_i64().unwrap() + 3,
+        "the new run group's three tables, nothing more"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_numbers_agree_with_the_activities_api() {
+    let sandbox = EmbeddedSandbox::start().await.unwrap();
+    let service = service(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.duckdb");
+    let source = source(&service);
+    load(
+        Arc::new(source),
+        Box::new(DuckDb::open(&path).unwrap()),
+        options(RESOURCES),
+        None,
+    )
+    .await
+    .unwrap();
+    // The environment-wide statistics of the whole window, from the API...
+    let now = Utc::now() + TimeDelta::seconds(5);
+    let start = (now - TimeDelta::days(14))
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let stats = service
+        .backend()
+        .activities_statistics(
+            &Env::Default,
+            &bdi_domain::models::ActivityQuery {
+                start_time: Some(bdi_domain::models::Timestamp(start)),
+                end_time: Some(bdi_domain::models::Timestamp(now)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // ... are the sum of the days loaded, and match the runs table.
+    let default_env = service.backend().default_environment().unwrap().to_string();
+    let days = query(
+        &path,
+        &format!(
+            "select sum(total_runs), sum(failed), round(sum(units), 2) from activities_statistics where environment_id = '{default_env}'"
+        ),
+    );
+    assert_eq!(days[0][0], stats["total_runs"], "{stats}");
+    assert_eq!(days[0][1], stats["failed"], "{stats}");
+    assert_eq!(days[0][2].as_f64(), stats["units"].as_f64(), "{stats}");
+    let runs = query(
+        &path,
+        &format!(
+            "select count(*), count(*) filter (where status = 'failed') from runs where environment_id = '{default_env}'"
+        ),
+    );
+    assert_eq!(runs[0][0], stats["total_runs"]);
+    assert_eq!(runs[0][1], stats["failed"]);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_scope_skips_its_resources_and_names_the_scope() {
+    let sandbox = EmbeddedSandbox::start().await.unwrap();
+    let service = service(&sandbox);
+    sandbox
+        .sandbox()
+        .control()
+        .fail_next("GET", "/connections", 403, 1);
+    let source = source(&service);
+    let wanted = options(RESOURCES).resources;
+    let skipped = source.check_access(&wanted).await.unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].resource, "connections");
+    assert_eq!(skipped[0].scope, "connection:list");
+
+    sandbox
+        .sandbox()
+        .control()
+        .fail_next("GET", "/activities_statistics", 403, 1);
+    let skipped = source.check_access(&wanted).await.unwrap();
+    let names: Vec<&str> = skipped.iter().map(|s| s.resource.as_str()).collect();
+    assert_eq!(
+        names,
+        ["runs", "run_groups", "activities", "activities_statistics"]
+    );
+    assert!(skipped.iter().all(|s| s.scope == "activity:list"));
+    sandbox.shutdown().await;
+}
