@@ -91,7 +91,7 @@ pub enum Command {
     /// Activity reports: RPU and run counts over a time window
     #[command(subcommand)]
     Activity(ActivityCommand),
-    /// Load the Boomi Flow API into DuckDB; inspect and query what was loaded
+    /// Load Boomi Flow or the run history into DuckDB or Postgres; inspect and query what was loaded
     #[command(subcommand)]
     Load(LoadCommand),
     /// Save credentials in a profile of the config file (the token is read from stdin)
@@ -105,12 +105,16 @@ pub enum Command {
 /// `bdi load ...`
 #[derive(Debug, Subcommand)]
 pub enum LoadCommand {
-    /// Load Boomi Flow resources into a DuckDB dataset (incrementally where the API allows)
+    /// Load Boomi Flow resources into a dataset (incrementally where the API allows)
     #[command(after_help = LOAD_FLOW_AFTER_HELP)]
     Flow(LoadFlowArgs),
+    /// Load the run history of Data Integration (runs, run groups, activity, data flows) into a dataset
+    #[command(after_help = LOAD_HISTORY_AFTER_HELP)]
+    History(LoadHistoryArgs),
     /// Show a dataset: its tables and row counts, the last loads, the incremental state
-    Info(LoadTargetArgs),
-    /// Run SQL on a dataset, read-only, and print the result (-o table, json or csv)
+    Info(LoadReadArgs),
+    /// Run one SELECT on a dataset, read-only, and print the result (-o table, json or csv)
+    #[command(after_help = LOAD_QUERY_AFTER_HELP)]
     Query(LoadQueryArgs),
 }
 
@@ -124,20 +128,52 @@ Examples:
   bdi --sandbox load flow
   bdi load flow --resources flows,users,audit_search
   bdi load flow --destination duckdb:/data/flow.duckdb --full-refresh
-  bdi load query \"SELECT type, count(*) FROM boomi_flow_data.audit_search GROUP BY 1\"";
+  bdi load flow --destination postgres://bi@db.internal:5432/warehouse
+  bdi load query \"SELECT type, count(*) FROM audit_search GROUP BY 1\"";
+
+const LOAD_HISTORY_AFTER_HELP: &str = "Resources: environments, data_flows, connections, runs, run_groups, activities, activities_statistics
+(default: all). Runs and run groups are merged by id: each load reads again the --lookback before the
+last run it saw, so a run first loaded while running ends up succeeded or failed, once.
+A token without a scope loads the rest and says which resources it skipped and the scope they need.
+
+Configuration: the same account as every other command (DATA_INTEGRATION_API_TOKEN, ... or a profile).
+
+Examples:
+  bdi --sandbox load history
+  bdi load history --since 30d
+  bdi load history --destination postgres://bi@db.internal:5432/warehouse
+  bdi load query --history \"SELECT status, count(*) FROM runs GROUP BY 1\"";
+
+const LOAD_QUERY_AFTER_HELP: &str = "One SELECT (or WITH ... SELECT) statement; anything else is refused, and the dataset is opened read-only.
+Unqualified table names are the dataset's: SELECT count(*) FROM runs.
+
+Examples:
+  bdi load query \"SELECT type, count(*) FROM audit_search GROUP BY 1 ORDER BY 2 DESC\"
+  bdi load query --history -o csv \"SELECT * FROM runs WHERE status = 'failed'\" > failed.csv";
 
 /// Which dataset: the pipeline, the dataset name and the destination.
 #[derive(Debug, Args)]
 pub struct LoadTargetArgs {
-    /// Pipeline name: the state is kept under it, and the default file is <PIPELINE>.duckdb
-    #[arg(long, default_value = "boomi_flow_pipeline", value_name = "PIPELINE")]
-    pub pipeline: String,
-    /// Dataset: the DuckDB schema that holds the tables
-    #[arg(long, default_value = "boomi_flow_data", value_name = "NAME")]
-    pub dataset: String,
-    /// Where the data goes: duckdb:PATH [default: duckdb:<PIPELINE>.duckdb in the working directory]
-    #[arg(long, value_name = "duckdb:PATH")]
+    /// Pipeline name: the state is kept under it, and the default file is <PIPELINE>.duckdb [default: boomi_flow_pipeline, or data_integration_pipeline for the history]
+    #[arg(long, value_name = "PIPELINE")]
+    pub pipeline: Option<String>,
+    /// Dataset: the schema that holds the tables [default: boomi_flow_data, or data_integration for the history]
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Option<String>,
+    /// Where the data goes: duckdb:PATH or postgres://user:password@host:port/database [env: BDI_LOAD_DESTINATION] [default: duckdb:<PIPELINE>.duckdb in the working directory]
+    #[arg(long, value_name = "DESTINATION")]
     pub destination: Option<String>,
+}
+
+/// Which dataset to read.
+#[derive(Debug, Args)]
+pub struct LoadReadArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub target: LoadTargetArgs,
+    /// The run history's dataset (the defaults of `bdi load history`) rather than Boomi Flow's
+    #[arg(long)]
+    pub history: bool,
 }
 
 /// `bdi load flow`
@@ -166,15 +202,38 @@ pub struct LoadFlowArgs {
     pub page_size: u32,
 }
 
+/// `bdi load history`
+#[derive(Debug, Args)]
+pub struct LoadHistoryArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub target: LoadTargetArgs,
+    /// Resources to load, comma-separated [default: all]
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub resources: Vec<String>,
+    /// Where a first load starts: a duration back from now (30d, 12h, 2w) or a date (2026-11-01)
+    #[arg(long, default_value = "14d", value_name = "WHEN")]
+    pub since: String,
+    /// How far before the last run seen each load reads again, to catch runs that ended since
+    #[arg(long, default_value = "2d", value_name = "DURATION")]
+    pub lookback: String,
+    /// Environment to read (repeatable) [default: every environment the token sees]
+    #[arg(long = "environment", value_name = "ID")]
+    pub environments: Vec<String>,
+    /// Drop the dataset's tables and the incremental state first
+    #[arg(long)]
+    pub full_refresh: bool,
+}
+
 /// `bdi load query`
 #[derive(Debug, Args)]
 pub struct LoadQueryArgs {
-    /// The SQL to run (read-only), e.g. "SELECT * FROM boomi_flow_data.flows LIMIT 10"
+    /// The SQL to run: one SELECT, e.g. "SELECT * FROM flows LIMIT 10"
     #[arg(value_name = "SQL")]
     pub sql: String,
     /// Which dataset.
     #[command(flatten)]
-    pub target: LoadTargetArgs,
+    pub read: LoadReadArgs,
 }
 
 /// `bdi flows ...`

@@ -155,23 +155,31 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     n.checked_mul(seconds).map(Duration::from_secs)
 }
 
+/// A start that cannot be read, with how to write one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SinceError(pub String);
+
 /// Where a first load starts: a duration back from `now` (`30d`) or a date or time (UTC).
-pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, SinceError> {
     if let Some(d) = parse_duration(s) {
-        let d = TimeDelta::from_std(d).map_err(|_| format!("{s:?} is too long ago"))?;
-        return Ok(now - d);
+        let d = TimeDelta::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| SinceError(format!("{s:?} is too long ago")))?;
+        return Ok(d);
     }
     let t = Timestamp::parse(s).map_err(|_| {
-        format!(
+        SinceError(format!(
             "{} is neither a duration nor a date: write 30d, 12h, 2w, or 2026-11-01",
             bdi_domain::error::quote(s)
-        )
+        ))
     })?;
     if t.0 >= now {
-        return Err(format!(
+        return Err(SinceError(format!(
             "{} is in the future: give a time before now",
             t.to_query()
-        ));
+        )));
     }
     Ok(t.0)
 }

@@ -6,12 +6,14 @@
 //! - [`normalize`], [`naming`], [`schema`]: dlt's relational normalizer, naming and typing;
 //! - [`state`]: incremental cursors and the state kept in the destination;
 //! - [`destination`]: the destination seam and its DuckDB implementation (feature `duckdb`);
+//!   [`location`]: a destination as a user names it (`duckdb:PATH`, `postgres://...`);
 //! - [`pipeline`]: a load end to end, one transaction;
 //! - [`query`]: read-only SQL on a dataset, guarded and limited.
 
 pub mod destination;
 pub mod flow;
 pub mod history;
+pub mod location;
 pub mod naming;
 pub mod normalize;
 pub mod pipeline;

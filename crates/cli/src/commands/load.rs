@@ -1,26 +1,32 @@
-//! `bdi load flow|info|query`: a thin adapter over `bdi-load`. It resolves the configuration
-//! and the destination, checks every name before any request, shows progress on stderr (one
-//! line per resource, on a terminal only), and prints a summary that reads like dlt's.
+//! `bdi load flow|history|info|query`: a thin adapter over `bdi-load`. It resolves the
+//! configuration and the destination (`duckdb:PATH` or `postgres://...`), checks every name
+//! before any request, shows progress on stderr (one line per resource, on a terminal only), and
+//! prints a summary that reads like dlt's.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bdi_api_client::{FlowClient, FlowConfig};
-use bdi_load::destination::duckdb::DuckDb;
+use bdi_domain::{EnvironmentId, Service};
 use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, RESOURCES, resource};
+use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
+use bdi_load::location::{Location, Reader};
 use bdi_load::query::{QueryError, QueryLimits, QueryResult};
-use bdi_load::{LoadError, LoadOptions, LoadReport, Progress, Resource, WriteDisposition};
+use bdi_load::{
+    Destination, LoadError, LoadOptions, LoadReport, Progress, Resource, Source, WriteDisposition,
+};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::cli::{LoadCommand, LoadFlowArgs, LoadQueryArgs, LoadTargetArgs};
+use crate::cli::{
+    LoadCommand, LoadFlowArgs, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadTargetArgs,
+};
 use crate::errors::CliError;
 use crate::exit::ExitStatus;
 use crate::output::{Fields, Format, Table, View, csv_field, to_value};
 
-/// `bdi load ...`.
+/// `bdi load ...` but `history`, which needs the account (see [`history`]).
 pub(crate) async fn run(
     ctx: &mut Ctx<'_>,
     cmd: LoadCommand,
@@ -28,44 +34,94 @@ pub(crate) async fn run(
 ) -> Result<ExitStatus, CliError> {
     match cmd {
         LoadCommand::Flow(a) => flow(ctx, a, sandbox).await,
-        LoadCommand::Info(a) => info(ctx, &a),
-        LoadCommand::Query(a) => query(ctx, &a),
+        LoadCommand::History(_) => Err(CliError::local("bdi load history needs the account")),
+        LoadCommand::Info(a) => info(ctx, &a).await,
+        LoadCommand::Query(a) => query(ctx, &a).await,
     }
 }
 
-/// The DuckDB file of `--destination duckdb:PATH`, else `<pipeline>.duckdb` here.
-pub(crate) fn destination_path(target: &LoadTargetArgs) -> Result<PathBuf, CliError> {
-    let Some(d) = &target.destination else {
-        return Ok(PathBuf::from(format!("{}.duckdb", target.pipeline)));
-    };
-    let path = d
-        .strip_prefix("duckdb:")
-        .map(|p| p.strip_prefix("//").unwrap_or(p))
-        .filter(|p| !p.trim().is_empty())
-        .ok_or_else(|| {
-            CliError::usage(
-                format!("unknown destination {d:?}"),
-                Some("use --destination duckdb:PATH, e.g. duckdb:/data/flow.duckdb".to_owned()),
-            )
-        })?;
-    Ok(PathBuf::from(path))
+/// Which defaults a dataset takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Boomi Flow: `boomi_flow_pipeline`, `boomi_flow_data`.
+    Flow,
+    /// The run history: `data_integration_pipeline`, `data_integration`.
+    History,
 }
 
-fn check_names(target: &LoadTargetArgs) -> Result<(), CliError> {
-    for (what, value) in [("pipeline", &target.pipeline), ("dataset", &target.dataset)] {
+/// A dataset, resolved.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub(crate) pipeline: String,
+    pub(crate) dataset: String,
+    pub(crate) location: Location,
+}
+
+/// The pipeline, dataset and destination of the flags, then `BDI_LOAD_DESTINATION`, then the
+/// defaults of `kind`; every name checked.
+pub(crate) fn target(ctx: &Ctx<'_>, t: &LoadTargetArgs, kind: Kind) -> Result<Target, CliError> {
+    let (pipeline, dataset) = match kind {
+        Kind::Flow => ("boomi_flow_pipeline", "boomi_flow_data"),
+        Kind::History => (history::PIPELINE, history::DATASET),
+    };
+    let pipeline = t.pipeline.clone().unwrap_or_else(|| pipeline.to_owned());
+    let dataset = t.dataset.clone().unwrap_or_else(|| dataset.to_owned());
+    for (what, value) in [("pipeline", &pipeline), ("dataset", &dataset)] {
         let ok = !value.is_empty()
-            && value.len() <= 100
+            && value.len() <= 63
             && value
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !ok {
             return Err(CliError::usage(
                 format!("invalid --{what} {}", bdi_domain::error::quote(value)),
-                Some(format!("a {what} name is 1 to 100 letters, digits, _ or -")),
+                Some(format!("a {what} name is 1 to 63 letters, digits, _ or -")),
             ));
         }
     }
-    Ok(())
+    let named = t
+        .destination
+        .clone()
+        .or_else(|| (ctx.vars)("BDI_LOAD_DESTINATION").filter(|v| !v.trim().is_empty()));
+    let location = match named {
+        Some(d) => Location::parse(&d).map_err(|e| {
+            CliError::usage(
+                format!("invalid --destination: {e}"),
+                Some("e.g. --destination duckdb:/data/flow.duckdb".to_owned()),
+            )
+        })?,
+        None => Location::default_for(&pipeline),
+    };
+    Ok(Target {
+        pipeline,
+        dataset,
+        location,
+    })
+}
+
+/// Opens the destination for a load, off the async threads (a database client may block).
+async fn open(location: &Location) -> Result<Box<dyn Destination>, CliError> {
+    let location = location.clone();
+    tokio::task::spawn_blocking(move || location.open())
+        .await
+        .map_err(|e| CliError::local(format!("opening the destination stopped: {e}")))?
+        .map_err(|e| load_error(LoadError::Destination(e)))
+}
+
+/// Runs `f` on the dataset opened read-only, off the async threads.
+async fn read<T: Send + 'static>(
+    location: &Location,
+    f: impl FnOnce(&mut Reader) -> Result<T, CliError> + Send + 'static,
+) -> Result<T, CliError> {
+    let location = location.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut reader = location
+            .open_read_only()
+            .map_err(|e| CliError::local(e.to_string()))?;
+        f(&mut reader)
+    })
+    .await
+    .map_err(|e| CliError::local(format!("reading the dataset stopped: {e}")))?
 }
 
 /// The resources to load, with their dispositions; every name is checked before any request.
@@ -236,8 +292,7 @@ impl Bars {
 }
 
 async fn flow(ctx: &mut Ctx<'_>, a: LoadFlowArgs, sandbox: bool) -> Result<ExitStatus, CliError> {
-    check_names(&a.target)?;
-    let path = destination_path(&a.target)?;
+    let target = target(ctx, &a.target, Kind::Flow)?;
     let resources = resources(&a)?;
     let sandbox = if sandbox {
         Some(bdi_api_client::EmbeddedSandbox::start().await?)
@@ -252,66 +307,186 @@ async fn flow(ctx: &mut Ctx<'_>, a: LoadFlowArgs, sandbox: bool) -> Result<ExitS
     };
     config.page_size = a.page_size;
     let client = FlowClient::new(config).map_err(CliError::from)?;
-    let dest = DuckDb::open(&path).map_err(|e| load_error(LoadError::Destination(e)))?;
+    let source = Arc::new(FlowSource::new(client));
+    let outcome = run_load(ctx, source, &target, resources, a.full_refresh).await;
+    if let Some(sb) = sandbox {
+        sb.shutdown().await;
+    }
+    let report = outcome?;
+    summary(ctx, &report, &target, &[])
+}
+
+/// Loads `resources` of `source` into `target`, with progress on stderr; Ctrl-C keeps nothing.
+async fn run_load(
+    ctx: &mut Ctx<'_>,
+    source: Arc<dyn Source>,
+    target: &Target,
+    resources: Vec<Resource>,
+    full_refresh: bool,
+) -> Result<LoadReport, CliError> {
+    let dest = open(&target.location).await?;
     let options = LoadOptions {
-        pipeline: a.target.pipeline.clone(),
-        dataset: a.target.dataset.clone(),
+        pipeline: target.pipeline.clone(),
+        dataset: target.dataset.clone(),
         resources,
-        full_refresh: a.full_refresh,
+        full_refresh,
     };
     let bars = Arc::new(Bars::new(ctx.spinners));
     let progress_bars = Arc::clone(&bars);
     let progress: bdi_load::pipeline::ProgressFn = Arc::new(move |p| progress_bars.on(p));
-    let source = Arc::new(FlowSource::new(client));
     let guard = ctx.ctrl_c_guard();
     let cancel = ctx.cancel.clone();
     let outcome = tokio::select! {
-        r = bdi_load::load(source, Box::new(dest), options, Some(progress)) => Some(r),
+        r = bdi_load::load(source, dest, options, Some(progress)) => Some(r),
         () = cancel.cancelled() => None,
     };
     drop(guard);
     let _ = bars.multi.clear();
-    if let Some(sb) = sandbox {
-        sb.shutdown().await;
+    match outcome {
+        Some(r) => r.map_err(load_error),
+        None => Err(CliError::local(
+            "interrupted: nothing of this load was kept; the dataset is as it was before",
+        )),
     }
-    let report = match outcome {
-        Some(r) => r.map_err(load_error)?,
-        None => {
-            return Err(CliError::local(
-                "interrupted: nothing of this load was kept; the dataset is as it was before",
-            ));
-        }
-    };
-    summary(ctx, &report, &path)
+}
+
+/// The history resources to load; every name is checked before any request.
+fn history_resources(a: &LoadHistoryArgs, lookback: Duration) -> Result<Vec<Resource>, CliError> {
+    let names: Vec<String> = a
+        .resources
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|n| !history::RESOURCES.contains(&n.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() || (names.is_empty() && !a.resources.is_empty()) {
+        return Err(CliError::usage(
+            format!("unknown resource(s): {}", unknown.join(", ")),
+            Some(format!(
+                "--resources takes a comma-separated list of: {}",
+                history::RESOURCES.join(", ")
+            )),
+        ));
+    }
+    Ok(history::RESOURCES
+        .iter()
+        .filter(|r| names.is_empty() || names.iter().any(|n| n == *r))
+        .filter_map(|r| history::resource(r, lookback))
+        .collect())
+}
+
+/// `bdi load history`, checked: every input is read before the account is.
+#[derive(Debug)]
+pub(crate) struct HistoryPlan {
+    target: Target,
+    options: HistoryOptions,
+    resources: Vec<Resource>,
+    full_refresh: bool,
+}
+
+/// Checks the arguments of `bdi load history` (before any configuration or request).
+pub(crate) fn history_plan(ctx: &Ctx<'_>, a: &LoadHistoryArgs) -> Result<HistoryPlan, CliError> {
+    let target = target(ctx, &a.target, Kind::History)?;
+    let now = chrono::Utc::now();
+    let since = history::parse_since(&a.since, now)
+        .map_err(|e| CliError::usage(format!("invalid --since: {e}"), None))?;
+    let lookback = history::parse_duration(&a.lookback).ok_or_else(|| {
+        CliError::usage(
+            format!(
+                "invalid --lookback {}",
+                bdi_domain::error::quote(&a.lookback)
+            ),
+            Some("write a duration: 2d, 36h, 1w".to_owned()),
+        )
+    })?;
+    let resources = history_resources(a, lookback)?;
+    let mut environments = a
+        .environments
+        .iter()
+        .map(|e| EnvironmentId::parse(e.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if environments.is_empty()
+        && let Some(id) = ctx.env.id()
+    {
+        environments.push(id.clone());
+    }
+    Ok(HistoryPlan {
+        target,
+        options: HistoryOptions {
+            since,
+            now,
+            environments,
+        },
+        resources,
+        full_refresh: a.full_refresh,
+    })
+}
+
+/// `bdi load history`.
+pub(crate) async fn history(
+    ctx: &mut Ctx<'_>,
+    svc: &Service,
+    plan: HistoryPlan,
+) -> Result<ExitStatus, CliError> {
+    let HistoryPlan {
+        target,
+        options,
+        mut resources,
+        full_refresh,
+    } = plan;
+    let source = HistorySource::new(svc.clone(), options);
+    let skipped = source
+        .check_access(&resources)
+        .await
+        .map_err(|e| CliError::domain(e, &crate::errors::Doing::Other))?;
+    for s in &skipped {
+        let _ = writeln!(
+            ctx.err,
+            "note: {} skipped: the token lacks the scope {} ({}); its table keeps what it held",
+            s.resource, s.scope, s.message
+        );
+    }
+    resources.retain(|r| !skipped.iter().any(|s| s.resource == r.name));
+    if resources.is_empty() {
+        return Err(CliError::config(
+            "the token may read none of the history's resources",
+            "give the token the scopes named above (activity:list for runs), or use another profile",
+        ));
+    }
+    let report = run_load(ctx, Arc::new(source), &target, resources, full_refresh).await?;
+    summary(ctx, &report, &target, &skipped)
 }
 
 fn summary(
     ctx: &mut Ctx<'_>,
     r: &LoadReport,
-    path: &std::path::Path,
+    target: &Target,
+    skipped: &[Skipped],
 ) -> Result<ExitStatus, CliError> {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let destination = target.location.describe();
+    let kind = target.location.kind();
     let data = json!({
         "pipeline": r.pipeline,
         "load_id": r.load_id,
         "dataset": r.dataset,
-        "destination": format!("duckdb:{}", absolute.display()),
+        "destination": destination,
         "seconds": r.seconds,
         "rows": r.total_rows(),
         "resources": to_value(&r.resources),
+        "skipped": to_value(&skipped),
         "tables": r.tables.iter().map(|(t, n)| json!({"table": t, "rows": n})).collect::<Vec<_>>(),
         "schema_version_hash": r.schema_version_hash,
     });
     let mut text = format!(
         "Pipeline {} load step completed in {:.2} seconds\n\
-         1 load package(s) were loaded to destination duckdb and into dataset {}\n\
-         The duckdb destination used duckdb://{} location to store data\n\
+         1 load package(s) were loaded to destination {kind} and into dataset {}\n\
+         The {kind} destination used {destination} location to store data\n\
          Load package {} is LOADED and contains no failed jobs\n\n",
-        r.pipeline,
-        r.seconds,
-        r.dataset,
-        absolute.display(),
-        r.load_id
+        r.pipeline, r.seconds, r.dataset, r.load_id
     );
     let mut table = Table::new([
         "RESOURCE",
@@ -331,6 +506,16 @@ fn summary(
             res.skipped.to_string(),
         ]);
     }
+    for s in skipped {
+        table.row([
+            s.resource.clone(),
+            format!("skipped: needs {}", s.scope),
+            "-".to_owned(),
+            "-".to_owned(),
+            "-".to_owned(),
+            "-".to_owned(),
+        ]);
+    }
     let mut rendered = Vec::new();
     let _ = table.write(&mut rendered, ctx.out_style);
     text.push_str(&String::from_utf8_lossy(&rendered));
@@ -338,13 +523,19 @@ fn summary(
     Ok(ExitStatus::Success)
 }
 
-fn info(ctx: &mut Ctx<'_>, a: &LoadTargetArgs) -> Result<ExitStatus, CliError> {
-    check_names(a)?;
-    let path = destination_path(a)?;
-    let mut db = DuckDb::open_read_only(&path).map_err(|e| CliError::local(e.to_string()))?;
-    let info = db
-        .info(&a.dataset, &a.pipeline)
-        .map_err(|e| CliError::local(e.to_string()))?;
+fn read_target(ctx: &Ctx<'_>, a: &LoadReadArgs) -> Result<Target, CliError> {
+    let kind = if a.history { Kind::History } else { Kind::Flow };
+    target(ctx, &a.target, kind)
+}
+
+async fn info(ctx: &mut Ctx<'_>, a: &LoadReadArgs) -> Result<ExitStatus, CliError> {
+    let target = read_target(ctx, a)?;
+    let (dataset, pipeline) = (target.dataset.clone(), target.pipeline.clone());
+    let info = read(&target.location, move |r| {
+        r.info(&dataset, &pipeline)
+            .map_err(|e| CliError::local(e.to_string()))
+    })
+    .await?;
     let data = to_value(&info);
     let mut text = String::new();
     let mut tables = Table::new(["TABLE", "ROWS", "COLUMNS"]);
@@ -373,12 +564,17 @@ fn info(ctx: &mut Ctx<'_>, a: &LoadTargetArgs) -> Result<ExitStatus, CliError> {
         );
     }
     let mut buf = Vec::new();
-    let _ = writeln!(buf, "Dataset {} in duckdb:{}\n", a.dataset, path.display());
+    let _ = writeln!(
+        buf,
+        "Dataset {} in {}\n",
+        target.dataset,
+        target.location.describe()
+    );
     let _ = tables.write(&mut buf, ctx.out_style);
     let _ = writeln!(buf, "\nLast loads");
     let _ = loads.write(&mut buf, ctx.out_style);
     if !info.state.resources.is_empty() {
-        let _ = writeln!(buf, "\nIncremental state of pipeline {}", a.pipeline);
+        let _ = writeln!(buf, "\nIncremental state of pipeline {}", target.pipeline);
         let _ = state.write(&mut buf, ctx.out_style);
     }
     text.push_str(&String::from_utf8_lossy(&buf));
@@ -388,25 +584,31 @@ fn info(ctx: &mut Ctx<'_>, a: &LoadTargetArgs) -> Result<ExitStatus, CliError> {
 
 use std::io::Write as _;
 
-fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliError> {
-    check_names(&a.target)?;
-    let path = destination_path(&a.target)?;
-    let db = DuckDb::open_read_only(&path).map_err(|e| CliError::local(e.to_string()))?;
-    let result = db
-        .query(&a.target.dataset, &a.sql, &QueryLimits::TERMINAL)
-        .map_err(|e| match e {
-            QueryError::Refused(r) => CliError::usage(
-                r.0,
-                Some("bdi load query runs one SELECT on the loaded data".to_owned()),
-            ),
-            e => CliError::usage(
-                format!("the query failed: {e}"),
-                Some(format!(
-                    "the dataset's tables ({}.<table>, or just <table>) are listed by `bdi load info`",
-                    a.target.dataset
-                )),
-            ),
-        })?;
+async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliError> {
+    let target = read_target(ctx, &a.read)?;
+    bdi_load::query::check_read_only(&a.sql).map_err(|r| {
+        CliError::usage(
+            r.0,
+            Some("bdi load query runs one SELECT on the loaded data".to_owned()),
+        )
+    })?;
+    let (dataset, sql) = (target.dataset.clone(), a.sql.clone());
+    let result = read(&target.location, move |r| {
+        r.query(&dataset, &sql, &QueryLimits::TERMINAL)
+            .map_err(|e| match e {
+                QueryError::Refused(r) => CliError::usage(
+                    r.0,
+                    Some("bdi load query runs one SELECT on the loaded data".to_owned()),
+                ),
+                e => CliError::usage(
+                    format!("the query failed: {e}"),
+                    Some(format!(
+                        "the dataset's tables ({dataset}.<table>, or just <table>) are listed by `bdi load info`"
+                    )),
+                ),
+            })
+    })
+    .await?;
     if let Some(cut) = &result.truncated {
         let _ = writeln!(ctx.err, "note: {cut}");
     }

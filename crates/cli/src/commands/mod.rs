@@ -267,8 +267,14 @@ async fn dispatch(
         Command::Completions(a) => return local::completions(ctx, a.shell),
         Command::Configure(a) => return local::configure(ctx, &a),
         Command::Sandbox(a) => return local::sandbox(ctx, &a).await,
-        Command::Load(c) => return load::run(ctx, c, cli.global.sandbox).await,
+        Command::Load(c) if !matches!(c, crate::cli::LoadCommand::History(_)) => {
+            return load::run(ctx, c, cli.global.sandbox).await;
+        }
         other => other,
+    };
+    let history = match &command {
+        Command::Load(crate::cli::LoadCommand::History(a)) => Some(load::history_plan(ctx, a)?),
+        _ => None,
     };
     let (backend, sandbox, account) = match backend {
         Some(b) => (b, None, None),
@@ -304,6 +310,10 @@ async fn dispatch(
         Command::Variables(c) => variables::variables(ctx, &svc, c).await,
         Command::Operations(c) => operations::operations(ctx, &svc, c).await,
         Command::Activity(c) => activity::run(ctx, &svc, c).await,
+        Command::Load(crate::cli::LoadCommand::History(_)) => match history {
+            Some(plan) => load::history(ctx, &svc, plan).await,
+            None => Ok(ExitStatus::Success),
+        },
         Command::Completions(_)
         | Command::Configure(_)
         | Command::Sandbox(_)

@@ -130,9 +130,9 @@ async fn bad_input_is_a_usage_error_before_any_request() {
         "{out}"
     );
 
-    let out = load(&["load", "flow", "--destination", "postgres://x"], &[]).await;
+    let out = load(&["load", "flow", "--destination", "sqlite:x.db"], &[]).await;
     assert_eq!(exit_code(&out), "2", "{out}");
-    assert!(out.contains("use --destination duckdb:PATH"), "{out}");
+    assert!(out.contains("use duckdb:PATH"), "{out}");
 
     let out = load(
         &["load", "flow", "--write-disposition", "users=upsert"],
@@ -232,4 +232,108 @@ async fn configure_flow_saves_the_key_that_load_then_uses() {
     )
     .await;
     assert_eq!(exit_code(&out), "0", "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_history_load_then_info_and_query_by_unqualified_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("history.duckdb").display());
+    let out = load(
+        &[
+            "--sandbox",
+            "load",
+            "history",
+            "--since",
+            "30d",
+            "--destination",
+            &dest,
+            "-o",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&out), "0", "{out}");
+    let report: Value = serde_json::from_str(stdout(&out)).unwrap();
+    assert_eq!(report["pipeline"], "data_integration_pipeline");
+    assert_eq!(report["dataset"], "data_integration");
+    assert_eq!(report["skipped"], serde_json::json!([]));
+    let names: Vec<&str> = report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "environments",
+            "data_flows",
+            "connections",
+            "runs",
+            "run_groups",
+            "activities",
+            "activities_statistics"
+        ]
+    );
+
+    // The same destination through the variable, and the history's defaults through --history.
+    let sql = "select status, count(*) as n from runs group by 1 order by 1";
+    let csv = load(
+        &["load", "query", "--history", sql, "-o", "csv"],
+        &[("BDI_LOAD_DESTINATION", &dest)],
+    )
+    .await;
+    assert_eq!(exit_code(&csv), "0", "{csv}");
+    assert_eq!(stdout(&csv), "status,n\nfailed,1\nsucceeded,9");
+
+    let info = load(
+        &[
+            "load",
+            "info",
+            "--history",
+            "--destination",
+            &dest,
+            "-o",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&info), "0", "{info}");
+    let info: Value = serde_json::from_str(stdout(&info)).unwrap();
+    assert!(info["state"]["resources"]["runs"]["last_value"].is_string());
+
+    let refused = load(
+        &[
+            "load",
+            "query",
+            "--history",
+            "delete from runs",
+            "--destination",
+            &dest,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&refused), "2", "{refused}");
+    assert!(refused.contains("only a SELECT"), "{refused}");
+}
+
+#[tokio::test]
+async fn history_input_is_checked_before_any_request() {
+    for (args, says) in [
+        (&["load", "history", "--since", "yesterday"][..], "--since"),
+        (&["load", "history", "--lookback", "two"][..], "--lookback"),
+        (&["load", "history", "--resources", "runs,jobs"][..], "jobs"),
+        (
+            &["load", "history", "--destination", "mysql://u:s3cret@h/db"][..],
+            "postgres://",
+        ),
+    ] {
+        let out = load(args, &[]).await;
+        assert_eq!(exit_code(&out), "2", "{args:?}: {out}");
+        assert!(out.contains(says), "{args:?}: {out}");
+        assert!(!out.contains("s3cret"), "{out}");
+    }
 }

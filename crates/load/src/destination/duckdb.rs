@@ -632,7 +632,7 @@ impl DuckDb {
     pub fn open_read_only(path: &Path) -> Result<Self, DestinationError> {
         if !path.exists() {
             return Err(DestinationError::Open(format!(
-                "{} does not exist: load data first (bdi load flow), or name the file with --destination duckdb:PATH",
+                "{} does not exist: load data first (bdi load flow, bdi load history), or name the file with --destination duckdb:PATH",
                 path.display()
             )));
         }
