@@ -333,19 +333,22 @@ mod tests {
         }
     }
 
-    /// DuckDB's C++ takes minutes to build: only the loader and the CLI that fronts it may pull
-    /// it in, so the main job (`bdi-mcp`) and the gateway build without it.
+    /// DuckDB's C++ takes minutes to build: only the loader and the front ends that load (the
+    /// CLI, and `bdi-mcp` for its history tools) may pull it in; the library and the gateway
+    /// build without it.
     #[test]
     fn duckdb_stays_in_the_loader() {
-        assert!(
-            depends_on("bdi-load", "libduckdb-sys"),
-            "positive control: the loader does depend on DuckDB"
-        );
+        // The loader, and the front ends that load (the CLI; the MCP server's history tools).
+        for package in ["bdi-load", "bdi-cli", "bdi-mcp-server"] {
+            assert!(
+                depends_on(package, "libduckdb-sys"),
+                "positive control: {package} does depend on DuckDB"
+            );
+        }
         for package in [
             "bdi-domain",
             "bdi-api-client",
             "bdi-sandbox",
-            "bdi-mcp-server",
             "bdi-rest-proxy",
         ] {
             assert!(

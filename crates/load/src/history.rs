@@ -277,7 +277,16 @@ fn fmt_z(t: DateTime<Utc>) -> String {
 
 impl HistorySource {
     /// The history behind `service`, read as `options` say.
-    pub fn new(service: Service, options: HistoryOptions) -> Self {
+    pub fn new(service: Service, mut options: HistoryOptions) -> Self {
+        // The API takes whole seconds: round the end up, so that a run started this second is
+        // inside the window.
+        let whole = options.now.timestamp();
+        let frac = options.now.timestamp_subsec_nanos();
+        if frac > 0
+            && let Some(up) = DateTime::<Utc>::from_timestamp(whole + 1, 0)
+        {
+            options.now = up;
+        }
         Self {
             service,
             options,

@@ -16,6 +16,9 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use bdi_load::location::Location;
+
+use crate::history::History;
 use crate::server::{Backing, BdiMcp, ServerOptions};
 use crate::toolset::ToolSelection;
 
@@ -48,7 +51,7 @@ pub struct Args {
     /// Expose only tools that cannot change anything (wins over --tools).
     #[arg(long)]
     pub read_only: bool,
-    /// Comma-separated tool names or groups (flows, runs, connections, environments, variables, operations, activity).
+    /// Comma-separated tool names or groups (flows, runs, connections, environments, variables, operations, activity, history).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub tools: Option<Vec<String>>,
     /// Profile of the shared config file written by `bdi configure` [env: BDI_PROFILE].
@@ -69,6 +72,9 @@ pub struct Args {
     /// Default environment id [env: DATA_INTEGRATION_ENVIRONMENT_ID].
     #[arg(long, value_name = "ID")]
     pub environment_id: Option<String>,
+    /// The history tools' dataset: a DuckDB file (PATH or duckdb:PATH) or postgres://... [env: BDI_HISTORY_DB] [default: history.duckdb in the data directory ($BDI_DATA_DIR, else $XDG_DATA_HOME/bdi, else ~/.local/share/bdi); with --sandbox, a file of its own removed at exit]
+    #[arg(long, value_name = "LOCATION")]
+    pub history_db: Option<String>,
     /// Longest wait (seconds) for wait=true when the client sent no progress token.
     #[arg(long, default_value_t = 50, value_name = "SECONDS")]
     pub wait_budget: u64,
@@ -125,8 +131,33 @@ fn service_config(args: &Args) -> ServiceConfig {
     }
 }
 
-fn options(args: &Args) -> ServerOptions {
+/// The history dataset's location: `--history-db`, `BDI_HISTORY_DB`, else the data directory's
+/// file (a scratch file with `--sandbox`, whose demo data must not mix with an account's).
+fn history_location(args: &Args, scratch: Option<&std::path::Path>) -> anyhow::Result<Location> {
+    let named = args
+        .history_db
+        .clone()
+        .or_else(|| std::env::var("BDI_HISTORY_DB").ok())
+        .filter(|v| !v.trim().is_empty());
+    match named {
+        Some(s) => {
+            let with_scheme = if s.contains(':') || s.ends_with(".duckdb") {
+                s
+            } else {
+                format!("duckdb:{s}")
+            };
+            Location::parse(&with_scheme).map_err(|e| anyhow::anyhow!("--history-db: {e}"))
+        }
+        None => Ok(match scratch {
+            Some(dir) => Location::DuckDb(dir.join("history.duckdb")),
+            None => History::default_location(&|k| std::env::var(k).ok()),
+        }),
+    }
+}
+
+fn options(args: &Args, history: Location) -> ServerOptions {
     ServerOptions {
+        history: Arc::new(History::new(history)),
         selection: ToolSelection {
             read_only: args.read_only,
             tools: args.tools.clone(),
@@ -164,7 +195,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "not configured: {msg}; every tool call will say so (or start with --sandbox)"
         );
     }
-    let opts = options(&args);
+    let scratch = args
+        .sandbox
+        .then(|| std::env::temp_dir().join(format!("bdi-mcp-sandbox-{}", std::process::id())));
+    let history = history_location(&args, scratch.as_deref())?;
+    tracing::info!("history tools use {}", history.describe());
+    let opts = options(&args, history);
     let server = BdiMcp::new(backing, opts).map_err(anyhow::Error::msg)?;
 
     match args.http {
@@ -199,6 +235,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(sb) = sandbox {
         sb.shutdown().await;
+    }
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
     }
     Ok(())
 }

@@ -78,3 +78,17 @@ pub const GET_DATA_FLOW_ACTIVITY: &str = "One data flow's activity for a time wi
 pub const LIST_RUN_GROUPS: &str = "List a data flow's run groups (one per trigger, covering all its tables) in a time window, newest first: run_group_id, status, RPU, duration. Pass a run_group_id to get_run_group or list_runs.";
 
 pub const GET_RUN_GROUP: &str = "Get one run group of a data flow: status, RPU, and how many of its table runs are running, pending, succeeded, failed, canceled or skipped.";
+
+pub const SYNC_HISTORY: &str = "Copy the account's run history (runs, run groups, daily activity and RPU, data flows, connections, environments) into the local history dataset that query_history reads. The first sync covers `since` (default 14 days); later ones add what is new and update runs that were still running. Reads only; one sync at a time.\n\
+Call it before query_history when describe_history shows no load or an old one. With progress support it reports each table; past the wait budget it goes on in the server.";
+
+pub const QUERY_HISTORY: &str = "One read-only SQL SELECT on the run history (DuckDB, or Postgres if configured) answers what would take many API calls. At most 200 rows / 64 KB, 10 s. If describe_history shows no recent load, call sync_history first.\n\
+Tables (unqualified names) and key columns:\n\
+- runs: run_id, river_cross_id (data flow id), run_group_id, environment_id, status (succeeded|failed|running|pending|canceled|skipped), target_name, units (RPU), start_date_utc, end_date_utc, error_description\n\
+- run_groups: run_group_id, river_cross_id, status, units, run_date_utc, run_end_date_utc, max_duration_in_milliseconds, counts per status\n\
+- data_flows: river_cross_id, environment_id, name, river_status, river_type, group_name\n\
+- activities (per environment, UTC day, data flow) and activities_statistics (per environment, UTC day): environment_id, day, river_cross_id, river_name, total_runs, succeeded, failed, units\n\
+- connections: cross_id, connection_name, connection_type; environments: cross_id, environment_name, is_default\n\
+Join runs to data_flows on (environment_id, river_cross_id). DuckDB times are TIMESTAMPTZ: cast for arithmetic (start_date_utc::timestamp, now()::timestamp - interval '7 days').";
+
+pub const DESCRIBE_HISTORY: &str = "Describe the history dataset: its tables with columns, types and row counts, the time its runs cover, the last load and where it lives. Use it before writing SQL for query_history, or to decide whether to call sync_history.";

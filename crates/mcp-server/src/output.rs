@@ -365,3 +365,38 @@ pub struct ActivityResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<Value>,
 }
+
+/// sync_history.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SyncHistoryResult {
+    /// True when the load committed; false when it is still going in the server.
+    pub done: bool,
+    /// What happened, and what to call next.
+    pub message: String,
+    /// Where the history lives (no password).
+    pub destination: String,
+    /// The load's id, when done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_id: Option<String>,
+    /// Seconds the load took, when done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// Rows read per resource (root rows), when done.
+    pub resources: BTreeMap<String, u64>,
+    /// Resources left out because the token lacks their scope: resource -> scope.
+    pub skipped: BTreeMap<String, String>,
+}
+
+/// query_history.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct QueryHistoryResult {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, one value per column.
+    pub rows: Vec<Vec<Value>>,
+    /// Rows returned.
+    pub row_count: usize,
+    /// Why rows are missing, when the result was cut at 200 rows or 64 KB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<String>,
+}

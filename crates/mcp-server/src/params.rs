@@ -305,3 +305,30 @@ pub struct RunGroupArgs {
     #[serde(default)]
     pub environment_id: Option<String>,
 }
+
+/// sync_history.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SyncHistoryArgs {
+    /// Where a first sync starts: a duration back from now ("30d", "12h", "2w") or a date
+    /// ("2026-11-01"); default "14d". Later syncs continue from the last run loaded.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Longest wait in seconds (default: 50 without progress support, 600 with); past it the
+    /// sync goes on in the server and describe_history shows when it ends.
+    #[serde(default)]
+    pub wait_timeout_seconds: Option<u64>,
+    /// Only this environment (24-hex); default: every environment the token sees.
+    #[serde(default)]
+    pub environment_id: Option<String>,
+}
+
+/// query_history.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct QueryHistoryArgs {
+    /// One SELECT (or WITH ... SELECT) statement on the history tables, e.g. "select status, count(*) from runs group by status".
+    pub sql: String,
+}
+
+/// describe_history.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct DescribeHistoryArgs {}

@@ -54,6 +54,8 @@ pub struct ServerOptions {
     pub poll: PollPolicy,
     /// Default number of log lines returned.
     pub log_tail: usize,
+    /// The run history dataset of the history tools.
+    pub history: Arc<crate::history::History>,
 }
 
 impl Default for ServerOptions {
@@ -64,6 +66,9 @@ impl Default for ServerOptions {
             wait_without_progress: Duration::from_secs(50),
             poll: PollPolicy::default(),
             log_tail: 200,
+            history: Arc::new(crate::history::History::new(
+                crate::history::History::default_location(&|k| std::env::var(k).ok()),
+            )),
         }
     }
 }
@@ -71,6 +76,7 @@ impl Default for ServerOptions {
 mod activity;
 mod connections;
 mod flows;
+mod history;
 mod runs;
 
 /// The `bdi-mcp` server: one tool router per group of tools (`server/`), combined.
@@ -194,7 +200,8 @@ impl BdiMcp {
         let mut router = Self::flows_router()
             + Self::runs_router()
             + Self::connections_router()
-            + Self::activity_router();
+            + Self::activity_router()
+            + Self::history_router();
         for route in router.map.values_mut() {
             let tool = &mut route.attr;
             tool.input_schema = Arc::new(crate::schema::compact_input(&tool.input_schema));

@@ -48,6 +48,10 @@ pub const GROUPS: &[(&str, &[&str])] = &[
             "get_run_group",
         ],
     ),
+    (
+        "history",
+        &["sync_history", "query_history", "describe_history"],
+    ),
 ];
 
 /// The startup selection of tools.

@@ -91,12 +91,16 @@ async fn annotations_are_explicit_and_right() {
     for t in listed(ServerOptions::default()).await {
         let name = t["name"].as_str().unwrap();
         let a = &t["annotations"];
-        assert_eq!(a["openWorldHint"], true, "{name}");
+        // Every tool reaches the platform but the two that read the local history dataset.
+        let local = name == "query_history" || name == "describe_history";
+        assert_eq!(a["openWorldHint"], !local, "{name}");
         let read_only = a["readOnlyHint"] == true;
         let is_delete = name.starts_with("delete_");
         if read_only {
             assert!(
-                name.starts_with("get_") || name.starts_with("list_"),
+                ["get_", "list_", "query_", "describe_"]
+                    .iter()
+                    .any(|p| name.starts_with(p)),
                 "{name} is read-only but named like a write"
             );
         } else {
@@ -115,8 +119,11 @@ async fn annotations_are_explicit_and_right() {
         }
         assert!(t["outputSchema"].is_object(), "{name} has no output schema");
         let desc = t["description"].as_str().unwrap();
+        // query_history's description is the dataset's schema, so the model writes correct
+        // SQL on its first try: it may be longer.
+        let limit = if name == "query_history" { 1_200 } else { 900 };
         assert!(
-            desc.len() < 900,
+            desc.len() < limit,
             "{name}: description is {} bytes; keep it short",
             desc.len()
         );
@@ -136,6 +143,7 @@ async fn read_only_exposes_only_read_only_tools() {
     .await;
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
     insta::assert_snapshot!(names.join("\n"), @r"
+    describe_history
     get_activity_summary
     get_data_flow
     get_data_flow_activity
@@ -149,6 +157,7 @@ async fn read_only_exposes_only_read_only_tools() {
     list_run_groups
     list_runs
     list_variables
+    query_history
     ");
 }
 
@@ -190,7 +199,7 @@ async fn no_destructive_and_exclude_narrow_the_set() {
         names.contains(&"run_data_flow") && names.contains(&"patch_data_flow"),
         "{names:?}"
     );
-    assert_eq!(names.len(), 25 - 2 - 1 - 4);
+    assert_eq!(names.len(), 28 - 2 - 1 - 4);
     let err = bdi_mcp_server::BdiMcp::new(
         Backing::Misconfigured("x".into()),
         ServerOptions {
@@ -244,7 +253,7 @@ async fn tools_list_size_is_measured() {
     .unwrap()
     .len();
     // Recorded in docs/mcp-tools.md by the generator; this bound catches accidental bloat.
-    assert!(bytes < 35_000, "tools/list is {bytes} bytes");
+    assert!(bytes < 40_000, "tools/list is {bytes} bytes");
     assert!(read_only < bytes);
 }
 

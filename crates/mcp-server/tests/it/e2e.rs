@@ -101,6 +101,70 @@ async fn full_lifecycle_over_stdio() {
         "{logs}"
     );
 
+    // The history: nothing before a sync, then one SQL query answers with the same numbers
+    // as the activity tool for the same window.
+    let e = err(&call(&c, "describe_history", json!({})).await);
+    assert!(e.contains("sync_history"), "{e}");
+    let synced = ok(&call(&c, "sync_history", json!({"since": "30d"})).await);
+    assert_eq!(synced["done"], true, "{synced}");
+    assert!(
+        synced["resources"]["runs"].as_u64().unwrap() > 0,
+        "{synced}"
+    );
+    let described = ok(&call(&c, "describe_history", json!({})).await);
+    let tables: Vec<&str> = described["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tables.contains(&"runs") && tables.contains(&"activities_statistics"),
+        "{described}"
+    );
+    assert!(described["last_load"]["load_id"].is_string(), "{described}");
+    let now = chrono::Utc::now();
+    let start = (now - chrono::TimeDelta::days(7))
+        .format("%Y-%m-%dT00:00:00")
+        .to_string();
+    let end = (now + chrono::TimeDelta::minutes(1))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let summary = ok(&call(
+        &c,
+        "get_activity_summary",
+        json!({"start_time": start, "end_time": end}),
+    )
+    .await);
+    let sql = format!(
+        "select count(*) as runs, count(*) filter (where status = 'failed') as failed, round(sum(units), 2) as rpu \
+         from runs where environment_id = (select cross_id from environments where is_default) \
+         and start_date_utc >= '{start}Z' and start_date_utc <= '{end}Z'"
+    );
+    let answer = ok(&call(&c, "query_history", json!({"sql": sql})).await);
+    assert_eq!(
+        answer["columns"],
+        json!(["runs", "failed", "rpu"]),
+        "{answer}"
+    );
+    let row = &answer["rows"][0];
+    let stats = &summary["statistics"];
+    assert_eq!(row[0], stats["total_runs"], "{answer} vs {summary}");
+    assert_eq!(row[1], stats["failed"], "{answer} vs {summary}");
+    assert_eq!(
+        row[2].as_f64(),
+        stats["units"].as_f64(),
+        "{answer} vs {summary}"
+    );
+    assert!(row[0].as_u64().unwrap() > 0);
+    let e = err(&call(&c, "query_history", json!({"sql": "delete from runs"})).await);
+    assert!(e.contains("only a SELECT"), "{e}");
+    let e = err(&call(&c, "query_history", json!({"sql": "select nope from runs"})).await);
+    assert!(
+        e.contains("nope") && e.contains("run_groups"),
+        "the engine's message and the tables: {e}"
+    );
+
     let patched = ok(&call(
         &c,
         "patch_data_flow",
@@ -180,9 +244,12 @@ async fn read_only_mode_holds_on_the_wire() {
     assert!(
         names
             .iter()
-            .all(|n| n.starts_with("get_") || n.starts_with("list_")),
+            .all(|n| ["get_", "list_", "query_", "describe_"]
+                .iter()
+                .any(|p| n.starts_with(p))),
         "{names:?}"
     );
+    assert!(!names.iter().any(|n| n == "sync_history"), "{names:?}");
     let r = c
         .call_tool(
             CallToolRequestParams::new("delete_data_flow").with_arguments(
