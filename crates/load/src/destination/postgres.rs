@@ -15,8 +15,10 @@
 //! use `tokio::task::spawn_blocking`.
 //!
 //! Rows are written in `COPY`'s binary format straight from the columnar rows (`copy.rs`), not
-//! through `postgres::binary_copy::BinaryCopyInWriter`, whose per-value `ToSql` calls the direct
-//! encoding outruns (see `docs/load.md` and the `append_throughput` measurement in the tests).
+//! through `postgres::binary_copy::BinaryCopyInWriter`: a value per `ToSql` call (and a cell per
+//! value to get there) is about three times slower. `examples/postgres_append.rs` measures both on
+//! 50,000 rows of 10 columns: 67 ms (745,000 rows/s) against 226 ms (221,000 rows/s), debug build,
+//! loopback server.
 //!
 //! Read-only queries (`query`) run in a `READ ONLY` transaction with a `statement_timeout`, through
 //! a cursor fetched a batch at a time as text: the server renders every type (numeric, interval,
