@@ -11,8 +11,9 @@
 //! - `schemathesis`: only the conformance of `bdi-gateway`'s answers to its OpenAPI document
 //!   (schemathesis from PyPI, every check, against the gateway on its embedded sandbox).
 //! - `bench`: the benchmarks.
-//! - `with-postgres -- <command...>`: runs a command with `BDI_TEST_POSTGRES_URL` set to a
-//!   throwaway PostgreSQL server (`postgres.rs`), which `ci`'s test step also starts.
+//! - `with-postgres -- <command...>`: runs a command with `BDI_TEST_POSTGRES_URL` (and
+//!   `BDI_TEST_POSTGRES_CA`, its TLS certificate's CA) set to a throwaway PostgreSQL server
+//!   (`postgres.rs`), which `ci`'s test step also starts.
 
 #![allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 
@@ -131,14 +132,16 @@ fn ci(root: &Path) -> anyhow::Result<()> {
                     "--locked",
                     "--no-fail-fast",
                 ])
-                .env(postgres::URL_VAR, &server.url),
+                .env(postgres::URL_VAR, &server.url)
+                .env(postgres::CA_VAR, server.ca()),
         )?;
     } else {
         run(
             "tests",
             cargo()
                 .args(["test", "--workspace", "--locked", "--no-fail-fast"])
-                .env(postgres::URL_VAR, &server.url),
+                .env(postgres::URL_VAR, &server.url)
+                .env(postgres::CA_VAR, server.ca()),
         )?;
     }
     drop(server);

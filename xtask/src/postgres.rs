@@ -4,6 +4,10 @@
 //! check what a wrong one gives), and a database `bdi_test`. [`TestServer`] stops the server and
 //! removes the directory when dropped.
 //!
+//! The server also speaks TLS, with a certificate for `localhost` signed by a throwaway CA
+//! (`openssl`), whose certificate's path is in `BDI_TEST_POSTGRES_CA`, so the tests can check each
+//! `sslmode`; the URL itself says `sslmode=disable`.
+//!
 //! `initdb` refuses to run as root: as root, the programs run as the `postgres` user (through
 //! `runuser`), in a directory that user owns.
 
@@ -18,6 +22,8 @@ use anyhow::{Context, bail};
 
 /// The variable the tests read the server's URL from.
 pub(crate) const URL_VAR: &str = "BDI_TEST_POSTGRES_URL";
+/// The variable the tests read the path of the CA certificate (PEM) that signed the server's from.
+pub(crate) const CA_VAR: &str = "BDI_TEST_POSTGRES_CA";
 
 /// The user and database the tests use.
 const USER: &str = "bdi";
@@ -30,6 +36,96 @@ pub(crate) struct TestServer {
     as_postgres: bool,
     /// `postgres://bdi:<password>@127.0.0.1:<port>/bdi_test?sslmode=disable`.
     pub(crate) url: String,
+}
+
+/// A CA and a certificate it signs for `localhost` (ECDSA P-256, valid two days), in `dir`.
+fn certificates(dir: &std::path::Path) -> anyhow::Result<()> {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )?;
+    let steps: [(&str, Vec<&str>); 3] = [
+        (
+            "CA certificate",
+            [
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.crt",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=bdi-test-ca",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "server key",
+            [
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                    "-subj",
+                    "/CN=localhost",
+                ],
+            ]
+            .concat(),
+        ),
+        (
+            "server certificate",
+            vec![
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+        ),
+    ];
+    for (what, args) in steps {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .context("could not run openssl (Debian's openssl package)")?;
+        if !out.status.success() {
+            bail!(
+                "openssl: the {what} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    // The server refuses a key that others may read.
+    let mut permissions = std::fs::metadata(dir.join("server.key"))?.permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o600);
+    std::fs::set_permissions(dir.join("server.key"), permissions)?;
+    Ok(())
 }
 
 /// The directory holding `initdb` and `pg_ctl`: on PATH, else Debian's.
@@ -90,6 +186,7 @@ impl TestServer {
         let password = password()?;
         let pwfile = server.dir.join("password");
         std::fs::write(&pwfile, format!("{password}\n"))?;
+        certificates(&server.dir)?;
         if as_postgres {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -128,8 +225,10 @@ impl TestServer {
         let options = format!(
             "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={} \
              -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=100 -c shared_buffers=64MB",
-            server.dir.display()
+             -c max_connections=100 -c shared_buffers=64MB \
+             -c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key",
+            server.dir.display(),
+            dir = server.dir.display(),
         );
         server.quiet(
             "pg_ctl start",
@@ -205,6 +304,11 @@ impl TestServer {
     fn data(&self) -> PathBuf {
         self.dir.join("data")
     }
+
+    /// The CA certificate that signed the server's (PEM).
+    pub(crate) fn ca(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
 }
 
 impl Drop for TestServer {
@@ -235,6 +339,7 @@ pub(crate) fn with_postgres(args: &[String]) -> anyhow::Result<()> {
     let status = Command::new(program)
         .args(rest)
         .env(URL_VAR, &server.url)
+        .env(CA_VAR, server.ca())
         .status()
         .with_context(|| format!("could not start {program}"))?;
     drop(server);

@@ -671,13 +671,60 @@ fn the_password_never_shows() {
     assert!(!e.contains(&password), "{e}");
     eprintln!("no server: {e}");
     assert!(e.contains("check that the server runs"), "{e}");
+}
 
-    // TLS required of a server that has none.
-    let tls = url.replace("sslmode=disable", "sslmode=require");
-    let e = Postgres::connect(&tls).expect_err("no TLS").to_string();
-    eprintln!("no TLS: {e}");
-    assert!(!e.contains(&password), "{e}");
-    // `prefer` falls back to plain TCP.
-    let prefer = url.replace("sslmode=disable", "sslmode=prefer");
-    Postgres::connect(&prefer).expect("prefer without TLS");
+/// The test server's CA certificate (it speaks TLS with a certificate for `localhost`).
+fn ca() -> String {
+    std::env::var("BDI_TEST_POSTGRES_CA").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_POSTGRES_CA is not set: run the tests with \
+             `cargo xtask with-postgres -- cargo nextest run --workspace -E 'package(bdi-load)'`"
+        )
+    })
+}
+
+/// Whether the connection at `url` is encrypted, or why it failed.
+fn tls_of(url: &str) -> Result<bool, String> {
+    let mut db = Postgres::connect(url).map_err(|e| e.to_string())?;
+    let r = db
+        .query(
+            "public",
+            "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
+            &LIMITS,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(r.rows[0][0] == serde_json::json!(true))
+}
+
+#[test]
+fn each_sslmode_encrypts_and_checks_the_certificate_as_libpq_does() {
+    let url = server_url();
+    let ca = ca();
+    let mode = |m: &str| url.replace("sslmode=disable", m);
+    assert_eq!(tls_of(&url), Ok(false), "disable");
+    assert_eq!(tls_of(&mode("sslmode=prefer")), Ok(true), "prefer");
+    assert_eq!(
+        tls_of(&mode("sslmode=require")),
+        Ok(true),
+        "require: any certificate"
+    );
+    // The CA's certificate, and a server known by the name on its certificate.
+    let rootcert = format!("sslrootcert={ca}");
+    assert_eq!(
+        tls_of(&mode(&format!("sslmode=verify-ca&{rootcert}"))),
+        Ok(true)
+    );
+    let by_name = mode(&format!(
+        "sslmode=verify-full&{rootcert}&hostaddr=127.0.0.1"
+    ))
+    .replacen("@127.0.0.1:", "@localhost:", 1);
+    assert_eq!(tls_of(&by_name), Ok(true), "verify-full, by name");
+    // The certificate names localhost, not 127.0.0.1.
+    let e = tls_of(&mode(&format!("sslmode=verify-full&{rootcert}"))).expect_err("name");
+    eprintln!("verify-full for another name: {e}");
+    assert!(e.contains("certificate"), "{e}");
+    // The system's roots do not know the test CA.
+    let e = tls_of(&mode("sslmode=verify-ca")).expect_err("unknown issuer");
+    eprintln!("verify-ca with the system's roots: {e}");
+    assert!(e.contains("certificate"), "{e}");
 }
