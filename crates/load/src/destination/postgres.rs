@@ -158,6 +158,9 @@ impl Postgres {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db?sslmode=...`;
     /// see `connect.rs` for the TLS modes). A wrong password, an unknown database or a server that
     /// does not answer is an error that says what to check, and never holds the password.
+    ///
+    /// The connection blocks, and so does dropping it: from async code, connect (and drop) on a
+    /// blocking thread (`tokio::task::spawn_blocking`); on an async task the driver panics.
     pub fn connect(url: &str) -> Result<Self, DestinationError> {
         let target = connect::parse(url)?;
         let client = connect::open(&target)?;
