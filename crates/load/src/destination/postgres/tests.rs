@@ -408,6 +408,47 @@ fn the_state_and_the_schema_round_trip_through_the_destination() {
 }
 
 #[test]
+fn an_append_larger_than_a_copy_chunk_arrives_whole() {
+    let (mut db, ds) = fresh("large");
+    let t = table(
+        "t",
+        &[
+            ("id", DataType::Text),
+            ("n", DataType::Bigint),
+            ("pad", DataType::Text),
+        ],
+    );
+    let run = |from: i64| {
+        Rows::of_cells(
+            &t,
+            (from..from + 5_000)
+                .map(|i| {
+                    vec![
+                        Cell::Text(format!("r{i}")),
+                        Cell::Bigint(i),
+                        Cell::Text("é".repeat(40)),
+                    ]
+                })
+                .collect(),
+        )
+    };
+    db.begin().expect("begin");
+    db.sync_table(&ds, &t).expect("create");
+    db.append(&ds, &t, vec![run(0), run(5_000), run(10_000), run(15_000)])
+        .expect("append");
+    let q = |sql: &str| sql.replace("DS", &quote(&ds));
+    assert_eq!(count(&mut db, &q("SELECT count(*) FROM DS.t")), 20_000);
+    assert_eq!(
+        count(
+            &mut db,
+            &q("SELECT sum(n)::bigint FROM DS.t WHERE pad = repeat('é', 40) AND id = 'r' || n")
+        ),
+        (0..20_000).sum::<i64>()
+    );
+    db.rollback();
+}
+
+#[test]
 fn replace_clears_the_tables_it_names() {
     let (mut db, ds) = fresh("clear");
     let t = table("t", &[("id", DataType::Text)]);
@@ -527,6 +568,18 @@ fn a_query_resolves_unqualified_names_in_the_dataset_and_types_its_values() {
         ]
     );
 
+    for sql in [
+        "(select n from runs where n = 0) union all (select n from runs where n = 2);",
+        "-- first\nwith r as (select n from runs) select n from r where n in (0, 2) order by n; -- done",
+    ] {
+        let r = db.query(&ds, sql, &LIMITS).expect(sql);
+        assert_eq!(
+            r.rows,
+            [[serde_json::json!(0)], [serde_json::json!(2)]],
+            "{sql}"
+        );
+    }
+
     let r = db
         .query(&ds, "select id from runs where false", &LIMITS)
         .expect("an empty result");
@@ -589,7 +642,27 @@ fn a_query_that_writes_is_refused_and_the_transaction_is_read_only() {
         let e = db.query(&ds, sql, &LIMITS).expect_err(sql);
         assert!(matches!(e, QueryError::Refused(_)), "{sql}: {e}");
     }
-    // Past the guard, the engine refuses too: a function that writes, in a read-only transaction.
+    // Past the guard, the engine refuses too: a second statement (as if the guard had missed
+    // it) cannot follow the query, not even one that ends the read-only transaction...
+    db.client
+        .batch_execute(&format!(
+            "BEGIN READ ONLY; SET LOCAL search_path = {}",
+            quote(&ds)
+        ))
+        .expect("begin");
+    let e = db
+        .collect(
+            "select 1; commit; delete from runs",
+            &LIMITS,
+            std::time::Instant::now(),
+        )
+        .expect_err("one statement");
+    assert!(
+        matches!(&e, QueryError::Failed(m) if m.contains("multiple commands")),
+        "{e}"
+    );
+    db.client.batch_execute("ROLLBACK").expect("rollback");
+    // ... and a function that writes fails in the read-only transaction.
     db.exec(&format!(
         "CREATE OR REPLACE FUNCTION {d}.writes() RETURNS bigint LANGUAGE sql \
          AS 'DELETE FROM {d}.runs RETURNING 1::bigint'",
