@@ -11,6 +11,9 @@
 //! - `schemathesis`: only the conformance of `bdi-gateway`'s answers to its OpenAPI document
 //!   (schemathesis from PyPI, every check, against the gateway on its embedded sandbox).
 //! - `bench`: the benchmarks.
+//! - `with-postgres -- <command...>`: runs a command with `BDI_TEST_POSTGRES_URL` (and
+//!   `BDI_TEST_POSTGRES_CA`, its TLS certificate's CA) set to a throwaway PostgreSQL server
+//!   (`postgres.rs`), which `ci`'s test step also starts.
 
 #![allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 
@@ -22,6 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 mod load;
+mod postgres;
 mod tidy;
 
 fn main() -> anyhow::Result<()> {
@@ -39,9 +43,10 @@ fn main() -> anyhow::Result<()> {
         "dlt-parity" => load::parity(&root),
         "deny" => deny(&root),
         "library" => library(&root),
+        "with-postgres" => postgres::with_postgres(&env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|dlt-parity>\n\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|dlt-parity|with-postgres>\n\n\
                  ci           fmt, clippy, tests, tidy, the library, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
@@ -51,7 +56,8 @@ fn main() -> anyhow::Result<()> {
                  library      the library's doc tests, docs (warnings denied) and examples against the sandbox\n\
                  bench        the benchmarks\n\
                  bench-load   bdi load flow against dlt on 50,000 audit events (release)\n\
-                 dlt-parity   dlt and bdi load the same emulator data; the datasets must agree"
+                 dlt-parity   dlt and bdi load the same emulator data; the datasets must agree\n\
+                 with-postgres -- CMD...  run CMD with BDI_TEST_POSTGRES_URL set to a throwaway PostgreSQL server"
             )
         }
     }
@@ -113,23 +119,32 @@ fn ci(root: &Path) -> anyhow::Result<()> {
         "build tests",
         cargo().args(["test", "--workspace", "--locked", "--no-run"]),
     )?;
+    // The PostgreSQL destination's tests need a server: a throwaway one, stopped after.
+    let server = postgres::TestServer::start()?;
     if have("cargo-nextest", "--version") || have("cargo", "nextest --version") {
         run(
             "tests",
-            cargo().args([
-                "nextest",
-                "run",
-                "--workspace",
-                "--locked",
-                "--no-fail-fast",
-            ]),
+            cargo()
+                .args([
+                    "nextest",
+                    "run",
+                    "--workspace",
+                    "--locked",
+                    "--no-fail-fast",
+                ])
+                .env(postgres::URL_VAR, &server.url)
+                .env(postgres::CA_VAR, server.ca()),
         )?;
     } else {
         run(
             "tests",
-            cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"]),
+            cargo()
+                .args(["test", "--workspace", "--locked", "--no-fail-fast"])
+                .env(postgres::URL_VAR, &server.url)
+                .env(postgres::CA_VAR, server.ca()),
         )?;
     }
+    drop(server);
     library(root)?;
     deny(root)?;
     conformance(root)?;

@@ -17,6 +17,8 @@ use crate::state::PipelineState;
 
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 /// `_dlt_loads`: one row per complete load.
 pub const LOADS_TABLE: &str = "_dlt_loads";

@@ -1,5 +1,5 @@
 //! Integration tests of the loading engine: whole loads through the pipeline into DuckDB files,
-//! with a scripted source.
+//! with a scripted source, and from the Flow emulator into PostgreSQL and DuckDB alike.
 
 #![allow(
     clippy::unwrap_used,
@@ -12,3 +12,5 @@ mod flow;
 mod history;
 #[cfg(feature = "duckdb")]
 mod pipeline;
+#[cfg(all(feature = "duckdb", feature = "postgres"))]
+mod postgres;

@@ -1,0 +1,803 @@
+//! Tests of the PostgreSQL destination against a real server (`BDI_TEST_POSTGRES_URL`, which
+//! `cargo xtask with-postgres` and `cargo xtask ci` set): tables created, widened and typed,
+//! nothing visible before the commit, a rollback or a dropped connection that leaves nothing,
+//! merge deletes with child rows, the state round trip, read-only queries with their limits, and
+//! the password kept out of every message. Each test works in a dataset of its own, so they run
+//! side by side.
+
+use std::time::Duration;
+
+use super::*;
+use crate::normalize::{Batch, Normalizer};
+use crate::state::ResourceState;
+
+/// The test server's URL; its absence fails the test (a skipped test would pass unseen).
+pub(crate) fn server_url() -> String {
+    std::env::var("BDI_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_POSTGRES_URL is not set: the PostgreSQL tests need a server; run them with \
+             `cargo xtask with-postgres -- cargo nextest run --workspace -E 'package(bdi-load)'` \
+             (cargo xtask ci starts one too)"
+        )
+    })
+}
+
+fn connect() -> Postgres {
+    Postgres::connect(&server_url()).expect("connect to the test server")
+}
+
+/// A dataset of this test's own, empty.
+fn fresh(name: &str) -> (Postgres, String) {
+    let mut db = connect();
+    let dataset = format!("t_{name}");
+    db.exec(&format!(
+        "DROP SCHEMA IF EXISTS {} CASCADE; DROP SCHEMA IF EXISTS {} CASCADE",
+        quote(&dataset),
+        quote(&staging(&dataset))
+    ))
+    .expect("drop");
+    (db, dataset)
+}
+
+fn table(name: &str, columns: &[(&str, DataType)]) -> Table {
+    let mut t = Table::new(name, None, WriteDisposition::Append);
+    for (c, ty) in columns {
+        t.column(c, *ty, true);
+    }
+    t
+}
+
+fn count(db: &mut Postgres, sql: &str) -> i64 {
+    db.client
+        .query_one(sql, &[])
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get(0)
+}
+
+fn types(db: &mut Postgres, dataset: &str, table: &str) -> Vec<(String, String)> {
+    db.client
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+            &[&dataset, &table],
+        )
+        .expect("columns")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+fn record(load_id: &str, hash: &str) -> LoadRecord {
+    LoadRecord {
+        load_id: load_id.into(),
+        schema_name: "s".into(),
+        schema_version_hash: hash.into(),
+    }
+}
+
+#[test]
+fn tables_are_created_widened_and_typed_like_dlt() {
+    let (mut db, ds) = fresh("typed");
+    db.begin().expect("begin");
+    let mut t = table(
+        "events",
+        &[
+            ("id", DataType::Text),
+            ("n", DataType::Bigint),
+            ("x", DataType::Double),
+            ("ok", DataType::Bool),
+            ("at", DataType::Timestamp),
+        ],
+    );
+    db.sync_table(&ds, &t).expect("create");
+    let rows = Rows::of_cells(
+        &t,
+        vec![vec![
+            Cell::Text("a".into()),
+            Cell::Bigint(1),
+            Cell::Double(0.5),
+            Cell::Bool(true),
+            Cell::Timestamp(1_000_000),
+        ]],
+    );
+    db.append(&ds, &t, vec![rows]).expect("append");
+    t.column("later", DataType::Text, true);
+    t.column("more", DataType::Bigint, true);
+    db.sync_table(&ds, &t).expect("widen");
+    db.sync_table(&ds, &t)
+        .expect("a second sync changes nothing");
+    let short = Rows::of_cells(&t, vec![vec![Cell::Text("b".into())]]);
+    db.append(&ds, &t, vec![short, Rows::default()])
+        .expect("a short row is padded, an empty run skipped");
+    db.commit(
+        &ds,
+        "p",
+        &record("1.0", "h"),
+        &PipelineState::default(),
+        &Schema::default(),
+    )
+    .expect("commit");
+
+    assert_eq!(
+        types(&mut db, &ds, "events"),
+        [
+            ("id", "text"),
+            ("n", "bigint"),
+            ("x", "double precision"),
+            ("ok", "boolean"),
+            ("at", "timestamp with time zone"),
+            ("later", "text"),
+            ("more", "bigint"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    let q = |sql: &str| sql.replace("DS", &quote(&ds));
+    assert_eq!(count(&mut db, &q("SELECT count(*) FROM DS.events")), 2);
+    assert_eq!(
+        count(
+            &mut db,
+            &q(
+                "SELECT count(*) FROM DS.events WHERE id = 'a' AND n = 1 AND x = 0.5 AND ok \
+                AND at = '1970-01-01T00:00:01Z' AND later IS NULL"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            &q("SELECT count(*) FROM DS.events WHERE id = 'b' AND n IS NULL AND at IS NULL")
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            &q("SELECT count(*) FROM DS._dlt_loads WHERE status = 0")
+        ),
+        1
+    );
+    assert_eq!(
+        types(&mut db, &ds, "_dlt_loads"),
+        [
+            ("load_id", "text"),
+            ("schema_name", "text"),
+            ("status", "bigint"),
+            ("inserted_at", "timestamp with time zone"),
+            ("schema_version_hash", "text"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+}
+
+#[test]
+fn nothing_is_visible_before_the_commit_and_a_rollback_or_a_dropped_connection_leaves_nothing() {
+    let (mut db, ds) = fresh("rollback");
+    let mut other = connect();
+    let tables =
+        format!("SELECT count(*) FROM information_schema.tables WHERE table_schema = '{ds}'");
+    let t = table("t", &[("id", DataType::Text)]);
+    let rows = || Rows::of_cells(&t, vec![vec![Cell::Text("a".into())]]);
+
+    db.begin().expect("begin");
+    db.sync_table(&ds, &t).expect("create");
+    db.append(&ds, &t, vec![rows()]).expect("append");
+    assert_eq!(
+        count(&mut other, &tables),
+        0,
+        "nothing visible before the commit"
+    );
+    db.rollback();
+    assert_eq!(count(&mut db, &tables), 0);
+
+    // A load whose connection drops (a killed process) leaves nothing either.
+    db.begin().expect("begin");
+    db.sync_table(&ds, &t).expect("create");
+    db.append(&ds, &t, vec![rows()]).expect("append");
+    drop(db);
+    assert_eq!(count(&mut other, &tables), 0);
+    let schemas = format!("SELECT count(*) FROM pg_namespace WHERE nspname = '{ds}'");
+    assert_eq!(count(&mut other, &schemas), 0);
+}
+
+#[test]
+fn merge_deletes_the_replaced_rows_and_their_children_through_the_staging_schema() {
+    let (mut db, ds) = fresh("merge");
+    let mut schema = Schema::default();
+    Normalizer::declare_root(&mut schema, "states", WriteDisposition::Merge, &["id"]);
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let items = [
+        serde_json::json!({"id": "s1", "values": [1, 2]}),
+        serde_json::json!({"id": "s2", "values": [3]}),
+        serde_json::json!({"id": "s3", "values": [4, 5, 6]}),
+    ];
+    n.normalize(&mut schema, "states", &items, &mut batch);
+    db.begin().expect("begin");
+    for (name, rows) in batch.tables {
+        db.sync_table(&ds, &schema.tables[&name]).expect("sync");
+        db.append(&ds, &schema.tables[&name], vec![rows])
+            .expect("append");
+    }
+    let root = schema.tables["states"].clone();
+    db.delete_keys(
+        &ds,
+        &root,
+        &[
+            vec![Cell::Text("s1".into())],
+            vec![Cell::Text("s3".into())],
+            vec![Cell::Text("absent".into())],
+        ],
+        &["states__values", "no_such_child"],
+    )
+    .expect("delete");
+    let q = |sql: &str| sql.replace("DS", &quote(&ds));
+    assert_eq!(count(&mut db, &q("SELECT count(*) FROM DS.states")), 1);
+    assert_eq!(
+        count(&mut db, &q("SELECT count(*) FROM DS.states__values")),
+        1
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            &q("SELECT count(*) FROM DS.states__values v JOIN DS.states s \
+                ON v._dlt_root_id = s._dlt_id WHERE s.id = 's2'")
+        ),
+        1,
+        "the child row left is s2's"
+    );
+    db.commit(
+        &ds,
+        "p",
+        &record("1.0", "h"),
+        &PipelineState::default(),
+        &schema,
+    )
+    .expect("commit");
+    let staged = format!(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = '{}'",
+        staging(&ds)
+    );
+    assert_eq!(count(&mut db, &staged), 0, "the staged keys are dropped");
+
+    // A merge with no key, or into a table that does not exist yet, deletes nothing.
+    db.begin().expect("begin");
+    db.delete_keys(&ds, &root, &[], &[]).expect("no keys");
+    let mut absent = root.clone();
+    absent.name = "absent".into();
+    db.delete_keys(&ds, &absent, &[vec![Cell::Text("s2".into())]], &[])
+        .expect("no table");
+    db.rollback();
+    assert_eq!(count(&mut db, &q("SELECT count(*) FROM DS.states")), 1);
+}
+
+#[test]
+fn a_merge_on_a_compound_integer_key_matches_every_column() {
+    let (mut db, ds) = fresh("merge_compound");
+    let mut t = table(
+        "t",
+        &[
+            ("a", DataType::Bigint),
+            ("b", DataType::Text),
+            ("v", DataType::Text),
+        ],
+    );
+    t.primary_key = vec!["a".into(), "b".into()];
+    let cells = |a: i64, b: &str| {
+        vec![
+            Cell::Bigint(a),
+            Cell::Text(b.into()),
+            Cell::Text("v".into()),
+        ]
+    };
+    db.begin().expect("begin");
+    db.sync_table(&ds, &t).expect("create");
+    let rows = Rows::of_cells(&t, vec![cells(1, "x"), cells(1, "y"), cells(2, "x")]);
+    db.append(&ds, &t, vec![rows]).expect("append");
+    db.delete_keys(
+        &ds,
+        &t,
+        &[vec![Cell::Bigint(1), Cell::Text("x".into())]],
+        &[],
+    )
+    .expect("delete");
+    let left: Vec<(i64, String)> = db
+        .client
+        .query(
+            &format!("SELECT a, b FROM {}.t ORDER BY a, b", quote(&ds)),
+            &[],
+        )
+        .expect("rows")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(left, [(1, "y".to_owned()), (2, "x".to_owned())]);
+    db.rollback();
+}
+
+#[test]
+fn the_state_and_the_schema_round_trip_through_the_destination() {
+    let (mut db, ds) = fresh("state");
+    let mut state = PipelineState::default();
+    state.resources.insert(
+        "audit_search".into(),
+        ResourceState {
+            cursor: "occurredAt".into(),
+            last_value: Some("2026-01-01T00:00:00Z".into()),
+            ids_at_last_value: ["e1".to_owned()].into(),
+        },
+    );
+    let t = table("t", &[("id", DataType::Text), ("n", DataType::Bigint)]);
+    let mut schema = Schema::default();
+    schema.tables.insert("t".into(), t.clone());
+    let hash = schema.version_hash();
+    for load_id in ["1.0", "2.0"] {
+        db.begin().expect("begin");
+        db.sync_table(&ds, &t).expect("create");
+        db.commit(&ds, "pipe", &record(load_id, &hash), &state, &schema)
+            .expect("commit");
+    }
+    drop(db);
+
+    let mut db = connect();
+    let stored = db.stored(&ds, "pipe").expect("stored");
+    assert_eq!(stored.state, state);
+    assert_eq!(stored.schema.tables["t"].columns, t.columns);
+    assert_eq!(
+        stored.schema.tables.len(),
+        1,
+        "the system tables are not data tables"
+    );
+    assert!(
+        db.stored(&ds, "other")
+            .expect("stored")
+            .state
+            .resources
+            .is_empty()
+    );
+    assert!(
+        db.stored("t_no_such_dataset", "pipe")
+            .expect("stored")
+            .schema
+            .tables
+            .is_empty()
+    );
+    let q = |sql: &str| sql.replace("DS", &quote(&ds));
+    assert_eq!(
+        count(&mut db, &q("SELECT count(*) FROM DS._bdi_schema")),
+        1,
+        "a schema is recorded once per version"
+    );
+    assert_eq!(count(&mut db, &q("SELECT count(*) FROM DS._bdi_state")), 2);
+
+    let info = db.info(&ds, "pipe").expect("info");
+    assert_eq!(info.state, state);
+    assert_eq!(
+        info.tables,
+        [TableInfo {
+            name: "t".into(),
+            rows: 0,
+            columns: 2
+        }]
+    );
+    assert_eq!(info.loads.len(), 2);
+    assert!(info.loads[0].inserted_at.ends_with('Z'), "{:?}", info.loads);
+
+    // A full refresh drops the dataset (and its staging schema) inside the transaction.
+    db.begin().expect("begin");
+    db.drop_dataset(&ds).expect("drop");
+    db.rollback();
+    assert_eq!(db.stored(&ds, "pipe").expect("stored").state, state);
+    db.begin().expect("begin");
+    db.drop_dataset(&ds).expect("drop");
+    db.commit(
+        &ds,
+        "pipe",
+        &record("3.0", &hash),
+        &PipelineState::default(),
+        &schema,
+    )
+    .expect("commit");
+    assert!(
+        db.stored(&ds, "pipe")
+            .expect("stored")
+            .schema
+            .tables
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_append_larger_than_a_copy_chunk_arrives_whole() {
+    let (mut db, ds) = fresh("large");
+    let t = table(
+        "t",
+        &[
+            ("id", DataType::Text),
+            ("n", DataType::Bigint),
+            ("pad", DataType::Text),
+        ],
+    );
+    let run = |from: i64| {
+        Rows::of_cells(
+            &t,
+            (from..from + 5_000)
+                .map(|i| {
+                    vec![
+                        Cell::Text(format!("r{i}")),
+                        Cell::Bigint(i),
+                        Cell::Text("é".repeat(40)),
+                    ]
+                })
+                .collect(),
+        )
+    };
+    db.begin().expect("begin");
+    db.sync_table(&ds, &t).expect("create");
+    db.append(&ds, &t, vec![run(0), run(5_000), run(10_000), run(15_000)])
+        .expect("append");
+    let q = |sql: &str| sql.replace("DS", &quote(&ds));
+    assert_eq!(count(&mut db, &q("SELECT count(*) FROM DS.t")), 20_000);
+    assert_eq!(
+        count(
+            &mut db,
+            &q("SELECT sum(n)::bigint FROM DS.t WHERE pad = repeat('é', 40) AND id = 'r' || n")
+        ),
+        (0..20_000).sum::<i64>()
+    );
+    db.rollback();
+}
+
+#[test]
+fn replace_clears_the_tables_it_names() {
+    let (mut db, ds) = fresh("clear");
+    let t = table("t", &[("id", DataType::Text)]);
+    db.begin().expect("begin");
+    db.sync_table(&ds, &t).expect("create");
+    db.append(
+        &ds,
+        &t,
+        vec![Rows::of_cells(&t, vec![vec![Cell::Text("a".into())]])],
+    )
+    .expect("append");
+    db.clear(&ds, &["t", "not_there"]).expect("clear");
+    assert_eq!(
+        count(&mut db, &format!("SELECT count(*) FROM {}.t", quote(&ds))),
+        0
+    );
+    db.rollback();
+}
+
+#[test]
+fn a_name_postgres_would_cut_is_refused() {
+    let (mut db, ds) = fresh("long");
+    let t = table(&"x".repeat(64), &[("id", DataType::Text)]);
+    db.begin().expect("begin");
+    let e = db.sync_table(&ds, &t).expect_err("too long").to_string();
+    assert!(e.contains("at most 63"), "{e}");
+    db.rollback();
+}
+
+/// A dataset with a table `runs` of `n` rows, committed.
+fn with_runs(name: &str, n: i64) -> (Postgres, String) {
+    let (mut db, ds) = fresh(name);
+    let t = table(
+        "runs",
+        &[
+            ("id", DataType::Text),
+            ("n", DataType::Bigint),
+            ("x", DataType::Double),
+            ("ok", DataType::Bool),
+            ("at", DataType::Timestamp),
+        ],
+    );
+    let rows = (0..n)
+        .map(|i| {
+            vec![
+                Cell::Text(format!("r{i}")),
+                Cell::Bigint(i),
+                Cell::Double(i as f64 / 2.0),
+                Cell::Bool(i % 2 == 0),
+                Cell::Timestamp(1_767_225_600_000_000 + i * 1_500_000),
+            ]
+        })
+        .collect();
+    db.begin().expect("begin");
+    db.sync_table(&ds, &t).expect("create");
+    db.append(&ds, &t, vec![Rows::of_cells(&t, rows)])
+        .expect("append");
+    db.commit(
+        &ds,
+        "p",
+        &record("1.0", "h"),
+        &PipelineState::default(),
+        &Schema::default(),
+    )
+    .expect("commit");
+    (db, ds)
+}
+
+const LIMITS: QueryLimits = QueryLimits {
+    max_rows: 100,
+    max_bytes: 1 << 20,
+    timeout: Duration::from_secs(10),
+};
+
+#[test]
+fn a_query_resolves_unqualified_names_in_the_dataset_and_types_its_values() {
+    let (mut db, ds) = with_runs("query", 3);
+    let r = db
+        .query(&ds, "select id, n, x, ok, at from runs order by n", &LIMITS)
+        .expect("query");
+    assert_eq!(r.columns, ["id", "n", "x", "ok", "at"]);
+    assert_eq!(
+        r.rows[1],
+        [
+            serde_json::json!("r1"),
+            serde_json::json!(1),
+            serde_json::json!(0.5),
+            serde_json::json!(false),
+            serde_json::json!("2026-01-01T00:00:01.500Z"),
+        ]
+    );
+    assert_eq!(r.truncated, None);
+
+    let r = db
+        .query(
+            &ds,
+            "select 2.50::numeric as a, 12345678901234567890.5::numeric as b, null::text as c, \
+             date '2026-02-03' as d, '{\"k\": [1]}'::jsonb as j, interval '1 day' as i, \
+             array[1, 2] as arr, 'NaN'::float8 as nan, 7::smallint as s, \
+             timestamp '2026-01-01 10:00:00' as ts;",
+            &LIMITS,
+        )
+        .expect("query");
+    assert_eq!(
+        r.rows[0],
+        [
+            serde_json::json!(2.5),
+            serde_json::json!("12345678901234567890.5"),
+            serde_json::Value::Null,
+            serde_json::json!("2026-02-03"),
+            serde_json::json!({"k": [1]}),
+            serde_json::json!("1 day"),
+            serde_json::json!("{1,2}"),
+            serde_json::Value::Null,
+            serde_json::json!(7),
+            serde_json::json!("2026-01-01T10:00:00Z"),
+        ]
+    );
+
+    for sql in [
+        "(select n from runs where n = 0) union all (select n from runs where n = 2);",
+        "-- first\nwith r as (select n from runs) select n from r where n in (0, 2) order by n; -- done",
+    ] {
+        let r = db.query(&ds, sql, &LIMITS).expect(sql);
+        assert_eq!(
+            r.rows,
+            [[serde_json::json!(0)], [serde_json::json!(2)]],
+            "{sql}"
+        );
+    }
+
+    let r = db
+        .query(&ds, "select id from runs where false", &LIMITS)
+        .expect("an empty result");
+    assert_eq!(
+        (r.columns.as_slice(), r.rows.len()),
+        (&["id".to_owned()][..], 0)
+    );
+
+    let e = db
+        .query(&ds, "select * from no_such_table", &LIMITS)
+        .expect_err("no table");
+    assert!(
+        matches!(&e, QueryError::Failed(m) if m.contains("no_such_table")),
+        "{e}"
+    );
+    // The connection is usable after a failed query.
+    assert_eq!(
+        db.query(&ds, "select 1 as one", &LIMITS)
+            .expect("query")
+            .rows
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_query_is_cut_at_the_row_cap_across_batches() {
+    let (mut db, ds) = with_runs("query_cap", 700);
+    let limits = QueryLimits {
+        max_rows: 600,
+        ..LIMITS
+    };
+    let r = db
+        .query(&ds, "select n from runs order by n", &limits)
+        .expect("query");
+    assert_eq!(r.rows.len(), 600);
+    assert_eq!(r.rows[599], [serde_json::json!(599)]);
+    assert!(
+        r.truncated
+            .as_deref()
+            .is_some_and(|t| t.contains("600 rows")),
+        "{r:?}"
+    );
+    let all = QueryLimits {
+        max_rows: 700,
+        ..LIMITS
+    };
+    let r = db.query(&ds, "select n from runs", &all).expect("query");
+    assert_eq!((r.rows.len(), r.truncated), (700, None));
+}
+
+#[test]
+fn a_query_that_writes_is_refused_and_the_transaction_is_read_only() {
+    let (mut db, ds) = with_runs("query_refused", 2);
+    for sql in [
+        "DELETE FROM runs",
+        "WITH d AS (DELETE FROM runs RETURNING *) SELECT * FROM d",
+        "select 1; delete from runs",
+    ] {
+        let e = db.query(&ds, sql, &LIMITS).expect_err(sql);
+        assert!(matches!(e, QueryError::Refused(_)), "{sql}: {e}");
+    }
+    // Past the guard, the engine refuses too: a second statement (as if the guard had missed
+    // it) cannot follow the query, not even one that ends the read-only transaction...
+    db.client
+        .batch_execute(&format!(
+            "BEGIN READ ONLY; SET LOCAL search_path = {}",
+            quote(&ds)
+        ))
+        .expect("begin");
+    let e = db
+        .collect(
+            "select 1; commit; delete from runs",
+            &LIMITS,
+            std::time::Instant::now(),
+        )
+        .expect_err("one statement");
+    assert!(
+        matches!(&e, QueryError::Failed(m) if m.contains("multiple commands")),
+        "{e}"
+    );
+    db.client.batch_execute("ROLLBACK").expect("rollback");
+    // ... and a function that writes fails in the read-only transaction.
+    db.exec(&format!(
+        "CREATE OR REPLACE FUNCTION {d}.writes() RETURNS bigint LANGUAGE sql \
+         AS 'DELETE FROM {d}.runs RETURNING 1::bigint'",
+        d = quote(&ds)
+    ))
+    .expect("create");
+    let e = db
+        .query(&ds, "select writes()", &LIMITS)
+        .expect_err("read-only");
+    assert!(
+        matches!(&e, QueryError::Failed(m) if m.contains("read-only")),
+        "{e}"
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            &format!("SELECT count(*) FROM {}.runs", quote(&ds))
+        ),
+        2
+    );
+}
+
+#[test]
+fn a_query_times_out() {
+    let (mut db, ds) = fresh("query_timeout");
+    let limits = QueryLimits {
+        timeout: Duration::from_millis(100),
+        ..LIMITS
+    };
+    let started = std::time::Instant::now();
+    let e = db
+        .query(&ds, "select pg_sleep(5)", &limits)
+        .expect_err("too long");
+    assert!(matches!(e, QueryError::TimedOut(_)), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        db.query(&ds, "select 1 as one", &LIMITS)
+            .expect("query")
+            .rows
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn the_password_never_shows() {
+    let url = server_url();
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(user, _)| user.split_once(':'))
+        .map(|(_, p)| p.to_owned())
+        .expect("the test server's URL has a password");
+    let db = connect();
+    assert!(!db.describe().contains(&password), "{}", db.describe());
+    assert!(
+        db.describe().starts_with("postgres://"),
+        "{}",
+        db.describe()
+    );
+    assert!(!format!("{db:?}").contains(&password));
+
+    let wrong = url.replacen(&format!(":{password}@"), ":Wrong-Pass-42@", 1);
+    let e = Postgres::connect(&wrong)
+        .expect_err("a wrong password")
+        .to_string();
+    eprintln!("a wrong password: {e}");
+    assert!(!e.contains("Wrong-Pass-42"), "{e}");
+    assert!(e.contains("password"), "{e}");
+    assert!(e.contains("check the user name and the password"), "{e}");
+
+    // A server that is not there: nothing listens on port 1 of the loopback.
+    let gone = url.replacen(
+        &url[url.find('@').expect("@")..url.rfind('/').expect("/")],
+        "@127.0.0.1:1",
+        1,
+    );
+    let e = Postgres::connect(&gone).expect_err("no server").to_string();
+    assert!(!e.contains(&password), "{e}");
+    eprintln!("no server: {e}");
+    assert!(e.contains("check that the server runs"), "{e}");
+}
+
+/// The test server's CA certificate (it speaks TLS with a certificate for `localhost`).
+fn ca() -> String {
+    std::env::var("BDI_TEST_POSTGRES_CA").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_POSTGRES_CA is not set: run the tests with \
+             `cargo xtask with-postgres -- cargo nextest run --workspace -E 'package(bdi-load)'`"
+        )
+    })
+}
+
+/// Whether the connection at `url` is encrypted, or why it failed.
+fn tls_of(url: &str) -> Result<bool, String> {
+    let mut db = Postgres::connect(url).map_err(|e| e.to_string())?;
+    let r = db
+        .query(
+            "public",
+            "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
+            &LIMITS,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(r.rows[0][0] == serde_json::json!(true))
+}
+
+#[test]
+fn each_sslmode_encrypts_and_checks_the_certificate_as_libpq_does() {
+    let url = server_url();
+    let ca = ca();
+    let mode = |m: &str| url.replace("sslmode=disable", m);
+    assert_eq!(tls_of(&url), Ok(false), "disable");
+    assert_eq!(tls_of(&mode("sslmode=prefer")), Ok(true), "prefer");
+    assert_eq!(
+        tls_of(&mode("sslmode=require")),
+        Ok(true),
+        "require: any certificate"
+    );
+    // The CA's certificate, and a server known by the name on its certificate.
+    let rootcert = format!("sslrootcert={ca}");
+    assert_eq!(
+        tls_of(&mode(&format!("sslmode=verify-ca&{rootcert}"))),
+        Ok(true)
+    );
+    let by_name = mode(&format!(
+        "sslmode=verify-full&{rootcert}&hostaddr=127.0.0.1"
+    ))
+    .replacen("@127.0.0.1:", "@localhost:", 1);
+    assert_eq!(tls_of(&by_name), Ok(true), "verify-full, by name");
+    // The certificate names localhost, not 127.0.0.1.
+    let e = tls_of(&mode(&format!("sslmode=verify-full&{rootcert}"))).expect_err("name");
+    eprintln!("verify-full for another name: {e}");
+    assert!(e.contains("certificate"), "{e}");
+    // The system's roots do not know the test CA.
+    let e = tls_of(&mode("sslmode=verify-ca")).expect_err("unknown issuer");
+    eprintln!("verify-ca with the system's roots: {e}");
+    assert!(e.contains("certificate"), "{e}");
+}

@@ -1,0 +1,197 @@
+//! Loads end to end into PostgreSQL (`BDI_TEST_POSTGRES_URL`, set by `cargo xtask with-postgres`
+//! and `cargo xtask ci`): every resource of the Flow emulator loaded with `bdi_load::load` gives
+//! the tables, columns, types and row counts a DuckDB load of the same data gives, and a second
+//! load gives the same again on both.
+
+use std::sync::Arc;
+
+use bdi_api_client::{FlowClient, FlowConfig};
+use bdi_load::destination::Destination;
+use bdi_load::destination::duckdb::DuckDb;
+use bdi_load::destination::postgres::Postgres;
+use bdi_load::flow::{FlowSource, RESOURCES, resource};
+use bdi_load::query::{QueryLimits, TableInfo};
+use bdi_load::schema::Schema;
+use bdi_load::{LoadOptions, LoadReport, Resource, load};
+use bdi_sandbox::{Sandbox, SandboxConfig};
+
+/// The test server's URL; its absence fails the test (a skipped test would pass unseen).
+fn server_url() -> String {
+    std::env::var("BDI_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_POSTGRES_URL is not set: the PostgreSQL tests need a server; run them with \
+             `cargo xtask with-postgres -- cargo nextest run --workspace -E 'package(bdi-load)'` \
+             (cargo xtask ci starts one too)"
+        )
+    })
+}
+
+fn source(sandbox: &Sandbox) -> Arc<FlowSource> {
+    let flow = &sandbox.config().flow;
+    let config = FlowConfig::new(
+        &sandbox.flow_base_url(),
+        &flow.api_key,
+        Some(&flow.tenant_id),
+    )
+    .unwrap()
+    .with_page_size(50);
+    Arc::new(FlowSource::new(FlowClient::new(config).unwrap()))
+}
+
+fn options(dataset: &str, full_refresh: bool) -> LoadOptions {
+    LoadOptions {
+        pipeline: "flow".into(),
+        dataset: dataset.into(),
+        resources: RESOURCES
+            .iter()
+            .map(|name| resource(name).unwrap())
+            .collect::<Vec<Resource>>(),
+        full_refresh,
+    }
+}
+
+/// Every table's name, sorted, with its columns and their types (by name).
+fn shape(schema: &Schema) -> Vec<(String, Vec<(String, &'static str)>)> {
+    let mut tables: Vec<_> = schema
+        .tables
+        .values()
+        .map(|t| {
+            let mut columns: Vec<_> = t
+                .columns
+                .iter()
+                .map(|(n, c)| (n.clone(), c.data_type.name()))
+                .collect();
+            columns.sort();
+            (t.name.clone(), columns)
+        })
+        .collect();
+    tables.sort();
+    tables
+}
+
+/// Rows written per table, by table name (the order tables first appear in varies: `flow` reads
+/// its items concurrently).
+fn written(report: &LoadReport) -> Vec<(String, u64)> {
+    let mut tables = report.tables.clone();
+    tables.sort();
+    tables
+}
+
+fn sorted(mut tables: Vec<TableInfo>) -> Vec<TableInfo> {
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    tables
+}
+
+/// What a destination holds after a load: the shape of its tables and their counts.
+type Held = (Vec<(String, Vec<(String, &'static str)>)>, Vec<TableInfo>);
+
+async fn into_postgres(source: &Arc<FlowSource>, dataset: &str, full_refresh: bool) -> LoadReport {
+    // The driver blocks: it connects (and is dropped) on a blocking thread, never on a task.
+    let url = server_url();
+    let dest = tokio::task::spawn_blocking(move || Postgres::connect(&url))
+        .await
+        .unwrap()
+        .unwrap();
+    load(
+        source.clone(),
+        Box::new(dest),
+        options(dataset, full_refresh),
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+async fn postgres_holds(dataset: &str) -> Held {
+    let url = server_url();
+    let dataset = dataset.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut pg = Postgres::connect(&url).unwrap();
+        let stored = pg.stored(&dataset, "flow").unwrap();
+        let info = pg.info(&dataset, "flow").unwrap();
+        // The data reads back through a query too.
+        let r = pg
+            .query(
+                &dataset,
+                "select count(*) as n from audit_search",
+                &QueryLimits::AGENT,
+            )
+            .unwrap();
+        assert_eq!(
+            r.rows[0][0].as_i64(),
+            info.tables
+                .iter()
+                .find(|t| t.name == "audit_search")
+                .map(|t| t.rows)
+        );
+        (shape(&stored.schema), sorted(info.tables))
+    })
+    .await
+    .unwrap()
+}
+
+fn duckdb_holds(path: &std::path::Path, dataset: &str) -> Held {
+    let mut db = DuckDb::open_read_only(path).unwrap();
+    let stored = db.stored(dataset, "flow").unwrap();
+    let info = db.info(dataset, "flow").unwrap();
+    (shape(&stored.schema), sorted(info.tables))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_load_into_postgres_gives_the_tables_and_counts_of_a_duckdb_load() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let source = source(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flow.duckdb");
+    let dataset = "it_flow_load";
+
+    let duck = load(
+        source.clone(),
+        Box::new(DuckDb::open(&path).unwrap()),
+        options(dataset, false),
+        None,
+    )
+    .await
+    .unwrap();
+    // A full refresh: whatever an earlier run left in the server's dataset goes.
+    let pg = into_postgres(&source, dataset, true).await;
+    assert!(
+        pg.destination.starts_with("postgres://"),
+        "{}",
+        pg.destination
+    );
+    assert_eq!(written(&pg), written(&duck), "rows written per table");
+    assert_eq!(pg.schema_version_hash, duck.schema_version_hash);
+    let (duck_shape, duck_tables) = duckdb_holds(&path, dataset);
+    let (pg_shape, pg_tables) = postgres_holds(dataset).await;
+    assert_eq!(pg_shape, duck_shape, "tables, columns and types");
+    assert_eq!(pg_tables, duck_tables, "row and column counts");
+    assert!(
+        pg_tables
+            .iter()
+            .any(|t| t.name == "audit_search" && t.rows > 0)
+    );
+    assert!(
+        pg_tables.len() > RESOURCES.len(),
+        "child tables too: {pg_tables:?}"
+    );
+
+    // A second load: replace, merge and the incremental cursor give the same on both.
+    let duck = load(
+        source.clone(),
+        Box::new(DuckDb::open(&path).unwrap()),
+        options(dataset, false),
+        None,
+    )
+    .await
+    .unwrap();
+    let pg = into_postgres(&source, dataset, false).await;
+    assert_eq!(
+        written(&pg),
+        written(&duck),
+        "rows written by the second load"
+    );
+    let (_, duck_tables) = duckdb_holds(&path, dataset);
+    let (_, pg_tables) = postgres_holds(dataset).await;
+    assert_eq!(pg_tables, duck_tables, "row counts after the second load");
+}
