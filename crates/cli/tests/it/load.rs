@@ -337,3 +337,116 @@ async fn history_input_is_checked_before_any_request() {
         assert!(!out.contains("s3cret"), "{out}");
     }
 }
+
+/// The test server's URL; its absence fails the test (a skipped test would pass unseen).
+fn postgres_url() -> String {
+    std::env::var("BDI_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_POSTGRES_URL is not set: this test needs a PostgreSQL server; run it with \
+             `cargo xtask with-postgres -- cargo nextest run --workspace -E 'package(bdi-cli)'` \
+             (cargo xtask ci starts one too)"
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_load_into_postgres_then_query_and_info_never_show_the_password() {
+    let url = postgres_url();
+    let password = url::Url::parse(&url)
+        .unwrap()
+        .password()
+        .map(str::to_owned)
+        .unwrap_or_default();
+    // A dataset of its own: tests share the server.
+    let dataset = format!("cli_history_{}", std::process::id());
+    let out = load(
+        &[
+            "--sandbox",
+            "load",
+            "history",
+            "--dataset",
+            &dataset,
+            "--destination",
+            &url,
+            "-o",
+            "json",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&out), "0", "{out}");
+    if !password.is_empty() {
+        assert!(!out.contains(&password), "{out}");
+    }
+    let report: Value = serde_json::from_str(stdout(&out)).unwrap();
+    assert!(
+        report["destination"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres://"),
+        "{report}"
+    );
+
+    // A second load merges: the runs are the same rows, not twice as many.
+    let again = load(
+        &["--sandbox", "load", "history", "--dataset", &dataset],
+        &[("BDI_LOAD_DESTINATION", &url)],
+    )
+    .await;
+    assert_eq!(exit_code(&again), "0", "{again}");
+    let csv = load(
+        &[
+            "load",
+            "query",
+            "--history",
+            "--dataset",
+            &dataset,
+            "select status, count(*) as n, count(distinct run_id) as ids from runs group by 1 order by 1",
+            "-o",
+            "csv",
+        ],
+        &[("BDI_LOAD_DESTINATION", &url)],
+    )
+    .await;
+    assert_eq!(exit_code(&csv), "0", "{csv}");
+    assert_eq!(stdout(&csv), "status,n,ids\nfailed,1,1\nsucceeded,9,9");
+
+    let info = load(
+        &[
+            "load",
+            "info",
+            "--history",
+            "--dataset",
+            &dataset,
+            "--destination",
+            &url,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&info), "0", "{info}");
+    assert!(
+        info.contains("runs") && info.contains("postgres://"),
+        "{info}"
+    );
+    if !password.is_empty() {
+        assert!(!info.contains(&password), "{info}");
+    }
+
+    // Past the guard, the engine is read-only as well: refused before it runs here.
+    let refused = load(
+        &[
+            "load",
+            "query",
+            "--history",
+            "--dataset",
+            &dataset,
+            "--destination",
+            &url,
+            "drop table runs",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&refused), "2", "{refused}");
+}

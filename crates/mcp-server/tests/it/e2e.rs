@@ -450,3 +450,60 @@ async fn a_cancelled_wait_leaves_the_server_responsive() {
     );
     c.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn history_tools_on_postgres_never_show_the_password() {
+    let url = std::env::var("BDI_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_POSTGRES_URL is not set: this test needs a PostgreSQL server; run it with \
+             `cargo xtask with-postgres -- cargo nextest run --workspace -E 'package(bdi-mcp-server)'` \
+             (cargo xtask ci starts one too)"
+        )
+    });
+    let password = url
+        .split('@')
+        .next()
+        .and_then(|a| a.rsplit(':').next())
+        .unwrap_or_default()
+        .to_owned();
+    let c = spawn(&["--history-db", &url]).await;
+    let synced = ok(&call(&c, "sync_history", json!({})).await);
+    assert_eq!(synced["done"], true, "{synced}");
+    let destination = synced["destination"].as_str().unwrap();
+    assert!(destination.starts_with("postgres://"), "{synced}");
+    assert!(!synced.to_string().contains(&password), "{synced}");
+    let answer = ok(&call(
+        &c,
+        "query_history",
+        json!({"sql": "select count(distinct run_id) as runs from runs where status = 'failed'"}),
+    )
+    .await);
+    assert_eq!(answer["rows"], json!([[1]]), "{answer}");
+    let described = ok(&call(&c, "describe_history", json!({})).await);
+    assert!(!described.to_string().contains(&password), "{described}");
+    let runs = described["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "runs")
+        .unwrap();
+    assert!(
+        runs["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "start_date_utc timestamp with time zone"),
+        "{runs}"
+    );
+    // Past the guard, the engine holds the query to a read-only transaction with a timeout.
+    let settings = ok(&call(
+        &c,
+        "query_history",
+        json!({"sql": "select current_setting('transaction_read_only') as ro, current_setting('statement_timeout') as timeout"}),
+    )
+    .await);
+    assert_eq!(settings["rows"][0][0], "on", "{settings}");
+    let timeout = settings["rows"][0][1].as_str().unwrap();
+    assert!(timeout != "0" && timeout.ends_with('s'), "{settings}");
+    c.cancel().await.unwrap();
+}
