@@ -5,8 +5,9 @@ the tenant header, the contract's paths, ids from the parent resource, the `item
 paged envelopes, secrets dropped). `bdi load flow` must give the same tables, columns, types and
 row counts; `cargo xtask dlt-parity` compares them, `cargo xtask bench-load` times both.
 
-Usage: python dlt_flow.py BASE_URL KEY TENANT PIPELINES_DIR DUCKDB_FILE RESOURCES [FORMAT]
-FORMAT is dlt's loader_file_format: insert_values (dlt's default), jsonl or parquet.
+Usage: python dlt_flow.py BASE_URL KEY TENANT PIPELINES_DIR DESTINATION RESOURCES [FORMAT [DATASET]]
+DESTINATION is a DuckDB file, or a postgres:// URL (dlt's postgres destination, psycopg2).
+FORMAT is dlt's loader_file_format: insert_values (dlt's default), jsonl, parquet or csv.
 """
 
 import json
@@ -104,13 +105,18 @@ def source(base_url, key, tenant, names):
 
 
 def main():
-    base_url, key, tenant, pipelines_dir, duckdb_file, names = sys.argv[1:7]
-    file_format = sys.argv[7] if len(sys.argv) > 7 else None
+    base_url, key, tenant, pipelines_dir, target, names = sys.argv[1:7]
+    file_format = sys.argv[7] if len(sys.argv) > 7 and sys.argv[7] else None
+    dataset = sys.argv[8] if len(sys.argv) > 8 else "boomi_flow_data"
+    if target.startswith("postgres"):
+        destination = dlt.destinations.postgres(credentials=target)
+    else:
+        destination = dlt.destinations.duckdb(target)
     pipeline = dlt.pipeline(
         pipeline_name="boomi_flow_pipeline",
         pipelines_dir=pipelines_dir,
-        destination=dlt.destinations.duckdb(duckdb_file),
-        dataset_name="boomi_flow_data",
+        destination=destination,
+        dataset_name=dataset,
     )
     started = time.perf_counter()
     info = pipeline.run(

@@ -5,7 +5,8 @@
 //!   types, and row counts, and fails on any difference. Part of `cargo xtask ci`.
 //! - `bench-load`: 50,000 audit events plus flows and users, loaded by `bdi load flow` (release)
 //!   and by dlt (default, and with parquet files) in the same run, end to end with process start,
-//!   wall time and peak RSS (`xtask/measure.py`); the table goes to stdout and
+//!   wall time and peak RSS (`xtask/measure.py`), into DuckDB and into a throwaway PostgreSQL
+//!   (bdi's binary COPY, dlt's postgres destination); the tables go to stdout and
 //!   `<target>/bench-load/results.md`.
 //!
 //! dlt (PyPI `dlt[duckdb,parquet]`, pinned) is installed once in a venv under the tools directory.
@@ -20,6 +21,8 @@ use crate::{KillOnDrop, cargo, run, target_dir};
 
 /// The dlt release the loader is compared with.
 const DLT: &str = "dlt[duckdb,parquet]==1.31.0";
+/// dlt's PostgreSQL driver, for the benchmark into PostgreSQL.
+const PSYCOPG2: &str = "psycopg2-binary==2.9.10";
 
 /// The Flow API key and tenant the xtask gives its sandbox.
 const KEY: &str = "xtaskflowkey00000000000000000001";
@@ -275,15 +278,78 @@ pub(crate) fn bench(root: &Path) -> anyhow::Result<()> {
     table.push(format!(
         "| bdi load flow, second run (nothing new) | {s2:.2} | 0 new rows | {rss2:.0} |"
     ));
+
+    // The same load into a local PostgreSQL (a throwaway server): bdi's binary COPY against
+    // dlt's postgres destination (psycopg2), each into a dataset of its own.
+    let server = crate::postgres::TestServer::start()?;
+    let pip = python.with_file_name("pip");
+    let has_psycopg2 = Command::new(&python)
+        .args(["-c", "import psycopg2"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_psycopg2 {
+        run(
+            "install psycopg2-binary (dlt's postgres driver)",
+            Command::new(&pip).args(["install", "--quiet", PSYCOPG2]),
+        )?;
+    }
+    let mut pg = vec![
+        "| tool, into PostgreSQL 15 | wall (s) | audit rows/s | peak RSS (MB) |".to_owned(),
+        "|---|---|---|---|".to_owned(),
+    ];
+    let mut bdi_pg = bdi_cmd("unused.duckdb");
+    let at = bdi_pg
+        .iter()
+        .position(|a| a == "--destination")
+        .context("the bdi command names its destination")?;
+    bdi_pg[at + 1].clone_from(&server.url);
+    bdi_pg.extend(["--dataset".to_owned(), "bdi_flow_data".to_owned()]);
+    let (s, rss) = measure(&python, root, &bdi_pg, &work, &envs)?;
+    pg.push(format!(
+        "| bdi load flow | {s:.2} | {:.0} | {rss:.0} |",
+        rows / s
+    ));
+    let bdi_pg_seconds = s;
+    let (s, rss) = measure(&python, root, &bdi_pg, &work, &envs)?;
+    pg.push(format!(
+        "| bdi load flow, second run (nothing new) | {s:.2} | 0 new rows | {rss:.0} |"
+    ));
+    let mut dlt_pg_seconds = f64::NAN;
+    for (label, format) in [
+        ("dlt 1.31 (csv, COPY)", "csv"),
+        ("dlt 1.31 (default)", "insert_values"),
+    ] {
+        let cmd: Vec<String> = vec![
+            python.display().to_string(),
+            xtask.join("dlt_flow.py").display().to_string(),
+            base.clone(),
+            KEY.to_owned(),
+            TENANT.to_owned(),
+            work.join(format!("dlt-pg-{format}")).display().to_string(),
+            server.url.clone(),
+            resources.to_owned(),
+            format.to_owned(),
+            format!("dlt_{format}_data"),
+        ];
+        let (s, rss) = measure(&python, root, &cmd, &work, &[])?;
+        if dlt_pg_seconds.is_nan() {
+            dlt_pg_seconds = s;
+        }
+        pg.push(format!("| {label} | {s:.2} | {:.0} | {rss:.0} |", rows / s));
+    }
+    drop(server);
     let dlt_parquet = results
         .iter()
         .find(|r| r.0.contains("parquet"))
         .map_or(f64::NAN, |r| r.1);
     let text = format!(
-        "{}\n\nbdi is {:.1}x faster than dlt with parquet ({} audit events, 200 flows, 50 users, loopback).\n",
+        "{}\n\nbdi is {:.1}x faster than dlt with parquet ({} audit events, 200 flows, 50 users, loopback).\n\n{}\n\nInto PostgreSQL, bdi is {:.1}x faster than dlt's fastest (csv).\n",
         table.join("\n"),
         dlt_parquet / results[0].1,
-        events
+        events,
+        pg.join("\n"),
+        dlt_pg_seconds / bdi_pg_seconds,
     );
     #[allow(clippy::print_stdout, reason = "the benchmark's table is its output")]
     {

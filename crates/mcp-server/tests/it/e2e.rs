@@ -422,6 +422,41 @@ async fn waits_send_progress_over_stdio() {
 }
 
 #[tokio::test]
+async fn a_sync_reports_each_table_and_returns_once_its_progress_is_sent() {
+    // A client that asks for progress: the call returns (it used to wait forever for its own
+    // progress channel), and every table loaded was reported before the result.
+    let c = spawn_recorder("5").await;
+    let handle = c
+        .send_cancellable_request(
+            request("sync_history", json!({"since": "7d"})),
+            rmcp::service::PeerRequestOptions::with_timeout(std::time::Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+    let rmcp::model::ServerResult::CallToolResult(r) = handle.await_response().await.unwrap()
+    else {
+        panic!("not a tool result")
+    };
+    let synced = ok(&r);
+    assert_eq!(synced["done"], true, "{synced}");
+    let seen = c.service().progress.lock().unwrap().clone();
+    let messages: Vec<String> = seen.iter().filter_map(|(_, m)| m.clone()).collect();
+    for table in [
+        "environments",
+        "runs",
+        "run_groups",
+        "activities_statistics",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.starts_with(&format!("{table}:"))),
+            "{table} not reported: {messages:?}"
+        );
+    }
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
+    c.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_cancelled_wait_leaves_the_server_responsive() {
     // Polls every second: the run cannot finish before the client gives up after 300 ms and
     // sends notifications/cancelled.
