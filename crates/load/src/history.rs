@@ -232,6 +232,9 @@ pub struct HistorySource {
     options: HistoryOptions,
     environments: OnceCell<Arc<Vec<EnvRef>>>,
     flows: OnceCell<Flows>,
+    /// Every request of a load takes one: at most [`CONCURRENCY`] in flight, however the
+    /// resources nest (data flows, then their run groups).
+    permits: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for HistorySource {
@@ -292,7 +295,15 @@ impl HistorySource {
             options,
             environments: OnceCell::new(),
             flows: OnceCell::new(),
+            permits: tokio::sync::Semaphore::new(CONCURRENCY),
         }
+    }
+
+    /// Runs one request (or one sweep that pages one request at a time) under a permit.
+    async fn limited<T>(&self, request: impl std::future::Future<Output = T>) -> T {
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.permits.acquire().await.ok();
+        request.await
     }
 
     /// Where a window starts: the cursor's start (already moved back by the look-back), else
@@ -319,7 +330,7 @@ impl HistorySource {
                             .collect(),
                     ));
                 }
-                match self.service.list_all_environments(false).await {
+                match self.limited(self.service.list_all_environments(false)).await {
                     Ok(all) => Ok(Arc::new(
                         all.into_iter()
                             .filter_map(|e| {
@@ -364,9 +375,7 @@ impl HistorySource {
                             ..DataFlowQuery::default()
                         };
                         let p = self
-                            .service
-                            .backend()
-                            .list_data_flows(&env.env, &query)
+                            .limited(self.service.backend().list_data_flows(&env.env, &query))
                             .await?;
                         let more = p.has_next(PAGE_SIZE);
                         for f in &p.items {
@@ -501,7 +510,9 @@ impl HistorySource {
 
     fn environments_pages(&self) -> BoxStream<'_, Result<Page, Error>> {
         stream::once(async move {
-            let all = self.service.list_all_environments(false).await?;
+            let all = self
+                .limited(self.service.list_all_environments(false))
+                .await?;
             let wanted = &self.options.environments;
             let items = all
                 .iter()
@@ -536,7 +547,9 @@ impl HistorySource {
                 Err(e) => stream::once(async move { Err(e) }).boxed(),
                 Ok(envs) => stream::iter((0..envs.len()).map(move |i| envs[i].clone()))
                     .then(move |env| async move {
-                        let sweep = self.service.list_all_connections(&env.env, 500).await?;
+                        let sweep = self
+                            .limited(self.service.list_all_connections(&env.env, 500))
+                            .await?;
                         if !sweep.incomplete_pages.is_empty() {
                             return Err(Error::Transport(format!(
                                 "the connections of environment {} could not all be read (pages {:?} failed): try again",
@@ -569,9 +582,11 @@ impl HistorySource {
                     ..RunQuery::window(ts(from), ts(to))
                 };
                 let p = self
-                    .service
-                    .backend()
-                    .list_runs(&flow.env.env, &flow.id, &query)
+                    .limited(
+                        self.service
+                            .backend()
+                            .list_runs(&flow.env.env, &flow.id, &query),
+                    )
                     .await?;
                 let more = p.has_next(PAGE_SIZE);
                 for run in &p.items {
@@ -600,8 +615,8 @@ impl HistorySource {
                 page: Some(PageQuery::new(page, PAGE_SIZE)),
                 ..ActivityQuery::default()
             };
-            let p = backend
-                .data_flow_run_groups(&flow.env.env, &flow.id, &query)
+            let p = self
+                .limited(backend.data_flow_run_groups(&flow.env.env, &flow.id, &query))
                 .await?;
             let more = p.has_next(PAGE_SIZE);
             groups.extend(p.items);
@@ -620,8 +635,8 @@ impl HistorySource {
                     let Some(id) = id else {
                         return Ok(group);
                     };
-                    let detail = backend
-                        .data_flow_run_group(&flow.env.env, &flow.id, &id)
+                    let detail = self
+                        .limited(backend.data_flow_run_group(&flow.env.env, &flow.id, &id))
                         .await?;
                     let mut merged = group;
                     if let (Value::Object(m), Value::Object(d)) = (&mut merged, detail) {
@@ -734,9 +749,11 @@ impl HistorySource {
             ..ActivityQuery::default()
         };
         let v = self
-            .service
-            .backend()
-            .activities_statistics(&env.env, &query)
+            .limited(
+                self.service
+                    .backend()
+                    .activities_statistics(&env.env, &query),
+            )
             .await?;
         let v = match v {
             Value::Object(m) => Value::Object(m),
@@ -761,7 +778,9 @@ impl HistorySource {
                 page: Some(PageQuery::new(page, PAGE_SIZE)),
                 ..ActivityQuery::default()
             };
-            let p = self.service.backend().activities(&env.env, &query).await?;
+            let p = self
+                .limited(self.service.backend().activities(&env.env, &query))
+                .await?;
             let more = p.has_next(PAGE_SIZE);
             for item in p.items {
                 items.push(raw(item, &Self::day_fields(&env, from, to))?);

@@ -107,9 +107,20 @@ impl Control {
             .count()
     }
 
+    /// The most requests the sandbox was answering at once (control requests excluded), since
+    /// it started or since [`Control::reset`]: what a client's concurrency bound is checked by.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Drops every fault rule, page fault and recorded request, and restores no latency and the
     /// default steps (2). Data and the virtual clock are kept.
     pub fn reset(&self) {
+        self.shared
+            .max_in_flight
+            .store(0, std::sync::atomic::Ordering::SeqCst);
         {
             let mut faults = self.shared.faults();
             faults.rules.clear();

@@ -15,6 +15,27 @@ use serde_json::json;
 use crate::AppState;
 use crate::state::{RuleKind, matches};
 
+/// Counts a request as in flight until it is answered, and records the most at once.
+struct InFlight(AppState);
+
+impl InFlight {
+    fn enter(app: &AppState) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = app.shared.in_flight.fetch_add(1, SeqCst) + 1;
+        app.shared.max_in_flight.fetch_max(now, SeqCst);
+        Self(app.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0
+            .shared
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Logging, counting, latency and fault injection.
 pub(crate) async fn faults(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -34,6 +55,7 @@ pub(crate) async fn faults(State(app): State<AppState>, req: Request, next: Next
         })
         .unwrap_or(1);
 
+    let _in_flight = InFlight::enter(&app);
     let latency = app.shared.lock().sys.latency;
     let (pre, drop) =
         {

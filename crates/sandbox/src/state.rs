@@ -27,6 +27,9 @@ pub(crate) struct Shared {
     flow: Mutex<FlowState>,
     /// How many requests have arrived, for `Control::requests_reached` to wait on.
     pub(crate) arrivals: watch::Sender<u64>,
+    /// Requests being answered now, and the most seen at once (`Control::max_in_flight`).
+    pub(crate) in_flight: std::sync::atomic::AtomicUsize,
+    pub(crate) max_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -51,6 +54,8 @@ impl Shared {
             faults: Mutex::new(Faults::default()),
             flow: Mutex::new(flow),
             arrivals: watch::Sender::new(0),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            max_in_flight: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 

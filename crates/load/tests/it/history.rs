@@ -216,3 +216,30 @@ async fn a_missing_scope_skips_its_resources_and_names_the_scope() {
     assert!(skipped.iter().all(|s| s.scope == "activity:list"));
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_never_has_more_than_four_requests_in_flight() {
+    let sandbox = EmbeddedSandbox::start().await.unwrap();
+    let service = service(&sandbox);
+    let control = sandbox.sandbox().control();
+    // Slow answers, so that requests overlap whenever the loader lets them.
+    control.set_latency(Duration::from_millis(20));
+    control.reset();
+    control.set_latency(Duration::from_millis(20));
+    let dir = tempfile::tempdir().unwrap();
+    load(
+        Arc::new(source(&service)),
+        Box::new(DuckDb::open(&dir.path().join("h.duckdb")).unwrap()),
+        options(RESOURCES),
+        None,
+    )
+    .await
+    .unwrap();
+    let most = control.max_in_flight();
+    assert!(most <= history::CONCURRENCY, "{most} requests at once");
+    assert!(
+        most > 1,
+        "positive control: the load does read concurrently ({most})"
+    );
+    sandbox.shutdown().await;
+}
