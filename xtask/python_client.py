@@ -27,7 +27,7 @@ async def exercise(target, mode: str, label: str) -> None:
     async with Client(target, mode=mode) as c:
         tools = await c.list_tools()
         names = {t.name for t in tools.tools}
-        assert len(names) == 25 and "run_data_flow" in names, names
+        assert len(names) == 28 and "run_data_flow" in names and "query_history" in names, names
         r = await c.call_tool("run_data_flow", {"data_flow_id": ORDERS_FLOW, "wait": True}, progress_callback=on_progress)
         assert not r.is_error, r
         assert r.structured_content["status"] == "succeeded", r.structured_content
@@ -35,7 +35,13 @@ async def exercise(target, mode: str, label: str) -> None:
         assert seen, "no progress notification"
         bad = await c.call_tool("get_data_flow", {"data_flow_id": "nope"})
         assert bad.is_error and "invalid data_flow_id" in bad.content[0].text, bad
-    print(f"ok: {label} mode={mode}: 25 tools, run succeeded with {len(seen)} progress notifications, bad id refused")
+        ran = len(seen)
+        synced = await c.call_tool("sync_history", {"since": "7d"}, progress_callback=on_progress)
+        assert not synced.is_error and synced.structured_content["done"] is True, synced
+        assert len(seen) > ran, "no progress notification from the sync"
+        answer = await c.call_tool("query_history", {"sql": "select count(*) as n from runs where status = 'succeeded'"})
+        assert not answer.is_error and answer.structured_content["rows"][0][0] > 0, answer
+    print(f"ok: {label} mode={mode}: 28 tools, run succeeded with {ran} progress notifications, bad id refused, history synced and queried")
 
 
 def free_port() -> int:

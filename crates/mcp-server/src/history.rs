@@ -12,10 +12,14 @@ use std::time::{Duration, Instant};
 
 use bdi_domain::poll::{Progress, ProgressFn};
 use bdi_domain::{CancellationToken, Service};
+use bdi_load::destination::{LoadRecord, Stored};
 use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
 use bdi_load::location::Location;
 use bdi_load::query::{DatasetInfo, QueryError, QueryLimits, QueryResult};
-use bdi_load::{LoadReport, Resource};
+use bdi_load::rows::Rows;
+use bdi_load::schema::{Cell, Schema, Table};
+use bdi_load::state::PipelineState;
+use bdi_load::{Destination, DestinationError, LoadReport, Resource};
 use tokio::sync::RwLock;
 
 /// The history dataset of a server.
@@ -179,10 +183,19 @@ impl History {
             });
             f
         });
-        let mut task = tokio::spawn(async move {
-            let _exclusive = guard;
-            bdi_load::load(Arc::new(source), dest, load_options, on_load).await
+        // The destination holds the lock: it is released when the destination is dropped, on
+        // the writer's thread after its commit or rollback, however the load ends (even
+        // abandoned), so no query or sync opens the file while it is still open for writing.
+        let dest: Box<dyn Destination> = Box::new(Held {
+            dest,
+            _guard: guard,
         });
+        let mut task = tokio::spawn(bdi_load::load(
+            Arc::new(source),
+            dest,
+            load_options,
+            on_load,
+        ));
         let remaining = budget.saturating_sub(began.elapsed());
         tokio::select! {
             joined = &mut task => {
@@ -252,6 +265,9 @@ impl History {
                     "error: {}",
                     QueryError::TimedOut(limits.timeout)
                 )),
+                Err(QueryError::Failed(m)) if m.contains("holds no dataset") => {
+                    Err("error: there is no history yet\nhint: call sync_history first".to_owned())
+                }
                 Err(QueryError::Failed(m)) => {
                     let tables = reader
                         .info(&dataset, &pipeline)
@@ -294,6 +310,16 @@ impl History {
                 .info(&dataset, &pipeline)
                 .map_err(|e| format!("error: {e}"))?;
             let limits = QueryLimits::TERMINAL;
+            if info.tables.is_empty() {
+                // Nothing committed yet (a first sync abandoned, say).
+                return Ok(Described::new(
+                    destination,
+                    dataset,
+                    info,
+                    &QueryResult::default(),
+                    None,
+                ));
+            }
             let columns = reader
                 .query(
                     &dataset,
@@ -319,6 +345,63 @@ impl History {
         })
         .await
         .map_err(|e| blocking_failed(&e))?
+    }
+}
+
+/// A destination that holds the dataset's write lock for as long as it lives.
+struct Held {
+    dest: Box<dyn Destination>,
+    _guard: tokio::sync::OwnedRwLockWriteGuard<()>,
+}
+
+impl Destination for Held {
+    fn describe(&self) -> String {
+        self.dest.describe()
+    }
+    fn stored(&mut self, dataset: &str, pipeline: &str) -> Result<Stored, DestinationError> {
+        self.dest.stored(dataset, pipeline)
+    }
+    fn begin(&mut self) -> Result<(), DestinationError> {
+        self.dest.begin()
+    }
+    fn drop_dataset(&mut self, dataset: &str) -> Result<(), DestinationError> {
+        self.dest.drop_dataset(dataset)
+    }
+    fn sync_table(&mut self, dataset: &str, table: &Table) -> Result<(), DestinationError> {
+        self.dest.sync_table(dataset, table)
+    }
+    fn clear(&mut self, dataset: &str, tables: &[&str]) -> Result<(), DestinationError> {
+        self.dest.clear(dataset, tables)
+    }
+    fn delete_keys(
+        &mut self,
+        dataset: &str,
+        root: &Table,
+        keys: &[Vec<Cell>],
+        children: &[&str],
+    ) -> Result<(), DestinationError> {
+        self.dest.delete_keys(dataset, root, keys, children)
+    }
+    fn append(
+        &mut self,
+        dataset: &str,
+        table: &Table,
+        runs: Vec<Rows>,
+    ) -> Result<(), DestinationError> {
+        self.dest.append(dataset, table, runs)
+    }
+    fn commit(
+        &mut self,
+        dataset: &str,
+        pipeline: &str,
+        load: &LoadRecord,
+        state: &PipelineState,
+        schema: &Schema,
+    ) -> Result<(), DestinationError> {
+        self.dest.commit(dataset, pipeline, load, state, schema)
+    }
+    fn rollback(&mut self) {
+        self.dest.rollback();
     }
 }
 

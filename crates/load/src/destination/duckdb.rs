@@ -664,7 +664,11 @@ impl DuckDb {
         check_read_only(sql).map_err(QueryError::Refused)?;
         self.conn
             .execute_batch(&format!("SET search_path = {}", literal(dataset)))
-            .map_err(|e| QueryError::Failed(e.to_string()))?;
+            .map_err(|_| {
+                QueryError::Failed(format!(
+                    "this file holds no dataset {dataset}: load it first, or name another with --dataset"
+                ))
+            })?;
         let handle = self.conn.interrupt_handle();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let timeout = limits.timeout;

@@ -13,6 +13,7 @@ mod support;
 mod concurrency;
 mod contract;
 mod e2e;
+mod history;
 mod log_redaction;
 mod oversized_input;
 mod tool_calls;
