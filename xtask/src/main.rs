@@ -26,6 +26,7 @@ use anyhow::{Context, bail};
 
 mod load;
 mod postgres;
+mod redis;
 mod tidy;
 
 fn main() -> anyhow::Result<()> {
@@ -44,9 +45,11 @@ fn main() -> anyhow::Result<()> {
         "deny" => deny(&root),
         "library" => library(&root),
         "with-postgres" => postgres::with_postgres(&env::args().skip(2).collect::<Vec<_>>()),
+        "with-redis" => redis::with_redis(&env::args().skip(2).collect::<Vec<_>>()),
+        "with-services" => with_services(&env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|dlt-parity|with-postgres>\n\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|dlt-parity|with-postgres|with-redis|with-services>\n\n\
                  ci           fmt, clippy, tests, tidy, the library, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
@@ -57,7 +60,9 @@ fn main() -> anyhow::Result<()> {
                  bench        the benchmarks\n\
                  bench-load   bdi load flow against dlt on 50,000 audit events (release)\n\
                  dlt-parity   dlt and bdi load the same emulator data; the datasets must agree\n\
-                 with-postgres -- CMD...  run CMD with BDI_TEST_POSTGRES_URL set to a throwaway PostgreSQL server"
+                 with-postgres -- CMD...  run CMD with BDI_TEST_POSTGRES_URL set to a throwaway PostgreSQL server\n\
+                 with-redis -- CMD...     run CMD with BDI_TEST_REDIS_URL set to a throwaway Redis server\n\
+                 with-services -- CMD...  both: what the whole test suite needs, e.g. -- cargo nextest run --workspace"
             )
         }
     }
@@ -101,6 +106,30 @@ fn have(cmd: &str, arg: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `cargo xtask with-services -- <command...>`: the command with a throwaway PostgreSQL and
+/// Redis, as `ci` runs the tests.
+fn with_services(args: &[String]) -> anyhow::Result<()> {
+    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
+    let Some((program, rest)) = args.split_first() else {
+        bail!("usage: cargo xtask with-services -- <command...>");
+    };
+    let server = postgres::TestServer::start()?;
+    let redis = redis::TestRedis::start()?;
+    let status = Command::new(program)
+        .args(rest)
+        .env(postgres::URL_VAR, &server.url)
+        .env(postgres::CA_VAR, server.ca())
+        .env(redis::URL_VAR, &redis.url)
+        .status()
+        .with_context(|| format!("could not start {program}"))?;
+    drop(redis);
+    drop(server);
+    if !status.success() {
+        bail!("{program} failed ({status})");
+    }
+    Ok(())
+}
+
 fn ci(root: &Path) -> anyhow::Result<()> {
     run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(
@@ -119,8 +148,10 @@ fn ci(root: &Path) -> anyhow::Result<()> {
         "build tests",
         cargo().args(["test", "--workspace", "--locked", "--no-run"]),
     )?;
-    // The PostgreSQL destination's tests need a server: a throwaway one, stopped after.
+    // The PostgreSQL destination's tests need a server, the coordination of replicas a Redis:
+    // throwaway ones, stopped after.
     let server = postgres::TestServer::start()?;
+    let redis = redis::TestRedis::start()?;
     if have("cargo-nextest", "--version") || have("cargo", "nextest --version") {
         run(
             "tests",
@@ -133,7 +164,8 @@ fn ci(root: &Path) -> anyhow::Result<()> {
                     "--no-fail-fast",
                 ])
                 .env(postgres::URL_VAR, &server.url)
-                .env(postgres::CA_VAR, server.ca()),
+                .env(postgres::CA_VAR, server.ca())
+                .env(redis::URL_VAR, &redis.url),
         )?;
     } else {
         run(
@@ -141,9 +173,11 @@ fn ci(root: &Path) -> anyhow::Result<()> {
             cargo()
                 .args(["test", "--workspace", "--locked", "--no-fail-fast"])
                 .env(postgres::URL_VAR, &server.url)
-                .env(postgres::CA_VAR, server.ca()),
+                .env(postgres::CA_VAR, server.ca())
+                .env(redis::URL_VAR, &redis.url),
         )?;
     }
+    drop(redis);
     drop(server);
     library(root)?;
     deny(root)?;

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bdi_domain::{
-    DataFlowId, InMemoryLimiter, Refusal, Reservation, RunLimiter, SlidingWindows, ThrottleLimits,
+    DataFlowId, Denied, InMemoryLimiter, Reservation, RunLimiter, SlidingWindows, ThrottleLimits,
 };
 
 /// The state file's name inside the state directory.
@@ -123,9 +123,9 @@ impl FileLimiter {
 
 #[async_trait]
 impl RunLimiter for FileLimiter {
-    async fn acquire(&self, flow: &DataFlowId, user: &str) -> Result<Reservation, Refusal> {
+    async fn acquire(&self, flow: &DataFlowId, user: &str) -> Result<Reservation, Denied> {
         match self.update(|w, now| w.acquire(&self.limits, flow, user, now)) {
-            Ok(decision) => decision,
+            Ok(decision) => decision.map_err(Denied::Refused),
             Err(e) => {
                 self.warn_once(&e);
                 self.fallback.acquire(flow, user).await
@@ -213,7 +213,10 @@ mod tests {
             .collect();
         let granted: Vec<&Reservation> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
         assert_eq!(granted.len(), 2, "{results:?}");
-        for refusal in results.iter().filter_map(|r| r.as_ref().err()) {
+        for refusal in results
+            .iter()
+            .filter_map(|r| r.as_ref().err().and_then(Denied::refusal))
+        {
             assert!(refusal.wait > Duration::from_secs(55), "{refusal:?}");
             assert!(refusal.reason.contains("(the limit is 2)"), "{refusal:?}");
         }
@@ -225,7 +228,8 @@ mod tests {
             a.acquire(&flow(), "acct").await.expect_err("full again");
             let other = DataFlowId::parse("507f191e810c19729de860eb").expect("valid");
             a.penalize(&other, "acct", Duration::from_secs(30)).await;
-            let refusal = b.acquire(&other, "acct").await.expect_err("penalized");
+            let denied = b.acquire(&other, "acct").await.expect_err("penalized");
+            let refusal = denied.refusal().expect("refused by the limits");
             assert!(refusal.reason.contains("(429)"), "{refusal:?}");
         });
         #[cfg(unix)]

@@ -139,6 +139,10 @@ pub enum Error {
     /// The request could not be sent or its response not read (connection, timeout, TLS).
     #[error("transport error: {0}")]
     Transport(String),
+    /// The store that coordinates replicas (their run limits and locks) cannot be reached, so
+    /// nothing was sent upstream: a replica never falls back to deciding alone.
+    #[error("coordination unavailable: {0}")]
+    Unavailable(String),
     /// The response could not be decoded.
     #[error("could not decode the response at `{path}`: {message}")]
     Decode {
@@ -219,6 +223,7 @@ impl Error {
             Self::OperationFailed { .. } => "operation_failed",
             Self::Upstream { .. } => "upstream",
             Self::Transport(_) => "transport",
+            Self::Unavailable(_) => "unavailable",
             Self::Decode { .. } => "decode",
             Self::Timeout(_) => "timeout",
             Self::Cancelled(_) => "cancelled",
@@ -259,6 +264,7 @@ impl Error {
             Self::Upstream { status, .. } if *status >= 500 => NextStep::RetryLater,
             Self::Upstream { .. } => return None,
             Self::Transport(_) => NextStep::CheckNetwork,
+            Self::Unavailable(_) => NextStep::RetryLater,
             Self::Decode { .. } => NextStep::Report,
             Self::Timeout(_) | Self::Cancelled(_) => NextStep::FollowUp,
             Self::RunUncertain {
@@ -275,7 +281,7 @@ impl Error {
         match self {
             // A run that may have started is never tried again blindly.
             Self::RunUncertain { .. } => false,
-            Self::RateLimited { .. } | Self::Transport(_) => true,
+            Self::RateLimited { .. } | Self::Transport(_) | Self::Unavailable(_) => true,
             Self::Upstream { status, .. } => *status >= 500,
             _ => false,
         }

@@ -117,7 +117,7 @@ pub use backend::MockBackend;
 pub use backend::{Backend, Document, Env};
 pub use error::{Error, Result, StateConflict, ValidationDetail};
 pub use ids::{AccountId, ConnectionId, DataFlowId, EnvironmentId, OperationId, RunId};
-pub use locks::ResourceLocks;
+pub use locks::{Held, Locks, ResourceLocks};
 pub use matching::{Catalog, MatchError, QualifiedTable};
 pub use next_step::NextStep;
 pub use poll::{PollPolicy, Progress, ProgressFn, Waited};
@@ -126,7 +126,7 @@ pub use service::{
     ServiceConfig, TablesSet, ToggleState, WaitOptions, explain_operation,
 };
 pub use throttle::{
-    InMemoryLimiter, Limit, Refusal, Reservation, RunGate, RunLimiter, SlidingWindows,
+    Denied, InMemoryLimiter, Limit, Refusal, Reservation, RunGate, RunLimiter, SlidingWindows,
     ThrottleLimits,
 };
 pub use tokio_util::sync::CancellationToken;

@@ -1,15 +1,39 @@
 //! Per-resource serialisation of read-modify-write operations.
 //!
 //! The upstream has no PATCH and no ETags: every change is a GET, a local merge and a full PUT.
-//! Two such operations on the same data flow or connection, interleaved, lose one update. Within
-//! one process, [`ResourceLocks`] serialises them: one async mutex per key, created on demand and
-//! removed when the last holder or waiter lets go, so the map never grows with old keys.
+//! Two such operations on the same data flow or connection, interleaved, lose one update.
+//! [`Locks`] serialises them among every caller an implementation reaches. Within one process,
+//! [`ResourceLocks`] does: one async mutex per key, created on demand and removed when the last
+//! holder or waiter lets go, so the map never grows with old keys. Replicas share a lease in a
+//! store instead (`bdi-redis`), which can expire: the holder checks it still holds the lease
+//! ([`Held::check`]) right before the write it protects.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+use crate::error::Result;
+
+/// A lock held on a resource; dropping it releases the lock.
+#[async_trait]
+pub trait Held: Send + Sync + fmt::Debug {
+    /// Whether the lock still holds, checked right before the write it protects (the fencing
+    /// check): a lease that expired while its holder stalled must not be written under, since
+    /// another caller may have taken the resource since. The in-process lock never expires.
+    async fn check(&self) -> Result<()>;
+}
+
+/// Serialises read-modify-write per resource among every caller the implementation reaches: the
+/// tasks of one process ([`ResourceLocks`]) or every replica sharing a store.
+#[async_trait]
+pub trait Locks: Send + Sync + fmt::Debug {
+    /// Waits for the lock of `key` and holds it until the returned guard is dropped. Fails when
+    /// the store that keeps the locks cannot be reached (never in process).
+    async fn lock(&self, key: &str) -> Result<Box<dyn Held>>;
+}
 
 type Table = Arc<Mutex<HashMap<String, Arc<AsyncMutex<()>>>>>;
 
@@ -80,6 +104,20 @@ impl ResourceLocks {
     /// Whether no key is held or awaited.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[async_trait]
+impl Held for ResourceGuard {
+    async fn check(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Locks for ResourceLocks {
+    async fn lock(&self, key: &str) -> Result<Box<dyn Held>> {
+        Ok(Box::new(ResourceLocks::lock(self, key).await))
     }
 }
 

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backend::{Backend, Document, Env};
 use crate::error::{Error, Result, StateConflict, quote};
 use crate::ids::{ConnectionId, DataFlowId, OperationId, RunId};
-use crate::locks::ResourceLocks;
+use crate::locks::{Locks, ResourceLocks};
 use crate::matching::{Catalog, QualifiedTable, build_schemas, match_tables};
 use crate::merge::{check_immutable, merge_patch, prepare_data_flow_write, strip_forbidden};
 use crate::models::{
@@ -154,7 +154,7 @@ pub struct Service {
     backend: Arc<dyn Backend>,
     config: Arc<ServiceConfig>,
     gate: Arc<RunGate>,
-    locks: ResourceLocks,
+    locks: Arc<dyn Locks>,
     catalogs: Arc<CatalogCache>,
 }
 
@@ -179,7 +179,7 @@ impl Service {
             backend,
             config: Arc::new(config),
             gate: Arc::new(RunGate::new(limiter)),
-            locks: ResourceLocks::new(),
+            locks: Arc::new(ResourceLocks::new()),
             catalogs: Arc::default(),
         }
     }
@@ -187,6 +187,12 @@ impl Service {
     /// Replaces the run limiter (e.g. one kept in a file shared by processes).
     pub fn with_limiter(mut self, limiter: Arc<dyn RunLimiter>) -> Self {
         self.gate = Arc::new(RunGate::new(limiter));
+        self
+    }
+
+    /// Replaces the locks of read-modify-write (e.g. leases shared by replicas).
+    pub fn with_locks(mut self, locks: Arc<dyn Locks>) -> Self {
+        self.locks = locks;
         self
     }
 

@@ -88,12 +88,91 @@ pub struct Refusal {
     pub reason: String,
 }
 
+impl Refusal {
+    /// The platform answered 429: runs of `flow` are held back for `wait`.
+    pub fn upstream(flow: &DataFlowId, wait: Duration) -> Self {
+        Self {
+            wait,
+            limit: Limit::Upstream,
+            reason: format!(
+                "the platform refused a run of data flow {flow} as too frequent (429); next run allowed in {} s",
+                ceil_secs(wait)
+            ),
+        }
+    }
+
+    /// `flow` ran `runs` times in the window, which is its limit: the next slot frees in `wait`.
+    pub fn flow(flow: &DataFlowId, runs: usize, limits: &ThrottleLimits, wait: Duration) -> Self {
+        Self {
+            wait,
+            limit: Limit::Flow,
+            reason: format!(
+                "data flow {flow} was run {} in the last {} s (the limit is {}); next run allowed in {} s",
+                times(runs),
+                limits.window.as_secs(),
+                limits.per_flow,
+                ceil_secs(wait)
+            ),
+        }
+    }
+
+    /// `user` started `runs` runs in the window, which is the limit: the next slot frees in
+    /// `wait`.
+    pub fn user(user: &str, runs: usize, limits: &ThrottleLimits, wait: Duration) -> Self {
+        Self {
+            wait,
+            limit: Limit::User,
+            reason: format!(
+                "user {user} started {runs} runs in the last {} s (the limit is {}); next run allowed in {} s",
+                limits.window.as_secs(),
+                limits.per_user,
+                ceil_secs(wait)
+            ),
+        }
+    }
+}
+
 impl From<Refusal> for Error {
     fn from(r: Refusal) -> Self {
         Error::RateLimited {
             retry_after: Some(r.wait),
             limit: r.limit,
             message: r.reason,
+        }
+    }
+}
+
+/// Why [`RunLimiter::acquire`] gave no slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// The limits refuse a run now.
+    Refused(Refusal),
+    /// The store the limiter shares with other replicas cannot be reached: no decision, so no
+    /// run (never a decision taken alone, which could exceed the platform's limits).
+    Unavailable(String),
+}
+
+impl Denied {
+    /// The refusal, when the limits refused.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Self::Refused(r) => Some(r),
+            Self::Unavailable(_) => None,
+        }
+    }
+}
+
+impl From<Refusal> for Denied {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
+}
+
+impl From<Denied> for Error {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::Refused(r) => r.into(),
+            Denied::Unavailable(m) => Error::Unavailable(m),
         }
     }
 }
@@ -116,8 +195,9 @@ pub struct Reservation {
 /// (task, thread, process or replica, whatever the implementation shares) may decide.
 #[async_trait]
 pub trait RunLimiter: Send + Sync + Debug {
-    /// Reserves a slot for `user` to run `flow` now, or says how long to wait.
-    async fn acquire(&self, flow: &DataFlowId, user: &str) -> Result<Reservation, Refusal>;
+    /// Reserves a slot for `user` to run `flow` now, or says how long to wait (or that no
+    /// decision can be made).
+    async fn acquire(&self, flow: &DataFlowId, user: &str) -> Result<Reservation, Denied>;
 
     /// Gives back a slot whose trigger proved that no run started.
     async fn release(&self, reservation: &Reservation);
@@ -195,15 +275,7 @@ impl SlidingWindows {
         let window = millis(limits.window);
         let mut refusals: Vec<Refusal> = Vec::new();
         if let Some(until) = self.penalties.get(flow.as_str()) {
-            let wait = Duration::from_millis(until - now);
-            refusals.push(Refusal {
-                wait,
-                limit: Limit::Upstream,
-                reason: format!(
-                    "the platform refused a run of data flow {flow} as too frequent (429); next run allowed in {} s",
-                    ceil_secs(wait)
-                ),
-            });
+            refusals.push(Refusal::upstream(flow, Duration::from_millis(until - now)));
         }
         let full = |q: &VecDeque<Slot>, limit: u32| -> Option<Duration> {
             let limit = limit as usize;
@@ -219,32 +291,12 @@ impl SlidingWindows {
         if let Some(q) = self.flows.get(flow.as_str())
             && let Some(wait) = full(q, limits.per_flow)
         {
-            refusals.push(Refusal {
-                wait,
-                limit: Limit::Flow,
-                reason: format!(
-                    "data flow {flow} was run {} in the last {} s (the limit is {}); next run allowed in {} s",
-                    times(q.len()),
-                    limits.window.as_secs(),
-                    limits.per_flow,
-                    ceil_secs(wait)
-                ),
-            });
+            refusals.push(Refusal::flow(flow, q.len(), limits, wait));
         }
         if let Some(q) = self.users.get(user)
             && let Some(wait) = full(q, limits.per_user)
         {
-            refusals.push(Refusal {
-                wait,
-                limit: Limit::User,
-                reason: format!(
-                    "user {user} started {} runs in the last {} s (the limit is {}); next run allowed in {} s",
-                    q.len(),
-                    limits.window.as_secs(),
-                    limits.per_user,
-                    ceil_secs(wait)
-                ),
-            });
+            refusals.push(Refusal::user(user, q.len(), limits, wait));
         }
         refusals.into_iter().max_by_key(|r| r.wait)
     }
@@ -366,9 +418,10 @@ impl InMemoryLimiter {
 
 #[async_trait]
 impl RunLimiter for InMemoryLimiter {
-    async fn acquire(&self, flow: &DataFlowId, user: &str) -> Result<Reservation, Refusal> {
+    async fn acquire(&self, flow: &DataFlowId, user: &str) -> Result<Reservation, Denied> {
         let now = self.now();
         self.with_state(|w| w.acquire(&self.limits, flow, user, now))
+            .map_err(Denied::Refused)
     }
 
     async fn release(&self, reservation: &Reservation) {
@@ -446,7 +499,8 @@ impl RunGate {
         loop {
             let refusal = match self.limiter.acquire(flow, user).await {
                 Ok(reservation) => return Ok(reservation),
-                Err(refusal) => refusal,
+                Err(Denied::Refused(refusal)) => refusal,
+                Err(Denied::Unavailable(m)) => return Err(Error::Unavailable(m)),
             };
             let now = Instant::now();
             if now + refusal.wait > deadline {

@@ -311,6 +311,15 @@ impl From<Error> for ApiError {
                     None,
                 )
             }
+            Error::Unavailable(_) => {
+                tracing::warn!(error = %err, "coordination store unreachable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the gateway cannot reach its coordination store (Redis), so it does not start runs or changes now; reads still work".to_owned(),
+                    None,
+                    Some(Duration::from_secs(5)),
+                )
+            }
             Error::Decode { .. } => (StatusCode::BAD_GATEWAY, err.to_string(), None, None),
             Error::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, err.to_string(), None, None),
             Error::Cancelled(_) => (StatusCode::SERVICE_UNAVAILABLE, err.to_string(), None, None),

@@ -113,7 +113,7 @@ impl Service {
                 "the update must be a JSON object of the fields to change",
             ));
         };
-        let _guard = self.locks.lock(connection_key(id)).await;
+        let guard = self.locks.lock(&connection_key(id)).await?;
         let current = self.backend.get_connection(env, id).await?;
         if current.has_stored_secret() && !allow_secret_reset && !carries_credentials(patch) {
             let stored: Vec<&str> = current
@@ -148,6 +148,7 @@ impl Service {
         {
             body.insert("connection_type".to_owned(), Value::String(slug.to_owned()));
         }
+        guard.check().await?;
         self.backend.update_connection(env, id, &body).await
     }
 

@@ -23,7 +23,8 @@ impl Service {
             tracing::warn!(id = %created.cross_id, "created data flow has an unexpected id; not saving it again");
             return Ok(created);
         };
-        let _guard = self.locks.lock(flow_key(&id)).await;
+        let guard = self.locks.lock(&flow_key(&id)).await?;
+        guard.check().await?;
         match self.backend.update_data_flow(env, &id, &body).await {
             Ok(saved) => Ok(saved),
             Err(e) => {
@@ -41,7 +42,7 @@ impl Service {
         id: &DataFlowId,
         body: Document,
     ) -> Result<DataFlow> {
-        let _guard = self.locks.lock(flow_key(id)).await;
+        let guard = self.locks.lock(&flow_key(id)).await?;
         let current = self.backend.get_data_flow(env, id).await?;
         let next = Value::Object(body);
         check_immutable(&Value::Object(current.to_document()), &next)?;
@@ -49,6 +50,7 @@ impl Service {
             return Err(Error::invalid("body", "the body must be a JSON object"));
         };
         prepare_data_flow_write(&mut body);
+        guard.check().await?;
         self.backend.update_data_flow(env, id, &body).await
     }
 
@@ -66,7 +68,7 @@ impl Service {
                 "the patch must be a JSON object of the fields to change, e.g. {\"name\": \"New Name\"}",
             ));
         }
-        let _guard = self.locks.lock(flow_key(id)).await;
+        let guard = self.locks.lock(&flow_key(id)).await?;
         let current = Value::Object(self.backend.get_data_flow(env, id).await?.to_document());
         let mut next = current.clone();
         merge_patch(&mut next, patch);
@@ -75,6 +77,7 @@ impl Service {
             return Err(Error::invalid("patch", "the patch must be a JSON object"));
         };
         prepare_data_flow_write(&mut body);
+        guard.check().await?;
         self.backend.update_data_flow(env, id, &body).await
     }
 
@@ -151,7 +154,7 @@ impl Service {
             Err(e) => return Err(e.into()),
         };
 
-        let _guard = self.locks.lock(flow_key(id)).await;
+        let guard = self.locks.lock(&flow_key(id)).await?;
         let mut doc = self.backend.get_data_flow(env, id).await?.to_document();
         let props = doc
             .entry("properties")
@@ -179,6 +182,7 @@ impl Service {
             }
         }
         prepare_data_flow_write(&mut doc);
+        guard.check().await?;
         let flow = self.backend.update_data_flow(env, id, &doc).await?;
         Ok(TablesSet {
             flow,

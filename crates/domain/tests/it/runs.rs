@@ -144,10 +144,11 @@ async fn an_upstream_429_penalizes_the_flow() {
         matches!(&err, Error::RateLimited { retry_after: Some(d), limit: Limit::Upstream, .. } if *d == Duration::from_secs(12)),
         "{err:?}"
     );
-    let refusal = limiter
+    let denied = limiter
         .acquire(&flow_id(), "default")
         .await
         .expect_err("should be penalized");
+    let refusal = denied.refusal().expect("refused by the limits");
     assert_eq!(refusal.wait, Duration::from_secs(12));
     assert_eq!(refusal.limit, Limit::Upstream);
     assert_eq!(
