@@ -257,16 +257,17 @@ fn python_client(root: &Path) -> anyhow::Result<()> {
         "python",
     )?;
     let python = venv.join("bin").join("python");
+    // The whole workspace with every target, as the tests build it: a narrower build would
+    // resolve the build scripts' dependencies differently and compile DuckDB's C++ once more
+    // (`bdi-mcp` links it, for its history tools).
     run(
         "build bdi-mcp",
         cargo().args([
             "build",
             "--quiet",
             "--locked",
-            "-p",
-            "bdi-mcp-server",
-            "--bin",
-            "bdi-mcp",
+            "--workspace",
+            "--all-targets",
         ]),
     )?;
     let binary = target_dir(root).join("debug").join("bdi-mcp");
@@ -323,16 +324,17 @@ fn schemathesis(root: &Path) -> anyhow::Result<()> {
         "schemathesis",
     )?;
     let bin = venv.join("bin").join("schemathesis");
+    // The whole workspace with every target, as the tests build it: a narrower build would
+    // resolve the build scripts' dependencies differently and compile DuckDB's C++ once more
+    // (`bdi-mcp` links it, for its history tools).
     run(
         "build bdi-gateway",
         cargo().args([
             "build",
             "--quiet",
             "--locked",
-            "-p",
-            "bdi-rest-proxy",
-            "--bin",
-            "bdi-gateway",
+            "--workspace",
+            "--all-targets",
         ]),
     )?;
     let gateway = target_dir(root).join("debug").join("bdi-gateway");

@@ -59,6 +59,15 @@ pub struct Cli {
     /// root. Request headers (Host, X-Forwarded-*) are never used for links.
     #[arg(long, env = "BDI_GATEWAY_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
     pub public_url: Option<url::Url>,
+    /// Share the run limits and the locks of read-modify-write with other replicas in this Redis
+    /// (redis://host:6379, rediss:// for TLS); without it they live in this process only.
+    #[arg(
+        long,
+        env = "BDI_REDIS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub redis: Option<String>,
     /// Log as text instead of JSON lines.
     #[arg(long)]
     pub text_logs: bool,
@@ -180,6 +189,20 @@ async fn run_server(cli: &Cli) -> anyhow::Result<()> {
         ..Limits::default()
     };
     config.public_url.clone_from(&cli.public_url);
+    if let Some(url) = &cli.redis {
+        let store =
+            bdi_redis::Store::new(url, "bdi:").map_err(|e| anyhow::anyhow!("--redis: {e}"))?;
+        tracing::info!(redis = %store.server(), "run limits and locks shared in Redis");
+        config.limiter = Some(Arc::new(bdi_redis::RedisLimiter::new(
+            store.clone(),
+            bdi_domain::ThrottleLimits::default(),
+        )));
+        config.locks = Some(Arc::new(bdi_redis::RedisLocks::new(
+            store.clone(),
+            bdi_redis::LeasePolicy::default(),
+        )));
+        config.redis = Some(store);
+    }
     let state = AppState::new(config);
     let listener = tokio::net::TcpListener::bind(cli.addr)
         .await

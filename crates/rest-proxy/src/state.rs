@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bdi_domain::{
-    AccountId, Backend, InMemoryLimiter, PollPolicy, RunLimiter, Service, ThrottleLimits,
+    AccountId, Backend, InMemoryLimiter, Locks, PollPolicy, ResourceLocks, RunLimiter, Service,
+    ThrottleLimits,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -61,6 +62,10 @@ pub struct GatewayConfig {
     pub keys: KeyStore,
     /// The run limiter; `None` builds an in-memory one with the platform's limits.
     pub limiter: Option<Arc<dyn RunLimiter>>,
+    /// The locks of read-modify-write; `None` keeps them in this process.
+    pub locks: Option<Arc<dyn Locks>>,
+    /// The Redis that replicas share (their limiter and locks), checked by `/readyz`.
+    pub redis: Option<bdi_redis::Store>,
     /// The audit sink.
     pub audit: Audit,
     /// HTTP tunables.
@@ -78,6 +83,8 @@ impl GatewayConfig {
             account,
             keys,
             limiter: None,
+            locks: None,
+            redis: None,
             audit: Audit::default(),
             limits: Limits::default(),
             public_url: None,
@@ -96,6 +103,7 @@ struct Inner {
     limits: Limits,
     public_url: Option<url::Url>,
     readiness: Readiness,
+    redis: Option<bdi_redis::Store>,
     service: Service,
     runners: Mutex<HashMap<String, Service>>,
     waits: CancellationToken,
@@ -114,6 +122,9 @@ impl AppState {
         let limiter = config
             .limiter
             .unwrap_or_else(|| Arc::new(InMemoryLimiter::new(ThrottleLimits::default())));
+        let locks = config
+            .locks
+            .unwrap_or_else(|| Arc::new(ResourceLocks::new()));
         Self(Arc::new(Inner {
             backend: Arc::clone(&backend),
             limiter: Arc::clone(&limiter),
@@ -124,10 +135,18 @@ impl AppState {
             limits: config.limits,
             public_url: config.public_url,
             readiness: Readiness::default(),
-            service: Service::new(Arc::clone(&backend)).with_limiter(Arc::clone(&limiter)),
+            redis: config.redis,
+            service: Service::new(Arc::clone(&backend))
+                .with_limiter(Arc::clone(&limiter))
+                .with_locks(locks),
             runners: Mutex::new(HashMap::new()),
             waits: CancellationToken::new(),
         }))
+    }
+
+    /// The Redis that replicas share, if any.
+    pub fn redis(&self) -> Option<&bdi_redis::Store> {
+        self.0.redis.as_ref()
     }
 
     /// The metered backend.

@@ -18,6 +18,23 @@ pub(crate) async fn healthz() -> Response {
 /// (cached for a few seconds, bounded by a short timeout: [`crate::readiness`]).
 pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
     let limits = st.limits();
+    // Replicas coordinate through Redis: without it this replica starts no run and no change,
+    // so it is not ready (a load balancer sends the traffic elsewhere), whatever the platform.
+    if let Some(redis) = st.redis() {
+        let ping = tokio::time::timeout(limits.readiness_timeout, redis.ping()).await;
+        if !matches!(ping, Ok(Ok(()))) {
+            return crate::error::ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!(
+                    "Redis at {} does not answer: runs and changes are refused until it does (plain reads still work)",
+                    redis.server()
+                ),
+            )
+            .with_hint("check Redis (--redis, BDI_REDIS_URL); the gateway reconnects by itself")
+            .into_response();
+        }
+    }
     match st
         .readiness()
         .check(

@@ -14,5 +14,6 @@ mod higher;
 mod openapi;
 mod ops;
 mod passthrough;
+mod replicas;
 mod slow;
 mod support;

@@ -1,0 +1,242 @@
+//! Three gateway replicas in front of one sandbox, sharing one Redis (`BDI_TEST_REDIS_URL`):
+//! each has its own state and its own connections, as three processes would. Twenty concurrent
+//! patches of one data flow spread over them all survive; twenty concurrent runs reach the
+//! upstream twice; with Redis unreachable, runs and changes get a 503 and plain reads still work,
+//! and `/readyz` says why.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bdi_api_client::{ClientConfig, HttpBackend};
+use bdi_domain::{AccountId, EnvironmentId, ThrottleLimits};
+use bdi_redis::{LeasePolicy, RedisLimiter, RedisLocks, Store};
+use bdi_rest_proxy::keys::{ApiKey, KeyStore, digest};
+use bdi_rest_proxy::scopes::Scope;
+use bdi_rest_proxy::serve::RunningGateway;
+use bdi_rest_proxy::{AppState, GatewayConfig};
+use bdi_sandbox::{Sandbox, SandboxConfig, demo};
+use serde_json::{Value, json};
+
+const KEY: &str = "bdig_replica_key";
+
+/// The test server's URL; its absence fails the test (a skipped test would pass unseen).
+fn redis_url() -> String {
+    std::env::var("BDI_TEST_REDIS_URL").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_REDIS_URL is not set: these tests need a Redis server; run them with \
+             `cargo xtask with-redis -- cargo nextest run --workspace -E 'package(bdi-rest-proxy)'` \
+             (cargo xtask ci starts one too)"
+        )
+    })
+}
+
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// A replica in front of `sandbox`, coordinating through Redis at `url` under `prefix`.
+async fn replica(sandbox: &Sandbox, url: &str, prefix: &str) -> RunningGateway {
+    let sc = sandbox.config();
+    let account = AccountId::parse(&sc.account_id).unwrap();
+    let upstream = HttpBackend::new(
+        ClientConfig::new(&sandbox.base_url(), &sc.token, account.clone())
+            .unwrap()
+            .with_default_environment(Some(EnvironmentId::parse(&sc.environment_id).unwrap())),
+    )
+    .unwrap();
+    let keys = KeyStore::new([ApiKey::new("etl", digest(KEY), Scope::ALL, None)]);
+    let store = Store::new(url, prefix).unwrap();
+    let mut config = GatewayConfig::new(Arc::new(upstream), account, keys);
+    config.limiter = Some(Arc::new(RedisLimiter::new(
+        store.clone(),
+        ThrottleLimits::default(),
+    )));
+    config.locks = Some(Arc::new(RedisLocks::new(
+        store.clone(),
+        LeasePolicy::default(),
+    )));
+    config.redis = Some(store);
+    RunningGateway::start("127.0.0.1:0".parse().unwrap(), AppState::new(config))
+        .await
+        .unwrap()
+}
+
+fn prefix(test: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("bdi-test:{test}:{nanos}:")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_replicas_keep_every_patch_and_the_run_limit() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    // Each upstream call takes a moment, so unserialised writers would interleave.
+    sandbox.control().set_latency(Duration::from_millis(2));
+    let (url, p) = (redis_url(), prefix("replicas"));
+    let replicas = [
+        replica(&sandbox, &url, &p).await,
+        replica(&sandbox, &url, &p).await,
+        replica(&sandbox, &url, &p).await,
+    ];
+    let env = sandbox.config().environment_id.clone();
+    let client = http();
+
+    let patches = (0..20).map(|i| {
+        let url = format!(
+            "{}/bdi/v1/environments/{env}/data_flows/{}",
+            replicas[i % 3].base_url(),
+            demo::NEW_FLOW_ID
+        );
+        let client = client.clone();
+        tokio::spawn(async move {
+            let resp = client
+                .patch(&url)
+                .bearer_auth(KEY)
+                .header("content-type", "application/merge-patch+json")
+                .body(json!({"settings": {format!("replica_key_{i:02}"): i}}).to_string())
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        })
+    });
+    for (i, r) in futures::future::join_all(patches)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        let (status, body) = r.unwrap();
+        assert_eq!(status, 200, "patch {i}: {body}");
+    }
+    let account = sandbox.config().account_id.clone();
+    let got: Value = client
+        .get(format!(
+            "{}/v1/accounts/{account}/environments/{env}/rivers/{}",
+            replicas[0].base_url(),
+            demo::NEW_FLOW_ID
+        ))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for i in 0..20 {
+        assert_eq!(
+            got["settings"][format!("replica_key_{i:02}")],
+            json!(i),
+            "patch {i} was lost: {}",
+            got["settings"]
+        );
+    }
+
+    let runs = (0..20).map(|i| {
+        let url = format!(
+            "{}/bdi/v1/environments/{env}/data_flows/{}/run?wait=false",
+            replicas[i % 3].base_url(),
+            demo::ORDERS_FLOW_ID
+        );
+        let client = client.clone();
+        tokio::spawn(async move {
+            let resp = client.post(&url).bearer_auth(KEY).send().await.unwrap();
+            resp.status().as_u16()
+        })
+    });
+    let statuses: Vec<u16> = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 202).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 202 || *s == 429),
+        "{statuses:?}"
+    );
+    let path = format!("/rivers/{}/run", demo::ORDERS_FLOW_ID);
+    assert_eq!(sandbox.control().request_count("POST", &path), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_runs_and_changes_get_503_and_reads_still_work() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    // A loopback port nothing listens on: Redis is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gw = replica(&sandbox, &format!("redis://127.0.0.1:{port}/0"), "bdi:").await;
+    let env = sandbox.config().environment_id.clone();
+    let client = http();
+    let base = format!("{}/bdi/v1/environments/{env}/data_flows", gw.base_url());
+
+    let run = client
+        .post(format!("{base}/{}/run?wait=false", demo::ORDERS_FLOW_ID))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run.status().as_u16(), 503);
+    let body: Value = run.json().await.unwrap();
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("Redis"),
+        "{body}"
+    );
+
+    let patch = client
+        .patch(format!("{base}/{}", demo::NEW_FLOW_ID))
+        .bearer_auth(KEY)
+        .header("content-type", "application/merge-patch+json")
+        .body(r#"{"name": "never written"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status().as_u16(), 503);
+
+    let account = sandbox.config().account_id.clone();
+    let list = client
+        .get(format!(
+            "{}/v1/accounts/{account}/environments/{env}/rivers",
+            gw.base_url()
+        ))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status().as_u16(), 200, "plain reads need no Redis");
+
+    let ready = client
+        .get(format!("{}/readyz", gw.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{port}")),
+        "{body}"
+    );
+    // Nothing reached the upstream's writes.
+    assert_eq!(
+        sandbox
+            .control()
+            .request_count("POST", &format!("/rivers/{}/run", demo::ORDERS_FLOW_ID)),
+        0
+    );
+    assert_eq!(
+        sandbox
+            .control()
+            .request_count("PUT", &format!("/rivers/{}", demo::NEW_FLOW_ID)),
+        0
+    );
+}
