@@ -75,6 +75,15 @@ pub struct Args {
     /// The history tools' dataset: a DuckDB file (PATH or duckdb:PATH) or postgres://... [env: BDI_HISTORY_DB] [default: history.duckdb in the data directory ($BDI_DATA_DIR, else $XDG_DATA_HOME/bdi, else ~/.local/share/bdi); with --sandbox, a file of its own removed at exit]
     #[arg(long, value_name = "LOCATION")]
     pub history_db: Option<String>,
+    /// Share the run limits and the locks of read-modify-write with the other replicas behind a
+    /// load balancer, in this Redis (redis://host:6379); without it they live in this process.
+    #[arg(
+        long,
+        env = "BDI_REDIS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub redis: Option<String>,
     /// Longest wait (seconds) for wait=true when the client sent no progress token.
     #[arg(long, default_value_t = 50, value_name = "SECONDS")]
     pub wait_budget: u64,
@@ -189,6 +198,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Ok(lookup) => backing_from(lookup, service_config(&args)),
             Err(e) => Backing::Misconfigured(Arc::from(e)),
         }
+    };
+    let backing = match (&args.redis, backing) {
+        (Some(url), Backing::Ready(svc)) => {
+            let store =
+                bdi_redis::Store::new(url, "bdi:").map_err(|e| anyhow::anyhow!("--redis: {e}"))?;
+            tracing::info!(redis = %store.server(), "run limits and locks shared in Redis");
+            let limits = svc.config().limits.clone();
+            Backing::Ready(
+                svc.with_limiter(Arc::new(bdi_redis::RedisLimiter::new(
+                    store.clone(),
+                    limits,
+                )))
+                .with_locks(Arc::new(bdi_redis::RedisLocks::new(
+                    store,
+                    bdi_redis::LeasePolicy::default(),
+                ))),
+            )
+        }
+        (_, other) => other,
     };
     if let Backing::Misconfigured(msg) = &backing {
         tracing::warn!(

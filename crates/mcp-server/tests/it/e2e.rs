@@ -542,3 +542,36 @@ async fn history_tools_on_postgres_never_show_the_password() {
     assert!(timeout != "0" && timeout.ends_with('s'), "{settings}");
     c.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn two_servers_sharing_redis_share_the_run_limit() {
+    let url = std::env::var("BDI_TEST_REDIS_URL").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_REDIS_URL is not set: this test needs a Redis server; run it with \
+             `cargo xtask with-redis -- cargo nextest run --workspace -E 'package(bdi-mcp-server)'` \
+             (cargo xtask ci starts one too)"
+        )
+    });
+    // A database of its own on the shared server, so that no other test's runs count here.
+    let db = format!(
+        "{}/{}",
+        url.rsplit_once('/').map_or(url.as_str(), |(a, _)| a),
+        7
+    );
+    let mut flush =
+        std::net::TcpStream::connect(db.trim_start_matches("redis://").split('/').next().unwrap())
+            .unwrap();
+    std::io::Write::write_all(&mut flush, b"SELECT 7\r\nFLUSHDB\r\n").unwrap();
+    let a = spawn(&["--redis", &db]).await;
+    let b = spawn(&["--redis", &db]).await;
+    let run = json!({"data_flow_id": demo::ORDERS_FLOW_ID});
+    ok(&call(&a, "run_data_flow", run.clone()).await);
+    ok(&call(&b, "run_data_flow", run.clone()).await);
+    // The third run of the minute is refused, whichever server it reaches.
+    let e = err(&call(&a, "run_data_flow", run.clone()).await);
+    assert!(e.contains("the limit is 2"), "{e}");
+    let e = err(&call(&b, "run_data_flow", run).await);
+    assert!(e.contains("the limit is 2"), "{e}");
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
+}
