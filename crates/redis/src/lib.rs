@@ -426,7 +426,9 @@ impl RedisLocks {
     /// the [`Lease`] is dropped.
     pub async fn lease(&self, key: &str) -> Result<Lease, Error> {
         let lock_key = self.store.key(&["lock", key]);
-        let fence = self.store.key(&["lock-fence", key]);
+        // One counter for every lock of the store: tokens only grow, and no key is left behind
+        // per resource.
+        let fence = self.store.key(&["lock-fence"]);
         let lease = millis(self.policy.lease);
         let deadline = tokio::time::Instant::now() + self.policy.wait;
         loop {

@@ -2,6 +2,10 @@
 //! compared in the same run with calling the sandbox directly. Not a timed test: it prints a
 //! Markdown table. Run with `cargo bench -p bdi-rest-proxy`; `BENCH_REQUESTS` and
 //! `BENCH_CONCURRENCY` override the sizes (defaults 2000 and 16).
+//!
+//! With a Redis (`cargo xtask with-redis -- cargo bench -p bdi-rest-proxy`, which sets
+//! `BDI_TEST_REDIS_URL`), it also times the coordination of replicas: a run-limit decision and a
+//! lock taken and checked, in Redis next to in process.
 
 #![allow(clippy::print_stdout, reason = "the benchmark's table is its output")]
 
@@ -163,4 +167,94 @@ async fn main() {
 
     gw.shutdown().await.expect("the gateway drains");
     sandbox.shutdown().await;
+
+    match std::env::var("BDI_TEST_REDIS_URL") {
+        Ok(url) => coordination(&url, n).await,
+        Err(_) => println!(
+            "\n(no BDI_TEST_REDIS_URL: run `cargo xtask with-redis -- cargo bench -p bdi-rest-proxy` to time the Redis coordination too)"
+        ),
+    }
+}
+
+/// One decision or lock, timed `n` times after `n / 10` unmeasured ones.
+async fn timed<F, Fut>(n: usize, mut one: F) -> Stats
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for i in 0..n / 10 {
+        one(i).await;
+    }
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let started = Instant::now();
+        one(i).await;
+        samples.push(started.elapsed());
+    }
+    stats(samples)
+}
+
+/// The cost of coordinating replicas: a run-limit decision and a lock, in Redis and in process.
+async fn coordination(url: &str, n: usize) {
+    use bdi_domain::{
+        DataFlowId, InMemoryLimiter, Locks, ResourceLocks, RunLimiter, ThrottleLimits,
+    };
+    use bdi_redis::{LeasePolicy, RedisLimiter, RedisLocks, Store};
+
+    // Limits no decision reaches: every acquire is granted, so each is a full check and record.
+    let limits = ThrottleLimits {
+        per_flow: u32::MAX,
+        per_user: u32::MAX,
+        ..ThrottleLimits::default()
+    };
+    let prefix = format!("bdi-bench:{}:", std::process::id());
+    let store = Store::new(url, &prefix).expect("a Redis URL");
+    let redis = RedisLimiter::new(store.clone(), limits.clone());
+    let memory = InMemoryLimiter::new(limits);
+    let flow = DataFlowId::parse(demo::ORDERS_FLOW_ID).expect("a valid id");
+    let in_process = timed(n, |_| async {
+        let _ = memory.acquire(&flow, "bench").await.expect("granted");
+    })
+    .await;
+    let in_redis = timed(n, |_| async {
+        let _ = redis.acquire(&flow, "bench").await.expect("granted");
+    })
+    .await;
+    let local_locks = ResourceLocks::new();
+    let redis_locks = RedisLocks::new(store, LeasePolicy::default());
+    let lock_local = timed(n, |i| {
+        let locks = &local_locks;
+        async move {
+            let held = Locks::lock(locks, &format!("data_flow:{i}"))
+                .await
+                .expect("locked");
+            held.check().await.expect("held");
+        }
+    })
+    .await;
+    let lock_redis = timed(n, |i| {
+        let locks = &redis_locks;
+        async move {
+            let held = locks.lock(&format!("data_flow:{i}")).await.expect("locked");
+            held.check().await.expect("held");
+        }
+    })
+    .await;
+    println!("\nCoordination of replicas, {n} sequential operations each (Redis on loopback)\n");
+    println!("| operation | p50 ms | p90 ms | p99 ms | mean ms |");
+    println!("| --- | --- | --- | --- | --- |");
+    for (name, s) in [
+        ("run-limit decision, in process", &in_process),
+        ("run-limit decision, in Redis (one Lua script)", &in_redis),
+        ("lock and fencing check, in process", &lock_local),
+        ("lock and fencing check, in Redis", &lock_redis),
+    ] {
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            ms(s.p50),
+            ms(s.p90),
+            ms(s.p99),
+            ms(s.mean)
+        );
+    }
 }
