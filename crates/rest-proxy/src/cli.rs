@@ -68,6 +68,9 @@ pub struct Cli {
         value_name = "URL"
     )]
     pub redis: Option<String>,
+    /// The lease of a lock in Redis, in milliseconds (tests shorten it).
+    #[arg(long, hide = true, env = "BDI_LOCK_LEASE_MS", default_value_t = 15_000)]
+    pub lock_lease_ms: u64,
     /// Log as text instead of JSON lines.
     #[arg(long)]
     pub text_logs: bool,
@@ -197,9 +200,14 @@ async fn run_server(cli: &Cli) -> anyhow::Result<()> {
             store.clone(),
             bdi_domain::ThrottleLimits::default(),
         )));
+        let lease = Duration::from_millis(cli.lock_lease_ms.max(300));
         config.locks = Some(Arc::new(bdi_redis::RedisLocks::new(
             store.clone(),
-            bdi_redis::LeasePolicy::default(),
+            bdi_redis::LeasePolicy {
+                lease,
+                margin: (lease / 10).min(Duration::from_millis(500)),
+                ..bdi_redis::LeasePolicy::default()
+            },
         )));
         config.redis = Some(store);
     }

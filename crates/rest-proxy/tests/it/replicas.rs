@@ -240,3 +240,174 @@ async fn without_redis_runs_and_changes_get_503_and_reads_still_work() {
         0
     );
 }
+
+/// A `bdi-gateway` process in front of `sandbox`, sharing Redis at `redis`; killed on drop.
+struct Process {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn process(sandbox: &Sandbox, keys: &std::path::Path, redis: &str, lease_ms: u64) -> Process {
+    let sc = sandbox.config();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_bdi-gateway"))
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .arg("--keys")
+        .arg(keys)
+        .args(["--api-url", &sandbox.base_url()])
+        .args(["--account-id", &sc.account_id])
+        .args(["--environment-id", &sc.environment_id])
+        .args(["--redis", redis])
+        .env("DATA_INTEGRATION_API_TOKEN", &sc.token)
+        .env("BDI_CONFIG", keys.with_file_name("no-config.toml"))
+        .env("BDI_LOCK_LEASE_MS", lease_ms.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let p = Process {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = http();
+    for _ in 0..200 {
+        if client
+            .get(format!("{}/healthz", p.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("bdi-gateway did not start on {}", p.base);
+}
+
+/// A Redis database of its own on the shared server, emptied: the processes use the `bdi:`
+/// prefix, so no other test's keys may be there.
+fn own_database(url: &str, db: u8) -> String {
+    let host = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    std::io::Write::write_all(&mut s, format!("SELECT {db}\r\nFLUSHDB\r\n").as_bytes()).unwrap();
+    let mut answer = [0u8; 16];
+    let _ = std::io::Read::read(&mut s, &mut answer);
+    format!("redis://{host}/{db}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_processes_share_one_redis_and_a_killed_holder_blocks_no_one_past_its_lease() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let redis = own_database(&redis_url(), 5);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.toml");
+    let key = bdi_rest_proxy::keys::add_key(
+        &keys,
+        &bdi_rest_proxy::keys::NewKey {
+            name: "etl".into(),
+            scopes: Scope::ALL.to_vec(),
+            environments: Vec::new(),
+        },
+    )
+    .unwrap();
+    let lease_ms = 1_000;
+    let mut gateways = vec![
+        process(&sandbox, &keys, &redis, lease_ms).await,
+        process(&sandbox, &keys, &redis, lease_ms).await,
+        process(&sandbox, &keys, &redis, lease_ms).await,
+    ];
+    let env = sandbox.config().environment_id.clone();
+    let client = http();
+    let patch = |base: &str, field: &str, i: usize| {
+        client
+            .patch(format!(
+                "{base}/bdi/v1/environments/{env}/data_flows/{}",
+                demo::NEW_FLOW_ID
+            ))
+            .bearer_auth(&key)
+            .header("content-type", "application/merge-patch+json")
+            .body(json!({"settings": {field: i}}).to_string())
+            .send()
+    };
+
+    sandbox.control().set_latency(Duration::from_millis(2));
+    let patches = (0..20).map(|i| patch(&gateways[i % 3].base, &format!("process_key_{i:02}"), i));
+    for r in futures::future::join_all(patches).await {
+        assert_eq!(r.unwrap().status().as_u16(), 200);
+    }
+    let runs = (0..20).map(|i| {
+        client
+            .post(format!(
+                "{}/bdi/v1/environments/{env}/data_flows/{}/run?wait=false",
+                gateways[i % 3].base,
+                demo::ORDERS_FLOW_ID
+            ))
+            .bearer_auth(&key)
+            .send()
+    });
+    let started = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .filter(|r| r.as_ref().is_ok_and(|r| r.status().as_u16() == 202))
+        .count();
+    assert_eq!(started, 2);
+    assert_eq!(
+        sandbox
+            .control()
+            .request_count("POST", &format!("/rivers/{}/run", demo::ORDERS_FLOW_ID)),
+        2,
+        "the upstream saw two triggers in the minute"
+    );
+
+    // The first replica takes the lock and stalls in a slow upstream; then it is killed.
+    sandbox.control().set_latency(Duration::from_secs(3));
+    let stalled = tokio::spawn(patch(&gateways[0].base, "killed_key", 1));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(gateways.remove(0));
+    drop(stalled);
+    sandbox.control().set_latency(Duration::ZERO);
+    let waited = std::time::Instant::now();
+    let after = patch(&gateways[0].base, "after_key", 2).await.unwrap();
+    assert_eq!(after.status().as_u16(), 200);
+    assert!(
+        waited.elapsed() < Duration::from_millis(lease_ms + 1_500),
+        "the others waited {:?}",
+        waited.elapsed()
+    );
+
+    let account = sandbox.config().account_id.clone();
+    let got: Value = client
+        .get(format!(
+            "{}/v1/accounts/{account}/environments/{env}/rivers/{}",
+            gateways[1].base,
+            demo::NEW_FLOW_ID
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for i in 0..20 {
+        assert_eq!(got["settings"][format!("process_key_{i:02}")], json!(i));
+    }
+    assert_eq!(got["settings"]["after_key"], json!(2));
+}
