@@ -241,7 +241,8 @@ async fn coordination(url: &str, n: usize) {
     })
     .await;
     println!("\nCoordination of replicas, {n} sequential operations each (Redis on loopback)\n");
-    println!("| operation | p50 ms | p90 ms | p99 ms | mean ms |");
+    let us = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e6);
+    println!("| operation | p50 µs | p90 µs | p99 µs | mean µs |");
     println!("| --- | --- | --- | --- | --- |");
     for (name, s) in [
         ("run-limit decision, in process", &in_process),
@@ -251,10 +252,10 @@ async fn coordination(url: &str, n: usize) {
     ] {
         println!(
             "| {name} | {} | {} | {} | {} |",
-            ms(s.p50),
-            ms(s.p90),
-            ms(s.p99),
-            ms(s.mean)
+            us(s.p50),
+            us(s.p90),
+            us(s.p99),
+            us(s.mean)
         );
     }
 }
