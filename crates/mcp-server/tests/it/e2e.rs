@@ -562,6 +562,14 @@ async fn two_servers_sharing_redis_share_the_run_limit() {
         std::net::TcpStream::connect(db.trim_start_matches("redis://").split('/').next().unwrap())
             .unwrap();
     std::io::Write::write_all(&mut flush, b"SELECT 7\r\nFLUSHDB\r\n").unwrap();
+    // Both answers (+OK twice) before any server starts.
+    let mut answers = Vec::new();
+    while !answers.ends_with(b"+OK\r\n+OK\r\n") {
+        let mut buf = [0u8; 64];
+        let n = std::io::Read::read(&mut flush, &mut buf).unwrap();
+        assert!(n > 0, "Redis closed the connection");
+        answers.extend_from_slice(&buf[..n]);
+    }
     let a = spawn(&["--redis", &db]).await;
     let b = spawn(&["--redis", &db]).await;
     let run = json!({"data_flow_id": demo::ORDERS_FLOW_ID});

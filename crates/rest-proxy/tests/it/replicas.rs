@@ -307,8 +307,14 @@ fn own_database(url: &str, db: u8) -> String {
         .to_owned();
     let mut s = std::net::TcpStream::connect(&host).unwrap();
     std::io::Write::write_all(&mut s, format!("SELECT {db}\r\nFLUSHDB\r\n").as_bytes()).unwrap();
-    let mut answer = [0u8; 16];
-    let _ = std::io::Read::read(&mut s, &mut answer);
+    // Both answers (+OK twice) before any gateway starts.
+    let mut answers = Vec::new();
+    while !answers.ends_with(b"+OK\r\n+OK\r\n") {
+        let mut buf = [0u8; 64];
+        let n = std::io::Read::read(&mut s, &mut buf).unwrap();
+        assert!(n > 0, "Redis closed the connection");
+        answers.extend_from_slice(&buf[..n]);
+    }
     format!("redis://{host}/{db}")
 }
 
