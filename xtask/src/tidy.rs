@@ -338,8 +338,9 @@ mod tests {
     /// build without it.
     #[test]
     fn duckdb_stays_in_the_loader() {
-        // The loader, and the front ends that load (the CLI; the MCP server's history tools).
-        for package in ["bdi-load", "bdi-cli", "bdi-mcp-server"] {
+        // The loader, and the front ends that load or read a dataset (the CLI, the dashboard, the
+        // MCP server's history tools).
+        for package in ["bdi-load", "bdi-cli", "bdi-dashboard", "bdi-mcp-server"] {
             assert!(
                 depends_on(package, "libduckdb-sys"),
                 "positive control: {package} does depend on DuckDB"

@@ -116,6 +116,9 @@ pub enum LoadCommand {
     /// Run one SELECT on a dataset, read-only, and print the result (-o table, json or csv)
     #[command(after_help = LOAD_QUERY_AFTER_HELP)]
     Query(LoadQueryArgs),
+    /// Serve a local dashboard of a dataset: tables, loads, state, charts and a read-only SQL box
+    #[command(after_help = LOAD_SHOW_AFTER_HELP)]
+    Show(LoadShowArgs),
 }
 
 const LOAD_FLOW_AFTER_HELP: &str = "Resources: flows, flow, flow_active, graph_flow, runtimes, users, api_keys, states, audit_search, translations
@@ -150,6 +153,21 @@ Unqualified table names are the dataset's: SELECT count(*) FROM runs.
 Examples:
   bdi load query \"SELECT type, count(*) FROM audit_search GROUP BY 1 ORDER BY 2 DESC\"
   bdi load query --history -o csv \"SELECT * FROM runs WHERE status = 'failed'\" > failed.csv";
+
+const LOAD_SHOW_AFTER_HELP: &str =
+    "The dashboard listens on 127.0.0.1 only, answers only loopback host names, has no route that
+writes, and shows no password. It runs until Ctrl-C. From another machine, use an SSH tunnel:
+ssh -L 8765:127.0.0.1:8765 host, then bdi load show --port 8765 on the host.
+
+Pages: the overview (tables, columns and types, row counts, loads, incremental state), each table's
+first rows, the charts (Flow: audit events per day by type, states by flow; history: runs per day
+by status, RPU per data flow per day, failure rate by data flow, run duration p50/p95 by target),
+each with its SQL, and a read-only SQL box with CSV download.
+
+Examples:
+  bdi --sandbox load history && bdi load show --history --open
+  bdi load show --destination duckdb:/data/flow.duckdb --port 8765
+  bdi load show --history --destination postgres://bi@db.internal:5432/warehouse";
 
 /// Which dataset: the pipeline, the dataset name and the destination.
 #[derive(Debug, Args)]
@@ -234,6 +252,20 @@ pub struct LoadQueryArgs {
     /// Which dataset.
     #[command(flatten)]
     pub read: LoadReadArgs,
+}
+
+/// `bdi load show`
+#[derive(Debug, Args)]
+pub struct LoadShowArgs {
+    /// Which dataset.
+    #[command(flatten)]
+    pub read: LoadReadArgs,
+    /// Port to listen on, on 127.0.0.1 [default: a free port]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    pub port: u16,
+    /// Open the dashboard in the default web browser
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `bdi flows ...`

@@ -54,6 +54,37 @@ pub struct QueryResult {
     pub truncated: Option<String>,
 }
 
+impl QueryResult {
+    /// The result as CSV (RFC 4180 quoting, `\n` line ends): a header of the column names, then
+    /// a line per row; null is an empty field, text as is, other values as JSON writes them.
+    pub fn to_csv(&self) -> String {
+        fn field(v: &serde_json::Value) -> String {
+            let text = match v {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if text.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", text.replace('"', "\"\""))
+            } else {
+                text
+            }
+        }
+        let mut out = self
+            .columns
+            .iter()
+            .map(|c| field(&serde_json::Value::String(c.clone())))
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&row.iter().map(field).collect::<Vec<_>>().join(","));
+            out.push('\n');
+        }
+        out
+    }
+}
+
 /// Builds a [`QueryResult`] row by row under [`QueryLimits`].
 #[derive(Debug)]
 pub struct Collector {

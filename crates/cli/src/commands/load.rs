@@ -1,4 +1,4 @@
-//! `bdi load flow|history|info|query`: a thin adapter over `bdi-load`. It resolves the
+//! `bdi load flow|history|info|query|show`: a thin adapter over `bdi-load`. It resolves the
 //! configuration and the destination (`duckdb:PATH` or `postgres://...`), checks every name
 //! before any request, shows progress on stderr (one line per resource, on a terminal only), and
 //! prints a summary that reads like dlt's.
@@ -11,7 +11,7 @@ use bdi_domain::{EnvironmentId, Service};
 use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, RESOURCES, resource};
 use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
 use bdi_load::location::{Location, Reader};
-use bdi_load::query::{QueryError, QueryLimits, QueryResult};
+use bdi_load::query::{QueryError, QueryLimits};
 use bdi_load::{
     Destination, LoadError, LoadOptions, LoadReport, Progress, Resource, Source, WriteDisposition,
 };
@@ -20,11 +20,12 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::cli::{
-    LoadCommand, LoadFlowArgs, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadTargetArgs,
+    LoadCommand, LoadFlowArgs, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadShowArgs,
+    LoadTargetArgs,
 };
 use crate::errors::CliError;
 use crate::exit::ExitStatus;
-use crate::output::{Fields, Format, Table, View, csv_field, to_value};
+use crate::output::{Fields, Format, Table, View, to_value};
 
 /// `bdi load ...` but `history`, which needs the account (see [`history`]).
 pub(crate) async fn run(
@@ -37,6 +38,7 @@ pub(crate) async fn run(
         LoadCommand::History(_) => Err(CliError::local("bdi load history needs the account")),
         LoadCommand::Info(a) => info(ctx, &a).await,
         LoadCommand::Query(a) => query(ctx, &a).await,
+        LoadCommand::Show(a) => show(ctx, &a).await,
     }
 }
 
@@ -614,19 +616,8 @@ async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliEr
     }
     match ctx.format {
         Format::Csv => {
-            let QueryResult { columns, rows, .. } = &result;
-            let mut text = columns
-                .iter()
-                .map(|c| csv_field(&Value::String(c.clone())))
-                .collect::<Vec<_>>()
-                .join(",");
-            text.push('\n');
-            for row in rows {
-                text.push_str(&row.iter().map(csv_field).collect::<Vec<_>>().join(","));
-                text.push('\n');
-            }
             ctx.out
-                .write_all(text.as_bytes())
+                .write_all(result.to_csv().as_bytes())
                 .map_err(|e| super::io_error(&e))?;
         }
         Format::Json | Format::Yaml => {
@@ -664,5 +655,73 @@ async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliEr
             )?;
         }
     }
+    Ok(ExitStatus::Success)
+}
+
+/// `bdi load show`: checks the dataset can be read, then serves its dashboard on loopback until
+/// Ctrl-C.
+async fn show(ctx: &mut Ctx<'_>, a: &LoadShowArgs) -> Result<ExitStatus, CliError> {
+    let target = read_target(ctx, &a.read)?;
+    let dashboard = bdi_dashboard::Dashboard {
+        location: target.location.clone(),
+        dataset: target.dataset.clone(),
+        pipeline: target.pipeline.clone(),
+        kind: if a.read.history {
+            bdi_dashboard::Kind::History
+        } else {
+            bdi_dashboard::Kind::Flow
+        },
+    };
+    let info = dashboard.check().await.map_err(|e| {
+        let mut err = CliError::local(e.to_string());
+        err.hint = Some(if a.read.history {
+            "load the run history first (`bdi load history`, or `bdi --sandbox load history` to try it), or name the dataset with --destination, --dataset and --pipeline".to_owned()
+        } else {
+            "load Boomi Flow first (`bdi load flow`, or `bdi --sandbox load flow` to try it), or name the dataset with --destination, --dataset and --pipeline; add --history for the run history".to_owned()
+        });
+        err
+    })?;
+    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, a.port))
+        .await
+        .map_err(|e| {
+            let mut err = CliError::local(format!("cannot listen on 127.0.0.1:{}: {e}", a.port));
+            err.hint =
+                Some("choose another port with --port, or leave it out for a free one".to_owned());
+            err
+        })?;
+    let addr = listener.local_addr().map_err(|e| super::io_error(&e))?;
+    let url = format!("http://{addr}/");
+    let data = json!({
+        "url": url,
+        "dataset": target.dataset,
+        "destination": target.location.describe(),
+        "pipeline": target.pipeline,
+        "tables": info.tables.len(),
+    });
+    ctx.emit(
+        &data,
+        View::Text(format!(
+            "Dashboard of dataset {} in {} at {url}\n",
+            target.dataset,
+            target.location.describe()
+        )),
+    )?;
+    let _ = ctx.out.flush();
+    if a.open
+        && let Err(e) = open::that_detached(&url)
+    {
+        ctx.note(&format!(
+            "could not open a browser ({e}): open {url} yourself"
+        ))?;
+    }
+    ctx.note("read-only, on loopback only; Ctrl-C stops it")?;
+    let guard = ctx.ctrl_c_guard();
+    let stop = ctx.cancel.clone();
+    let served = bdi_dashboard::serve(listener, dashboard, async move {
+        stop.cancelled().await;
+    })
+    .await;
+    drop(guard);
+    served.map_err(|e| CliError::local(format!("the dashboard stopped: {e}")))?;
     Ok(ExitStatus::Success)
 }

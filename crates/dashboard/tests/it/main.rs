@@ -1,0 +1,539 @@
+//! The dashboard over real datasets: the sandbox's Flow and run history loaded into DuckDB (and
+//! the history into PostgreSQL, `BDI_TEST_POSTGRES_URL`), served by the router and read back as
+//! a browser would: every chart's marks carry exactly the numbers its SQL returns, on both
+//! engines; the overview shows the tables, loads and state and never a password; the SQL box
+//! refuses a write and leaves the data as it was; other hosts and other methods are refused.
+//! (`cargo xtask browser` drives the same pages in a real headless Chromium.)
+
+#![allow(
+    clippy::unwrap_used,
+    unreachable_pub,
+    reason = "test harness: panics are the failure report"
+)]
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use bdi_api_client::{EmbeddedSandbox, FlowClient, HttpBackend};
+use bdi_dashboard::charts::{Shape, charts};
+use bdi_dashboard::{Dashboard, Kind};
+use bdi_domain::Service;
+use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, resource};
+use bdi_load::history::{self, HistoryOptions, HistorySource};
+use bdi_load::location::Location;
+use bdi_load::query::QueryLimits;
+use bdi_load::{LoadOptions, load};
+use chrono::{TimeDelta, Utc};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const ADDR: &str = "127.0.0.1:4321";
+const HOST: &str = "127.0.0.1:4321";
+
+/// Loads the sandbox's Boomi Flow data (`resources`) into `location`.
+async fn load_flow(location: &Location, resources: &[&str]) {
+    let sandbox = EmbeddedSandbox::start().await.unwrap();
+    let client = FlowClient::new(sandbox.flow_config().unwrap()).unwrap();
+    let location2 = location.clone();
+    let dest = tokio::task::spawn_blocking(move || location2.open())
+        .await
+        .unwrap()
+        .unwrap();
+    load(
+        Arc::new(FlowSource::new(client)),
+        dest,
+        LoadOptions {
+            pipeline: "boomi_flow_pipeline".to_owned(),
+            dataset: "boomi_flow_data".to_owned(),
+            resources: resources.iter().map(|r| resource(r).unwrap()).collect(),
+            full_refresh: false,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    sandbox.shutdown().await;
+}
+
+/// Loads the sandbox's run history into `dataset` at `location`.
+async fn load_history(location: &Location, dataset: &str) {
+    let sandbox = EmbeddedSandbox::start().await.unwrap();
+    let service = Service::new(Arc::new(
+        HttpBackend::new(sandbox.client_config().unwrap()).unwrap(),
+    ));
+    let now = Utc::now() + TimeDelta::seconds(5);
+    let source = HistorySource::new(
+        service,
+        HistoryOptions {
+            since: now - TimeDelta::days(14),
+            now,
+            environments: Vec::new(),
+        },
+    );
+    let location2 = location.clone();
+    let dest = tokio::task::spawn_blocking(move || location2.open())
+        .await
+        .unwrap()
+        .unwrap();
+    load(
+        Arc::new(source),
+        dest,
+        LoadOptions {
+            pipeline: history::PIPELINE.to_owned(),
+            dataset: dataset.to_owned(),
+            resources: history::RESOURCES
+                .iter()
+                .map(|r| history::resource(r, Duration::from_secs(2 * 86_400)).unwrap())
+                .collect(),
+            full_refresh: true,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    sandbox.shutdown().await;
+}
+
+fn dashboard(location: &Location, dataset: &str, kind: Kind) -> Dashboard {
+    Dashboard {
+        location: location.clone(),
+        dataset: dataset.to_owned(),
+        pipeline: match kind {
+            Kind::Flow => "boomi_flow_pipeline".to_owned(),
+            Kind::History => history::PIPELINE.to_owned(),
+        },
+        kind,
+    }
+}
+
+/// A response's status, headers and body.
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn request(d: &Dashboard, method: Method, uri: &str, host: &str) -> Page {
+    let router = d.clone().router(ADDR.parse::<SocketAddr>().unwrap());
+    let response = router
+        .oneshot(
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("host", host)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Page {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+async fn get(d: &Dashboard, uri: &str) -> Page {
+    request(d, Method::GET, uri, HOST).await
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Undoes maud's escaping of attribute values.
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of attribute `name` in the tag `tag`.
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+/// The marks of chart `id` in a page: (x or label, series, value), as their data attributes say.
+fn marks(page: &str, id: &str) -> BTreeSet<(String, String, String)> {
+    let open = format!("data-chart=\"{id}\"");
+    let start = page.find(&open).unwrap_or_else(|| panic!("no chart {id}"));
+    let end = page[start..].find("</svg>").unwrap() + start;
+    page[start..end]
+        .split("<rect ")
+        .skip(1)
+        .map(|tag| {
+            let tag = format!(" {}", &tag[..tag.find('>').unwrap()]);
+            (
+                attr(&tag, "data-x")
+                    .or_else(|| attr(&tag, "data-label"))
+                    .unwrap(),
+                attr(&tag, "data-series").unwrap(),
+                attr(&tag, "data-value").unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The marks chart `id` must have: its SQL run directly on the dataset.
+async fn expected(d: &Dashboard, id: &str) -> BTreeSet<(String, String, String)> {
+    let chart = charts(d.kind).iter().find(|c| c.id == id).unwrap();
+    let (location, dataset) = (d.location.clone(), d.dataset.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        location
+            .open_read_only()
+            .unwrap()
+            .query(&dataset, chart.sql, &QueryLimits::TERMINAL)
+            .unwrap_or_else(|e| panic!("{}: {e}", chart.id))
+    })
+    .await
+    .unwrap();
+    assert!(
+        !result.rows.is_empty(),
+        "{id}: the sandbox's data gives rows"
+    );
+    match chart.shape {
+        Shape::Stacked { .. } => result
+            .rows
+            .iter()
+            .map(|r| (text(&r[0]), text(&r[1]), text(&r[2])))
+            .collect(),
+        Shape::Bars { series, .. } => result
+            .rows
+            .iter()
+            .flat_map(|r| {
+                series.iter().map(|s| {
+                    let i = result.columns.iter().position(|c| c == s).unwrap();
+                    (text(&r[0]), (*s).to_owned(), text(&r[i]))
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Every chart of `d` on the charts page has the marks of its SQL.
+async fn charts_match_their_sql(d: &Dashboard) -> Vec<BTreeSet<(String, String, String)>> {
+    let page = get(d, "/charts").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("role=\"alert\""), "{}", page.body);
+    let mut all = Vec::new();
+    for chart in charts(d.kind) {
+        let want = expected(d, chart.id).await;
+        let got = marks(&page.body, chart.id);
+        assert_eq!(got, want, "chart {}", chart.id);
+        // The SQL shown is the SQL run, and the SQL box link carries it.
+        assert!(
+            page.body
+                .contains(&maud::html! { (chart.sql) }.into_string())
+        );
+        assert!(page.body.contains(&format!("/sql?q={}", encode(chart.sql))));
+        all.push(got);
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_charts_on_duckdb_carry_the_numbers_of_their_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::DuckDb(dir.path().join("history.duckdb"));
+    load_history(&location, history::DATASET).await;
+    let d = dashboard(&location, history::DATASET, Kind::History);
+    let drawn = charts_match_their_sql(&d).await;
+    // The sandbox's history: a failed run among succeeded ones, so the failure rate is not 0.
+    assert!(
+        drawn[0].iter().any(|(_, s, _)| s == "failed"),
+        "{:?}",
+        drawn[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flow_charts_on_duckdb_carry_the_numbers_of_their_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::DuckDb(dir.path().join("flow.duckdb"));
+    load_flow(&location, DEFAULT_RESOURCES).await;
+    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let drawn = charts_match_their_sql(&d).await;
+    let events: u64 = drawn[0]
+        .iter()
+        .map(|(_, _, v)| v.parse::<u64>().unwrap())
+        .sum();
+    assert!(events > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_shows_tables_loads_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::DuckDb(dir.path().join("flow.duckdb"));
+    load_flow(&location, &["flows", "states", "audit_search"]).await;
+    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let info = d.check().await.unwrap();
+    let page = get(&d, "/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for t in &info.tables {
+        assert!(
+            page.body.contains(&format!(
+                "<a href=\"/tables/{}\">{}</a></td><td class=\"num\">{}</td>",
+                t.name, t.name, t.rows
+            )),
+            "{} with {} rows: {}",
+            t.name,
+            t.rows,
+            page.body
+        );
+    }
+    // Columns with their types, the load with the rows it wrote, and the cursors.
+    assert!(
+        page.body.contains(
+            "<code>occurred_at</code> <span class=\"type\">TIMESTAMP WITH TIME ZONE</span>"
+        )
+    );
+    let load = &info.loads[0];
+    assert!(page.body.contains(&load.load_id));
+    let audit = info
+        .tables
+        .iter()
+        .find(|t| t.name == "audit_search")
+        .unwrap();
+    assert!(
+        page.body.contains(&format!("audit_search {}", audit.rows)),
+        "rows per load: {}",
+        page.body
+    );
+    // One load wrote every row, child tables' included (counted through their root rows).
+    let total: i64 = info.tables.iter().map(|t| t.rows).sum();
+    assert!(info.tables.iter().any(|t| t.name.starts_with("flows__")));
+    assert!(
+        page.body.contains(&format!(
+            "<td class=\"num\">{total}</td><td class=\"wrap\">"
+        )),
+        "{total} rows in the load: {}",
+        page.body
+    );
+    assert!(page.body.contains("<code>occurredAt</code>"));
+    let last = info.state.resources["audit_search"]
+        .last_value
+        .clone()
+        .unwrap();
+    assert!(page.body.contains(&last));
+
+    // A table's page: its columns and its first rows.
+    let table = get(&d, "/tables/flows").await;
+    assert_eq!(table.status, StatusCode::OK);
+    assert!(table.body.contains("<code>developer_name</code>"));
+    assert!(table.body.contains("<th scope=\"col\">developer_name</th>"));
+    for missing in ["/tables/nope", "/tables/flows%22%3B", "/nowhere"] {
+        let p = get(&d, missing).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sql_box_refuses_writes_and_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::DuckDb(dir.path().join("flow.duckdb"));
+    load_flow(&location, &["flows", "audit_search"]).await;
+    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let before = d.check().await.unwrap().tables;
+
+    for write in [
+        "DELETE FROM audit_search",
+        "SELECT 1; DROP TABLE flows",
+        "WITH x AS (SELECT 1) DELETE FROM flows",
+        "COPY flows TO '/tmp/x.csv'",
+    ] {
+        let page = get(&d, &format!("/sql?q={}", encode(write))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Refused: "), "{write}: {}", page.body);
+        assert!(!page.body.contains("<table class=\"result\">"), "{write}");
+        let csv = get(&d, &format!("/sql.csv?q={}", encode(write))).await;
+        assert_eq!(csv.status, StatusCode::BAD_REQUEST, "{write}");
+        assert!(csv.body.starts_with("refused: "), "{}", csv.body);
+    }
+    assert_eq!(d.check().await.unwrap().tables, before, "nothing changed");
+
+    // A query: its rows as a table, and the same as CSV.
+    let sql = "SELECT type, count(*) AS n FROM audit_search GROUP BY type ORDER BY type";
+    let page = get(&d, &format!("/sql?q={}", encode(sql))).await;
+    assert!(
+        page.body
+            .contains("<th scope=\"col\">type</th><th scope=\"col\">n</th>")
+    );
+    assert!(page.body.contains("Download CSV"));
+    let csv = get(&d, &format!("/sql.csv?q={}", encode(sql))).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        csv.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "type,n");
+    let total: u64 = lines[1..]
+        .iter()
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    let audit = before.iter().find(|t| t.name == "audit_search").unwrap();
+    assert_eq!(total, u64::try_from(audit.rows).unwrap());
+
+    // A failing query shows the engine's message; an empty one shows the form.
+    let bad = get(&d, &format!("/sql?q={}", encode("SELECT nope FROM flows"))).await;
+    assert!(bad.body.contains("The query failed: "), "{}", bad.body);
+    assert!(bad.body.contains("nope"));
+    let empty = get(&d, "/sql").await;
+    assert!(empty.body.contains("<textarea"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_hosts_and_methods_are_refused_and_pages_carry_a_strict_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::DuckDb(dir.path().join("flow.duckdb"));
+    load_flow(&location, &["flows"]).await;
+    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+
+    // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1.
+    for host in ["evil.example:4321", "127.0.0.1:9999", ""] {
+        let p = request(&d, Method::GET, "/", host).await;
+        assert_eq!(p.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+    }
+    for host in ["localhost:4321", "[::1]:4321", "LOCALHOST:4321"] {
+        let p = request(&d, Method::GET, "/", host).await;
+        assert_eq!(p.status, StatusCode::OK, "{host}");
+    }
+    for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+        let p = request(&d, method.clone(), "/sql?q=SELECT%201", HOST).await;
+        assert_eq!(p.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+    }
+    let p = get(&d, "/").await;
+    let csp = p.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"));
+    assert_eq!(p.headers["x-frame-options"], "DENY");
+    // No script anywhere: the pages work without JavaScript.
+    assert!(!p.body.to_lowercase().contains("<script"));
+    let css = get(&d, "/assets/style.css").await;
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(get(&d, "/favicon.ico").await.status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chart_whose_table_was_not_loaded_says_what_to_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::DuckDb(dir.path().join("flow.duckdb"));
+    load_flow(&location, &["flows", "states"]).await;
+    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let page = get(&d, "/charts").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(
+            "The dataset has no table audit_search: load it with <code>bdi load flow</code>."
+        ),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        marks(&page.body, "states_by_flow"),
+        expected(&d, "states_by_flow").await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_empty_dataset_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = Location::DuckDb(dir.path().join("none.duckdb"));
+    let e = dashboard(&missing, "boomi_flow_data", Kind::Flow)
+        .check()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("does not exist") && e.contains("bdi load"),
+        "{e}"
+    );
+
+    let location = Location::DuckDb(dir.path().join("flow.duckdb"));
+    load_flow(&location, &["flows"]).await;
+    let e = dashboard(&location, "data_integration", Kind::History)
+        .check()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("has no tables") && e.contains("bdi load history"),
+        "{e}"
+    );
+}
+
+/// The test server's URL; its absence fails the test (a skipped test would pass unseen).
+fn postgres_url() -> String {
+    std::env::var("BDI_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "BDI_TEST_POSTGRES_URL is not set: this test needs a PostgreSQL server; run it with \
+             `cargo xtask with-postgres -- cargo nextest run --workspace -E 'package(bdi-dashboard)'` \
+             (cargo xtask ci starts one too)"
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_charts_on_postgres_carry_the_numbers_of_their_sql_and_no_password() {
+    let url = postgres_url();
+    let location = Location::parse(&url).unwrap();
+    let dataset = "t_dashboard_history";
+    load_history(&location, dataset).await;
+    let d = dashboard(&location, dataset, Kind::History);
+    charts_match_their_sql(&d).await;
+
+    // The same SQL gives the same charts on DuckDB (the sandbox's history is the same data,
+    // bar the run ids and times of day, which no chart shows).
+    let dir = tempfile::tempdir().unwrap();
+    let duck = Location::DuckDb(dir.path().join("history.duckdb"));
+    load_history(&duck, history::DATASET).await;
+    let on_duck = dashboard(&duck, history::DATASET, Kind::History);
+    for chart in charts(Kind::History) {
+        assert_eq!(
+            expected(&d, chart.id).await,
+            expected(&on_duck, chart.id).await,
+            "{} differs between PostgreSQL and DuckDB",
+            chart.id
+        );
+    }
+
+    let password = url::Url::parse(&url)
+        .unwrap()
+        .password()
+        .map(str::to_owned)
+        .expect("the test server's URL has a password");
+    for path in [
+        "/",
+        "/charts",
+        "/sql?q=SELECT%201",
+        "/tables/runs",
+        "/nowhere",
+    ] {
+        let page = get(&d, path).await;
+        assert!(!page.body.contains(&password), "{path} shows the password");
+        assert!(page.body.contains(&location.describe()), "{path}");
+    }
+}
