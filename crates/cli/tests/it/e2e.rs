@@ -596,3 +596,171 @@ fn a_database_file_held_by_another_process_is_named_and_left_alone() {
     assert!(out.stderr.contains("held.duckdb"), "{}", out.stderr);
     drop(held);
 }
+
+/// `GET path` on a dashboard with `Host: host`: the status line and the body.
+fn http_get(addr: &str, path: &str, host: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("the dashboard listens");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("the request is sent");
+    let mut text = String::new();
+    stream
+        .read_to_string(&mut text)
+        .expect("the answer is read");
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_dashboard_serves_a_loaded_dataset_on_loopback_opens_the_browser_and_stops_on_ctrl_c() {
+    use std::io::BufRead;
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("flow.duckdb").display());
+    run(
+        base_command(),
+        &["--sandbox", "load", "flow", "--destination", &dest],
+    )
+    .ok();
+
+    // A browser that notes what it was asked to open, in a pipe: the first `xdg-open` on PATH.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let opened = dir.path().join("opened");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&opened)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" > {}\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let mut child = base_command()
+        .args(["load", "show", "--destination", &dest, "--open"])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "loopback only: {url}");
+    assert!(line.contains("flow.duckdb"), "{line}");
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+
+    let (status, body) = http_get(&addr, "/", &addr);
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("<h1>Overview</h1>"), "{body}");
+    let (status, _) = http_get(&addr, "/charts", &format!("localhost:{}", &addr[10..]));
+    assert!(status.contains("200"), "{status}");
+    let (status, body) = http_get(&addr, "/", "rebound.example");
+    assert!(
+        status.contains("421"),
+        "another host name is refused: {status}"
+    );
+    assert!(body.contains(&url), "{body}");
+
+    // The browser was asked to open the URL: reading the pipe waits for its note.
+    let asked = std::fs::read_to_string(&opened).unwrap();
+    assert_eq!(asked.trim(), url, "xdg-open was asked for the dashboard");
+
+    // Ctrl-C stops it, cleanly.
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "the port is closed"
+    );
+}
+
+#[test]
+fn the_dashboard_of_a_missing_dataset_or_a_taken_port_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let none = format!("duckdb:{}", dir.path().join("none.duckdb").display());
+    let out = run(base_command(), &["load", "show", "--destination", &none]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("does not exist"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("hint: load Boomi Flow first (`bdi load flow`, or `bdi --sandbox load flow`"),
+        "{}",
+        out.stderr
+    );
+    let out = run(
+        base_command(),
+        &["load", "show", "--history", "--destination", &none],
+    );
+    assert!(
+        out.stderr.contains("`bdi --sandbox load history`"),
+        "{}",
+        out.stderr
+    );
+
+    let dest = format!("duckdb:{}", dir.path().join("flow.duckdb").display());
+    run(
+        base_command(),
+        &[
+            "--sandbox",
+            "load",
+            "flow",
+            "--resources",
+            "flows",
+            "--destination",
+            &dest,
+        ],
+    )
+    .ok();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = run(
+        base_command(),
+        &["load", "show", "--destination", &dest, "--port", &port],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: choose another port with --port"),
+        "{}",
+        out.stderr
+    );
+}
