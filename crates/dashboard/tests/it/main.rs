@@ -537,3 +537,53 @@ async fn history_charts_on_postgres_carry_the_numbers_of_their_sql_and_no_passwo
         assert!(page.body.contains(&location.describe()), "{path}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_pages_at_once_all_answer_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::DuckDb(dir.path().join("history.duckdb"));
+    load_history(&location, history::DATASET).await;
+    let d = dashboard(&location, history::DATASET, Kind::History);
+    let router = d.clone().router(ADDR.parse::<SocketAddr>().unwrap());
+    // Four times as many pages as readers, at once, on one router.
+    let pages = (0..4 * bdi_dashboard::READERS).map(|i| {
+        let router = router.clone();
+        let uri = if i % 2 == 0 { "/charts" } else { "/" };
+        tokio::spawn(async move {
+            let response = router
+                .oneshot(
+                    Request::builder()
+                        .uri(uri)
+                        .header("host", HOST)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (uri, status, String::from_utf8(body.to_vec()).unwrap())
+        })
+    });
+    let answers = futures_join(pages).await;
+    let one = get(&d, "/charts").await.body;
+    let overview = get(&d, "/").await.body;
+    for (uri, status, body) in answers {
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        let want = if uri == "/charts" { &one } else { &overview };
+        assert_eq!(&body, want, "{uri} answers the same at once as alone");
+    }
+}
+
+/// Awaits every task.
+async fn futures_join<T: Send + 'static>(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for t in tasks.collect::<Vec<_>>() {
+        out.push(t.await.unwrap());
+    }
+    out
+}
