@@ -92,12 +92,30 @@ impl Location {
         }
     }
 
-    /// Opens it for a load (a DuckDB file is created when missing). Blocking: call it where
-    /// blocking is allowed.
+    /// Opens it for a load (a DuckDB file is created when missing; one another process holds
+    /// is waited for, see [`crate::destination::duckdb::DuckDb::open`]). Blocking: call it
+    /// where blocking is allowed.
     pub fn open(&self) -> Result<Box<dyn Destination>, DestinationError> {
+        #[cfg(feature = "duckdb")]
+        let mut busy = crate::destination::duckdb::lock_waiter();
+        #[cfg(not(feature = "duckdb"))]
+        let mut busy = || false;
+        self.open_with(&mut busy)
+    }
+
+    /// [`Location::open`], calling `busy` each time a DuckDB file is held by another process:
+    /// it waits and returns `true` to try again, or `false` to give up (with an error that says
+    /// the file is in use).
+    pub fn open_with(
+        &self,
+        busy: &mut dyn FnMut() -> bool,
+    ) -> Result<Box<dyn Destination>, DestinationError> {
+        let _ = &busy;
         match self {
             #[cfg(feature = "duckdb")]
-            Self::DuckDb(path) => Ok(Box::new(crate::destination::duckdb::DuckDb::open(path)?)),
+            Self::DuckDb(path) => Ok(Box::new(crate::destination::duckdb::DuckDb::open_with(
+                path, busy,
+            )?)),
             #[cfg(feature = "postgres")]
             Self::Postgres(url) => Ok(Box::new(crate::destination::postgres::Postgres::connect(
                 url,

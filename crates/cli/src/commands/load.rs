@@ -101,10 +101,31 @@ pub(crate) fn target(ctx: &Ctx<'_>, t: &LoadTargetArgs, kind: Kind) -> Result<Ta
     })
 }
 
-/// Opens the destination for a load, off the async threads (a database client may block).
+/// Opens the destination for a load, off the async threads (a database client may block). A
+/// DuckDB file another process holds (a dashboard page, a query) is waited for, with a note.
 async fn open(location: &Location) -> Result<Box<dyn Destination>, CliError> {
     let location = location.clone();
-    tokio::task::spawn_blocking(move || location.open())
+    tokio::task::spawn_blocking(move || {
+        let mut wait = bdi_load::destination::duckdb::lock_waiter();
+        let mut noted = false;
+        location.open_with(&mut || {
+            if !noted {
+                noted = true;
+                #[allow(
+                    clippy::print_stderr,
+                    reason = "a note while the blocking open waits; the command's writer is on the async side"
+                )]
+                {
+                    eprintln!(
+                        "note: {} is held by another process; waiting up to {} s for it",
+                        location.describe(),
+                        bdi_load::destination::duckdb::lock_wait().as_secs()
+                    );
+                }
+            }
+            wait()
+        })
+    })
         .await
         .map_err(|e| CliError::local(format!("opening the destination stopped: {e}")))?
         .map_err(|e| load_error(LoadError::Destination(e)))

@@ -586,8 +586,16 @@ fn a_database_file_held_by_another_process_is_named_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("held.duckdb");
     let held = bdi_load::destination::duckdb::DuckDb::open(&file).unwrap();
-    let out = run(load_audit(&s, &format!("duckdb:{}", file.display())), &[]);
+    let mut cmd = load_audit(&s, &format!("duckdb:{}", file.display()));
+    cmd.env("BDI_DUCKDB_LOCK_WAIT_MS", "300");
+    let out = run(cmd, &[]);
     assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("is held by another process; waiting up to 0 s"),
+        "{}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("in use by another process"),
         "{}",
@@ -595,6 +603,45 @@ fn a_database_file_held_by_another_process_is_named_and_left_alone() {
     );
     assert!(out.stderr.contains("held.duckdb"), "{}", out.stderr);
     drop(held);
+}
+
+#[test]
+fn a_load_waits_for_a_file_a_reader_holds_then_loads() {
+    use std::io::BufRead;
+
+    let s = Served::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("read.duckdb");
+    drop(bdi_load::destination::duckdb::DuckDb::open(&file).unwrap());
+    // This process reads the file (as a dashboard page or a query does): DuckDB locks it
+    // against a writer in another process.
+    let reader = bdi_load::destination::duckdb::DuckDb::open_read_only(&file).unwrap();
+    let mut cmd = load_audit(&s, &format!("duckdb:{}", file.display()));
+    let mut child = cmd
+        .env("BDI_DUCKDB_LOCK_WAIT_MS", "120000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The load says it waits; then the reader is done, and the load goes on.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("is held by another process") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the load ended without waiting"
+        );
+    }
+    assert!(
+        line.contains("read.duckdb") && line.contains("waiting up to 120 s"),
+        "{line}"
+    );
+    drop(reader);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let (rows, distinct) = audit_rows(&file);
+    assert!(rows > 0 && rows == distinct, "{rows} rows, {distinct} ids");
 }
 
 /// `GET path` on a dashboard with `Host: host`: the status line and the body.

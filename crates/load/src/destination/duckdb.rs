@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use duckdb::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
@@ -172,38 +173,93 @@ fn record_batch(table: &Table, rows: Rows) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), arrays)
 }
 
+/// How long a load waits for a DuckDB file that another process holds (a dashboard page or a
+/// query reads for a moment; another load may hold it longer).
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a held file is tried again.
+const LOCK_RETRY: Duration = Duration::from_millis(100);
+
+/// How long a load waits for a held file: `BDI_DUCKDB_LOCK_WAIT_MS`, else [`LOCK_WAIT`].
+pub fn lock_wait() -> Duration {
+    std::env::var("BDI_DUCKDB_LOCK_WAIT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(LOCK_WAIT, Duration::from_millis)
+}
+
+/// The `busy` of [`DuckDb::open_with`] that waits up to [`lock_wait`], trying again every
+/// 100 ms. Blocking: call it where blocking is allowed.
+pub fn lock_waiter() -> impl FnMut() -> bool {
+    let deadline = Instant::now() + lock_wait();
+    move || {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        std::thread::sleep(LOCK_RETRY.min(left));
+        true
+    }
+}
+
+/// DuckDB's error for a file another process holds.
+fn is_lock(e: &duckdb::Error) -> bool {
+    e.to_string().contains("Could not set lock")
+}
+
 /// DuckDB would download a missing extension from the internet the first time a query needs one
 /// (ICU for time zones, say); a loader must never reach the network behind the user's back.
 const OFFLINE: &str =
     "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;";
 
 impl DuckDb {
-    /// Opens (creating it) the database file at `path`. A file held by another process is an
-    /// error that says so.
+    /// Opens (creating it) the database file at `path`. A file another process holds (a
+    /// dashboard or a query reading it, another load) is waited for, up to [`lock_wait`], then
+    /// an error that says so.
     pub fn open(path: &Path) -> Result<Self, DestinationError> {
+        Self::open_with(path, &mut lock_waiter())
+    }
+
+    /// Opens (creating it) the database file at `path`, calling `busy` each time another
+    /// process holds the file: it waits and returns `true` to try again, or `false` to give up.
+    pub fn open_with(
+        path: &Path,
+        busy: &mut dyn FnMut() -> bool,
+    ) -> Result<Self, DestinationError> {
         // The file is attached to an in-memory database rather than opened, to give its row
         // groups the size loads want (a setting of the attachment, not of the file).
-        let opened = Connection::open_in_memory().and_then(|c| {
-            c.execute_batch(&format!(
-                "ATTACH {} AS {} (ROW_GROUP_SIZE {LOAD_ROW_GROUP_ROWS}); USE {};",
-                literal(&path.to_string_lossy()),
-                quote(CATALOG),
-                quote(CATALOG)
-            ))?;
-            Ok(c)
-        });
-        let conn = opened.map_err(|e| {
-            let text = e.to_string();
-            if text.contains("lock") {
-                DestinationError::Open(format!(
-                    "{} is in use by another process ({}); close it (or wait for the other load) and try again",
-                    path.display(),
-                    text.lines().next().unwrap_or_default()
-                ))
-            } else {
-                DestinationError::Open(format!("cannot open {} as a DuckDB database: {text}", path.display()))
+        let attach = || {
+            Connection::open_in_memory().and_then(|c| {
+                c.execute_batch(&format!(
+                    "ATTACH {} AS {} (ROW_GROUP_SIZE {LOAD_ROW_GROUP_ROWS}); USE {};",
+                    literal(&path.to_string_lossy()),
+                    quote(CATALOG),
+                    quote(CATALOG)
+                ))?;
+                Ok(c)
+            })
+        };
+        let conn = loop {
+            match attach() {
+                Ok(c) => break c,
+                Err(e) if is_lock(&e) && busy() => {}
+                Err(e) => {
+                    let text = e.to_string();
+                    return Err(if is_lock(&e) {
+                        DestinationError::Open(format!(
+                            "{} is in use by another process ({}); close it (or wait for the other load) and try again",
+                            path.display(),
+                            text.lines().next().unwrap_or_default()
+                        ))
+                    } else {
+                        DestinationError::Open(format!(
+                            "cannot open {} as a DuckDB database: {text}",
+                            path.display()
+                        ))
+                    });
+                }
             }
-        })?;
+        };
         conn.execute_batch(OFFLINE)
             .map_err(|e| write_err("configure", &e))?;
         Ok(Self {
@@ -640,8 +696,16 @@ impl DuckDb {
             .access_mode(duckdb::AccessMode::ReadOnly)
             .and_then(|c| c.enable_external_access(false))
             .map_err(|e| write_err("configure", &e))?;
-        let conn = Connection::open_with_flags(path, config)
-            .map_err(|e| DestinationError::Open(format!("cannot open {}: {e}", path.display())))?;
+        let conn = Connection::open_with_flags(path, config).map_err(|e| {
+            if is_lock(&e) {
+                DestinationError::Open(format!(
+                    "{} is being written by another process (a load, most likely): try again when it ends",
+                    path.display()
+                ))
+            } else {
+                DestinationError::Open(format!("cannot open {}: {e}", path.display()))
+            }
+        })?;
         conn.execute_batch(OFFLINE)
             .map_err(|e| write_err("configure", &e))?;
         Ok(Self {
