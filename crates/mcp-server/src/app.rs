@@ -223,10 +223,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "not configured: {msg}; every tool call will say so (or start with --sandbox)"
         );
     }
-    let scratch = args
-        .sandbox
-        .then(|| std::env::temp_dir().join(format!("bdi-mcp-sandbox-{}", std::process::id())));
-    let history = history_location(&args, scratch.as_deref())?;
+    let scratch = args.sandbox.then(Scratch::new);
+    let history = history_location(&args, scratch.as_ref().map(|s| s.0.as_path()))?;
     tracing::info!("history tools use {}", history.describe());
     let opts = options(&args, history);
     let server = BdiMcp::new(backing, opts).map_err(anyhow::Error::msg)?;
@@ -249,7 +247,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .serve(rmcp::transport::stdio())
                 .await
                 .context("starting the stdio transport")?;
+            // A stop signal ends the session as a closed stdin does.
+            let ct = running.cancellation_token();
+            let stopper = tokio::spawn(async move {
+                stop_signal().await;
+                tracing::info!("stopping: signal received");
+                ct.cancel();
+            });
             let reason = running.waiting().await;
+            stopper.abort();
             tracing::info!("stdio closed: {reason:?}");
         }
         Some(addr) => {
@@ -264,10 +270,68 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
-    if let Some(dir) = scratch {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+    drop(scratch);
     Ok(())
+}
+
+/// The scratch directory of `--sandbox` (its history dataset): removed when the server stops,
+/// on any path out of [`run`]. Directories of earlier servers that were killed (SIGKILL leaves
+/// no chance to clean up) are removed when the next one starts.
+#[derive(Debug)]
+struct Scratch(std::path::PathBuf);
+
+/// The scratch directories' name, before the process id.
+const SCRATCH_PREFIX: &str = "bdi-mcp-sandbox-";
+
+impl Scratch {
+    fn new() -> Self {
+        let temp = std::env::temp_dir();
+        // Only where a process's liveness can be read (/proc): never a live server's directory.
+        if std::path::Path::new("/proc/self").exists()
+            && let Ok(entries) = std::fs::read_dir(&temp)
+        {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let Some(pid) = name
+                    .to_str()
+                    .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
+                    .and_then(|p| p.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                if pid != std::process::id()
+                    && !std::path::Path::new("/proc").join(pid.to_string()).exists()
+                {
+                    tracing::debug!(path = %entry.path().display(), "removing a dead server's scratch directory");
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        Self(temp.join(format!("{SCRATCH_PREFIX}{}", std::process::id())))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (what a service manager or `docker stop` sends): the
+/// server then stops as it does when its client leaves, and removes its scratch files.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Who may reach the HTTP endpoint.
@@ -359,7 +423,8 @@ async fn serve_http(server: BdiMcp, addr: SocketAddr, access: HttpAccess) -> any
     tracing::info!("connect a client: claude mcp add --transport http bdi http://{local}/mcp");
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            stop_signal().await;
+            tracing::info!("stopping: signal received");
             ct.cancel();
         })
         .await?;

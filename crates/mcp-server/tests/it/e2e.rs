@@ -583,3 +583,59 @@ async fn two_servers_sharing_redis_share_the_run_limit() {
     a.cancel().await.unwrap();
     b.cancel().await.unwrap();
 }
+
+/// `bdi-mcp --sandbox --http 127.0.0.1:0`, started and serving (its log says where).
+fn serve_http_child() -> std::process::Child {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bdi-mcp"))
+        .args(["--sandbox", "--http", "127.0.0.1:0"])
+        .env("BDI_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("bdi-mcp starts");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    let mut line = String::new();
+    while !line.contains("serving Streamable HTTP at") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("the log reads") > 0,
+            "bdi-mcp stopped before serving"
+        );
+    }
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    child
+}
+
+#[test]
+fn a_stop_signal_stops_the_server_cleanly_and_removes_its_scratch_files() {
+    // A scratch directory left by a server that was killed (its process is gone).
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    let stale = std::env::temp_dir().join(format!("bdi-mcp-sandbox-{}", gone.id()));
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("history.duckdb"), b"left behind").unwrap();
+
+    let child = serve_http_child();
+    assert!(
+        !stale.exists(),
+        "the next server removes a dead one's scratch files"
+    );
+
+    // What a sync_history writes, in this server's scratch directory.
+    let scratch = std::env::temp_dir().join(format!("bdi-mcp-sandbox-{}", child.id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::write(scratch.join("history.duckdb"), b"demo history").unwrap();
+
+    // SIGTERM, as a service manager or `docker stop` sends it.
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "a clean stop");
+    assert!(!scratch.exists(), "the scratch files are removed at stop");
+}
