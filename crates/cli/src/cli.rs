@@ -156,7 +156,8 @@ Examples:
 
 const LOAD_SHOW_AFTER_HELP: &str =
     "The dashboard listens on 127.0.0.1 only, answers only loopback host names, has no route that
-writes, and shows no password. It runs until Ctrl-C. From another machine, use an SSH tunnel:
+writes, and shows no password. It runs until Ctrl-C. With --sandbox it shows the sandbox's demo
+data, loaded first into a scratch file. From another machine, use an SSH tunnel:
 ssh -L 8765:127.0.0.1:8765 host, then bdi load show --port 8765 on the host.
 
 Pages: the overview (tables, columns and types, row counts, loads, incremental state), each table's
@@ -165,7 +166,7 @@ by status, RPU per data flow per day, failure rate by data flow, run duration p5
 each with its SQL, and a read-only SQL box with CSV download.
 
 Examples:
-  bdi --sandbox load history && bdi load show --history --open
+  bdi --sandbox load show --history --open
   bdi load show --destination duckdb:/data/flow.duckdb --port 8765
   bdi load show --history --destination postgres://bi@db.internal:5432/warehouse";
 

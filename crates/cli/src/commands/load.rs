@@ -38,7 +38,7 @@ pub(crate) async fn run(
         LoadCommand::History(_) => Err(CliError::local("bdi load history needs the account")),
         LoadCommand::Info(a) => info(ctx, &a).await,
         LoadCommand::Query(a) => query(ctx, &a).await,
-        LoadCommand::Show(a) => show(ctx, &a).await,
+        LoadCommand::Show(a) => show(ctx, &a, sandbox).await,
     }
 }
 
@@ -679,10 +679,86 @@ async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliEr
     Ok(ExitStatus::Success)
 }
 
+/// A scratch directory, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `bdi --sandbox load show`: the sandbox's demo data loaded into a scratch DuckDB file (removed
+/// at exit), so that the dashboard can be tried with no account and no load first.
+async fn sandbox_dataset(
+    ctx: &mut Ctx<'_>,
+    target: &mut Target,
+    history: bool,
+) -> Result<Scratch, CliError> {
+    let dir = std::env::temp_dir().join(format!("bdi-show-sandbox-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| super::io_error(&e))?;
+    let scratch = Scratch(dir);
+    target.location = Location::DuckDb(scratch.0.join(format!("{}.duckdb", target.pipeline)));
+    let embedded = bdi_api_client::EmbeddedSandbox::start().await?;
+    let loaded = if history {
+        let backend = bdi_api_client::HttpBackend::new(embedded.client_config()?)?;
+        let now = chrono::Utc::now();
+        let source = HistorySource::new(
+            Service::new(Arc::new(backend)),
+            HistoryOptions {
+                since: now - chrono::TimeDelta::days(14),
+                now,
+                environments: Vec::new(),
+            },
+        );
+        let resources = history::RESOURCES
+            .iter()
+            .filter_map(|r| history::resource(r, Duration::from_secs(2 * 86_400)))
+            .collect();
+        run_load(ctx, Arc::new(source), target, resources, true).await
+    } else {
+        let config = embedded
+            .flow_config()
+            .map_err(|e| CliError::local(e.to_string()))?;
+        let client = FlowClient::new(config).map_err(CliError::from)?;
+        let resources = DEFAULT_RESOURCES
+            .iter()
+            .filter_map(|r| resource(r))
+            .collect();
+        run_load(
+            ctx,
+            Arc::new(FlowSource::new(client)),
+            target,
+            resources,
+            true,
+        )
+        .await
+    };
+    embedded.shutdown().await;
+    let report = loaded?;
+    let rows: u64 = report.resources.iter().map(|r| r.rows + r.child_rows).sum();
+    ctx.note(&format!(
+        "the sandbox's demo data ({rows} rows) is in a scratch file, removed at exit"
+    ))?;
+    Ok(scratch)
+}
+
 /// `bdi load show`: checks the dataset can be read, then serves its dashboard on loopback until
-/// Ctrl-C.
-async fn show(ctx: &mut Ctx<'_>, a: &LoadShowArgs) -> Result<ExitStatus, CliError> {
-    let target = read_target(ctx, &a.read)?;
+/// Ctrl-C. With `--sandbox`, the dataset is the sandbox's demo data.
+async fn show(ctx: &mut Ctx<'_>, a: &LoadShowArgs, sandbox: bool) -> Result<ExitStatus, CliError> {
+    let mut target = read_target(ctx, &a.read)?;
+    let _scratch = if sandbox {
+        if a.read.target.destination.is_some() {
+            return Err(CliError::usage(
+                "--sandbox shows the sandbox's demo data, and --destination names another dataset",
+                Some("leave out --sandbox to show the dataset at --destination, or --destination to try the dashboard on demo data".to_owned()),
+            ));
+        }
+        Some(sandbox_dataset(ctx, &mut target, a.read.history).await?)
+    } else {
+        None
+    };
+    let target = target;
     let dashboard = bdi_dashboard::Dashboard {
         location: target.location.clone(),
         dataset: target.dataset.clone(),
@@ -738,11 +814,27 @@ async fn show(ctx: &mut Ctx<'_>, a: &LoadShowArgs) -> Result<ExitStatus, CliErro
     ctx.note("read-only, on loopback only; Ctrl-C stops it")?;
     let guard = ctx.ctrl_c_guard();
     let stop = ctx.cancel.clone();
+    // Ctrl-C, or SIGTERM (a service manager's stop): either way the server ends its pages and
+    // the scratch file of --sandbox is removed.
     let served = bdi_dashboard::serve(listener, dashboard, async move {
-        stop.cancelled().await;
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = terminated() => {}
+        }
     })
     .await;
     drop(guard);
     served.map_err(|e| CliError::local(format!("the dashboard stopped: {e}")))?;
     Ok(ExitStatus::Success)
+}
+
+/// Resolves on SIGTERM (never elsewhere than on Unix).
+async fn terminated() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        term.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await;
 }

@@ -811,3 +811,61 @@ fn the_dashboard_of_a_missing_dataset_or_a_taken_port_says_what_to_do() {
         out.stderr
     );
 }
+
+#[test]
+fn the_dashboard_of_the_sandbox_needs_no_load_and_leaves_nothing_after_sigterm() {
+    use std::io::BufRead;
+
+    let mut child = base_command()
+        .args(["--sandbox", "load", "show", "--history"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "Dashboard of dataset data_integration in duckdb:/tmp/bdi-show-sandbox-PID/... at URL"
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let file = words
+        .iter()
+        .find_map(|w| w.strip_prefix("duckdb:"))
+        .unwrap_or_else(|| panic!("no file in {line:?}"));
+    let scratch = Path::new(file).parent().unwrap().to_owned();
+    assert!(scratch.exists());
+    let url = words.iter().find(|w| w.starts_with("http://")).unwrap();
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let (status, body) = http_get(addr, "/charts", addr);
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("data-chart=\"runs_per_day\""), "{body}");
+
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("the sandbox's demo data"), "{stderr}");
+    assert!(!scratch.exists(), "the scratch file is removed at stop");
+
+    let out = run(
+        base_command(),
+        &[
+            "--sandbox",
+            "load",
+            "show",
+            "--destination",
+            "duckdb:x.duckdb",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("--sandbox shows the sandbox's demo data"),
+        "{}",
+        out.stderr
+    );
+}
