@@ -87,15 +87,24 @@ ORDER BY day, status",
     Chart {
         id: "rpu_per_flow_day",
         title: "RPU per data flow per day",
-        about: "Units (RPU) the runs of each data flow used each UTC day, stacked by data flow, over the 30 days up to the latest run.",
+        about: "Units (RPU) the runs of each data flow used each UTC day, stacked by data flow, over the 30 days up to the latest run; the nine data flows that used the most, and the others together.",
         tables: &["runs", "data_flows"],
-        sql: "SELECT r.start_date_utc::timestamp::date AS day,
-       coalesce(f.name, r.river_cross_id) AS data_flow,
-       round(sum(r.units) * 100) / 100 AS rpu
-FROM runs r LEFT JOIN data_flows f USING (environment_id, river_cross_id)
-WHERE r.start_date_utc::timestamp > (SELECT max(start_date_utc)::timestamp FROM runs) - INTERVAL '30 days'
-GROUP BY day, data_flow
-ORDER BY day, data_flow",
+        sql: "WITH daily AS (
+  SELECT r.start_date_utc::timestamp::date AS day,
+         coalesce(f.name, r.river_cross_id) AS data_flow,
+         sum(r.units) AS units
+  FROM runs r LEFT JOIN data_flows f USING (environment_id, river_cross_id)
+  WHERE r.start_date_utc::timestamp > (SELECT max(start_date_utc)::timestamp FROM runs) - INTERVAL '30 days'
+  GROUP BY 1, 2
+), top AS (
+  SELECT data_flow FROM daily GROUP BY data_flow ORDER BY sum(units) DESC, data_flow LIMIT 9
+)
+SELECT day,
+       CASE WHEN data_flow IN (SELECT data_flow FROM top) THEN data_flow ELSE '(other data flows)' END AS data_flow,
+       round(sum(units) * 100) / 100 AS rpu
+FROM daily
+GROUP BY 1, 2
+ORDER BY 1, 2",
         shape: Shape::Stacked { unit: "RPU" },
     },
     Chart {
@@ -157,13 +166,20 @@ ORDER BY day, type",
     Chart {
         id: "states_by_flow",
         title: "States by flow",
-        about: "The states (running instances) of each flow: done, expired or in progress.",
+        about: "The states (running instances) of each flow: done, expired or in progress; the 20 flows with the most.",
         tables: &["states"],
-        sql: "SELECT coalesce(current_flow_developer_name, current_flow_id__id) AS flow,
-       CASE WHEN is_done THEN 'done' WHEN is_expired THEN 'expired' ELSE 'in progress' END AS state,
-       count(*) AS states
-FROM states
-GROUP BY flow, state
+        sql: "WITH per_flow AS (
+  SELECT coalesce(current_flow_developer_name, current_flow_id__id) AS flow,
+         CASE WHEN is_done THEN 'done' WHEN is_expired THEN 'expired' ELSE 'in progress' END AS state,
+         count(*) AS states
+  FROM states
+  GROUP BY 1, 2
+), top AS (
+  SELECT flow FROM per_flow GROUP BY flow ORDER BY sum(states) DESC, flow LIMIT 20
+)
+SELECT flow, state, states
+FROM per_flow
+WHERE flow IN (SELECT flow FROM top)
 ORDER BY flow, state",
         shape: Shape::Stacked { unit: "states" },
     },

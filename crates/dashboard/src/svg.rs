@@ -92,6 +92,39 @@ pub(crate) fn ticks(max: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Where a status stacks: done first, failed last; `None` for a series that is no status.
+fn status_rank(name: &str) -> Option<usize> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "succeeded" | "success" | "done" => 0,
+        "running" | "in progress" => 1,
+        "pending" | "waiting" | "queued" => 2,
+        "cancelled" | "canceled" | "aborted" => 3,
+        "failed" | "error" | "expired" => 4,
+        _ => return None,
+    })
+}
+
+/// Days (`YYYY-MM-DD`) as a continuous axis: a day with no rows is an empty column, not a
+/// missing one (which would read as if the days were adjacent). Anything else is kept as is.
+fn days_without_gaps(xs: Vec<String>) -> Vec<String> {
+    let days: Option<Vec<chrono::NaiveDate>> = xs
+        .iter()
+        .map(|x| chrono::NaiveDate::parse_from_str(x, "%Y-%m-%d").ok())
+        .collect();
+    let Some(days) = days else { return xs };
+    let (Some(first), Some(last)) = (days.iter().min(), days.iter().max()) else {
+        return xs;
+    };
+    if (*last - *first).num_days() > 366 {
+        return xs;
+    }
+    first
+        .iter_days()
+        .take_while(|d| d <= last)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .collect()
+}
+
 /// Cuts a label to `max` characters, with an ellipsis.
 fn short(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -125,6 +158,10 @@ pub(crate) fn stacked_columns(id: &str, rows: &[Stacked], unit: &str) -> Markup 
             series.push(s);
         }
     }
+    // Statuses stack in their order (succeeded at the bottom, failed on top), whatever the
+    // order the rows came in; other series keep theirs.
+    series.sort_by_key(|s| status_rank(s).unwrap_or(usize::MAX));
+    let xs = days_without_gaps(xs);
     let mut totals = vec![0.0_f64; xs.len()];
     for r in rows {
         if let Some(i) = xs.iter().position(|x| *x == label(&r.x)) {
@@ -331,6 +368,37 @@ mod tests {
         assert!(svg.contains(r#"data-x="2026-11-28" data-series="failed" data-value="1""#));
         assert!(svg.contains("#d1495b"), "failed is red");
         assert!(svg.contains("<title>2026-11-28 · failed: 1 runs</title>"));
+    }
+
+    #[test]
+    fn days_make_a_continuous_axis_and_statuses_stack_in_order() {
+        let rows: Vec<Stacked> = [
+            ("2026-11-27", "failed", json!(1)),
+            ("2026-11-27", "succeeded", json!(3)),
+            ("2026-11-30", "succeeded", json!(2)),
+        ]
+        .into_iter()
+        .map(|(x, s, v)| Stacked {
+            x: json!(x),
+            series: json!(s),
+            value: v,
+        })
+        .collect();
+        let svg = stacked_columns("runs", &rows, "runs").into_string();
+        for day in ["2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30"] {
+            assert!(svg.contains(&format!(">{day}<")), "{day} on the axis");
+        }
+        assert_eq!(
+            svg.matches("<rect").count(),
+            3 + 2,
+            "no mark for an empty day"
+        );
+        let legend = &svg[svg.find("<ul class=\"legend\">").unwrap()..];
+        assert!(legend.find("succeeded").unwrap() < legend.find("failed").unwrap());
+        assert_eq!(
+            days_without_gaps(vec!["a".to_owned(), "b".to_owned()]),
+            ["a", "b"]
+        );
     }
 
     #[test]

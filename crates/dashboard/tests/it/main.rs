@@ -36,6 +36,11 @@ const HOST: &str = "127.0.0.1:4321";
 
 /// Loads the sandbox's Boomi Flow data (`resources`) into `location`.
 async fn load_flow(location: &Location, resources: &[&str]) {
+    load_flow_into(location, "boomi_flow_data", resources).await;
+}
+
+/// Loads the sandbox's Boomi Flow data (`resources`) into `dataset` at `location`.
+async fn load_flow_into(location: &Location, dataset: &str, resources: &[&str]) {
     let sandbox = EmbeddedSandbox::start().await.unwrap();
     let client = FlowClient::new(sandbox.flow_config().unwrap()).unwrap();
     let location2 = location.clone();
@@ -48,9 +53,9 @@ async fn load_flow(location: &Location, resources: &[&str]) {
         dest,
         LoadOptions {
             pipeline: "boomi_flow_pipeline".to_owned(),
-            dataset: "boomi_flow_data".to_owned(),
+            dataset: dataset.to_owned(),
             resources: resources.iter().map(|r| resource(r).unwrap()).collect(),
-            full_refresh: false,
+            full_refresh: true,
         },
         None,
     )
@@ -586,4 +591,107 @@ async fn futures_join<T: Send + 'static>(
         out.push(t.await.unwrap());
     }
     out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flow_charts_on_postgres_carry_the_numbers_of_their_sql_as_on_duckdb() {
+    let location = Location::parse(&postgres_url()).unwrap();
+    let dataset = "t_dashboard_flow";
+    load_flow_into(&location, dataset, DEFAULT_RESOURCES).await;
+    let d = dashboard(&location, dataset, Kind::Flow);
+    charts_match_their_sql(&d).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let duck = Location::DuckDb(dir.path().join("flow.duckdb"));
+    load_flow(&duck, DEFAULT_RESOURCES).await;
+    let on_duck = dashboard(&duck, "boomi_flow_data", Kind::Flow);
+    for chart in charts(Kind::Flow) {
+        assert_eq!(
+            expected(&d, chart.id).await,
+            expected(&on_duck, chart.id).await,
+            "{} differs between PostgreSQL and DuckDB",
+            chart.id
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_data_flows_and_flows_are_charted_as_the_largest_and_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.duckdb");
+    // 12 data flows with runs over 3 days (flow i uses i units a day), and 25 flows with states.
+    let mut sql = String::from(
+        "CREATE SCHEMA data_integration;
+         CREATE TABLE data_integration.data_flows (environment_id VARCHAR, river_cross_id VARCHAR, name VARCHAR);
+         CREATE TABLE data_integration.runs (environment_id VARCHAR, river_cross_id VARCHAR, units DOUBLE, start_date_utc TIMESTAMPTZ);
+         CREATE SCHEMA boomi_flow_data;
+         CREATE TABLE boomi_flow_data.states (current_flow_developer_name VARCHAR, current_flow_id__id VARCHAR, is_done BOOLEAN, is_expired BOOLEAN);",
+    );
+    for i in 1..=12 {
+        sql.push_str(&format!(
+            "INSERT INTO data_integration.data_flows VALUES ('e', 'f{i}', 'flow {i:02}');"
+        ));
+        for day in 1..=3 {
+            sql.push_str(&format!(
+                "INSERT INTO data_integration.runs VALUES ('e', 'f{i}', {i}, TIMESTAMPTZ '2026-11-0{day} 10:00:00+00');"
+            ));
+        }
+    }
+    for i in 1..=25 {
+        for _ in 0..i {
+            sql.push_str(&format!(
+                "INSERT INTO boomi_flow_data.states VALUES ('flow {i:02}', 'id{i}', true, false);"
+            ));
+        }
+    }
+    let db = bdi_load::destination::duckdb::DuckDb::open(&path).unwrap();
+    db.connection().execute_batch(&sql).unwrap();
+    drop(db);
+
+    let run = |dataset: &str, id: &str| {
+        let kind = if dataset == "boomi_flow_data" {
+            Kind::Flow
+        } else {
+            Kind::History
+        };
+        let chart = charts(kind).iter().find(|c| c.id == id).unwrap();
+        bdi_load::destination::duckdb::DuckDb::open_read_only(&path)
+            .unwrap()
+            .query(dataset, chart.sql, &QueryLimits::TERMINAL)
+            .unwrap()
+            .rows
+    };
+    let rpu = run("data_integration", "rpu_per_flow_day");
+    let series: BTreeSet<String> = rpu.iter().map(|r| text(&r[1])).collect();
+    assert_eq!(
+        series.len(),
+        10,
+        "nine data flows and the others: {series:?}"
+    );
+    assert!(
+        series.contains("flow 12") && series.contains("flow 04") && !series.contains("flow 03")
+    );
+    for day in ["2026-11-01", "2026-11-02", "2026-11-03"] {
+        let of_day = |name: &str| {
+            rpu.iter()
+                .find(|r| text(&r[0]) == day && text(&r[1]) == name)
+                .map(|r| r[2].as_f64().unwrap())
+        };
+        // Flows 1 to 3 together: 1 + 2 + 3 units.
+        assert_eq!(of_day("(other data flows)"), Some(6.0), "{day}");
+        let total: f64 = rpu
+            .iter()
+            .filter(|r| text(&r[0]) == day)
+            .map(|r| r[2].as_f64().unwrap())
+            .sum();
+        assert!(
+            (total - 78.0).abs() < 1e-9,
+            "{day}: every unit is charted ({total})"
+        );
+    }
+
+    let states = run("boomi_flow_data", "states_by_flow");
+    let flows: BTreeSet<String> = states.iter().map(|r| text(&r[0])).collect();
+    assert_eq!(flows.len(), 20);
+    assert!(flows.contains("flow 25") && flows.contains("flow 06") && !flows.contains("flow 05"));
 }
