@@ -9,7 +9,12 @@
 //!   (bdi's binary COPY, dlt's postgres destination); the tables go to stdout and
 //!   `<target>/bench-load/results.md`.
 //!
-//! dlt (PyPI `dlt[duckdb,parquet]`, pinned) is installed once in a venv under the tools directory.
+//! - `bench-show`: `bdi load show` against dlt's dashboard (`dlt pipeline NAME show`) on the
+//!   bench-load data, each loaded by its own tool: time until the server answers, time until
+//!   headless Chromium shows the tables, memory of the server's processes.
+//!
+//! dlt (PyPI `dlt[duckdb,parquet]`, pinned) is installed once in a venv under the tools directory;
+//! its dashboard's extras in another.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -355,6 +360,229 @@ pub(crate) fn bench(root: &Path) -> anyhow::Result<()> {
     {
         println!("{text}");
     }
+    std::fs::write(work.join("results.md"), &text)?;
+    Ok(())
+}
+
+/// What `bench-show` installs beside dlt for its dashboard (`dlt pipeline NAME show`): dlt's
+/// hub extra and the marimo app it runs, with the libraries the app reads the dataset through.
+const DLT_DASHBOARD: &[&str] = &[
+    "dlt[hub,duckdb]==1.31.0",
+    "marimo==0.25.2",
+    "pyarrow==26.0.1",
+    "ibis-framework[duckdb]==12.0.0",
+];
+
+/// Memory of a process group now: the sum of its processes' resident sets, in MB (Linux /proc).
+fn group_rss_mb(pgid: u32) -> f64 {
+    let mut kb = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid pgrp ...: the fields after the command's closing parenthesis.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if rest.split_whitespace().nth(2) != Some(pgid.to_string().as_str()) {
+            continue;
+        }
+        if let Ok(status) = std::fs::read_to_string(path.join("status")) {
+            kb += status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    kb as f64 / 1024.0
+}
+
+/// A server in a process group of its own, killed whole on drop (dlt's dashboard runs marimo
+/// as a child process).
+struct Group(std::process::Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.0.id())])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// `bench-show`: `bdi load show` against dlt's dashboard (`dlt pipeline NAME show`, marimo) on
+/// the same data (the bench-load data set, loaded by each tool): from start until the server
+/// answers, from opening the page in headless Chromium until the dataset's tables are on it,
+/// and the memory of the server's processes then.
+pub(crate) fn bench_show(root: &Path) -> anyhow::Result<()> {
+    let python = dlt_python(root)?;
+    let show_venv = crate::tools_dir(root)?.join("dlt-show-1.31");
+    let show_python = show_venv.join("bin").join("python");
+    if !show_venv.join("bin").join("marimo").exists() {
+        run(
+            "install dlt's dashboard (venv)",
+            Command::new("python3").args(["-m", "venv"]).arg(&show_venv),
+        )?;
+        run(
+            "install dlt's dashboard (pip)",
+            Command::new(show_venv.join("bin").join("pip"))
+                .args(["install", "--quiet"])
+                .args(DLT_DASHBOARD),
+        )?;
+    }
+    let browser_dir = root.join("tests").join("browser");
+    run(
+        "npm ci (playwright-core)",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&browser_dir),
+    )?;
+    run(
+        "build bdi and bdi-sandbox (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "bdi-cli",
+            "--bin",
+            "bdi",
+            "-p",
+            "bdi-sandbox",
+            "--bin",
+            "bdi-sandbox",
+        ]),
+    )?;
+    let bin = target_dir(root).join("release");
+    let work = work_dir(root, "bench-show")?;
+    let (sandbox, base) = start_sandbox(
+        &bin.join("bdi-sandbox"),
+        &[
+            "--flow-audit-events",
+            "50000",
+            "--flow-flows",
+            "200",
+            "--flow-users",
+            "50",
+        ],
+        &work.join("sandbox.log"),
+    )?;
+    let resources = "flows,users,audit_search,states";
+    let bdi_file = work.join("bdi.duckdb");
+    run(
+        "bdi load flow",
+        bdi_load(&bin.join("bdi"), &base, &work).args([
+            "--resources",
+            resources,
+            "--destination",
+            &format!("duckdb:{}", bdi_file.display()),
+        ]),
+    )?;
+    let pipelines = work.join("dlt-pipelines");
+    run(
+        "dlt pipeline",
+        Command::new(&python)
+            .arg(root.join("xtask").join("dlt_flow.py"))
+            .args([base.as_str(), KEY, TENANT])
+            .arg(&pipelines)
+            .arg(work.join("dlt.duckdb"))
+            .args([resources, "parquet"]),
+    )?;
+    drop(sandbox);
+
+    let free_port = || -> anyhow::Result<u16> {
+        Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port())
+    };
+    let mut rows = Vec::new();
+    for tool in ["bdi load show", "dlt pipeline show"] {
+        let port = free_port()?;
+        let mut cmd = if tool == "bdi load show" {
+            let mut c = Command::new(bin.join("bdi"));
+            c.args(["load", "show", "--port", &port.to_string(), "--destination"])
+                .arg(format!("duckdb:{}", bdi_file.display()));
+            c
+        } else {
+            // What `dlt pipeline boomi_flow_pipeline show` runs, on a port of ours and without
+            // opening a browser.
+            let mut c = Command::new(&show_python);
+            c.arg("-c")
+                .arg(format!(
+                    "from dlt._workspace.helpers.dashboard.runner import run_dashboard; \
+                     run_dashboard('boomi_flow_pipeline', pipelines_dir={:?}, port={port}, host='127.0.0.1', headless=True)",
+                    pipelines.display().to_string()
+                ))
+                .env("PATH", format!("{}:{}", show_venv.join("bin").display(), std::env::var("PATH").unwrap_or_default()));
+            c
+        };
+        use std::os::unix::process::CommandExt as _;
+        let started = Instant::now();
+        let server = Group(
+            cmd.current_dir(&work)
+                .process_group(0)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(
+                    work.join(format!("{}.log", tool.replace(' ', "-"))),
+                )?)
+                .spawn()
+                .with_context(|| format!("starting {tool}"))?,
+        );
+        let url = format!("http://127.0.0.1:{port}/");
+        loop {
+            let answered = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
+                use std::io::{Read, Write};
+                let _ = write!(
+                    s,
+                    "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+                );
+                let mut head = [0u8; 12];
+                s.read_exact(&mut head).is_ok() && head.ends_with(b"200")
+            });
+            if answered {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("{tool} did not answer on {url} within 120 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let ready = started.elapsed().as_secs_f64();
+        let out = Command::new("node")
+            .arg(browser_dir.join("ready.mjs"))
+            .args(["--url", &url, "--text", "audit_search", "--screenshot"])
+            .arg(work.join(format!("{}.png", tool.replace(' ', "-"))))
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running ready.mjs")?;
+        if !out.status.success() {
+            bail!("{tool}: the page never showed the tables ({})", out.status);
+        }
+        let visible = number_after(&String::from_utf8_lossy(&out.stdout), "\"visible_ms\":");
+        let rss = group_rss_mb(server.0.id());
+        drop(server);
+        rows.push((tool, ready, visible, rss));
+    }
+    let mut table = vec![
+        "| dashboard | server answers (s) | tables on the page (s) | server memory (MB) |"
+            .to_owned(),
+        "|---|---|---|---|".to_owned(),
+    ];
+    for (tool, ready, visible, rss) in &rows {
+        table.push(format!(
+            "| {tool} | {ready:.2} | {:.2} | {rss:.0} |",
+            visible / 1000.0
+        ));
+    }
+    let text = format!(
+        "Dashboards of one Flow dataset (50,000 audit events, 200 flows, 50 users, states), release build, \
+         headless Chromium on this machine; memory is the resident set of the server's processes once \
+         the page shows the tables.\n\n{}\n",
+        table.join("\n")
+    );
+    eprintln!("\n{text}");
     std::fs::write(work.join("results.md"), &text)?;
     Ok(())
 }

@@ -44,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         "schemathesis" => schemathesis(&root),
         "bench" => bench(),
         "bench-load" => load::bench(&root),
+        "bench-show" => load::bench_show(&root),
         "dlt-parity" => load::parity(&root),
         "browser" => {
             let server = postgres::TestServer::start()?;
@@ -56,7 +57,7 @@ fn main() -> anyhow::Result<()> {
         "with-services" => with_services(&env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|dlt-parity|browser|with-postgres|with-redis|with-services>\n\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|bench-show|dlt-parity|browser|with-postgres|with-redis|with-services>\n\n\
                  ci           fmt, clippy, tests, the dashboard in Chromium, tidy, the library, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
@@ -66,6 +67,7 @@ fn main() -> anyhow::Result<()> {
                  library      the library's doc tests, docs (warnings denied) and examples against the sandbox\n\
                  bench        the benchmarks\n\
                  bench-load   bdi load flow against dlt on 50,000 audit events (release)\n\
+                 bench-show   bdi load show against dlt's dashboard on the same data (release, headless Chromium)\n\
                  dlt-parity   dlt and bdi load the same emulator data; the datasets must agree\n\
                  browser      bdi load show in headless Chromium: every page, every chart against its SQL, the SQL box\n\
                  with-postgres -- CMD...  run CMD with BDI_TEST_POSTGRES_URL set to a throwaway PostgreSQL server\n\
