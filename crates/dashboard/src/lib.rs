@@ -12,7 +12,8 @@
 //! Everything is server-rendered HTML with no script: it works without JavaScript and offline
 //! (the stylesheet and the icon are inside the binary). Safe by construction: the server listens
 //! on loopback only and answers only the host names of loopback (so a web page elsewhere cannot
-//! reach it through DNS rebinding), has no route that writes (every route is a `GET`; the SQL
+//! reach it through DNS rebinding) and runs no query another site's page sends, has no route
+//! that writes (every route is a `GET`; the SQL
 //! box is guarded twice, and the engine is opened read-only), escapes every value (maud), sends
 //! a content security policy that allows nothing but its own stylesheet and icon, and never
 //! shows a password (the location is shown as [`Location::describe`] prints it).
@@ -166,7 +167,8 @@ async fn read<T: Send + 'static>(
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
-/// Refuses requests to another host name (DNS rebinding) and adds the security headers.
+/// Refuses requests to another host name (DNS rebinding) and queries sent from other sites,
+/// and adds the security headers.
 async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let host = request
         .headers()
@@ -181,6 +183,26 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
             format!(
                 "this dashboard answers only {}: open it at http://{}/\n",
                 app.hosts.join(", "),
+                app.hosts[0]
+            ),
+        )
+            .into_response();
+    }
+    // A query sent from another site's page (a link or a form there, which the browser marks
+    // `Sec-Fetch-Site: cross-site`) would run on the user's data at that site's will: only this
+    // dashboard's own pages, or the user typing the address, may run one.
+    let path = request.uri().path();
+    let cross_site = request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !matches!(v, "same-origin" | "none"));
+    if cross_site && (path == "/sql" || path == "/sql.csv") && request.uri().query().is_some() {
+        tracing::warn!(path, "refused a query sent from another site");
+        return (
+            StatusCode::FORBIDDEN,
+            format!(
+                "a query sent from another site is not run: open http://{}/sql and run it there\n",
                 app.hosts[0]
             ),
         )

@@ -427,6 +427,44 @@ async fn other_hosts_and_methods_are_refused_and_pages_carry_a_strict_policy() {
         let p = request(&d, Method::GET, "/", host).await;
         assert_eq!(p.status, StatusCode::OK, "{host}");
     }
+    // A query another site's page sends is not run; the same from this dashboard's pages is.
+    let router = d.clone().router(ADDR.parse::<SocketAddr>().unwrap());
+    for (site, status) in [
+        ("cross-site", StatusCode::FORBIDDEN),
+        ("same-site", StatusCode::FORBIDDEN),
+        ("same-origin", StatusCode::OK),
+        ("none", StatusCode::OK),
+    ] {
+        for uri in ["/sql?q=SELECT%201", "/sql.csv?q=SELECT%201"] {
+            let response = router
+                .clone()
+                .oneshot(
+                    Request::builder()
+                        .uri(uri)
+                        .header("host", HOST)
+                        .header("sec-fetch-site", site)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(response.status(), status, "{uri} from {site}");
+        }
+    }
+    // A link from elsewhere to the dashboard itself opens it.
+    let response = router
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/charts")
+                .header("host", HOST)
+                .header("sec-fetch-site", "cross-site")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
         let p = request(&d, method.clone(), "/sql?q=SELECT%201", HOST).await;
         assert_eq!(p.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
