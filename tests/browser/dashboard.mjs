@@ -4,7 +4,8 @@
 // - every chart is drawn, and its marks carry exactly the numbers its SQL returns when the chart's
 //   "Run in the SQL box" link is followed (the SQL box shows the result as a table);
 // - the SQL box refuses a DELETE, and the table still has its rows afterwards;
-// - the CSV download holds the rows the page shows.
+// - the CSV download holds the rows the page shows;
+// - with JavaScript off, the tables and the charts are the same.
 // Screenshots of each view go to --out.
 //
 // Usage: node dashboard.mjs --url http://127.0.0.1:PORT/ --kind flow|history --out DIR
@@ -204,6 +205,18 @@ const [download] = await Promise.all([page.waitForEvent("download"), page.click(
 const csv = readFileSync(await download.path(), "utf8").trimEnd().split("\n");
 check(csv[0] === shown.columns.join(","), "the CSV's header is the result's columns");
 check(csv.length - 1 === shown.rows.length, `the CSV holds the ${shown.rows.length} rows shown (got ${csv.length - 1})`);
+
+// 6. Without JavaScript, the same tables and the same charts.
+const noScript = await browser.newContext({ javaScriptEnabled: false });
+const plain = await noScript.newPage();
+await plain.goto(new URL("/", base).href);
+const plainTables = await plain.$$eval("#tables tbody tr", (trs) => trs.length);
+check(plainTables === tables.length, `without JavaScript the overview lists the ${tables.length} tables (got ${plainTables})`);
+await plain.goto(new URL("/charts", base).href);
+const plainMarks = await plain.$$eval("svg[data-chart] rect[data-value]", (rects) => rects.length);
+const marks = charts.reduce((n, c) => n + c.marks.length, 0);
+check(plainMarks === marks, `without JavaScript the charts have their ${marks} marks (got ${plainMarks})`);
+await noScript.close();
 
 await browser.close();
 const report = { url: base.href, kind: args.kind, checks: checks.length, problems, screenshots: args.out, overview: overviewShot };
