@@ -3,6 +3,8 @@
 //! before any request, shows progress on stderr (one line per resource, on a terminal only), and
 //! prints a summary that reads like dlt's.
 
+mod show;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,8 +22,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::cli::{
-    LoadCommand, LoadFlowArgs, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadShowArgs,
-    LoadTargetArgs,
+    LoadCommand, LoadFlowArgs, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadTargetArgs,
 };
 use crate::errors::CliError;
 use crate::exit::ExitStatus;
@@ -38,7 +39,7 @@ pub(crate) async fn run(
         LoadCommand::History(_) => Err(CliError::local("bdi load history needs the account")),
         LoadCommand::Info(a) => info(ctx, &a).await,
         LoadCommand::Query(a) => query(ctx, &a).await,
-        LoadCommand::Show(a) => show(ctx, &a, sandbox).await,
+        LoadCommand::Show(a) => show::show(ctx, &a, sandbox).await,
     }
 }
 
@@ -677,164 +678,4 @@ async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliEr
         }
     }
     Ok(ExitStatus::Success)
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `bdi --sandbox load show`: the sandbox's demo data loaded into a scratch DuckDB file (removed
-/// at exit), so that the dashboard can be tried with no account and no load first.
-async fn sandbox_dataset(
-    ctx: &mut Ctx<'_>,
-    target: &mut Target,
-    history: bool,
-) -> Result<Scratch, CliError> {
-    let dir = std::env::temp_dir().join(format!("bdi-show-sandbox-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| super::io_error(&e))?;
-    let scratch = Scratch(dir);
-    target.location = Location::DuckDb(scratch.0.join(format!("{}.duckdb", target.pipeline)));
-    let embedded = bdi_api_client::EmbeddedSandbox::start().await?;
-    let loaded = if history {
-        let backend = bdi_api_client::HttpBackend::new(embedded.client_config()?)?;
-        let now = chrono::Utc::now();
-        let source = HistorySource::new(
-            Service::new(Arc::new(backend)),
-            HistoryOptions {
-                since: now - chrono::TimeDelta::days(14),
-                now,
-                environments: Vec::new(),
-            },
-        );
-        let resources = history::RESOURCES
-            .iter()
-            .filter_map(|r| history::resource(r, Duration::from_secs(2 * 86_400)))
-            .collect();
-        run_load(ctx, Arc::new(source), target, resources, true).await
-    } else {
-        let config = embedded
-            .flow_config()
-            .map_err(|e| CliError::local(e.to_string()))?;
-        let client = FlowClient::new(config).map_err(CliError::from)?;
-        let resources = DEFAULT_RESOURCES
-            .iter()
-            .filter_map(|r| resource(r))
-            .collect();
-        run_load(
-            ctx,
-            Arc::new(FlowSource::new(client)),
-            target,
-            resources,
-            true,
-        )
-        .await
-    };
-    embedded.shutdown().await;
-    let report = loaded?;
-    let rows: u64 = report.resources.iter().map(|r| r.rows + r.child_rows).sum();
-    ctx.note(&format!(
-        "the sandbox's demo data ({rows} rows) is in a scratch file, removed at exit"
-    ))?;
-    Ok(scratch)
-}
-
-/// `bdi load show`: checks the dataset can be read, then serves its dashboard on loopback until
-/// Ctrl-C. With `--sandbox`, the dataset is the sandbox's demo data.
-async fn show(ctx: &mut Ctx<'_>, a: &LoadShowArgs, sandbox: bool) -> Result<ExitStatus, CliError> {
-    let mut target = read_target(ctx, &a.read)?;
-    let _scratch = if sandbox {
-        if a.read.target.destination.is_some() {
-            return Err(CliError::usage(
-                "--sandbox shows the sandbox's demo data, and --destination names another dataset",
-                Some("leave out --sandbox to show the dataset at --destination, or --destination to try the dashboard on demo data".to_owned()),
-            ));
-        }
-        Some(sandbox_dataset(ctx, &mut target, a.read.history).await?)
-    } else {
-        None
-    };
-    let target = target;
-    let dashboard = bdi_dashboard::Dashboard {
-        location: target.location.clone(),
-        dataset: target.dataset.clone(),
-        pipeline: target.pipeline.clone(),
-        kind: if a.read.history {
-            bdi_dashboard::Kind::History
-        } else {
-            bdi_dashboard::Kind::Flow
-        },
-    };
-    let info = dashboard.check().await.map_err(|e| {
-        let mut err = CliError::local(e.to_string());
-        err.hint = Some(if a.read.history {
-            "load the run history first (`bdi load history`, or `bdi --sandbox load history` to try it), or name the dataset with --destination, --dataset and --pipeline".to_owned()
-        } else {
-            "load Boomi Flow first (`bdi load flow`, or `bdi --sandbox load flow` to try it), or name the dataset with --destination, --dataset and --pipeline; add --history for the run history".to_owned()
-        });
-        err
-    })?;
-    let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, a.port))
-        .await
-        .map_err(|e| {
-            let mut err = CliError::local(format!("cannot listen on 127.0.0.1:{}: {e}", a.port));
-            err.hint =
-                Some("choose another port with --port, or leave it out for a free one".to_owned());
-            err
-        })?;
-    let addr = listener.local_addr().map_err(|e| super::io_error(&e))?;
-    let url = format!("http://{addr}/");
-    let data = json!({
-        "url": url,
-        "dataset": target.dataset,
-        "destination": target.location.describe(),
-        "pipeline": target.pipeline,
-        "tables": info.tables.len(),
-    });
-    ctx.emit(
-        &data,
-        View::Text(format!(
-            "Dashboard of dataset {} in {} at {url}\n",
-            target.dataset,
-            target.location.describe()
-        )),
-    )?;
-    let _ = ctx.out.flush();
-    if a.open
-        && let Err(e) = open::that_detached(&url)
-    {
-        ctx.note(&format!(
-            "could not open a browser ({e}): open {url} yourself"
-        ))?;
-    }
-    ctx.note("read-only, on loopback only; Ctrl-C stops it")?;
-    let guard = ctx.ctrl_c_guard();
-    let stop = ctx.cancel.clone();
-    // Ctrl-C, or SIGTERM (a service manager's stop): either way the server ends its pages and
-    // the scratch file of --sandbox is removed.
-    let served = bdi_dashboard::serve(listener, dashboard, async move {
-        tokio::select! {
-            () = stop.cancelled() => {}
-            () = terminated() => {}
-        }
-    })
-    .await;
-    drop(guard);
-    served.map_err(|e| CliError::local(format!("the dashboard stopped: {e}")))?;
-    Ok(ExitStatus::Success)
-}
-
-/// Resolves on SIGTERM (never elsewhere than on Unix).
-async fn terminated() {
-    #[cfg(unix)]
-    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    {
-        term.recv().await;
-        return;
-    }
-    std::future::pending::<()>().await;
 }
