@@ -8,10 +8,10 @@ use bdi_load::query::QueryResult;
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::{Nav, PAGE_LIMITS, layout, result_table, sql_href, unreadable};
+use super::{Nav, PAGE_LIMITS, layout, result_table, sql_href, table_names, unreadable};
+use crate::App;
 use crate::charts::{Chart, Shape, charts};
 use crate::svg::{self, BarRow, Stacked};
-use crate::{App, DashboardError};
 
 /// A chart's result, or why it has none.
 enum Drawn {
@@ -21,16 +21,11 @@ enum Drawn {
 }
 
 pub(super) async fn charts_page(State(app): State<Arc<App>>) -> Response {
-    let (dataset, pipeline) = (
-        app.dashboard.dataset.clone(),
-        app.dashboard.pipeline.clone(),
-    );
+    let dataset = app.dashboard.dataset.clone();
     let list = charts(app.dashboard.kind);
     let read = app
         .read(move |r| {
-            let info = r
-                .info(&dataset, &pipeline)
-                .map_err(|e| DashboardError::Unreadable(e.to_string()))?;
+            let tables = table_names(r, &dataset)?;
             Ok(list
                 .iter()
                 .map(|c| {
@@ -38,7 +33,7 @@ pub(super) async fn charts_page(State(app): State<Arc<App>>) -> Response {
                         .tables
                         .iter()
                         .copied()
-                        .filter(|t| !info.tables.iter().any(|i| i.name == *t))
+                        .filter(|t| !tables.iter().any(|name| name == t))
                         .collect();
                     if !missing.is_empty() {
                         return Drawn::MissingTables(missing);

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::{
     META_LIMITS, Nav, PAGE_LIMITS, PREVIEW_ROWS, error_page, ident, layout, literal, result_table,
-    sql_href, unreadable,
+    sql_href, table_names, unreadable,
 };
 use crate::charts::charts;
 use crate::svg;
@@ -262,20 +262,31 @@ pub(super) async fn overview(State(app): State<Arc<App>>) -> Response {
 }
 
 pub(super) async fn table(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
-    let (dataset, pipeline) = (
-        app.dashboard.dataset.clone(),
-        app.dashboard.pipeline.clone(),
-    );
+    let dataset = app.dashboard.dataset.clone();
     let wanted = name.clone();
     let read = app
         .read(move |r| {
-            let info = r
-                .info(&dataset, &pipeline)
-                .map_err(|e| DashboardError::Unreadable(e.to_string()))?;
-            let Some(t) = info.tables.into_iter().find(|t| t.name == wanted) else {
+            if !table_names(r, &dataset)?.contains(&wanted) {
                 return Ok(None);
+            }
+            let columns = columns(r, &dataset, Some(&wanted))?.remove(&wanted);
+            let counted = r
+                .query(
+                    &dataset,
+                    &format!("SELECT count(*) FROM {}", ident(&wanted)),
+                    &META_LIMITS,
+                )
+                .map_err(|e| DashboardError::Unreadable(e.to_string()))?;
+            let t = bdi_load::query::TableInfo {
+                rows: counted
+                    .rows
+                    .first()
+                    .and_then(|row| row.first())
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0),
+                columns: columns.as_ref().map_or(0, |c| c.len() as i64),
+                name: wanted,
             };
-            let columns = columns(r, &dataset, Some(&t.name))?.remove(&t.name);
             let sql = format!("SELECT * FROM {} LIMIT {PREVIEW_ROWS}", ident(&t.name));
             let rows = r
                 .query(&dataset, &sql, &PAGE_LIMITS)

@@ -131,6 +131,29 @@ fn ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// The data tables of `dataset` (not the loader's own, `_dlt_*` and `_bdi_*`), by name: read
+/// from `information_schema`, which costs nothing however large the tables (the overview's row
+/// counts do cost, and only the overview shows them).
+pub(crate) fn table_names(
+    r: &mut bdi_load::location::Reader,
+    dataset: &str,
+) -> Result<Vec<String>, DashboardError> {
+    let sql = format!(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = {} ORDER BY table_name",
+        literal(dataset)
+    );
+    let result = r
+        .query(dataset, &sql, &META_LIMITS)
+        .map_err(|e| DashboardError::Unreadable(format!("listing the tables: {e}")))?;
+    Ok(result
+        .rows
+        .iter()
+        .filter_map(|row| row.first().and_then(Value::as_str))
+        .filter(|name| !name.starts_with("_dlt_") && !name.starts_with("_bdi_"))
+        .map(str::to_owned)
+        .collect())
+}
+
 /// The SQL box with `sql` in it.
 fn sql_href(sql: &str) -> String {
     format!(

@@ -10,7 +10,10 @@ use bdi_load::query::{QueryError, QueryResult, check_read_only};
 use maud::html;
 use serde::Deserialize;
 
-use super::{CSV_LIMITS, Nav, PAGE_LIMITS, layout, result_table, sql_href, thousands, unreadable};
+use super::{
+    CSV_LIMITS, Nav, PAGE_LIMITS, layout, result_table, sql_href, table_names, thousands,
+    unreadable,
+};
 use crate::App;
 
 #[derive(Debug, Deserialize)]
@@ -29,17 +32,11 @@ enum Outcome {
 
 pub(super) async fn sql_page(State(app): State<Arc<App>>, Query(p): Query<SqlParams>) -> Response {
     let sql = p.q.trim().to_owned();
-    let (dataset, pipeline) = (
-        app.dashboard.dataset.clone(),
-        app.dashboard.pipeline.clone(),
-    );
+    let dataset = app.dashboard.dataset.clone();
     let to_run = sql.clone();
     let read = app
         .read(move |r| {
-            let tables = r
-                .info(&dataset, &pipeline)
-                .map(|i| i.tables.into_iter().map(|t| t.name).collect::<Vec<_>>())
-                .unwrap_or_default();
+            let tables = table_names(r, &dataset).unwrap_or_default();
             if to_run.is_empty() {
                 return Ok((tables, Outcome::Nothing));
             }
