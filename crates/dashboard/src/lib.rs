@@ -146,20 +146,15 @@ impl App {
     }
 }
 
-/// Opens `location` read-only on a blocking thread, runs `f`, and closes it there.
+/// Runs `f` on the dataset at `location`, opened read-only on a blocking thread.
 async fn read<T: Send + 'static>(
     location: &Location,
     f: impl FnOnce(&mut Reader) -> Result<T, DashboardError> + Send + 'static,
 ) -> Result<T, DashboardError> {
-    let location = location.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut reader = location
-            .open_read_only()
-            .map_err(|e| DashboardError::Unreadable(e.to_string()))?;
-        f(&mut reader)
-    })
-    .await
-    .map_err(|e| DashboardError::Stopped(e.to_string()))?
+    location
+        .read(f)
+        .await
+        .map_err(|e| DashboardError::Unreadable(e.to_string()))?
 }
 
 /// The content security policy: the page's own stylesheet and icon, nothing else (no script,

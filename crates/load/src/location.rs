@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::destination::{Destination, DestinationError};
-use crate::query::{DatasetInfo, QueryError, QueryLimits, QueryResult};
+use crate::query::{ColumnInfo, DatasetInfo, QueryError, QueryLimits, QueryResult};
 
 /// A destination, named.
 #[derive(Clone, PartialEq, Eq)]
@@ -128,6 +128,20 @@ impl Location {
         }
     }
 
+    /// Runs `f` on the dataset opened read-only, on tokio's blocking pool (a database client
+    /// blocks, and PostgreSQL's must also be dropped off the async threads), and closes it there.
+    /// The error is the opening's (or a reading thread that stopped); `f`'s own result comes
+    /// back whole.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Reader) -> T + Send + 'static,
+    ) -> Result<T, DestinationError> {
+        let location = self.clone();
+        tokio::task::spawn_blocking(move || location.open_read_only().map(|mut r| f(&mut r)))
+            .await
+            .map_err(|e| DestinationError::Open(format!("reading the dataset stopped: {e}")))?
+    }
+
     /// Opens it to read: queries cannot change it. Blocking.
     pub fn open_read_only(&self) -> Result<Reader, DestinationError> {
         match self {
@@ -212,6 +226,45 @@ impl Reader {
             #[cfg(feature = "postgres")]
             Self::Postgres(db) => db.query(dataset, sql, limits),
         }
+    }
+
+    /// The columns of the dataset's tables (or of `table` only), in table and column order, from
+    /// `information_schema` (the same query on every engine).
+    pub fn columns(
+        &mut self,
+        dataset: &str,
+        table: Option<&str>,
+    ) -> Result<Vec<ColumnInfo>, QueryError> {
+        let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        let only = table.map_or(String::new(), |t| {
+            format!(" AND table_name = {}", literal(t))
+        });
+        let sql = format!(
+            "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns \
+             WHERE table_schema = {}{only} ORDER BY table_name, ordinal_position",
+            literal(dataset)
+        );
+        let limits = QueryLimits {
+            max_rows: 100_000,
+            max_bytes: 32 * 1024 * 1024,
+            timeout: std::time::Duration::from_secs(10),
+        };
+        let text = |v: Option<&serde_json::Value>| {
+            v.and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(self
+            .query(dataset, &sql, &limits)?
+            .rows
+            .iter()
+            .map(|r| ColumnInfo {
+                table: text(r.first()),
+                name: text(r.get(1)),
+                data_type: text(r.get(2)),
+                nullable: text(r.get(3)).eq_ignore_ascii_case("yes"),
+            })
+            .collect())
     }
 
     /// The dataset's tables, recent loads and the pipeline's state.

@@ -152,6 +152,19 @@ pub struct TableInfo {
     pub columns: i64,
 }
 
+/// A column of a table, as `information_schema.columns` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ColumnInfo {
+    /// Its table.
+    pub table: String,
+    /// Its name.
+    pub name: String,
+    /// Its type, as the engine names it (`VARCHAR`, `timestamp with time zone`).
+    pub data_type: String,
+    /// Whether it may hold null.
+    pub nullable: bool,
+}
+
 /// A complete load.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LoadInfo {

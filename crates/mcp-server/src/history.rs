@@ -15,7 +15,7 @@ use bdi_domain::{CancellationToken, Service};
 use bdi_load::destination::{LoadRecord, Stored};
 use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
 use bdi_load::location::Location;
-use bdi_load::query::{DatasetInfo, QueryError, QueryLimits, QueryResult};
+use bdi_load::query::{ColumnInfo, DatasetInfo, QueryError, QueryLimits, QueryResult};
 use bdi_load::rows::Rows;
 use bdi_load::schema::{Cell, Schema, Table};
 use bdi_load::state::PipelineState;
@@ -248,17 +248,10 @@ impl History {
         }
         let limits = QueryLimits::AGENT;
         let _shared = self.read_lock(limits.timeout).await?;
-        let (location, dataset, pipeline, sql) = (
-            self.location.clone(),
-            self.dataset.clone(),
-            self.pipeline.clone(),
-            sql.to_owned(),
-        );
-        tokio::task::spawn_blocking(move || {
-            let mut reader = location
-                .open_read_only()
-                .map_err(|e| format!("error: {e}"))?;
-            match reader.query(&dataset, &sql, &limits) {
+        let (dataset, pipeline, sql) =
+            (self.dataset.clone(), self.pipeline.clone(), sql.to_owned());
+        self.location
+            .read(move |reader| match reader.query(&dataset, &sql, &limits) {
                 Ok(r) => Ok(r),
                 Err(QueryError::Refused(r)) => Err(format!("error: {r}")),
                 Err(QueryError::TimedOut(_)) => Err(format!(
@@ -283,10 +276,9 @@ impl History {
                         "error: the query failed: {m}\nhint: the tables are {tables}; describe_history lists their columns"
                     ))
                 }
-            }
-        })
-        .await
-        .map_err(|e| blocking_failed(&e))?
+            })
+            .await
+            .map_err(|e| format!("error: {e}"))?
     }
 
     /// The dataset: tables with their columns and row counts, the time the runs cover, the
@@ -296,55 +288,43 @@ impl History {
             return Err(m);
         }
         let _shared = self.read_lock(QueryLimits::AGENT.timeout).await?;
-        let (location, dataset, pipeline) = (
-            self.location.clone(),
-            self.dataset.clone(),
-            self.pipeline.clone(),
-        );
+        let (dataset, pipeline) = (self.dataset.clone(), self.pipeline.clone());
         let destination = self.describe();
-        tokio::task::spawn_blocking(move || {
-            let mut reader = location
-                .open_read_only()
-                .map_err(|e| format!("error: {e}"))?;
-            let info = reader
-                .info(&dataset, &pipeline)
-                .map_err(|e| format!("error: {e}"))?;
-            let limits = QueryLimits::TERMINAL;
-            if info.tables.is_empty() {
-                // Nothing committed yet (a first sync abandoned, say).
-                return Ok(Described::new(
+        self.location
+            .read(move |reader| {
+                let info = reader
+                    .info(&dataset, &pipeline)
+                    .map_err(|e| format!("error: {e}"))?;
+                let limits = QueryLimits::TERMINAL;
+                if info.tables.is_empty() {
+                    // Nothing committed yet (a first sync abandoned, say).
+                    return Ok(Described::new(destination, dataset, info, &[], None));
+                }
+                let columns = reader
+                    .columns(&dataset, None)
+                    .map_err(|e| format!("error: {e}"))?;
+                let covered = if info.tables.iter().any(|t| t.name == "runs") {
+                    reader
+                        .query(
+                            &dataset,
+                            "select min(start_date_utc), max(start_date_utc) from runs",
+                            &limits,
+                        )
+                        .ok()
+                        .and_then(|r| r.rows.into_iter().next())
+                } else {
+                    None
+                };
+                Ok(Described::new(
                     destination,
                     dataset,
                     info,
-                    &QueryResult::default(),
-                    None,
-                ));
-            }
-            let columns = reader
-                .query(
-                    &dataset,
-                    &format!(
-                        "select table_name, column_name, data_type from information_schema.columns where table_schema = '{dataset}' order by table_name, ordinal_position"
-                    ),
-                    &limits,
-                )
-                .map_err(|e| format!("error: {e}"))?;
-            let covered = if info.tables.iter().any(|t| t.name == "runs") {
-                reader
-                    .query(
-                        &dataset,
-                        "select min(start_date_utc), max(start_date_utc) from runs",
-                        &limits,
-                    )
-                    .ok()
-                    .and_then(|r| r.rows.into_iter().next())
-            } else {
-                None
-            };
-            Ok(Described::new(destination, dataset, info, &columns, covered))
-        })
-        .await
-        .map_err(|e| blocking_failed(&e))?
+                    &columns,
+                    covered,
+                ))
+            })
+            .await
+            .map_err(|e| format!("error: {e}"))?
     }
 }
 
@@ -443,10 +423,9 @@ impl Described {
         destination: String,
         dataset: String,
         info: DatasetInfo,
-        columns: &QueryResult,
+        columns: &[ColumnInfo],
         covered: Option<Vec<serde_json::Value>>,
     ) -> Self {
-        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
         let tables = info
             .tables
             .iter()
@@ -454,16 +433,9 @@ impl Described {
                 name: t.name.clone(),
                 rows: t.rows,
                 columns: columns
-                    .rows
                     .iter()
-                    .filter(|r| r.first().map(text).as_deref() == Some(t.name.as_str()))
-                    .map(|r| {
-                        format!(
-                            "{} {}",
-                            r.get(1).map(text).unwrap_or_default(),
-                            r.get(2).map(text).unwrap_or_default().to_lowercase()
-                        )
-                    })
+                    .filter(|c| c.table == t.name)
+                    .map(|c| format!("{} {}", c.name, c.data_type.to_lowercase()))
                     .collect(),
             })
             .collect();

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bdi_load::location::Reader;
-use bdi_load::query::DatasetInfo;
+use bdi_load::query::{ColumnInfo, DatasetInfo};
 use maud::html;
 use serde_json::Value;
 
@@ -20,38 +20,18 @@ use crate::charts::charts;
 use crate::svg;
 use crate::{App, DashboardError};
 
-/// A column of a table, from `information_schema.columns`.
-struct Column {
-    name: String,
-    data_type: String,
-    nullable: bool,
-}
-
 /// The columns of the dataset's tables (or of one), by table.
 fn columns(
     r: &mut Reader,
     dataset: &str,
     table: Option<&str>,
-) -> Result<BTreeMap<String, Vec<Column>>, DashboardError> {
-    let only = table.map_or(String::new(), |t| {
-        format!(" AND table_name = {}", literal(t))
-    });
-    let sql = format!(
-        "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns \
-         WHERE table_schema = {}{only} ORDER BY table_name, ordinal_position",
-        literal(dataset)
-    );
-    let result = r
-        .query(dataset, &sql, &META_LIMITS)
-        .map_err(|e| DashboardError::Unreadable(format!("reading the columns: {e}")))?;
-    let mut out: BTreeMap<String, Vec<Column>> = BTreeMap::new();
-    for row in result.rows {
-        let text = |i: usize| svg::label(row.get(i).unwrap_or(&Value::Null));
-        out.entry(text(0)).or_default().push(Column {
-            name: text(1),
-            data_type: text(2),
-            nullable: text(3).eq_ignore_ascii_case("yes"),
-        });
+) -> Result<BTreeMap<String, Vec<ColumnInfo>>, DashboardError> {
+    let mut out: BTreeMap<String, Vec<ColumnInfo>> = BTreeMap::new();
+    for c in r
+        .columns(dataset, table)
+        .map_err(|e| DashboardError::Unreadable(format!("reading the columns: {e}")))?
+    {
+        out.entry(c.table.clone()).or_default().push(c);
     }
     Ok(out)
 }
@@ -61,7 +41,7 @@ fn rows_per_load(
     r: &mut Reader,
     dataset: &str,
     info: &DatasetInfo,
-    columns: &BTreeMap<String, Vec<Column>>,
+    columns: &BTreeMap<String, Vec<ColumnInfo>>,
 ) -> Result<BTreeMap<String, Vec<(String, i64)>>, DashboardError> {
     let has = |table: &str, column: &str| {
         columns

@@ -137,15 +137,10 @@ async fn read<T: Send + 'static>(
     location: &Location,
     f: impl FnOnce(&mut Reader) -> Result<T, CliError> + Send + 'static,
 ) -> Result<T, CliError> {
-    let location = location.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut reader = location
-            .open_read_only()
-            .map_err(|e| CliError::local(e.to_string()))?;
-        f(&mut reader)
-    })
-    .await
-    .map_err(|e| CliError::local(format!("reading the dataset stopped: {e}")))?
+    location
+        .read(f)
+        .await
+        .map_err(|e| CliError::local(e.to_string()))?
 }
 
 /// The resources to load, with their dispositions; every name is checked before any request.
