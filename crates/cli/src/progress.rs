@@ -67,6 +67,18 @@ impl CtrlC {
             return Self { task: None };
         }
         let token = token.clone();
+        // On Unix the handler is in place before this returns: a Ctrl-C right after (before the
+        // task first runs) still cancels rather than kills.
+        #[cfg(unix)]
+        let task = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+            Ok(mut interrupt) => tokio::spawn(async move {
+                if interrupt.recv().await.is_some() {
+                    token.cancel();
+                }
+            }),
+            Err(_) => return Self { task: None },
+        };
+        #[cfg(not(unix))]
         let task = tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 token.cancel();

@@ -181,6 +181,18 @@ fn options(args: &Args, history: Location) -> ServerOptions {
 
 /// Runs the server until stdin closes (stdio) or Ctrl-C (HTTP).
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    // From here on, a stop signal stops the server cleanly, however far it has started: the
+    // handlers are in place now, and a task turns a signal into this token.
+    let stopping = CancellationToken::new();
+    let signals = stop_signal();
+    let watcher = tokio::spawn({
+        let stopping = stopping.clone();
+        async move {
+            signals.await;
+            tracing::info!("stopping: signal received");
+            stopping.cancel();
+        }
+    });
     let mut sandbox = None;
     let backing = if args.sandbox {
         let sb = bdi_api_client::EmbeddedSandbox::start()
@@ -243,20 +255,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "an MCP client starts this command itself: `claude mcp add bdi -- {exe}{sandbox_flag}`, or in a client's JSON config {{\"command\": \"{exe}\", \"args\": [{}]}}; to serve HTTP instead add --http 127.0.0.1:8787",
                 if args.sandbox { "\"--sandbox\"" } else { "" }
             );
-            let running = server
-                .serve(rmcp::transport::stdio())
-                .await
-                .context("starting the stdio transport")?;
-            // A stop signal ends the session as a closed stdin does.
-            let ct = running.cancellation_token();
-            let stopper = tokio::spawn(async move {
-                stop_signal().await;
-                tracing::info!("stopping: signal received");
-                ct.cancel();
-            });
-            let reason = running.waiting().await;
-            stopper.abort();
-            tracing::info!("stdio closed: {reason:?}");
+            // A stop signal ends the session as a closed stdin does, also while the server
+            // waits for its client's first message.
+            let started = tokio::select! {
+                running = server.serve(rmcp::transport::stdio()) => Some(running.context("starting the stdio transport")?),
+                () = stopping.cancelled() => None,
+            };
+            if let Some(running) = started {
+                let ct = running.cancellation_token();
+                let stopper = tokio::spawn({
+                    let stopping = stopping.clone();
+                    async move {
+                        stopping.cancelled().await;
+                        ct.cancel();
+                    }
+                });
+                let reason = running.waiting().await;
+                stopper.abort();
+                tracing::info!("stdio closed: {reason:?}");
+            }
         }
         Some(addr) => {
             let access = HttpAccess {
@@ -264,9 +281,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 origins: args.allowed_origins.clone(),
                 hosts: args.allowed_hosts.clone(),
             };
-            serve_http(server, addr, access).await?;
+            serve_http(server, addr, access, stopping.clone()).await?;
         }
     }
+    watcher.abort();
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
@@ -318,20 +336,36 @@ impl Drop for Scratch {
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM (what a service manager or `docker stop` sends): the
-/// server then stops as it does when its client leaves, and removes its scratch files.
-async fn stop_signal() {
+/// server then stops as it does when its client leaves, and removes its scratch files. The
+/// handlers are in place when this returns, so a signal that comes before the future is first
+/// polled (while the server starts) still stops it cleanly.
+fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let (term, int) = (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        );
+        let received = |s: Option<Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            return;
+        };
+        async move {
+            tokio::select! {
+                () = received(term) => {}
+                () = received(int) => {}
+            }
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Who may reach the HTTP endpoint.
@@ -404,7 +438,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn serve_http(server: BdiMcp, addr: SocketAddr, access: HttpAccess) -> anyhow::Result<()> {
+async fn serve_http(
+    server: BdiMcp,
+    addr: SocketAddr,
+    access: HttpAccess,
+    stopping: CancellationToken,
+) -> anyhow::Result<()> {
     if !addr.ip().is_loopback() && access.bearer.is_none() {
         anyhow::bail!(
             "refusing to serve {addr} without --bearer-token: only loopback addresses may go unauthenticated"
@@ -423,8 +462,7 @@ async fn serve_http(server: BdiMcp, addr: SocketAddr, access: HttpAccess) -> any
     tracing::info!("connect a client: claude mcp add --transport http bdi http://{local}/mcp");
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            stop_signal().await;
-            tracing::info!("stopping: signal received");
+            stopping.cancelled().await;
             ct.cancel();
         })
         .await?;

@@ -639,3 +639,33 @@ fn a_stop_signal_stops_the_server_cleanly_and_removes_its_scratch_files() {
     assert_eq!(out.status.code(), Some(0), "a clean stop");
     assert!(!scratch.exists(), "the scratch files are removed at stop");
 }
+
+#[test]
+fn a_stop_signal_stops_a_stdio_server_that_waits_for_its_client() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bdi-mcp"))
+        .arg("--sandbox")
+        .env("BDI_LOG", "info")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("ready on stdio") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "bdi-mcp stopped before it was ready"
+        );
+    }
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    // No client has said anything yet; stdin stays open.
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0), "a clean stop");
+}

@@ -131,6 +131,10 @@ pub(super) async fn show(
     let addr = listener
         .local_addr()
         .map_err(|e| super::super::io_error(&e))?;
+    // Ctrl-C, or SIGTERM (a service manager's stop): either way the server ends its pages and
+    // the scratch file of --sandbox is removed. Both are listened for before the URL is out.
+    let guard = ctx.ctrl_c_guard();
+    let terminated = terminated();
     let url = format!("http://{addr}/");
     let data = json!({
         "url": url,
@@ -156,14 +160,11 @@ pub(super) async fn show(
         ))?;
     }
     ctx.note("read-only, on loopback only; Ctrl-C stops it")?;
-    let guard = ctx.ctrl_c_guard();
     let stop = ctx.cancel.clone();
-    // Ctrl-C, or SIGTERM (a service manager's stop): either way the server ends its pages and
-    // the scratch file of --sandbox is removed.
     let served = bdi_dashboard::serve(listener, dashboard, async move {
         tokio::select! {
             () = stop.cancelled() => {}
-            () = terminated() => {}
+            () = terminated => {}
         }
     })
     .await;
@@ -172,13 +173,16 @@ pub(super) async fn show(
     Ok(ExitStatus::Success)
 }
 
-/// Resolves on SIGTERM (never elsewhere than on Unix).
-async fn terminated() {
+/// Resolves on SIGTERM (never elsewhere than on Unix); the handler is in place when this returns.
+fn terminated() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    {
-        term.recv().await;
-        return;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            term.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await;
     }
-    std::future::pending::<()>().await;
 }
