@@ -519,5 +519,7 @@ impl Drop for Lease {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;

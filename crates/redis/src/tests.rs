@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bdi_domain::{DataFlowId, Denied, Held, Limit, Locks, RunLimiter, ThrottleLimits};
 
 use super::*;
+use crate::testing::Cable;
 
 /// The test server's URL; its absence fails the test (a skipped test would pass unseen).
 fn url() -> String {
@@ -248,75 +249,10 @@ fn a_bad_url_says_how_to_write_one_without_echoing_it() {
     assert!(e.0.contains("redis://host:6379"), "{e}");
 }
 
-/// A TCP forwarder to the test server that can be cut and restored on the same port: Redis
-/// going away and coming back, as the replicas see it.
-struct Cable {
-    port: u16,
-    target: String,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl Cable {
-    async fn new() -> Self {
-        let url = url();
-        let target = url
-            .trim_start_matches("redis://")
-            .split('/')
-            .next()
-            .expect("host:port")
-            .to_owned();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let mut cable = Self {
-            port,
-            target,
-            tasks: Vec::new(),
-            connections: Arc::default(),
-        };
-        cable.plug().await;
-        cable
-    }
-
-    async fn plug(&mut self) {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
-            .await
-            .expect("the port is free again");
-        let (target, connections) = (self.target.clone(), Arc::clone(&self.connections));
-        self.tasks.push(tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let target = target.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                connections.lock().expect("lock").push(task);
-            }
-        }));
-    }
-
-    fn cut(&mut self) {
-        for t in self.tasks.drain(..) {
-            t.abort();
-        }
-        for c in self.connections.lock().expect("lock").drain(..) {
-            c.abort();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decisions_come_back_without_a_restart_when_redis_does() {
-    let mut cable = Cable::new().await;
-    let store = Store::new(
-        &format!("redis://127.0.0.1:{}/0", cable.port),
-        &prefix("recover"),
-    )
-    .expect("a URL");
+    let mut cable = Cable::new(&url()).await;
+    let store = Store::new(&cable.url(), &prefix("recover")).expect("a URL");
     let limiter = RedisLimiter::new(store.clone(), ThrottleLimits::default());
     let f = flow("65c1d2e3f4a5b6c7d8e9f001");
     limiter.acquire(&f, "u").await.expect("Redis is up");

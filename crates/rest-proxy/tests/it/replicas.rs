@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bdi_api_client::{ClientConfig, HttpBackend};
 use bdi_domain::{AccountId, EnvironmentId, ThrottleLimits};
+use bdi_redis::testing::Cable;
 use bdi_redis::{LeasePolicy, RedisLimiter, RedisLocks, Store};
 use bdi_rest_proxy::keys::{ApiKey, KeyStore, digest};
 use bdi_rest_proxy::scopes::Scope;
@@ -418,75 +419,11 @@ async fn three_processes_share_one_redis_and_a_killed_holder_blocks_no_one_past_
     assert_eq!(got["settings"]["after_key"], json!(2));
 }
 
-/// A TCP forwarder to the test Redis that can be cut and restored on the same port.
-struct Cable {
-    port: u16,
-    target: String,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl Cable {
-    async fn new() -> Self {
-        let target = redis_url()
-            .trim_start_matches("redis://")
-            .split('/')
-            .next()
-            .unwrap()
-            .to_owned();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut cable = Self {
-            port,
-            target,
-            tasks: Vec::new(),
-            connections: Arc::default(),
-        };
-        cable.plug().await;
-        cable
-    }
-
-    async fn plug(&mut self) {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
-            .await
-            .unwrap();
-        let (target, connections) = (self.target.clone(), Arc::clone(&self.connections));
-        self.tasks.push(tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let target = target.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                connections.lock().unwrap().push(task);
-            }
-        }));
-    }
-
-    fn cut(&mut self) {
-        for t in self.tasks.drain(..) {
-            t.abort();
-        }
-        for c in self.connections.lock().unwrap().drain(..) {
-            c.abort();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_recovers_without_a_restart_when_redis_comes_back() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let mut cable = Cable::new().await;
-    let gw = replica(
-        &sandbox,
-        &format!("redis://127.0.0.1:{}/0", cable.port),
-        &prefix("recover"),
-    )
-    .await;
+    let mut cable = Cable::new(&redis_url()).await;
+    let gw = replica(&sandbox, &cable.url(), &prefix("recover")).await;
     let client = http();
     let ready = |client: reqwest::Client, url: String| async move {
         client.get(url).send().await.unwrap().status().as_u16()
