@@ -122,17 +122,14 @@ struct Page {
     body: String,
 }
 
-async fn request(d: &Dashboard, method: Method, uri: &str, host: &str) -> Page {
-    let router = d.clone().router(ADDR.parse::<SocketAddr>().unwrap());
+/// `method uri` with `headers`, answered by `router`.
+async fn send(router: axum::Router, method: Method, uri: &str, headers: &[(&str, &str)]) -> Page {
+    let mut builder = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
     let response = router
-        .oneshot(
-            Request::builder()
-                .method(method)
-                .uri(uri)
-                .header("host", host)
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .oneshot(builder.body(Body::empty()).unwrap())
         .await
         .unwrap();
     let status = response.status();
@@ -145,6 +142,11 @@ async fn request(d: &Dashboard, method: Method, uri: &str, host: &str) -> Page {
         headers,
         body: String::from_utf8(bytes.to_vec()).unwrap(),
     }
+}
+
+async fn request(d: &Dashboard, method: Method, uri: &str, host: &str) -> Page {
+    let router = d.clone().router(ADDR.parse::<SocketAddr>().unwrap());
+    send(router, method, uri, &[("host", host)]).await
 }
 
 async fn get(d: &Dashboard, uri: &str) -> Page {
@@ -436,35 +438,15 @@ async fn other_hosts_and_methods_are_refused_and_pages_carry_a_strict_policy() {
         ("none", StatusCode::OK),
     ] {
         for uri in ["/sql?q=SELECT%201", "/sql.csv?q=SELECT%201"] {
-            let response = router
-                .clone()
-                .oneshot(
-                    Request::builder()
-                        .uri(uri)
-                        .header("host", HOST)
-                        .header("sec-fetch-site", site)
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            assert_eq!(response.status(), status, "{uri} from {site}");
+            let headers = [("host", HOST), ("sec-fetch-site", site)];
+            let response = send(router.clone(), Method::GET, uri, &headers).await;
+            assert_eq!(response.status, status, "{uri} from {site}");
         }
     }
     // A link from elsewhere to the dashboard itself opens it.
-    let response = router
-        .clone()
-        .oneshot(
-            Request::builder()
-                .uri("/charts")
-                .header("host", HOST)
-                .header("sec-fetch-site", "cross-site")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let headers = [("host", HOST), ("sec-fetch-site", "cross-site")];
+    let response = send(router.clone(), Method::GET, "/charts", &headers).await;
+    assert_eq!(response.status, StatusCode::OK);
     for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
         let p = request(&d, method.clone(), "/sql?q=SELECT%201", HOST).await;
         assert_eq!(p.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
@@ -593,21 +575,8 @@ async fn many_pages_at_once_all_answer_the_same() {
         let router = router.clone();
         let uri = if i % 2 == 0 { "/charts" } else { "/" };
         tokio::spawn(async move {
-            let response = router
-                .oneshot(
-                    Request::builder()
-                        .uri(uri)
-                        .header("host", HOST)
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            (uri, status, String::from_utf8(body.to_vec()).unwrap())
+            let page = send(router, Method::GET, uri, &[("host", HOST)]).await;
+            (uri, page.status, page.body)
         })
     });
     let answers = futures_join(pages).await;
