@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::query::{DatasetInfo, LoadInfo, TableInfo};
 use crate::rows::Rows;
 use crate::schema::{Cell, Schema, Table};
 use crate::state::PipelineState;
@@ -26,6 +27,56 @@ pub const LOADS_TABLE: &str = "_dlt_loads";
 pub const STATE_TABLE: &str = "_bdi_state";
 /// `_bdi_schema`: the schema, each time it changed.
 pub const SCHEMA_TABLE: &str = "_bdi_schema";
+
+/// `"name"`, with inner quotes doubled: an SQL identifier on every engine.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `'text'`, with inner quotes doubled: an SQL string literal on every engine.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The state `_bdi_state` holds for `pipeline`, read back.
+pub(crate) fn parse_state(text: &str, pipeline: &str) -> Result<PipelineState, DestinationError> {
+    serde_json::from_str(text).map_err(|e| {
+        DestinationError::Write(format!(
+            "the stored state of pipeline {pipeline} is unreadable ({e}); load with --full-refresh to start again"
+        ))
+    })
+}
+
+/// What `info` shows of a dataset: its stored tables with the rows `count` finds in each, and
+/// `loads` (newest first) as `(load id, status, committed at in microseconds)`.
+pub(crate) fn dataset_info(
+    stored: Stored,
+    mut count: impl FnMut(&str) -> Result<i64, DestinationError>,
+    loads: Vec<(String, i64, i64)>,
+) -> Result<DatasetInfo, DestinationError> {
+    let mut info = DatasetInfo {
+        state: stored.state,
+        ..DatasetInfo::default()
+    };
+    for (name, table) in &stored.schema.tables {
+        info.tables.push(TableInfo {
+            name: name.clone(),
+            rows: count(name)?,
+            columns: i64::try_from(table.columns.len()).unwrap_or(i64::MAX),
+        });
+    }
+    info.loads = loads
+        .into_iter()
+        .map(|(load_id, status, micros)| LoadInfo {
+            load_id,
+            status,
+            inserted_at: chrono::DateTime::<chrono::Utc>::from_timestamp_micros(micros)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(info)
+}
 
 /// An error of a destination.
 #[derive(Debug, thiserror::Error)]

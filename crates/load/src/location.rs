@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::destination::{Destination, DestinationError};
+use crate::destination::{Destination, DestinationError, literal};
 use crate::query::{ColumnInfo, DatasetInfo, QueryError, QueryLimits, QueryResult};
 
 /// A destination, named.
@@ -235,7 +235,6 @@ impl Reader {
         dataset: &str,
         table: Option<&str>,
     ) -> Result<Vec<ColumnInfo>, QueryError> {
-        let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
         let only = table.map_or(String::new(), |t| {
             format!(" AND table_name = {}", literal(t))
         });

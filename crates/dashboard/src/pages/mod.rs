@@ -121,15 +121,7 @@ fn unreadable(app: &App, e: &DashboardError) -> Response {
     )
 }
 
-/// `'text'` as an SQL string literal.
-fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// `name` as an SQL identifier.
-fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+pub(crate) use bdi_load::destination::{literal, quote as ident};
 
 /// The data tables of `dataset` (not the loader's own, `_dlt_*` and `_bdi_*`), by name: read
 /// from `information_schema`, which costs nothing however large the tables (the overview's row

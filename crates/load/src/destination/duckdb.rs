@@ -25,13 +25,13 @@ use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::types::{TimeUnit, ToSqlOutput, ValueRef};
 use duckdb::{Connection, ToSql};
 
+use super::literal;
+pub use super::quote;
 use super::{
     Destination, DestinationError, LOADS_TABLE, LoadRecord, SCHEMA_TABLE, STATE_TABLE, Stored,
+    dataset_info, parse_state,
 };
-use crate::query::{
-    Collector, DatasetInfo, LoadInfo, QueryError, QueryLimits, QueryResult, TableInfo,
-    check_read_only,
-};
+use crate::query::{Collector, DatasetInfo, QueryError, QueryLimits, QueryResult, check_read_only};
 use crate::rows::{Column, Rows, Values};
 use crate::schema::{Cell, Column as SchemaColumn, DataType, Schema, Table, WriteDisposition};
 use crate::state::PipelineState;
@@ -69,16 +69,6 @@ const LOAD_ROW_GROUP_ROWS: usize = 16_384;
 /// leave memory; anything larger spills to `<file>.tmp`). Reset after the load.
 const LOAD_SETTINGS: &str = "SET threads = 1; SET memory_limit = '32MB';";
 const RESET_SETTINGS: &str = "RESET threads; RESET memory_limit;";
-
-/// `'text'`, with inner quotes doubled.
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// `"name"`, with inner quotes doubled.
-pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
 
 fn sql_type(t: DataType) -> &'static str {
     match t {
@@ -384,11 +374,7 @@ impl Destination for DuckDb {
                 Err(e) => return Err(write_err("read the state", &e)),
             };
             if let Some(text) = text {
-                state = serde_json::from_str(&text).map_err(|e| {
-                    DestinationError::Write(format!(
-                        "the stored state of pipeline {pipeline} is unreadable ({e}); load with --full-refresh to start again"
-                    ))
-                })?;
+                state = parse_state(&text, pipeline)?;
             }
         }
         Ok(Stored { schema, state })
@@ -778,25 +764,7 @@ impl DuckDb {
     /// The dataset's tables, recent loads and the pipeline's state.
     pub fn info(&mut self, dataset: &str, pipeline: &str) -> Result<DatasetInfo, DestinationError> {
         let stored = self.stored(dataset, pipeline)?;
-        let mut info = DatasetInfo {
-            state: stored.state,
-            ..DatasetInfo::default()
-        };
-        for (name, table) in &stored.schema.tables {
-            let rows: i64 = self
-                .conn
-                .query_row(
-                    &format!("SELECT count(*) FROM {}.{}", quote(dataset), quote(name)),
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| write_err("count rows", &e))?;
-            info.tables.push(TableInfo {
-                name: name.clone(),
-                rows,
-                columns: i64::try_from(table.columns.len()).unwrap_or(i64::MAX),
-            });
-        }
+        let mut loads = Vec::new();
         if self.table_exists(dataset, LOADS_TABLE)? {
             let sql = format!(
                 "SELECT load_id, status, epoch_us(inserted_at) FROM {}.{} ORDER BY inserted_at DESC LIMIT 10",
@@ -807,23 +775,26 @@ impl DuckDb {
                 .conn
                 .prepare(&sql)
                 .map_err(|e| write_err("read loads", &e))?;
-            let loads = stmt
-                .query_map([], |r| {
-                    let micros: i64 = r.get(2)?;
-                    Ok(LoadInfo {
-                        load_id: r.get(0)?,
-                        status: r.get(1)?,
-                        inserted_at: chrono::DateTime::<chrono::Utc>::from_timestamp_micros(micros)
-                            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                            .unwrap_or_default(),
-                    })
-                })
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .map_err(|e| write_err("read loads", &e))?;
-            for l in loads {
-                info.loads.push(l.map_err(|e| write_err("read loads", &e))?);
+            for l in rows {
+                loads.push(l.map_err(|e| write_err("read loads", &e))?);
             }
         }
-        Ok(info)
+        let conn = &self.conn;
+        dataset_info(
+            stored,
+            |name| {
+                conn.query_row(
+                    &format!("SELECT count(*) FROM {}.{}", quote(dataset), quote(name)),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| write_err("count rows", &e))
+            },
+            loads,
+        )
     }
 }
 

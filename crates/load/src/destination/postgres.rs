@@ -35,14 +35,13 @@ use postgres::error::SqlState;
 use postgres::types::Type;
 use postgres::{Client, SimpleQueryMessage};
 
+pub use super::quote;
 use super::{
     Destination, DestinationError, LOADS_TABLE, LoadRecord, SCHEMA_TABLE, STATE_TABLE, Stored,
+    dataset_info, parse_state,
 };
 use crate::normalize::{DLT_ID, DLT_ROOT_ID};
-use crate::query::{
-    Collector, DatasetInfo, LoadInfo, QueryError, QueryLimits, QueryResult, TableInfo,
-    check_read_only,
-};
+use crate::query::{Collector, DatasetInfo, QueryError, QueryLimits, QueryResult, check_read_only};
 use crate::rows::Rows;
 use crate::schema::{Cell, Column as SchemaColumn, DataType, Schema, Table, WriteDisposition};
 use crate::state::PipelineState;
@@ -71,11 +70,6 @@ const COPY_CHUNK: usize = 256 * 1024;
 
 /// Rows a query's cursor hands over at a time.
 const FETCH_ROWS: usize = 256;
-
-/// `"name"`, with inner quotes doubled.
-pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
 
 fn sql_type(t: DataType) -> &'static str {
     match t {
@@ -303,11 +297,7 @@ impl Destination for Postgres {
                 .map_err(|e| write_err("read the state", &e))?;
             if let Some(row) = row {
                 let text: String = row.get(0);
-                state = serde_json::from_str(&text).map_err(|e| {
-                    DestinationError::Write(format!(
-                        "the stored state of pipeline {pipeline} is unreadable ({e}); load with --full-refresh to start again"
-                    ))
-                })?;
+                state = parse_state(&text, pipeline)?;
             }
         }
         Ok(Stored { schema, state })
@@ -604,25 +594,7 @@ impl Postgres {
     /// The dataset's tables, recent loads and the pipeline's state.
     pub fn info(&mut self, dataset: &str, pipeline: &str) -> Result<DatasetInfo, DestinationError> {
         let stored = self.stored(dataset, pipeline)?;
-        let mut info = DatasetInfo {
-            state: stored.state,
-            ..DatasetInfo::default()
-        };
-        for (name, table) in &stored.schema.tables {
-            let rows: i64 = self
-                .client
-                .query_one(
-                    &format!("SELECT count(*) FROM {}.{}", quote(dataset), quote(name)),
-                    &[],
-                )
-                .map_err(|e| write_err("count rows", &e))?
-                .get(0);
-            info.tables.push(TableInfo {
-                name: name.clone(),
-                rows,
-                columns: i64::try_from(table.columns.len()).unwrap_or(i64::MAX),
-            });
-        }
+        let mut loads = Vec::new();
         if self.table_exists(dataset, LOADS_TABLE)? {
             let sql = format!(
                 "SELECT load_id, status, (extract(epoch FROM inserted_at) * 1000000)::bigint \
@@ -630,22 +602,28 @@ impl Postgres {
                 quote(dataset),
                 quote(LOADS_TABLE)
             );
-            let rows = self
+            for r in self
                 .client
                 .query(&sql, &[])
-                .map_err(|e| write_err("read loads", &e))?;
-            for r in rows {
-                let micros: i64 = r.get(2);
-                info.loads.push(LoadInfo {
-                    load_id: r.get(0),
-                    status: r.get(1),
-                    inserted_at: chrono::DateTime::<chrono::Utc>::from_timestamp_micros(micros)
-                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                        .unwrap_or_default(),
-                });
+                .map_err(|e| write_err("read loads", &e))?
+            {
+                loads.push((r.get(0), r.get(1), r.get(2)));
             }
         }
-        Ok(info)
+        let client = &mut self.client;
+        dataset_info(
+            stored,
+            |name| {
+                client
+                    .query_one(
+                        &format!("SELECT count(*) FROM {}.{}", quote(dataset), quote(name)),
+                        &[],
+                    )
+                    .map(|r| r.get(0))
+                    .map_err(|e| write_err("count rows", &e))
+            },
+            loads,
+        )
     }
 
     /// Runs one read-only query (checked by [`check_read_only`] first) with unqualified table

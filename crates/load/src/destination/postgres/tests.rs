@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::normalize::{Batch, Normalizer};
+use crate::query::TableInfo;
 use crate::state::ResourceState;
 
 /// The test server's URL; its absence fails the test (a skipped test would pass unseen).
