@@ -11,7 +11,7 @@
 // Usage: node dashboard.mjs --url http://127.0.0.1:PORT/ --kind flow|history --out DIR
 //        [--chromium /usr/bin/chromium]
 
-import { chromium } from "playwright-core";
+import { DEFAULT_CHROMIUM, launch } from "./chromium.mjs";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -21,7 +21,7 @@ const { values: args } = parseArgs({
     url: { type: "string" },
     kind: { type: "string" },
     out: { type: "string" },
-    chromium: { type: "string", default: process.env.BDI_CHROMIUM || "/usr/bin/chromium" },
+    chromium: { type: "string", default: DEFAULT_CHROMIUM },
   },
 });
 if (!args.url || !["flow", "history"].includes(args.kind) || !args.out) {
@@ -38,20 +38,7 @@ function check(ok, what) {
   else problems.push(what);
 }
 
-// Chromium as root needs --no-sandbox; the network flags keep it from calling home (the machine
-// has no internet). A crash while starting (seen once on a loaded machine) is retried once: it is
-// the browser's, not the page's.
-async function launch() {
-  return chromium.launch({
-    executablePath: args.chromium,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
-  });
-}
-const browser = await launch().catch((e) => {
-  console.error(`Chromium did not start (${String(e).split("\n")[0]}); trying once more`);
-  return launch();
-});
+const browser = await launch(args.chromium);
 const context = await browser.newContext({
   viewport: { width: 1280, height: 900 },
   acceptDownloads: true,

@@ -4,14 +4,14 @@
 //
 // Usage: node ready.mjs --url URL --text TEXT [--chromium PATH] [--screenshot FILE]
 
-import { chromium } from "playwright-core";
+import { DEFAULT_CHROMIUM, launch } from "./chromium.mjs";
 import { parseArgs } from "node:util";
 
 const { values: args } = parseArgs({
   options: {
     url: { type: "string" },
     text: { type: "string" },
-    chromium: { type: "string", default: process.env.BDI_CHROMIUM || "/usr/bin/chromium" },
+    chromium: { type: "string", default: DEFAULT_CHROMIUM },
     screenshot: { type: "string" },
   },
 });
@@ -19,11 +19,7 @@ if (!args.url || !args.text) {
   console.error("usage: node ready.mjs --url URL --text TEXT [--chromium PATH] [--screenshot FILE]");
   process.exit(2);
 }
-const browser = await chromium.launch({
-  executablePath: args.chromium,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
-});
+const browser = await launch(args.chromium);
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 const started = performance.now();
 await page.goto(args.url, { waitUntil: "commit" });

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, bail};
 
-use crate::{cargo, run, run_hiding, target_dir};
+use crate::{run, run_hiding, target_dir};
 
 /// Where Chromium is: `BDI_CHROMIUM`, else Debian's paths.
 fn chromium() -> anyhow::Result<PathBuf> {
@@ -95,29 +95,25 @@ fn serve(bdi: &Path, args: &[&str]) -> anyhow::Result<Served> {
     })
 }
 
-/// The browser test; `postgres` is the test server's URL when there is one.
-pub(crate) fn browser(root: &Path, postgres: Option<&str>) -> anyhow::Result<()> {
+/// What a browser script needs: its folder `tests/browser` with playwright-core installed
+/// (`npm ci`), a Node.js to run it and the Chromium it drives.
+pub(crate) fn prepare(root: &Path) -> anyhow::Result<(PathBuf, PathBuf, PathBuf)> {
     let chromium = chromium()?;
     let node = node(root)?;
     let dir = root.join("tests").join("browser");
     run(
-        "browser: npm ci",
+        "npm ci (playwright-core)",
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--silent", "--prefix"])
             .arg(&dir),
     )?;
-    // The whole workspace with every target, as the tests build it (a narrower build would
-    // compile DuckDB's C++ a second time).
-    run(
-        "browser: build",
-        cargo().args([
-            "build",
-            "--quiet",
-            "--locked",
-            "--workspace",
-            "--all-targets",
-        ]),
-    )?;
+    Ok((dir, node, chromium))
+}
+
+/// The browser test; `postgres` is the test server's URL when there is one.
+pub(crate) fn browser(root: &Path, postgres: Option<&str>) -> anyhow::Result<()> {
+    let (dir, node, chromium) = prepare(root)?;
+    crate::build_workspace("browser: build")?;
     let bdi = target_dir(root).join("debug").join("bdi");
     let shots = target_dir(root).join("dashboard-screenshots");
     let _ = std::fs::remove_dir_all(&shots);

@@ -37,6 +37,27 @@ const TENANT: &str = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
 const ALL: &str =
     "flows,flow,flow_active,graph_flow,runtimes,users,api_keys,states,audit_search,translations";
 
+/// Builds `bdi` and `bdi-sandbox` in release, as the benchmarks run them; returns where they are.
+fn build_release(root: &Path) -> anyhow::Result<PathBuf> {
+    run(
+        "build bdi and bdi-sandbox (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "bdi-cli",
+            "--bin",
+            "bdi",
+            "-p",
+            "bdi-sandbox",
+            "--bin",
+            "bdi-sandbox",
+        ]),
+    )?;
+    Ok(target_dir(root).join("release"))
+}
+
 /// The venv's Python, with dlt installed.
 fn dlt_python(root: &Path) -> anyhow::Result<PathBuf> {
     let venv = crate::python_tool(root, "dlt-1.31", "dlt", DLT, "dlt")?;
@@ -101,18 +122,7 @@ fn bdi_load(bdi: &Path, base: &str, work: &Path) -> Command {
 /// dlt's pipeline and `bdi load flow` load the same sandbox data; the datasets must agree.
 pub(crate) fn parity(root: &Path) -> anyhow::Result<()> {
     let python = dlt_python(root)?;
-    // The whole workspace with every target, as the tests build it: a narrower build would
-    // resolve the build scripts' dependencies differently and compile DuckDB's C++ once more.
-    run(
-        "build bdi and bdi-sandbox",
-        cargo().args([
-            "build",
-            "--quiet",
-            "--locked",
-            "--workspace",
-            "--all-targets",
-        ]),
-    )?;
+    crate::build_workspace("build bdi and bdi-sandbox")?;
     let bin = target_dir(root).join("debug");
     let work = work_dir(root, "dlt-parity")?;
     let (_sandbox, base) = start_sandbox(&bin.join("bdi-sandbox"), &[], &work.join("sandbox.log"))?;
@@ -186,23 +196,7 @@ fn number_after(text: &str, key: &str) -> f64 {
 /// The benchmark: 50,000 audit events, 200 flows, 50 users; bdi (release) and dlt side by side.
 pub(crate) fn bench(root: &Path) -> anyhow::Result<()> {
     let python = dlt_python(root)?;
-    run(
-        "build bdi and bdi-sandbox (release)",
-        cargo().args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "bdi-cli",
-            "--bin",
-            "bdi",
-            "-p",
-            "bdi-sandbox",
-            "--bin",
-            "bdi-sandbox",
-        ]),
-    )?;
-    let bin = target_dir(root).join("release");
+    let bin = build_release(root)?;
     let work = work_dir(root, "bench-load")?;
     let events = std::env::var("BDI_BENCH_EVENTS").unwrap_or_else(|_| "50000".to_owned());
     let (_sandbox, base) = start_sandbox(
@@ -432,30 +426,8 @@ pub(crate) fn bench_show(root: &Path) -> anyhow::Result<()> {
                 .args(DLT_DASHBOARD),
         )?;
     }
-    let browser_dir = root.join("tests").join("browser");
-    run(
-        "npm ci (playwright-core)",
-        Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent", "--prefix"])
-            .arg(&browser_dir),
-    )?;
-    run(
-        "build bdi and bdi-sandbox (release)",
-        cargo().args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "bdi-cli",
-            "--bin",
-            "bdi",
-            "-p",
-            "bdi-sandbox",
-            "--bin",
-            "bdi-sandbox",
-        ]),
-    )?;
-    let bin = target_dir(root).join("release");
+    let (browser_dir, node, chromium) = crate::browser::prepare(root)?;
+    let bin = build_release(root)?;
     let work = work_dir(root, "bench-show")?;
     let (sandbox, base) = start_sandbox(
         &bin.join("bdi-sandbox"),
@@ -550,10 +522,12 @@ pub(crate) fn bench_show(root: &Path) -> anyhow::Result<()> {
             std::thread::sleep(Duration::from_millis(20));
         }
         let ready = started.elapsed().as_secs_f64();
-        let out = Command::new("node")
+        let out = Command::new(&node)
             .arg(browser_dir.join("ready.mjs"))
             .args(["--url", &url, "--text", "audit_search", "--screenshot"])
             .arg(work.join(format!("{}.png", tool.replace(' ', "-"))))
+            .arg("--chromium")
+            .arg(&chromium)
             .stderr(Stdio::inherit())
             .output()
             .context("running ready.mjs")?;

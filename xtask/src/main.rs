@@ -47,14 +47,14 @@ fn main() -> anyhow::Result<()> {
         "bench-show" => load::bench_show(&root),
         "dlt-parity" => load::parity(&root),
         "browser" => {
-            let server = postgres::TestServer::start()?;
-            browser::browser(&root, Some(&server.url))
+            let services = Services::start(true, false)?;
+            browser::browser(&root, services.postgres.as_ref().map(|s| s.url.as_str()))
         }
         "deny" => deny(&root),
         "library" => library(&root),
-        "with-postgres" => postgres::with_postgres(&env::args().skip(2).collect::<Vec<_>>()),
-        "with-redis" => redis::with_redis(&env::args().skip(2).collect::<Vec<_>>()),
-        "with-services" => with_services(&env::args().skip(2).collect::<Vec<_>>()),
+        "with-postgres" => with_services("with-postgres", true, false),
+        "with-redis" => with_services("with-redis", false, true),
+        "with-services" => with_services("with-services", true, true),
         _ => {
             bail!(
                 "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|bench-show|dlt-parity|browser|with-postgres|with-redis|with-services>\n\n\
@@ -119,6 +119,22 @@ pub(crate) fn run_hiding(
     Ok(())
 }
 
+/// Builds every binary in debug as the tests build them: the whole workspace with every target.
+/// A narrower build (`-p bdi-cli`, say) resolves the build scripts' dependencies differently and
+/// compiles DuckDB's C++ once more (`bdi`, `bdi-mcp` and their tests link it).
+pub(crate) fn build_workspace(step: &str) -> anyhow::Result<()> {
+    run(
+        step,
+        cargo().args([
+            "build",
+            "--quiet",
+            "--locked",
+            "--workspace",
+            "--all-targets",
+        ]),
+    )
+}
+
 pub(crate) fn cargo() -> Command {
     Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
@@ -130,24 +146,47 @@ fn have(cmd: &str, arg: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// `cargo xtask with-services -- <command...>`: the command with a throwaway PostgreSQL and
-/// Redis, as `ci` runs the tests.
-fn with_services(args: &[String]) -> anyhow::Result<()> {
-    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
+/// The throwaway servers a command needs, stopped when dropped (Redis first).
+struct Services {
+    redis: Option<redis::TestRedis>,
+    postgres: Option<postgres::TestServer>,
+}
+
+impl Services {
+    fn start(postgres: bool, redis: bool) -> anyhow::Result<Self> {
+        Ok(Self {
+            postgres: postgres.then(postgres::TestServer::start).transpose()?,
+            redis: redis.then(redis::TestRedis::start).transpose()?,
+        })
+    }
+
+    /// Points `cmd` at the servers, through the variables the tests read.
+    fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+        if let Some(server) = &self.postgres {
+            cmd.env(postgres::URL_VAR, &server.url)
+                .env(postgres::CA_VAR, server.ca());
+        }
+        if let Some(server) = &self.redis {
+            cmd.env(redis::URL_VAR, &server.url);
+        }
+        cmd
+    }
+}
+
+/// `cargo xtask with-postgres|with-redis|with-services -- <command...>`: the command with
+/// throwaway servers (what the tests need), stopped after.
+fn with_services(task: &str, postgres: bool, redis: bool) -> anyhow::Result<()> {
+    let args: Vec<String> = env::args().skip(2).collect();
+    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(&args);
     let Some((program, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask with-services -- <command...>");
+        bail!("usage: cargo xtask {task} -- <command...>");
     };
-    let server = postgres::TestServer::start()?;
-    let redis = redis::TestRedis::start()?;
-    let status = Command::new(program)
-        .args(rest)
-        .env(postgres::URL_VAR, &server.url)
-        .env(postgres::CA_VAR, server.ca())
-        .env(redis::URL_VAR, &redis.url)
+    let services = Services::start(postgres, redis)?;
+    let status = services
+        .env(Command::new(program).args(rest))
         .status()
         .with_context(|| format!("could not start {program}"))?;
-    drop(redis);
-    drop(server);
+    drop(services);
     if !status.success() {
         bail!("{program} failed ({status})");
     }
@@ -174,37 +213,27 @@ fn ci(root: &Path) -> anyhow::Result<()> {
     )?;
     // The PostgreSQL destination's tests need a server, the coordination of replicas a Redis:
     // throwaway ones, stopped after.
-    let server = postgres::TestServer::start()?;
-    let redis = redis::TestRedis::start()?;
+    let services = Services::start(true, true)?;
     if have("cargo-nextest", "--version") || have("cargo", "nextest --version") {
         run(
             "tests",
-            cargo()
-                .args([
-                    "nextest",
-                    "run",
-                    "--workspace",
-                    "--locked",
-                    "--no-fail-fast",
-                ])
-                .env(postgres::URL_VAR, &server.url)
-                .env(postgres::CA_VAR, server.ca())
-                .env(redis::URL_VAR, &redis.url),
+            services.env(cargo().args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--no-fail-fast",
+            ])),
         )?;
     } else {
         run(
             "tests",
-            cargo()
-                .args(["test", "--workspace", "--locked", "--no-fail-fast"])
-                .env(postgres::URL_VAR, &server.url)
-                .env(postgres::CA_VAR, server.ca())
-                .env(redis::URL_VAR, &redis.url),
+            services.env(cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"])),
         )?;
     }
-    drop(redis);
     // The dashboard in a real browser, its history dataset in the same PostgreSQL.
-    browser::browser(root, Some(&server.url))?;
-    drop(server);
+    browser::browser(root, services.postgres.as_ref().map(|s| s.url.as_str()))?;
+    drop(services);
     library(root)?;
     deny(root)?;
     conformance(root)?;
@@ -283,19 +312,7 @@ fn python_client(root: &Path) -> anyhow::Result<()> {
         "python",
     )?;
     let python = venv.join("bin").join("python");
-    // The whole workspace with every target, as the tests build it: a narrower build would
-    // resolve the build scripts' dependencies differently and compile DuckDB's C++ once more
-    // (`bdi-mcp` links it, for its history tools).
-    run(
-        "build bdi-mcp",
-        cargo().args([
-            "build",
-            "--quiet",
-            "--locked",
-            "--workspace",
-            "--all-targets",
-        ]),
-    )?;
+    build_workspace("build bdi-mcp")?;
     let binary = target_dir(root).join("debug").join("bdi-mcp");
     run(
         "python mcp client",
@@ -350,19 +367,7 @@ fn schemathesis(root: &Path) -> anyhow::Result<()> {
         "schemathesis",
     )?;
     let bin = venv.join("bin").join("schemathesis");
-    // The whole workspace with every target, as the tests build it: a narrower build would
-    // resolve the build scripts' dependencies differently and compile DuckDB's C++ once more
-    // (`bdi-mcp` links it, for its history tools).
-    run(
-        "build bdi-gateway",
-        cargo().args([
-            "build",
-            "--quiet",
-            "--locked",
-            "--workspace",
-            "--all-targets",
-        ]),
-    )?;
+    build_workspace("build bdi-gateway")?;
     let gateway = target_dir(root).join("debug").join("bdi-gateway");
     let work = target_dir(root).join("schemathesis");
     if work.exists() {

@@ -328,27 +328,6 @@ impl Drop for TestServer {
     }
 }
 
-/// `cargo xtask with-postgres -- <command...>`: runs the command with [`URL_VAR`] set to a fresh
-/// server, and stops the server after.
-pub(crate) fn with_postgres(args: &[String]) -> anyhow::Result<()> {
-    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
-    let Some((program, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask with-postgres -- <command...>");
-    };
-    let server = TestServer::start()?;
-    let status = Command::new(program)
-        .args(rest)
-        .env(URL_VAR, &server.url)
-        .env(CA_VAR, server.ca())
-        .status()
-        .with_context(|| format!("could not start {program}"))?;
-    drop(server);
-    if !status.success() {
-        bail!("{program} failed ({status})");
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,23 +99,3 @@ impl Drop for TestRedis {
         let _ = self.child.wait();
     }
 }
-
-/// `cargo xtask with-redis -- <command...>`: runs the command with [`URL_VAR`] set to a fresh
-/// server, and stops the server after.
-pub(crate) fn with_redis(args: &[String]) -> anyhow::Result<()> {
-    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
-    let Some((program, rest)) = args.split_first() else {
-        bail!("usage: cargo xtask with-redis -- <command...>");
-    };
-    let server = TestRedis::start()?;
-    let status = Command::new(program)
-        .args(rest)
-        .env(URL_VAR, &server.url)
-        .status()
-        .with_context(|| format!("could not start {program}"))?;
-    drop(server);
-    if !status.success() {
-        bail!("{program} failed ({status})");
-    }
-    Ok(())
-}
