@@ -17,26 +17,18 @@ use crate::errors::CliError;
 use crate::exit::ExitStatus;
 use crate::output::View;
 
-/// A scratch directory, removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `bdi --sandbox load show`: the sandbox's demo data loaded into a scratch DuckDB file (removed
 /// at exit), so that the dashboard can be tried with no account and no load first.
 async fn sandbox_dataset(
     ctx: &mut Ctx<'_>,
     target: &mut Target,
     history: bool,
-) -> Result<Scratch, CliError> {
-    let dir = std::env::temp_dir().join(format!("bdi-show-sandbox-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| super::super::io_error(&e))?;
-    let scratch = Scratch(dir);
-    target.location = Location::DuckDb(scratch.0.join(format!("{}.duckdb", target.pipeline)));
+) -> Result<tempfile::TempDir, CliError> {
+    let scratch = tempfile::Builder::new()
+        .prefix("bdi-show-sandbox-")
+        .tempdir()
+        .map_err(|e| super::super::io_error(&e))?;
+    target.location = Location::DuckDb(scratch.path().join(format!("{}.duckdb", target.pipeline)));
     let embedded = bdi_api_client::EmbeddedSandbox::start().await?;
     let loaded = if history {
         let backend = bdi_api_client::HttpBackend::new(embedded.client_config()?)?;
