@@ -319,6 +319,17 @@ mod tests {
 
     use super::*;
 
+    /// Rows of a stacked chart: (x, series, value).
+    fn stacked(rows: &[(&str, &str, i64)]) -> Vec<Stacked> {
+        rows.iter()
+            .map(|(x, s, v)| Stacked {
+                x: json!(x),
+                series: json!(s),
+                value: json!(v),
+            })
+            .collect()
+    }
+
     #[test]
     fn ticks_are_round_and_cover_the_maximum() {
         let shown = |max: f64| {
@@ -347,18 +358,11 @@ mod tests {
 
     #[test]
     fn a_stacked_chart_has_one_mark_per_row_with_its_numbers() {
-        let rows: Vec<Stacked> = [
-            ("2026-11-27", "succeeded", json!(3)),
-            ("2026-11-28", "failed", json!(1)),
-            ("2026-11-28", "succeeded", json!(2)),
-        ]
-        .into_iter()
-        .map(|(x, s, v)| Stacked {
-            x: json!(x),
-            series: json!(s),
-            value: v,
-        })
-        .collect();
+        let rows = stacked(&[
+            ("2026-11-27", "succeeded", 3),
+            ("2026-11-28", "failed", 1),
+            ("2026-11-28", "succeeded", 2),
+        ]);
         let svg = stacked_columns("runs", &rows, "runs").into_string();
         assert_eq!(
             svg.matches("<rect").count(),
@@ -372,18 +376,11 @@ mod tests {
 
     #[test]
     fn days_make_a_continuous_axis_and_statuses_stack_in_order() {
-        let rows: Vec<Stacked> = [
-            ("2026-11-27", "failed", json!(1)),
-            ("2026-11-27", "succeeded", json!(3)),
-            ("2026-11-30", "succeeded", json!(2)),
-        ]
-        .into_iter()
-        .map(|(x, s, v)| Stacked {
-            x: json!(x),
-            series: json!(s),
-            value: v,
-        })
-        .collect();
+        let rows = stacked(&[
+            ("2026-11-27", "failed", 1),
+            ("2026-11-27", "succeeded", 3),
+            ("2026-11-30", "succeeded", 2),
+        ]);
         let svg = stacked_columns("runs", &rows, "runs").into_string();
         for day in ["2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30"] {
             assert!(svg.contains(&format!(">{day}<")), "{day} on the axis");
