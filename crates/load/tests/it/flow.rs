@@ -12,7 +12,8 @@ use bdi_sandbox::{Sandbox, SandboxConfig};
 use futures::StreamExt;
 use serde_json::Value;
 
-fn source(sandbox: &Sandbox) -> FlowSource {
+/// The Flow source on `sandbox`'s emulator, 50 items a page.
+pub(crate) fn source(sandbox: &Sandbox) -> FlowSource {
     let flow = &sandbox.config().flow;
     let config = FlowConfig::new(
         &sandbox.flow_base_url(),

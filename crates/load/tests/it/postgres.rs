@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use bdi_api_client::{FlowClient, FlowConfig};
 use bdi_load::destination::Destination;
 use bdi_load::destination::duckdb::DuckDb;
 use bdi_load::destination::postgres::Postgres;
@@ -27,15 +26,7 @@ fn server_url() -> String {
 }
 
 fn source(sandbox: &Sandbox) -> Arc<FlowSource> {
-    let flow = &sandbox.config().flow;
-    let config = FlowConfig::new(
-        &sandbox.flow_base_url(),
-        &flow.api_key,
-        Some(&flow.tenant_id),
-    )
-    .unwrap()
-    .with_page_size(50);
-    Arc::new(FlowSource::new(FlowClient::new(config).unwrap()))
+    Arc::new(crate::flow::source(sandbox))
 }
 
 fn options(dataset: &str, full_refresh: bool) -> LoadOptions {
