@@ -3,15 +3,10 @@
 //! with `Retry-After` at once, before the upstream is touched; the pass-through route holds the
 //! same limit; a run the platform refuses is answered 429 at once and never repeated.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bdi_api_client::{ClientConfig, HttpBackend};
-use bdi_domain::{AccountId, EnvironmentId};
-use bdi_rest_proxy::keys::{ApiKey, KeyStore, digest};
-use bdi_rest_proxy::scopes::Scope;
+use bdi_rest_proxy::AppState;
 use bdi_rest_proxy::serve::RunningGateway;
-use bdi_rest_proxy::{AppState, GatewayConfig};
 use bdi_sandbox::{Sandbox, SandboxConfig, demo};
 
 const KEY: &str = "bdig_concurrency_key";
@@ -23,16 +18,7 @@ fn http() -> reqwest::Client {
 
 /// A gateway in front of `sandbox`, its upstream client with the production retry policy.
 async fn gateway(sandbox: &Sandbox) -> RunningGateway {
-    let sc = sandbox.config();
-    let account = AccountId::parse(&sc.account_id).unwrap();
-    let upstream = HttpBackend::new(
-        ClientConfig::new(&sandbox.base_url(), &sc.token, account.clone())
-            .unwrap()
-            .with_default_environment(Some(EnvironmentId::parse(&sc.environment_id).unwrap())),
-    )
-    .unwrap();
-    let keys = KeyStore::new([ApiKey::new("etl", digest(KEY), Scope::ALL, None)]);
-    let state = AppState::new(GatewayConfig::new(Arc::new(upstream), account, keys));
+    let state = AppState::new(crate::support::sandbox_gateway(sandbox, "etl", KEY));
     RunningGateway::start("127.0.0.1:0".parse().unwrap(), state)
         .await
         .unwrap()

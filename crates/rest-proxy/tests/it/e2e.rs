@@ -2,17 +2,13 @@
 //! selects tables, activates, runs and waits, and reads logs through the gateway in front of the
 //! sandbox; the throttle refuses before the upstream is touched; writes are audited.
 
-use std::sync::Arc;
-
 use bdi_api_client::{ClientConfig, HttpBackend, RetryPolicy};
 use bdi_domain::models::DataFlowQuery;
 use bdi_domain::service::source_to_target_body;
 use bdi_domain::{AccountId, Backend, DataFlowId, Env, EnvironmentId, NewDataFlow, RunId};
 use bdi_rest_proxy::audit::Audit;
-use bdi_rest_proxy::keys::{ApiKey, KeyStore, digest};
-use bdi_rest_proxy::scopes::Scope;
 use bdi_rest_proxy::serve::RunningGateway;
-use bdi_rest_proxy::{AppState, GatewayConfig, Limits};
+use bdi_rest_proxy::{AppState, Limits};
 use bdi_sandbox::{Sandbox, SandboxConfig, demo};
 use serde_json::{Value, json};
 
@@ -36,15 +32,8 @@ async fn a_service_with_only_a_gateway_key_does_everything_through_the_gateway()
     let env_id = EnvironmentId::parse(&sc.environment_id).unwrap();
 
     // The gateway holds the upstream token.
-    let upstream = HttpBackend::new(
-        ClientConfig::new(&sandbox.base_url(), &sc.token, account.clone())
-            .unwrap()
-            .with_default_environment(Some(env_id.clone())),
-    )
-    .unwrap();
     let (audit, records) = Audit::capturing();
-    let keys = KeyStore::new([ApiKey::new("etl-service", digest(KEY), Scope::ALL, None)]);
-    let mut config = GatewayConfig::new(Arc::new(upstream), account.clone(), keys);
+    let mut config = crate::support::sandbox_gateway(&sandbox, "etl-service", KEY);
     config.audit = audit;
     config.limits = Limits {
         poll: fast_poll(),

@@ -7,14 +7,12 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bdi_api_client::{ClientConfig, HttpBackend};
-use bdi_domain::{AccountId, EnvironmentId, ThrottleLimits};
+use bdi_domain::ThrottleLimits;
 use bdi_redis::testing::Cable;
 use bdi_redis::{LeasePolicy, RedisLimiter, RedisLocks, Store};
-use bdi_rest_proxy::keys::{ApiKey, KeyStore, digest};
+use bdi_rest_proxy::AppState;
 use bdi_rest_proxy::scopes::Scope;
 use bdi_rest_proxy::serve::RunningGateway;
-use bdi_rest_proxy::{AppState, GatewayConfig};
 use bdi_sandbox::{Sandbox, SandboxConfig, demo};
 use serde_json::{Value, json};
 
@@ -38,17 +36,8 @@ fn http() -> reqwest::Client {
 
 /// A replica in front of `sandbox`, coordinating through Redis at `url` under `prefix`.
 async fn replica(sandbox: &Sandbox, url: &str, prefix: &str) -> RunningGateway {
-    let sc = sandbox.config();
-    let account = AccountId::parse(&sc.account_id).unwrap();
-    let upstream = HttpBackend::new(
-        ClientConfig::new(&sandbox.base_url(), &sc.token, account.clone())
-            .unwrap()
-            .with_default_environment(Some(EnvironmentId::parse(&sc.environment_id).unwrap())),
-    )
-    .unwrap();
-    let keys = KeyStore::new([ApiKey::new("etl", digest(KEY), Scope::ALL, None)]);
     let store = Store::new(url, prefix).unwrap();
-    let mut config = GatewayConfig::new(Arc::new(upstream), account, keys);
+    let mut config = crate::support::sandbox_gateway(sandbox, "etl", KEY);
     config.limiter = Some(Arc::new(RedisLimiter::new(
         store.clone(),
         ThrottleLimits::default(),

@@ -1,4 +1,5 @@
-//! Shared fixtures: a gateway over a `MockBackend` with three keys, driven in process.
+//! Shared fixtures: a gateway over a `MockBackend` with three keys, driven in process, and the
+//! configuration of a gateway in front of a sandbox over real HTTP.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,6 +20,26 @@ use bdi_rest_proxy::scopes::Scope;
 use bdi_rest_proxy::{AppState, GatewayConfig, Limits, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+/// A gateway's configuration in front of `sandbox`: its upstream client over HTTP (with the
+/// production retry policy and the sandbox's default environment), and one key, `name`, that
+/// holds every scope.
+pub(crate) fn sandbox_gateway(
+    sandbox: &bdi_sandbox::Sandbox,
+    name: &str,
+    key: &str,
+) -> GatewayConfig {
+    let sc = sandbox.config();
+    let account = AccountId::parse(&sc.account_id).unwrap();
+    let upstream = bdi_api_client::HttpBackend::new(
+        bdi_api_client::ClientConfig::new(&sandbox.base_url(), &sc.token, account.clone())
+            .unwrap()
+            .with_default_environment(Some(EnvironmentId::parse(&sc.environment_id).unwrap())),
+    )
+    .unwrap();
+    let keys = KeyStore::new([ApiKey::new(name, digest(key), Scope::ALL, None)]);
+    GatewayConfig::new(Arc::new(upstream), account, keys)
+}
 
 pub(crate) const ACCOUNT: &str = "5f1e2d3c4b5a69788796a5b4";
 pub(crate) const ENV: &str = "6a7b8c9d0e1f2a3b4c5d6e7f";
