@@ -211,3 +211,45 @@ async fn a_service_with_only_a_gateway_key_does_everything_through_the_gateway()
     gw.shutdown().await.unwrap();
     sandbox.shutdown().await;
 }
+
+#[test]
+fn a_stop_signal_right_after_start_drains_and_exits_cleanly() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.toml");
+    bdi_rest_proxy::keys::add_key(
+        &keys,
+        &bdi_rest_proxy::keys::NewKey {
+            name: "etl".into(),
+            scopes: bdi_rest_proxy::scopes::Scope::ALL.to_vec(),
+            environments: Vec::new(),
+        },
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bdi-gateway"))
+        .args(["--sandbox", "--addr", "127.0.0.1:0", "--keys"])
+        .arg(&keys)
+        .env("BDI_CONFIG", dir.path().join("no-config.toml"))
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("bdi-gateway listening") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "bdi-gateway stopped before listening"
+        );
+    }
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    // At once, as a supervisor that stops what it just started.
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0), "a clean stop");
+}
