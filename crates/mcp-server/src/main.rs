@@ -18,7 +18,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(bdi_mcp_server::app::run(args)) {
+    let outcome = runtime.block_on(bdi_mcp_server::app::run(args));
+    // Stopped by a signal, the stdio transport may still be in a blocking read of stdin, which
+    // nothing can cancel; everything else has ended inside `run`, so the runtime is left behind
+    // rather than waited for.
+    runtime.shutdown_background();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

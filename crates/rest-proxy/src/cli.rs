@@ -215,11 +215,13 @@ async fn run_server(cli: &Cli) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cli.addr)
         .await
         .with_context(|| format!("could not listen on {}", cli.addr))?;
+    // Listened for before the address is announced: a stop that comes right after still drains.
+    let stop = shutdown_signal();
     tracing::info!(addr = %listener.local_addr()?, "bdi-gateway listening");
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down: finishing in-flight requests");
         signal.cancel();
     });
@@ -245,23 +247,32 @@ fn upstream_config(cli: &Cli) -> anyhow::Result<ClientConfig> {
     Ok(ClientConfig::from_lookup(|name| resolved.get(name))?)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM; the handlers are in place when this returns.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let (term, int) = (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        );
+        let received = |s: Option<Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        async move {
+            tokio::select! {
+                () = received(term) => {}
+                () = received(int) => {}
+            }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

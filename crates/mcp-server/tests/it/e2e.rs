@@ -660,12 +660,19 @@ fn a_stop_signal_stops_a_stdio_server_that_waits_for_its_client() {
             "bdi-mcp stopped before it was ready"
         );
     }
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    // No client has said anything yet; stdin stays open.
+    let rest = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    // No client has said anything yet; stdin stays open (held here: `wait` would close it).
+    let _stdin = child.stdin.take();
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
-    assert_eq!(child.wait().unwrap().code(), Some(0), "a clean stop");
+    let code = child.wait().unwrap().code();
+    let log = rest.join().unwrap();
+    assert_eq!(code, Some(0), "a clean stop: {log}");
 }
