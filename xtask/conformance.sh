@@ -25,9 +25,9 @@ if [ ! -d "$conf_dir/node_modules/@modelcontextprotocol/conformance" ]; then
   (cd "$conf_dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund @modelcontextprotocol/conformance@0.2.0-alpha.12 >/dev/null)
 fi
 
-# The whole workspace with every target, as the tests build it: `-p bdi-mcp-server` alone would
-# resolve the build scripts' dependencies differently and compile DuckDB's C++ once more.
-cargo build --quiet --locked --workspace --all-targets
+# The server as a user builds it; the workspace-hack makes it reuse every dependency (DuckDB's
+# C++ among them) that an earlier build compiled.
+cargo build --quiet --locked -p bdi-mcp-server --bin bdi-mcp
 # A free loopback port, unless one is given.
 port=${BDI_CONFORMANCE_PORT:-$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 log=$target/conformance-server.log

@@ -113,7 +113,7 @@ pub(crate) fn prepare(root: &Path) -> anyhow::Result<(PathBuf, PathBuf, PathBuf)
 /// The browser test; `postgres` is the test server's URL when there is one.
 pub(crate) fn browser(root: &Path, postgres: Option<&str>) -> anyhow::Result<()> {
     let (dir, node, chromium) = prepare(root)?;
-    crate::build_workspace("browser: build")?;
+    crate::build_bins("browser: build bdi", &[crate::CLI])?;
     let bdi = target_dir(root).join("debug").join("bdi");
     let shots = target_dir(root).join("dashboard-screenshots");
     let _ = std::fs::remove_dir_all(&shots);

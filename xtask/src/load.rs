@@ -122,7 +122,7 @@ fn bdi_load(bdi: &Path, base: &str, work: &Path) -> Command {
 /// dlt's pipeline and `bdi load flow` load the same sandbox data; the datasets must agree.
 pub(crate) fn parity(root: &Path) -> anyhow::Result<()> {
     let python = dlt_python(root)?;
-    crate::build_workspace("build bdi and bdi-sandbox")?;
+    crate::build_bins("build bdi and bdi-sandbox", &[crate::CLI, crate::SANDBOX])?;
     let bin = target_dir(root).join("debug");
     let work = work_dir(root, "dlt-parity")?;
     let (_sandbox, base) = start_sandbox(&bin.join("bdi-sandbox"), &[], &work.join("sandbox.log"))?;

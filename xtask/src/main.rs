@@ -119,20 +119,76 @@ pub(crate) fn run_hiding(
     Ok(())
 }
 
-/// Builds every binary in debug as the tests build them: the whole workspace with every target.
-/// A narrower build (`-p bdi-cli`, say) resolves the build scripts' dependencies differently and
-/// compiles DuckDB's C++ once more (`bdi`, `bdi-mcp` and their tests link it).
-pub(crate) fn build_workspace(step: &str) -> anyhow::Result<()> {
-    run(
-        step,
-        cargo().args([
-            "build",
-            "--quiet",
-            "--locked",
-            "--workspace",
-            "--all-targets",
-        ]),
-    )
+/// The binaries the xtask steps run, as (package, binary).
+pub(crate) const MCP: (&str, &str) = ("bdi-mcp-server", "bdi-mcp");
+pub(crate) const GATEWAY: (&str, &str) = ("bdi-rest-proxy", "bdi-gateway");
+pub(crate) const CLI: (&str, &str) = ("bdi-cli", "bdi");
+pub(crate) const SANDBOX: (&str, &str) = ("bdi-sandbox", "bdi-sandbox");
+
+/// The dependencies whose test-only features `.config/hakari.toml` keeps out of the main job
+/// (the MCP tests' client side of rmcp, insta's console): a test build and a plain build each
+/// compile them, on purpose.
+pub(crate) const TEST_ONLY_FEATURES: [&str; 2] = ["rmcp", "console"];
+
+/// Builds `bins` in debug as a user does (`cargo build -p PACKAGE --bin BIN`) and returns the
+/// dependencies (crates from outside the workspace) it compiled rather than found built.
+///
+/// The workspace-hack (`crates/workspace-hack`, written by cargo hakari) gives every dependency
+/// one set of features in every build, so after any earlier build of the same profile (the
+/// tests', clippy's, another binary's) this compiles no dependency and never DuckDB's C++ again;
+/// only the workspace's own crates whose features differ from the test build's (`bdi-domain`
+/// without `mock`) are compiled once more.
+pub(crate) fn build_bins(step: &str, bins: &[(&str, &str)]) -> anyhow::Result<Vec<String>> {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--locked",
+        "--message-format=json-render-diagnostics",
+    ]);
+    for (package, bin) in bins {
+        cmd.args(["-p", package, "--bin", bin]);
+    }
+    let started = Instant::now();
+    eprintln!("==> {step}: {cmd:?}");
+    let out = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    eprintln!(
+        "<== {step}: {} in {:.1} s",
+        out.status,
+        started.elapsed().as_secs_f64()
+    );
+    if !out.status.success() {
+        bail!("{step} failed ({})", out.status);
+    }
+    Ok(compiled_dependencies(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The dependencies a build compiled, from cargo's JSON messages: each `compiler-artifact` that
+/// was not fresh and whose package is neither one of the workspace's (`path+file://`) nor one of
+/// [`TEST_ONLY_FEATURES`].
+fn compiled_dependencies(messages: &str) -> Vec<String> {
+    let mut compiled: Vec<String> = messages
+        .lines()
+        .filter(|line| {
+            line.contains(r#""reason":"compiler-artifact""#) && line.contains(r#""fresh":false"#)
+        })
+        .filter_map(|line| {
+            let rest = &line[line.find(r#""package_id":""#)? + 14..];
+            Some(rest[..rest.find('"')?].to_owned())
+        })
+        .filter(|id| {
+            !id.starts_with("path+file://")
+                && !TEST_ONLY_FEATURES
+                    .iter()
+                    .any(|name| id.contains(&format!("#{name}@")))
+        })
+        .collect();
+    compiled.sort();
+    compiled.dedup();
+    compiled
 }
 
 pub(crate) fn cargo() -> Command {
@@ -211,6 +267,19 @@ fn ci(root: &Path) -> anyhow::Result<()> {
         "build tests",
         cargo().args(["test", "--workspace", "--locked", "--no-run"]),
     )?;
+    // The binaries as a user builds them, one package at a time: after clippy and the test build
+    // nothing but the workspace's own crates may compile (one build, docs/build.md).
+    let compiled = build_bins("build the binaries", &[MCP, GATEWAY, CLI, SANDBOX])?;
+    if !compiled.is_empty() {
+        bail!(
+            "`cargo build -p PACKAGE --bin BIN` compiled {} dependencies that the test build had \
+             already compiled with other features:\n  {}\nRegenerate the workspace-hack (`cargo \
+             install cargo-hakari --locked`, then `cargo hakari generate && cargo hakari \
+             manage-deps`); docs/build.md says why",
+            compiled.len(),
+            compiled.join("\n  ")
+        );
+    }
     // The PostgreSQL destination's tests need a server, the coordination of replicas a Redis:
     // throwaway ones, stopped after.
     let services = Services::start(true, true)?;
@@ -312,7 +381,7 @@ fn python_client(root: &Path) -> anyhow::Result<()> {
         "python",
     )?;
     let python = venv.join("bin").join("python");
-    build_workspace("build bdi-mcp")?;
+    build_bins("build bdi-mcp", &[MCP])?;
     let binary = target_dir(root).join("debug").join("bdi-mcp");
     run(
         "python mcp client",
@@ -367,7 +436,7 @@ fn schemathesis(root: &Path) -> anyhow::Result<()> {
         "schemathesis",
     )?;
     let bin = venv.join("bin").join("schemathesis");
-    build_workspace("build bdi-gateway")?;
+    build_bins("build bdi-gateway", &[GATEWAY])?;
     let gateway = target_dir(root).join("debug").join("bdi-gateway");
     let work = target_dir(root).join("schemathesis");
     if work.exists() {
@@ -530,4 +599,27 @@ fn conformance(root: &Path) -> anyhow::Result<()> {
 
 fn bench() -> anyhow::Result<()> {
     run("bench", cargo().args(["bench", "--workspace"]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_dependencies_are_the_fresh_false_artifacts_from_outside_the_workspace() {
+        let messages = [
+            r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#libduckdb-sys@1.20000.1","fresh":false}"#,
+            r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#serde@1.0.229","fresh":true}"#,
+            r#"{"reason":"compiler-artifact","package_id":"path+file:///w/crates/domain#bdi-domain@0.0.0","fresh":false}"#,
+            r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#rmcp@3.11.0","fresh":false}"#,
+            r#"{"reason":"build-script-executed","package_id":"registry+https://github.com/rust-lang/crates.io-index#ring@0.17.14","fresh":false}"#,
+            r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#libduckdb-sys@1.20000.1","fresh":false}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            compiled_dependencies(&messages),
+            ["registry+https://github.com/rust-lang/crates.io-index#libduckdb-sys@1.20000.1"]
+        );
+    }
 }

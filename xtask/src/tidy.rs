@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
     use std::fs;
     use std::path::{Path, PathBuf};
     use std::process::Command;
@@ -355,6 +356,131 @@ mod tests {
             assert!(
                 !depends_on(package, "libduckdb-sys"),
                 "{package} must not depend on DuckDB"
+            );
+        }
+    }
+
+    /// `cargo tree` over `args`: each dependency (the workspace's own crates left out) with the
+    /// feature sets it is built with (two when the host's build scripts and macros use it with
+    /// other features than the target code).
+    fn features(args: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+            .args([
+                "tree", "--locked", "--prefix", "none", "--format", "{p}|{f}",
+            ])
+            .args(args)
+            .current_dir(project_root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo tree {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let line = line.trim_end_matches(" (*)");
+            let Some((package, features)) = line.split_once('|') else {
+                continue;
+            };
+            // The workspace's crates print their path: `bdi-domain v0.0.0 (/.../crates/domain)`.
+            if package.contains(" (/") {
+                continue;
+            }
+            map.entry(package.to_owned())
+                .or_default()
+                .insert(features.to_owned());
+        }
+        map
+    }
+
+    /// The crates that depend on the workspace-hack: the applications and the end-to-end tests
+    /// (`.config/hakari.toml` leaves the library crates out).
+    const HACKED: [&str; 6] = [
+        "bdi-mcp-server",
+        "bdi-cli",
+        "bdi-load",
+        "bdi-dashboard",
+        "bdi-rest-proxy",
+        "bdi-tests",
+    ];
+
+    /// One build (docs/build.md): `cargo build -p X` and `cargo test -p X` of every application
+    /// give each dependency the features the workspace's test build and clippy give it, so that
+    /// all of them reuse one compile of it, and of DuckDB's C++ (its build script's dependencies
+    /// are among them). Fails when a change of dependencies needs the workspace-hack regenerated.
+    #[test]
+    fn every_build_resolves_the_same_features() {
+        let workspace = features(&["--workspace", "-e", "normal,build,dev"]);
+        assert!(
+            workspace.keys().any(|p| p.starts_with("libduckdb-sys v")),
+            "positive control: the workspace builds DuckDB"
+        );
+        let mut differ = Vec::new();
+        for package in HACKED {
+            for (build, edges) in [("build", "normal,build"), ("test", "normal,build,dev")] {
+                for (dependency, sets) in features(&["-p", package, "-e", edges]) {
+                    // Test-only features kept out of the main job on purpose.
+                    if crate::TEST_ONLY_FEATURES
+                        .iter()
+                        .any(|name| dependency.starts_with(&format!("{name} v")))
+                    {
+                        continue;
+                    }
+                    let all = workspace.get(&dependency).cloned().unwrap_or_default();
+                    if !sets.is_subset(&all) {
+                        differ.push(format!(
+                            "cargo {build} -p {package}: {dependency} with [{}], the workspace with [{}]",
+                            sets.into_iter().collect::<Vec<_>>().join("] ["),
+                            all.into_iter().collect::<Vec<_>>().join("] [")
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "these builds give a dependency other features than the workspace's build, so they compile it (and what depends on it) again:\n{}\n\
+             Regenerate the workspace-hack: `cargo install cargo-hakari --locked` (once), then `cargo hakari generate && cargo hakari manage-deps` (docs/build.md).",
+            differ.join("\n")
+        );
+    }
+
+    /// The workspace-hack only unifies features: the main job builds no crate that only the
+    /// hack asks for (one that only tests or another binary use).
+    #[test]
+    fn the_hack_adds_no_crate_to_the_main_job() {
+        let with = features(&["-p", "bdi-mcp-server", "-e", "normal,build"]);
+        let without = features(&[
+            "-p",
+            "bdi-mcp-server",
+            "-e",
+            "normal,build",
+            "--prune",
+            "bdi-workspace-hack",
+        ]);
+        let added: Vec<&String> = with.keys().filter(|p| !without.contains_key(*p)).collect();
+        assert!(
+            added.is_empty(),
+            "bdi-mcp-server builds these only because the workspace-hack lists them: {added:?}; \
+             leave them out in .config/hakari.toml's [final-excludes]"
+        );
+    }
+
+    /// The library crates stay free of the workspace-hack: it would give Rust users and the
+    /// domain the servers' dependencies.
+    #[test]
+    fn the_library_takes_no_hack() {
+        for package in ["bdi-domain", "bdi-api-client", "bdi-sandbox", "bdi-redis"] {
+            assert!(
+                !depends_on(package, "bdi-workspace-hack"),
+                "{package} must not depend on bdi-workspace-hack"
+            );
+        }
+        for package in HACKED {
+            assert!(
+                depends_on(package, "bdi-workspace-hack"),
+                "{package} must depend on bdi-workspace-hack (`cargo hakari manage-deps`)"
             );
         }
     }
