@@ -191,8 +191,36 @@ fn compiled_dependencies(messages: &str) -> Vec<String> {
     compiled
 }
 
+/// `cargo`, run with the environment of the shell that ran `cargo xtask` (see [`as_from_shell`]).
 pub(crate) fn cargo() -> Command {
-    Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    as_from_shell(&mut cmd);
+    cmd
+}
+
+/// Leaves out of `cmd`'s environment the variables `cargo run` set for xtask itself
+/// (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...). A build script may ask to run again when one of
+/// them changes (ring's does, for five of them), and cargo compares them with its own
+/// environment: a cargo started by xtask with them would compile ring and what depends on it
+/// again after a `cargo build` from a shell, and the other way round.
+pub(crate) fn as_from_shell(cmd: &mut Command) -> &mut Command {
+    for (name, _) in env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            )
+        {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
 }
 
 fn have(cmd: &str, arg: &str) -> bool {
@@ -590,7 +618,7 @@ fn conformance(root: &Path) -> anyhow::Result<()> {
     let tools = tools_dir(root)?;
     run(
         "mcp conformance",
-        Command::new("bash")
+        as_from_shell(&mut Command::new("bash"))
             .arg(script)
             .env("BDI_TOOLS_DIR", tools)
             .env("BDI_TARGET_DIR", target_dir(root)),
@@ -604,6 +632,30 @@ fn bench() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_cargo_sees_the_shell_environment_not_xtasks() {
+        // cargo and nextest set these for the test process as `cargo run` does for xtask.
+        assert!(
+            env::var_os("CARGO_MANIFEST_DIR").is_some() && env::var_os("CARGO_PKG_NAME").is_some()
+        );
+        let cmd = cargo();
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION_MAJOR",
+        ] {
+            assert!(
+                cmd.get_envs().any(|(k, v)| k == name && v.is_none()),
+                "{name} is not removed"
+            );
+        }
+        assert!(
+            !cmd.get_envs()
+                .any(|(k, _)| k == "CARGO_TARGET_DIR" || k == "CARGO_HOME"),
+            "the user's own cargo settings stay"
+        );
+    }
 
     #[test]
     fn compiled_dependencies_are_the_fresh_false_artifacts_from_outside_the_workspace() {
