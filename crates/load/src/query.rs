@@ -54,26 +54,55 @@ pub struct QueryResult {
     pub truncated: Option<String>,
 }
 
+/// Who a CSV file is for: what [`QueryResult::to_csv`] does with a text that a spreadsheet would
+/// read as a formula.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvFor {
+    /// Another program (`bdi load query -o csv` into a pipe or a file that a script reads): every
+    /// value exactly as stored, so that what is written reads back the same.
+    Programs,
+    /// A person who opens the file in a spreadsheet (the dashboard's download): a text cell that
+    /// begins with `=`, `+`, `-`, `@`, a tab or a carriage return, column names included, gets a
+    /// leading `'`, so that the spreadsheet shows it as text instead of running it as a formula
+    /// (CSV injection: OWASP's advice). Numbers are never changed: `-5`, as a number or a text,
+    /// stays a number.
+    Spreadsheets,
+}
+
 impl QueryResult {
     /// The result as CSV (RFC 4180 quoting, `\n` line ends): a header of the column names, then
-    /// a line per row; null is an empty field, text as is, other values as JSON writes them.
-    pub fn to_csv(&self) -> String {
-        fn field(v: &serde_json::Value) -> String {
-            let text = match v {
-                serde_json::Value::Null => String::new(),
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+    /// a line per row; null is an empty field, text as is (unless `audience` is
+    /// [`CsvFor::Spreadsheets`] and it could run as a formula), other values as JSON writes them.
+    pub fn to_csv(&self, audience: CsvFor) -> String {
+        fn quoted(text: String) -> String {
             if text.contains([',', '"', '\n', '\r']) {
                 format!("\"{}\"", text.replace('"', "\"\""))
             } else {
                 text
             }
         }
+        let text = |text: &str| {
+            // A plain number (`-5`, `+1.5e3`) stays as it is: a spreadsheet reads it as a
+            // number, never as a formula.
+            if audience == CsvFor::Spreadsheets
+                && text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+                && text.parse::<f64>().is_err()
+            {
+                quoted(format!("'{text}"))
+            } else {
+                quoted(text.to_owned())
+            }
+        };
+        let field = |v: &serde_json::Value| match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => text(s),
+            // Numbers and booleans are not formulas; arrays and objects open with `[` or `{`.
+            other => quoted(other.to_string()),
+        };
         let mut out = self
             .columns
             .iter()
-            .map(|c| field(&serde_json::Value::String(c.clone())))
+            .map(|c| text(c))
             .collect::<Vec<_>>()
             .join(",");
         out.push('\n');
@@ -278,6 +307,42 @@ pub fn check_read_only(sql: &str) -> Result<(), Refused> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_for_spreadsheets_turns_formulas_into_text_and_leaves_numbers() {
+        use serde_json::{Value, json};
+        let result = QueryResult {
+            columns: vec!["=cmd".into(), "n".into(), "t".into()],
+            rows: vec![
+                vec![
+                    json!("=HYPERLINK(\"http://evil.example\",\"x\")"),
+                    json!(-5),
+                    json!("a=b"),
+                ],
+                vec![json!("+1+2"), json!(1.5), json!("-2+3")],
+                vec![json!("@SUM(A1:A9)"), json!("-5"), json!("\t=1")],
+                vec![json!("\r=1"), Value::Null, json!("plain")],
+            ],
+            truncated: None,
+        };
+        assert_eq!(
+            result.to_csv(CsvFor::Spreadsheets),
+            "'=cmd,n,t\n\
+             \"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",-5,a=b\n\
+             '+1+2,1.5,'-2+3\n\
+             '@SUM(A1:A9),-5,'\t=1\n\
+             \"'\r=1\",,plain\n"
+        );
+        // For programs, every value exactly as stored.
+        assert_eq!(
+            result.to_csv(CsvFor::Programs),
+            "=cmd,n,t\n\
+             \"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",-5,a=b\n\
+             +1+2,1.5,-2+3\n\
+             @SUM(A1:A9),-5,\t=1\n\
+             \"\r=1\",,plain\n"
+        );
+    }
 
     #[test]
     fn one_select_or_with_passes() {

@@ -98,6 +98,23 @@ async fn a_sandbox_load_then_info_and_query_on_its_file() {
         "the second run loaded nothing twice"
     );
 
+    // `-o csv` is for programs: every value exactly as stored, formula-like text included.
+    let exact = load(
+        &[
+            "load",
+            "query",
+            "SELECT '=1+2' AS \"@f\", '-2+3' AS t, -5 AS n",
+            "--destination",
+            &dest,
+            "-o",
+            "csv",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(exit_code(&exact), "0", "{exact}");
+    assert_eq!(stdout(&exact), "@f,t,n\n=1+2,-2+3,-5");
+
     let seed = load(
         &[
             "load",

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bdi_load::query::{QueryError, QueryResult, check_read_only};
+use bdi_load::query::{CsvFor, QueryError, QueryResult, check_read_only};
 use maud::html;
 use serde::Deserialize;
 
@@ -119,7 +119,7 @@ pub(super) async fn sql_csv(State(app): State<Arc<App>>, Query(p): Query<SqlPara
                         format!("attachment; filename=\"{}.csv\"", app.dashboard.dataset),
                     ),
                 ],
-                result.to_csv(),
+                result.to_csv(CsvFor::Spreadsheets),
             )
                 .into_response();
             if let Some(cut) = &result.truncated

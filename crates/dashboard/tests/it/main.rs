@@ -405,6 +405,16 @@ async fn the_sql_box_refuses_writes_and_keeps_the_data() {
     let audit = before.iter().find(|t| t.name == "audit_search").unwrap();
     assert_eq!(total, u64::try_from(audit.rows).unwrap());
 
+    // The download is for a spreadsheet: a text that would run as a formula there is written as
+    // text (a leading '), a column name too; numbers stay numbers.
+    let hostile = "SELECT '=HYPERLINK(''http://evil.example'')' AS \"@f\", -5 AS n, '-5' AS t";
+    let csv = get(&d, &format!("/sql.csv?q={}", encode(hostile))).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert_eq!(
+        csv.body,
+        "'@f,n,t\n'=HYPERLINK('http://evil.example'),-5,-5\n"
+    );
+
     // A failing query shows the engine's message; an empty one shows the form.
     let bad = get(&d, &format!("/sql?q={}", encode("SELECT nope FROM flows"))).await;
     assert!(bad.body.contains("The query failed: "), "{}", bad.body);

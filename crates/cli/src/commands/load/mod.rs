@@ -13,7 +13,7 @@ use bdi_domain::{EnvironmentId, Service};
 use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, RESOURCES, resource};
 use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
 use bdi_load::location::{Location, Reader};
-use bdi_load::query::{QueryError, QueryLimits};
+use bdi_load::query::{CsvFor, QueryError, QueryLimits};
 use bdi_load::{
     Destination, LoadError, LoadOptions, LoadReport, Progress, Resource, Source, WriteDisposition,
 };
@@ -634,7 +634,7 @@ async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliEr
     match ctx.format {
         Format::Csv => {
             ctx.out
-                .write_all(result.to_csv().as_bytes())
+                .write_all(result.to_csv(CsvFor::Programs).as_bytes())
                 .map_err(|e| super::io_error(&e))?;
         }
         Format::Json | Format::Yaml => {
