@@ -151,6 +151,12 @@ pub(crate) fn browser(root: &Path, postgres: Option<&str>) -> anyhow::Result<()>
             ]),
             secret,
         )?;
+        // The SQL box refuses a superuser: the history dashboard reads as a role that may only
+        // read (docs/load.md, "A role for reading").
+        let history = match postgres {
+            Some(admin) => reader(admin, dataset, secret)?,
+            None => history,
+        };
         for (kind, args) in [
             ("flow", vec!["--destination", flow.as_str()]),
             (
@@ -181,4 +187,31 @@ pub(crate) fn browser(root: &Path, postgres: Option<&str>) -> anyhow::Result<()>
     result?;
     eprintln!("screenshots of every view: {}", shots.display());
     Ok(())
+}
+
+/// Creates (once) a role that may only read `dataset` on the server at `admin`, as
+/// `docs/load.md` tells a team to, and returns the URL that connects as it.
+fn reader(admin: &str, dataset: &str, secret: Option<&str>) -> anyhow::Result<String> {
+    const ROLE: &str = "bdi_browser_reader";
+    const PASSWORD: &str = "browser-reader";
+    let sql = format!(
+        "DO $$ BEGIN CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'; \
+         EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+         GRANT USAGE ON SCHEMA {dataset} TO {ROLE}; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA {dataset} TO {ROLE};"
+    );
+    run_hiding(
+        "browser: a role that only reads the history",
+        Command::new("psql")
+            .arg(admin)
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", &sql]),
+        secret,
+    )?;
+    let (scheme, rest) = admin
+        .split_once("://")
+        .context("the test server's URL has no scheme")?;
+    let (_, host) = rest
+        .split_once('@')
+        .context("the test server's URL has no user")?;
+    Ok(format!("{scheme}://{ROLE}:{PASSWORD}@{host}"))
 }

@@ -338,6 +338,62 @@ mod tests {
     /// CLI, and `bdi-mcp` for its history tools) may pull it in; the library and the gateway
     /// build without it.
     #[test]
+    fn every_program_that_runs_other_peoples_sql_can_be_its_worker() {
+        // A SQL surface starts the program it runs in again as a worker
+        // (`bdi_load::sql_worker`): a binary that did not answer first would start itself over,
+        // and a test binary without the test `bdi_sql_worker` would run no query at all.
+        let root = project_root();
+        let mut entries = Vec::new();
+        // Every binary that links the loader ...
+        for krate in fs::read_dir(root.join("crates")).unwrap().flatten() {
+            let manifest = fs::read_to_string(krate.path().join("Cargo.toml")).unwrap_or_default();
+            let main = krate.path().join("src/main.rs");
+            if main.exists() && manifest.contains("\nbdi-load") {
+                entries.push(main);
+            }
+        }
+        // ... and every test binary whose tests run a SQL surface.
+        for file in sources() {
+            let text = fs::read_to_string(&file).unwrap_or_default();
+            let in_tests = file.components().any(|c| c.as_os_str() == "tests");
+            if in_tests
+                && !file.starts_with(root.join("xtask"))
+                && (text.contains("SqlWorkers")
+                    || text.contains("History::new")
+                    || text.contains("testing::hostile"))
+            {
+                let krate: PathBuf = file
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .components()
+                    .take(2)
+                    .collect();
+                entries.push(root.join(krate).join("tests/it/main.rs"));
+            }
+        }
+        entries.sort();
+        entries.dedup();
+        assert!(
+            entries.len() >= 5,
+            "positive control: the binaries and test binaries were found: {entries:?}"
+        );
+        let missing: Vec<String> = entries
+            .iter()
+            .filter(|e| {
+                !fs::read_to_string(e)
+                    .unwrap_or_default()
+                    .contains("sql_worker::serve_if_asked()")
+            })
+            .map(|e| e.display().to_string())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "call bdi_load::sql_worker::serve_if_asked() first in main (a binary) or in a test named bdi_sql_worker (a test binary):\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
     fn duckdb_stays_in_the_loader() {
         // The loader, and the front ends that load or read a dataset (the CLI, the dashboard, the
         // MCP server's history tools).

@@ -3,5 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Started as a worker for one query of a SQL surface: answer it and exit.
+    bdi_load::sql_worker::serve_if_asked();
     bdi_cli::main(std::env::args_os())
 }

@@ -19,7 +19,10 @@
 //! shows a password (the location is shown as [`Location::describe`] prints it).
 //!
 //! The dataset is opened for each page and closed after it (a loader can write between two
-//! pages, and a refresh shows its load); at most [`READERS`] pages read at once.
+//! pages, and a refresh shows its load); at most [`READERS`] pages read at once. What the SQL
+//! box runs, it runs in a worker process of its own ([`bdi_load::sql_worker`]), a bounded number
+//! at once, apart from the pages: a query that crashes the engine or takes all its memory ends
+//! that worker, never the dashboard, and the other pages answer meanwhile.
 
 pub mod charts;
 mod pages;
@@ -35,6 +38,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use bdi_load::location::{Location, Reader};
 use bdi_load::query::DatasetInfo;
+use bdi_load::sql_worker::SqlWorkers;
 use tokio::sync::Semaphore;
 
 pub use charts::Kind;
@@ -103,6 +107,7 @@ impl Dashboard {
             .into(),
             dashboard: self,
             readers: Semaphore::new(READERS),
+            sql: SqlWorkers::default(),
         });
         pages::routes()
             .layer(middleware::from_fn_with_state(app.clone(), guard))
@@ -129,6 +134,9 @@ struct App {
     /// The `Host` headers answered.
     hosts: Vec<String>,
     readers: Semaphore,
+    /// The worker processes the SQL box runs in (apart from the pages' readers, so that a page
+    /// never waits behind a heavy query).
+    sql: SqlWorkers,
 }
 
 impl App {

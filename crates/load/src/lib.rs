@@ -8,7 +8,8 @@
 //! - [`destination`]: the destination seam and its DuckDB implementation (feature `duckdb`);
 //!   [`location`]: a destination as a user names it (`duckdb:PATH`, `postgres://...`);
 //! - [`pipeline`]: a load end to end, one transaction;
-//! - [`query`]: read-only SQL on a dataset, guarded and limited.
+//! - [`query`]: read-only SQL on a dataset, guarded and limited; [`sql_worker`]: that SQL run in
+//!   a worker process of its own, so that no query can take down the process that serves it.
 
 pub mod destination;
 pub mod flow;
@@ -21,9 +22,20 @@ pub mod query;
 pub mod rows;
 pub mod schema;
 pub mod source;
+pub mod sql_worker;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use destination::{Destination, DestinationError};
 pub use pipeline::{LoadError, LoadOptions, LoadReport, Progress, ResourceReport, load};
 pub use schema::WriteDisposition;
 pub use source::{Incremental, Page, Resource, Source};
+
+/// Makes the unit-test binary a worker for the queries its tests run in worker processes
+/// ([`sql_worker`]); run on its own, it returns at once.
+#[cfg(test)]
+#[test]
+fn bdi_sql_worker() {
+    sql_worker::serve_if_asked();
+}

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use crate::destination::{Destination, DestinationError, literal};
 use crate::query::{ColumnInfo, DatasetInfo, QueryError, QueryLimits, QueryResult};
 
-/// A destination, named.
-#[derive(Clone, PartialEq, Eq)]
+/// A destination, named. Its `Debug` never shows a password; its serialized form (only ever sent
+/// to a worker through a pipe, see [`crate::sql_worker`]) holds the URL whole.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Location {
     /// A DuckDB file.
     DuckDb(PathBuf),

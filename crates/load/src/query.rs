@@ -2,13 +2,15 @@
 //! the guard that refuses anything but one `SELECT` or `WITH` query before it reaches the engine,
 //! the limits a result is held to (rows, bytes, time), and the shapes every destination returns.
 //!
-//! The guard is the first line only: each destination also runs the query read-only in the
-//! engine itself (DuckDB opened read-only with no access to files, Postgres in a `READ ONLY`
-//! transaction with a statement timeout), so a statement the guard misreads still cannot write.
+//! The guard is the first line only, there for its clear messages: the engine's own parser
+//! decides what one statement is (DuckDB's `query(...)`, PostgreSQL's extended protocol), the
+//! engine runs it read-only (DuckDB opened read-only with no access to files, PostgreSQL in a
+//! `READ ONLY` transaction, as a role that may only read and with no function that acts on the
+//! server), and the SQL surfaces run it in a worker process of its own ([`crate::sql_worker`]).
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -20,7 +22,9 @@ use crate::state::PipelineState;
 pub struct QueryLimits {
     /// Rows returned at most; more are cut (and the result says so).
     pub max_rows: usize,
-    /// Bytes of JSON returned at most; more rows are cut (and the result says so).
+    /// Bytes returned at most, counted as the JSON text of the values plus what a value takes in
+    /// memory ([`VALUE_BYTES`] each), so that the bound holds for memory too; more rows are cut
+    /// (and the result says so).
     pub max_bytes: usize,
     /// The statement is cancelled after this long.
     pub timeout: Duration,
@@ -34,16 +38,16 @@ impl QueryLimits {
         timeout: Duration::from_secs(10),
     };
 
-    /// For a person at a terminal: 10,000 rows, 64 MB, 5 minutes.
+    /// For a person at a terminal: 10,000 rows, 16 MB, 5 minutes.
     pub const TERMINAL: Self = Self {
         max_rows: 10_000,
-        max_bytes: 64 * 1024 * 1024,
+        max_bytes: 16 * 1024 * 1024,
         timeout: Duration::from_secs(300),
     };
 }
 
 /// The result of a query: column names and rows of JSON values.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueryResult {
     /// Column names.
     pub columns: Vec<String>,
@@ -114,6 +118,10 @@ impl QueryResult {
     }
 }
 
+/// What a value of a result takes in memory beyond its JSON text (a `serde_json::Value` is 32
+/// bytes), counted against [`QueryLimits::max_bytes`].
+pub const VALUE_BYTES: usize = 24;
+
 /// Builds a [`QueryResult`] row by row under [`QueryLimits`].
 #[derive(Debug)]
 pub struct Collector {
@@ -148,7 +156,7 @@ impl Collector {
         }
         let size: usize = row
             .iter()
-            .map(|v| serde_json::to_string(v).map_or(4, |s| s.len()) + 1)
+            .map(|v| serde_json::to_string(v).map_or(4, |s| s.len()) + VALUE_BYTES)
             .sum::<usize>()
             + 2;
         if self.bytes + size > self.limits.max_bytes {
@@ -233,6 +241,12 @@ pub enum QueryError {
     /// The engine refused or failed it (its own message).
     #[error("{0}")]
     Failed(String),
+    /// As many queries as may run at once were running for the whole time limit.
+    #[error("{0} queries are running here already, the most at once: try again in a moment")]
+    Busy(usize),
+    /// The process that ran it died (see [`crate::sql_worker`]); the message names how.
+    #[error("{0}")]
+    Stopped(String),
 }
 
 /// Words that start or contain a statement that writes, or reaches outside the dataset.

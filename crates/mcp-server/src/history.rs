@@ -18,6 +18,7 @@ use bdi_load::location::Location;
 use bdi_load::query::{ColumnInfo, DatasetInfo, QueryError, QueryLimits, QueryResult};
 use bdi_load::rows::Rows;
 use bdi_load::schema::{Cell, Schema, Table};
+use bdi_load::sql_worker::SqlWorkers;
 use bdi_load::state::PipelineState;
 use bdi_load::{Destination, DestinationError, LoadReport, Resource};
 use tokio::sync::RwLock;
@@ -30,6 +31,8 @@ pub struct History {
     dataset: String,
     /// A sync holds it exclusively; queries share it.
     lock: Arc<RwLock<()>>,
+    /// The worker processes `query_history` runs in.
+    workers: SqlWorkers,
 }
 
 /// How a sync ended for the caller.
@@ -77,7 +80,15 @@ impl History {
             pipeline: history::PIPELINE.to_owned(),
             dataset: history::DATASET.to_owned(),
             lock: Arc::new(RwLock::new(())),
+            workers: SqlWorkers::default(),
         }
+    }
+
+    /// This history in dataset `dataset` instead of the default one.
+    #[must_use]
+    pub fn in_dataset(mut self, dataset: &str) -> Self {
+        dataset.clone_into(&mut self.dataset);
+        self
     }
 
     /// The default: `history.duckdb` in the data directory.
@@ -248,37 +259,45 @@ impl History {
         }
         let limits = QueryLimits::AGENT;
         let _shared = self.read_lock(limits.timeout).await?;
-        let (dataset, pipeline, sql) =
-            (self.dataset.clone(), self.pipeline.clone(), sql.to_owned());
-        self.location
-            .read(move |reader| match reader.query(&dataset, &sql, &limits) {
-                Ok(r) => Ok(r),
-                Err(QueryError::Refused(r)) => Err(format!("error: {r}")),
-                Err(QueryError::TimedOut(_)) => Err(format!(
-                    "error: {}",
-                    QueryError::TimedOut(limits.timeout)
-                )),
-                Err(QueryError::Failed(m)) if m.contains("holds no dataset") => {
-                    Err("error: there is no history yet\nhint: call sync_history first".to_owned())
-                }
-                Err(QueryError::Failed(m)) => {
-                    let tables = reader
-                        .info(&dataset, &pipeline)
-                        .map(|i| {
-                            i.tables
-                                .iter()
-                                .map(|t| t.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        })
-                        .unwrap_or_default();
-                    Err(format!(
-                        "error: the query failed: {m}\nhint: the tables are {tables}; describe_history lists their columns"
-                    ))
-                }
-            })
+        // In a worker process: a query that crashes the engine or runs away costs that query,
+        // never this server.
+        match self
+            .workers
+            .query(&self.location, &self.dataset, sql, &limits)
             .await
-            .map_err(|e| format!("error: {e}"))?
+        {
+            Ok(r) => Ok(r),
+            Err(QueryError::Refused(r)) => Err(format!("error: {r}")),
+            Err(QueryError::TimedOut(_)) => {
+                Err(format!("error: {}", QueryError::TimedOut(limits.timeout)))
+            }
+            Err(QueryError::Failed(m)) if m.contains("holds no dataset") => {
+                Err("error: there is no history yet\nhint: call sync_history first".to_owned())
+            }
+            Err(QueryError::Failed(m)) => {
+                let (dataset, pipeline) = (self.dataset.clone(), self.pipeline.clone());
+                let tables = self
+                    .location
+                    .read(move |reader| {
+                        reader
+                            .info(&dataset, &pipeline)
+                            .map(|i| {
+                                i.tables
+                                    .iter()
+                                    .map(|t| t.name.clone())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            })
+                            .unwrap_or_default()
+                    })
+                    .await
+                    .unwrap_or_default();
+                Err(format!(
+                    "error: the query failed: {m}\nhint: the tables are {tables}; describe_history lists their columns"
+                ))
+            }
+            Err(e) => Err(format!("error: {e}")),
+        }
     }
 
     /// The dataset: tables with their columns and row counts, the time the runs cover, the

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Started as a worker for one `query_history` query: answer it and exit.
+    bdi_load::sql_worker::serve_if_asked();
     bdi_mcp_server::logging::init();
     let args = bdi_mcp_server::app::Args::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

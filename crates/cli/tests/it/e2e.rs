@@ -869,3 +869,103 @@ fn the_dashboard_of_the_sandbox_needs_no_load_and_leaves_nothing_after_sigterm()
         out.stderr
     );
 }
+
+/// The memory bound of the SQL surfaces, measured on the real `bdi`: the dashboard's SQL box and
+/// CSV with three heavy queries at once (a result far larger than a page, rows of a megabyte, a
+/// CSV of 500 MB cut at its limit), then `bdi load query` alone, each process sampled together
+/// with the workers it starts: under 512 MB at every sample, and the overview answers meanwhile.
+#[test]
+fn heavy_queries_keep_the_dashboard_and_load_query_under_512_mb() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("heavy.duckdb");
+    bdi_load::testing::duckdb_dataset(&path, "d");
+    let dest = format!("duckdb:{}", path.display());
+    let mut child = base_command()
+        .args(["load", "show", "--destination", &dest, "--dataset", "d"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let encode =
+        |sql: &str| url::form_urlencoded::byte_serialize(sql.as_bytes()).collect::<String>();
+    let peak = bdi_load::testing::PeakMemory::watch(child.id());
+    std::thread::scope(|s| {
+        let heavy: Vec<_> = [
+            format!("/sql?q={}", encode("SELECT * FROM range(300000000)")),
+            format!(
+                "/sql?q={}",
+                encode("SELECT repeat('y', 1000000) FROM range(5000)")
+            ),
+            format!(
+                "/sql.csv?q={}",
+                encode("SELECT repeat('z', 100000) FROM range(5000)")
+            ),
+        ]
+        .into_iter()
+        .map(|path| {
+            let addr = addr.clone();
+            s.spawn(move || http_get(&addr, &path, &addr))
+        })
+        .collect();
+        let (status, body) = http_get(&addr, "/", &addr);
+        assert!(status.contains("200"), "{status} {body}");
+        for h in heavy {
+            let (status, body) = h.join().unwrap();
+            assert!(!status.is_empty() && !body.is_empty(), "{status}");
+        }
+    });
+    let dashboard = peak.stop();
+    let (status, _) = http_get(&addr, "/tables/runs", &addr);
+    assert!(
+        status.contains("200"),
+        "the dashboard still answers: {status}"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    child.wait().unwrap();
+
+    let query = base_command()
+        .args([
+            "load",
+            "query",
+            "SELECT repeat('y', 1000000) AS y FROM range(5000)",
+            "--destination",
+            &dest,
+            "--dataset",
+            "d",
+            "-o",
+            "csv",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let peak = bdi_load::testing::PeakMemory::watch(query.id());
+    let mut query = query;
+    query.wait().unwrap();
+    let cli = peak.stop();
+    for (what, peak) in [("bdi load show", dashboard), ("bdi load query", cli)] {
+        assert!(
+            peak < 512 * 1024 * 1024,
+            "{what} and its workers peaked at {} MB",
+            peak / (1024 * 1024)
+        );
+    }
+}

@@ -356,7 +356,7 @@ async fn history_input_is_checked_before_any_request() {
 }
 
 /// The test server's URL; its absence fails the test (a skipped test would pass unseen).
-fn postgres_url() -> String {
+pub(crate) fn postgres_url() -> String {
     std::env::var("BDI_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!(
             "BDI_TEST_POSTGRES_URL is not set: this test needs a PostgreSQL server; run it with \
@@ -411,6 +411,12 @@ async fn a_history_load_into_postgres_then_query_and_info_never_show_the_passwor
     )
     .await;
     assert_eq!(exit_code(&again), "0", "{again}");
+    // The SQL surfaces refuse a superuser: queries go through a role that may only read.
+    let (admin, ds) = (url.clone(), dataset.clone());
+    let reader =
+        tokio::task::spawn_blocking(move || bdi_load::testing::postgres_reader(&admin, &ds))
+            .await
+            .unwrap();
     let csv = load(
         &[
             "load",
@@ -422,7 +428,7 @@ async fn a_history_load_into_postgres_then_query_and_info_never_show_the_passwor
             "-o",
             "csv",
         ],
-        &[("BDI_LOAD_DESTINATION", &url)],
+        &[("BDI_LOAD_DESTINATION", &reader)],
     )
     .await;
     assert_eq!(exit_code(&csv), "0", "{csv}");

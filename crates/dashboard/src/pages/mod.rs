@@ -27,10 +27,10 @@ pub(crate) const PAGE_LIMITS: QueryLimits = QueryLimits {
     timeout: Duration::from_secs(10),
 };
 
-/// A CSV download: 100,000 rows, 64 MB, 60 s.
+/// A CSV download: 100,000 rows, 16 MB, 60 s.
 pub(crate) const CSV_LIMITS: QueryLimits = QueryLimits {
     max_rows: 100_000,
-    max_bytes: 64 * 1024 * 1024,
+    max_bytes: 16 * 1024 * 1024,
     timeout: Duration::from_secs(60),
 };
 

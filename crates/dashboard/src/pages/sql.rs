@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bdi_load::query::{CsvFor, QueryError, QueryResult, check_read_only};
+use bdi_load::query::{CsvFor, QueryError, QueryResult};
 use maud::html;
 use serde::Deserialize;
 
@@ -33,28 +33,31 @@ enum Outcome {
 pub(super) async fn sql_page(State(app): State<Arc<App>>, Query(p): Query<SqlParams>) -> Response {
     let sql = p.q.trim().to_owned();
     let dataset = app.dashboard.dataset.clone();
-    let to_run = sql.clone();
-    let read = app
-        .read(move |r| {
-            let tables = table_names(r, &dataset).unwrap_or_default();
-            if to_run.is_empty() {
-                return Ok((tables, Outcome::Nothing));
-            }
-            if let Err(refused) = check_read_only(&to_run) {
-                return Ok((tables, Outcome::Refused(refused.0)));
-            }
-            let started = Instant::now();
-            let outcome = match r.query(&dataset, &to_run, &PAGE_LIMITS) {
-                Ok(result) => Outcome::Rows(result, started.elapsed()),
-                Err(QueryError::Refused(refused)) => Outcome::Refused(refused.0),
-                Err(e) => Outcome::Failed(e.to_string()),
-            };
-            Ok((tables, outcome))
-        })
-        .await;
-    let (tables, outcome) = match read {
+    let tables = match app
+        .read(move |r| Ok(table_names(r, &dataset).unwrap_or_default()))
+        .await
+    {
         Ok(v) => v,
         Err(e) => return unreadable(&app, &e),
+    };
+    let outcome = if sql.is_empty() {
+        Outcome::Nothing
+    } else {
+        let started = Instant::now();
+        match app
+            .sql
+            .query(
+                &app.dashboard.location,
+                &app.dashboard.dataset,
+                &sql,
+                &PAGE_LIMITS,
+            )
+            .await
+        {
+            Ok(result) => Outcome::Rows(result, started.elapsed()),
+            Err(QueryError::Refused(refused)) => Outcome::Refused(refused.0),
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
     };
     let placeholder = tables.first().map_or_else(
         || "SELECT 1".to_owned(),
@@ -102,15 +105,17 @@ pub(super) async fn sql_csv(State(app): State<Arc<App>>, Query(p): Query<SqlPara
         )
             .into_response();
     }
-    if let Err(refused) = check_read_only(&sql) {
-        return (StatusCode::BAD_REQUEST, format!("refused: {refused}\n")).into_response();
-    }
-    let dataset = app.dashboard.dataset.clone();
     let read = app
-        .read(move |r| Ok(r.query(&dataset, &sql, &CSV_LIMITS)))
+        .sql
+        .query(
+            &app.dashboard.location,
+            &app.dashboard.dataset,
+            &sql,
+            &CSV_LIMITS,
+        )
         .await;
     match read {
-        Ok(Ok(result)) => {
+        Ok(result) => {
             let mut response = (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -129,7 +134,12 @@ pub(super) async fn sql_csv(State(app): State<Arc<App>>, Query(p): Query<SqlPara
             }
             response
         }
-        Ok(Err(e)) => (StatusCode::BAD_REQUEST, format!("the query failed: {e}\n")).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+        Err(QueryError::Refused(refused)) => {
+            (StatusCode::BAD_REQUEST, format!("refused: {refused}\n")).into_response()
+        }
+        Err(e @ QueryError::Busy(_)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, format!("the query failed: {e}\n")).into_response(),
     }
 }

@@ -31,6 +31,8 @@ use chrono::{TimeDelta, Utc};
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod hostile;
+
 const ADDR: &str = "127.0.0.1:4321";
 const HOST: &str = "127.0.0.1:4321";
 
@@ -711,4 +713,12 @@ async fn many_data_flows_and_flows_are_charted_as_the_largest_and_the_rest() {
     let flows: BTreeSet<String> = states.iter().map(|r| text(&r[0])).collect();
     assert_eq!(flows.len(), 20);
     assert!(flows.contains("flow 25") && flows.contains("flow 06") && !flows.contains("flow 05"));
+}
+
+/// Makes this test binary a worker for the SQL surfaces' queries (`bdi_load::sql_worker`): a
+/// query run in a test starts this binary again to run this one test, which answers it and exits.
+/// Run on its own, it returns at once.
+#[test]
+fn bdi_sql_worker() {
+    bdi_load::sql_worker::serve_if_asked();
 }

@@ -668,10 +668,54 @@ fn json_of(v: duckdb::types::Value) -> serde_json::Value {
     }
 }
 
+/// What DuckDB may use for a reader's buffers (sorts, joins, aggregates); a query that needs
+/// more fails with DuckDB's out-of-memory error instead of growing the process.
+pub const READER_MEMORY_MB: u64 = 128;
+
+/// The first line or lines of a DuckDB error, without the `LINE 1: ...` excerpt (which quotes
+/// the wrapping `query(...)` rather than what the user wrote).
+fn engine_message(e: &duckdb::Error) -> String {
+    let text = e.to_string();
+    text.split("\nLINE ")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// The kinds of DuckDB error a query's outcome depends on. DuckDB's C API reports them only
+/// as the message's prefix (`Parser Error: ...`), the one place that prefix is read.
+fn is_parser_error(message: &str) -> bool {
+    message.starts_with("Parser Error")
+}
+
 impl DuckDb {
-    /// Opens the database file at `path` read-only (queries cannot change it). A file that does
-    /// not exist is an error that says to load first.
+    /// Opens the database file at `path` read-only (queries cannot change it), with no access to
+    /// files or the network and [`READER_MEMORY_MB`] for DuckDB's buffers. A file that does not
+    /// exist is an error that says to load first.
     pub fn open_read_only(path: &Path) -> Result<Self, DestinationError> {
+        Self::open_reader(path, READER_MEMORY_MB, 2)
+    }
+
+    /// Opens `path` to run other people's SQL in `dataset` (see [`crate::sql_worker`]): read-only,
+    /// no access to files or the network, `memory_mb` for DuckDB's buffers, one thread,
+    /// unqualified names resolved in `dataset`, and then the configuration locked
+    /// (`lock_configuration`), so that nothing a query does can change a setting.
+    pub fn open_for_queries(
+        path: &Path,
+        dataset: &str,
+        memory_mb: u64,
+    ) -> Result<Self, QueryError> {
+        let db =
+            Self::open_reader(path, memory_mb, 1).map_err(|e| QueryError::Failed(e.to_string()))?;
+        db.use_dataset(dataset)?;
+        db.conn
+            .execute_batch("SET lock_configuration = true")
+            .map_err(|e| QueryError::Failed(write_err("configure", &e).to_string()))?;
+        Ok(db)
+    }
+
+    fn open_reader(path: &Path, memory_mb: u64, threads: i64) -> Result<Self, DestinationError> {
         if !path.exists() {
             return Err(DestinationError::Open(format!(
                 "{} does not exist: load data first (bdi load flow, bdi load history), or name the file with --destination duckdb:PATH",
@@ -681,6 +725,8 @@ impl DuckDb {
         let config = duckdb::Config::default()
             .access_mode(duckdb::AccessMode::ReadOnly)
             .and_then(|c| c.enable_external_access(false))
+            .and_then(|c| c.max_memory(&format!("{memory_mb}MB")))
+            .and_then(|c| c.threads(threads))
             .map_err(|e| write_err("configure", &e))?;
         let conn = Connection::open_with_flags(path, config).map_err(|e| {
             if is_lock(&e) {
@@ -702,9 +748,19 @@ impl DuckDb {
         })
     }
 
+    fn use_dataset(&self, dataset: &str) -> Result<(), QueryError> {
+        self.conn
+            .execute_batch(&format!("SET search_path = {}", literal(dataset)))
+            .map_err(|_| {
+                QueryError::Failed(format!(
+                    "this file holds no dataset {dataset}: load it first, or name another with --dataset"
+                ))
+            })
+    }
+
     /// Runs one read-only query (checked by [`check_read_only`] first) with unqualified table
     /// names resolved in `dataset`, and returns at most `limits` of its rows as JSON values;
-    /// the statement is interrupted after `limits.timeout`.
+    /// the statement is interrupted after `limits.timeout`. See [`DuckDb::run`].
     pub fn query(
         &self,
         dataset: &str,
@@ -712,13 +768,17 @@ impl DuckDb {
         limits: &QueryLimits,
     ) -> Result<QueryResult, QueryError> {
         check_read_only(sql).map_err(QueryError::Refused)?;
-        self.conn
-            .execute_batch(&format!("SET search_path = {}", literal(dataset)))
-            .map_err(|_| {
-                QueryError::Failed(format!(
-                    "this file holds no dataset {dataset}: load it first, or name another with --dataset"
-                ))
-            })?;
+        self.use_dataset(dataset)?;
+        self.run(sql, limits)
+    }
+
+    /// Runs one read-only query in the dataset this reader uses. DuckDB's own parser decides
+    /// that the text is one `SELECT` statement: the text goes to DuckDB as a string, inside
+    /// `SELECT * FROM query('...')`, which takes exactly one `SELECT` (so a statement hidden from
+    /// the guard, e.g. after a `--` comment that a carriage return ends, is refused, never run).
+    /// Rows are streamed and reading stops at the limits: a large result is never built.
+    pub fn run(&self, sql: &str, limits: &QueryLimits) -> Result<QueryResult, QueryError> {
+        check_read_only(sql).map_err(QueryError::Refused)?;
         let handle = self.conn.interrupt_handle();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let timeout = limits.timeout;
@@ -734,13 +794,29 @@ impl DuckDb {
         let timed_out = timer.join().unwrap_or(false);
         match result {
             Err(_) if timed_out => Err(QueryError::TimedOut(timeout)),
-            other => other.map_err(|e| QueryError::Failed(e.to_string())),
+            Err(e) => {
+                let message = engine_message(&e);
+                Err(if is_parser_error(&message) {
+                    QueryError::Refused(crate::query::Refused(format!(
+                        "DuckDB does not read this as one SELECT statement ({message}): send one SELECT, and mind that a -- comment ends at a carriage return as well as at a line end"
+                    )))
+                } else {
+                    QueryError::Failed(message)
+                })
+            }
+            Ok(r) => Ok(r),
         }
     }
 
     fn collect(&self, sql: &str, limits: &QueryLimits) -> duckdb::Result<QueryResult> {
-        let mut stmt = self.conn.prepare(sql)?;
-        let mut rows = stmt.query([])?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT * FROM query({})", literal(sql)))?;
+        // Executed as a stream (`stream_arrow` starts it), then read a row at a time: DuckDB
+        // produces a chunk when the previous one has been read, so stopping at the limits
+        // stops the query.
+        drop(stmt.stream_arrow([])?);
+        let mut rows = stmt.raw_query();
         let mut out: Option<Collector> = None;
         while let Some(row) = rows.next()? {
             let collector =

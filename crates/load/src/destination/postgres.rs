@@ -69,7 +69,8 @@ const MAX_NAME_BYTES: usize = 63;
 const COPY_CHUNK: usize = 256 * 1024;
 
 /// Rows a query's cursor hands over at a time.
-const FETCH_ROWS: usize = 256;
+/// Few, so that a batch of very wide rows stays small: a worker's memory is capped.
+const FETCH_ROWS: usize = 64;
 
 fn sql_type(t: DataType) -> &'static str {
     match t {
@@ -163,6 +164,58 @@ impl Postgres {
             described: target.described,
             in_transaction: false,
         })
+    }
+
+    /// Connects to run other people's SQL (see [`crate::sql_worker`]). Refuses a role that could
+    /// do more than read through a query ([`privileged`]), and makes the session read-only
+    /// from the start (`default_transaction_read_only`).
+    pub fn connect_reader(url: &str) -> Result<Self, QueryError> {
+        let mut db = Self::connect(url).map_err(|e| QueryError::Failed(e.to_string()))?;
+        if let Some(why) = db
+            .privileged()
+            .map_err(|e| QueryError::Failed(e.to_string()))?
+        {
+            return Err(QueryError::Refused(crate::query::Refused(format!(
+                "the database role of {} {why}: a query could act on the server itself. Connect the SQL surfaces as a read-only role (docs/load.md, \"A role for reading\": CREATE ROLE ... LOGIN, GRANT USAGE ON SCHEMA, GRANT SELECT ON ALL TABLES)",
+                db.described
+            ))));
+        }
+        db.exec("SET default_transaction_read_only = on")
+            .map_err(|e| QueryError::Failed(e.to_string()))?;
+        Ok(db)
+    }
+
+    /// Why this session's role may not run other people's SQL, if it may not: a superuser or a
+    /// replication role, or a member of a role that reads or writes the server's files, runs
+    /// programs on the server or signals other sessions.
+    fn privileged(&mut self) -> Result<Option<String>, DestinationError> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT r.rolsuper, r.rolreplication, coalesce((SELECT string_agg(p.rolname::text, ', ' ORDER BY p.rolname) \
+                 FROM pg_roles p WHERE p.rolname IN ('pg_read_server_files', 'pg_write_server_files', \
+                 'pg_execute_server_program', 'pg_signal_backend') AND pg_has_role(current_user, p.oid, 'MEMBER')), '') \
+                 FROM pg_roles r WHERE r.rolname = current_user",
+                &[],
+            )
+            .map_err(|e| write_err("read the role's privileges", &e))?;
+        let (superuser, replication, members): (bool, bool, String) =
+            (row.get(0), row.get(1), row.get(2));
+        Ok(if superuser {
+            Some("is a superuser".to_owned())
+        } else if replication {
+            Some("may start replication".to_owned())
+        } else if !members.is_empty() {
+            Some(format!("is a member of {members}"))
+        } else {
+            None
+        })
+    }
+
+    /// Runs `sql` (statements separated by `;`), for tests that set a server up.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn execute_for_tests(&mut self, sql: &str) -> Result<(), DestinationError> {
+        self.exec(sql)
     }
 
     fn exec(&mut self, sql: &str) -> Result<(), DestinationError> {
@@ -672,6 +725,10 @@ impl Postgres {
         // Sent through the extended protocol, which takes one statement only: whatever the guard
         // misread, nothing after the query can run (a `COMMIT` ending the read-only transaction
         // included).
+        self.refuse_side_effects(sql).map_err(|e| match e {
+            Ok(refused) => QueryError::Refused(refused),
+            Err(e) => failed(&e),
+        })?;
         self.client
             .execute(
                 &format!("DECLARE bdi_query NO SCROLL CURSOR FOR {sql}"),
@@ -718,6 +775,121 @@ impl Postgres {
             }
         }
     }
+}
+
+impl Postgres {
+    /// Refuses a query that calls a function which acts on the server, other sessions or files
+    /// rather than reading the data ([`SIDE_EFFECTS`]), whatever the role. PostgreSQL's own
+    /// planner names the calls: the query is explained (`EXPLAIN (VERBOSE)`, which plans but
+    /// runs nothing), and every call in the plan's expressions, as PostgreSQL writes them back
+    /// (views expanded, names unquoted), is checked.
+    fn refuse_side_effects(
+        &mut self,
+        sql: &str,
+    ) -> Result<(), Result<crate::query::Refused, postgres::Error>> {
+        let plan = self
+            .client
+            .query(&format!("EXPLAIN (VERBOSE, COSTS OFF) {sql}"), &[])
+            .map_err(Err)?;
+        let text = plan
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n");
+        match side_effect_call(&text) {
+            Ok(None) => Ok(()),
+            Ok(Some(name)) => Err(Ok(crate::query::Refused(format!(
+                "{name}() is not allowed here: it acts on the server, other sessions or files rather than reading the data; only queries that read run here"
+            )))),
+            Err(()) => Err(Ok(crate::query::Refused(
+                "the query's plan could not be read to check the functions it calls, so it does not run: simplify it".to_owned(),
+            ))),
+        }
+    }
+}
+
+/// Functions no query on a SQL surface may call, whatever the role (a name, or a prefix when it
+/// ends with `_` or is `dblink`): signals to other sessions, the server's configuration, logs,
+/// WAL, replication and backups, server files and large objects, advisory locks (a loader's lock
+/// could be held), notifications, settings, and the functions that run a query given as text.
+pub const SIDE_EFFECTS: &[&str] = &[
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_log_backend_memory_contexts",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_promote",
+    "pg_start_backup",
+    "pg_stop_backup",
+    "pg_backup_",
+    "pg_wal_",
+    "pg_create_",
+    "pg_drop_replication_slot",
+    "pg_copy_",
+    "pg_replication_",
+    "pg_logical_",
+    "pg_read_",
+    "pg_ls_",
+    "pg_stat_file",
+    "pg_stat_reset",
+    "pg_file_",
+    "pg_current_logfile",
+    "pg_import_system_collations",
+    "pg_advisory_",
+    "pg_try_advisory_",
+    "pg_notify",
+    "pg_export_snapshot",
+    "set_config",
+    "lo_",
+    "loread",
+    "lowrite",
+    "dblink",
+    "query_to_xml",
+    "query_to_xml_and_xmlschema",
+    "query_to_xmlschema",
+    "cursor_to_xml",
+    "cursor_to_xmlschema",
+    "table_to_xml",
+    "table_to_xml_and_xmlschema",
+    "schema_to_xml",
+    "schema_to_xml_and_xmlschema",
+    "database_to_xml",
+    "database_to_xml_and_xmlschema",
+    "ts_stat",
+];
+
+/// The first call in a plan (the whole text, so that a string literal spanning lines is read
+/// as one) to a function of [`SIDE_EFFECTS`]: a name (qualified or not, quoted or not) followed
+/// by `(`, read with a SQL tokenizer so that text in string literals is never taken for a call.
+/// A plan that cannot be read is an error: the caller refuses the query.
+fn side_effect_call(plan: &str) -> Result<Option<String>, ()> {
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, plan)
+        .tokenize()
+        .map_err(|_| ())?;
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    Ok(tokens.windows(2).find_map(|pair| match pair {
+        [Token::Word(w), Token::LParen] => {
+            let name = w.value.to_lowercase();
+            SIDE_EFFECTS
+                .iter()
+                .any(|f| {
+                    if f.ends_with('_') || *f == "dblink" {
+                        name.starts_with(f)
+                    } else {
+                        name == *f
+                    }
+                })
+                .then_some(name)
+        }
+        _ => None,
+    }))
 }
 
 #[cfg(test)]

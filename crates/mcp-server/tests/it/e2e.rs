@@ -164,6 +164,19 @@ async fn full_lifecycle_over_stdio() {
         e.contains("nope") && e.contains("run_groups"),
         "the engine's message and the tables: {e}"
     );
+    // A query that aborts DuckDB (an exception thrown where it cannot be caught) ends the worker
+    // that ran it, not this server.
+    let crash = "SELECT CASE WHEN (SELECT count(*) FROM enable_logging(storage = 'file', \
+                 storage_path = '/tmp/bdi-e2e-log')) = 0 THEN error('boom') END";
+    let e = err(&call(&c, "query_history", json!({"sql": crash})).await);
+    assert!(e.starts_with("error:"), "{e}");
+    let again = ok(&call(
+        &c,
+        "query_history",
+        json!({"sql": "select count(*) as n from runs"}),
+    )
+    .await);
+    assert_eq!(again["rows"][0][0], row[0], "{again}");
 
     let patched = ok(&call(
         &c,
@@ -501,6 +514,18 @@ async fn history_tools_on_postgres_never_show_the_password() {
         .and_then(|a| a.rsplit(':').next())
         .unwrap_or_default()
         .to_owned();
+    // A role that loads and reads, not a superuser (the SQL surfaces refuse one).
+    let admin = url.clone();
+    let url = tokio::task::spawn_blocking(move || {
+        bdi_load::testing::admin(
+            &admin,
+            "DROP SCHEMA IF EXISTS data_integration CASCADE; \
+             DROP SCHEMA IF EXISTS data_integration_staging CASCADE",
+        );
+        bdi_load::testing::postgres_loader(&admin, "bdi_mcp_history")
+    })
+    .await
+    .unwrap();
     let c = spawn(&["--history-db", &url]).await;
     let synced = ok(&call(&c, "sync_history", json!({})).await);
     assert_eq!(synced["done"], true, "{synced}");

@@ -611,23 +611,32 @@ async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliEr
             Some("bdi load query runs one SELECT on the loaded data".to_owned()),
         )
     })?;
-    let (dataset, sql) = (target.dataset.clone(), a.sql.clone());
-    let result = read(&target.location, move |r| {
-        r.query(&dataset, &sql, &QueryLimits::TERMINAL)
-            .map_err(|e| match e {
-                QueryError::Refused(r) => CliError::usage(
-                    r.0,
-                    Some("bdi load query runs one SELECT on the loaded data".to_owned()),
-                ),
-                e => CliError::usage(
-                    format!("the query failed: {e}"),
-                    Some(format!(
-                        "the dataset's tables ({dataset}.<table>, or just <table>) are listed by `bdi load info`"
-                    )),
-                ),
-            })
-    })
-    .await?;
+    // In a worker process, as on every SQL surface: a query that crashes the engine or runs
+    // away with memory ends with a message, not with this process.
+    let result = bdi_load::sql_worker::SqlWorkers::new(
+        1,
+        bdi_load::sql_worker::SqlWorkers::MEMORY_MB,
+    )
+    .query(
+        &target.location,
+        &target.dataset,
+        &a.sql,
+        &QueryLimits::TERMINAL,
+    )
+    .await
+    .map_err(|e| match e {
+        QueryError::Refused(r) => CliError::usage(
+            r.0,
+            Some("bdi load query runs one SELECT on the loaded data".to_owned()),
+        ),
+        e => CliError::usage(
+            format!("the query failed: {e}"),
+            Some(format!(
+                "the dataset's tables ({}.<table>, or just <table>) are listed by `bdi load info`",
+                target.dataset
+            )),
+        ),
+    })?;
     if let Some(cut) = &result.truncated {
         let _ = writeln!(ctx.err, "note: {cut}");
     }

@@ -802,3 +802,40 @@ fn each_sslmode_encrypts_and_checks_the_certificate_as_libpq_does() {
     eprintln!("verify-ca with the system's roots: {e}");
     assert!(e.contains("certificate"), "{e}");
 }
+
+#[test]
+fn a_call_to_a_side_effect_function_is_found_in_a_plan_and_text_is_not_a_call() {
+    for (plan, found) in [
+        (
+            "Result\n  Output: pg_terminate_backend(1)",
+            Some("pg_terminate_backend"),
+        ),
+        (
+            "Function Scan on pg_catalog.pg_ls_dir d\n  Function Call: pg_ls_dir('/'::text)",
+            Some("pg_ls_dir"),
+        ),
+        (
+            "Output: pg_catalog.pg_advisory_lock('1'::bigint)",
+            Some("pg_advisory_lock"),
+        ),
+        (
+            "Output: \"lo_import\"('/etc/passwd'::text)",
+            Some("lo_import"),
+        ),
+        (
+            "Output: 'a\nb'::text, pg_cancel_backend(1)",
+            Some("pg_cancel_backend"),
+        ),
+        ("Output: 'pg_terminate_backend(1)'::text", None),
+        ("Output: runs.lo_value, upper(runs.status)", None),
+        ("Seq Scan on public.runs\n  Output: count(*)", None),
+    ] {
+        assert_eq!(
+            super::side_effect_call(plan).unwrap().as_deref(),
+            found,
+            "{plan}"
+        );
+    }
+    // A plan that cannot be read is not taken as harmless.
+    assert!(super::side_effect_call("Output: 'unterminated").is_err());
+}
