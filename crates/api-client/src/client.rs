@@ -134,6 +134,7 @@ impl HttpBackend {
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .default_headers(headers)
+            .redirect(crate::redirect::policy())
             .timeout(config.timeout)
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", chain(&e))))?;
@@ -265,6 +266,14 @@ impl HttpBackend {
     }
 
     fn transport_error(&self, call: &Call<'_>, e: &reqwest::Error) -> Error {
+        if let Some(refused) = crate::redirect::refused(e) {
+            // Not a network fault, and not worth a retry: the URL points somewhere that sends
+            // requests elsewhere.
+            return Error::Config(self.scrub(format!(
+                "{} {}: the server at {} answered with {refused}, which bdi does not follow, so that the token and the request never go to another host: set DATA_INTEGRATION_API_URL (or the profile's api_url) to the API's own address",
+                call.method, call.path, self.base_url
+            )));
+        }
         let what = if e.is_timeout() {
             format!("timed out after {} s", self.timeout.as_secs_f64())
         } else if e.is_connect() {

@@ -247,6 +247,7 @@ impl FlowClient {
         let http = reqwest::Client::builder()
             .user_agent(default_user_agent())
             .default_headers(headers)
+            .redirect(crate::redirect::policy())
             .timeout(config.timeout)
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", chain(&e))))?;
@@ -455,6 +456,13 @@ impl FlowClient {
     }
 
     fn transport_error(&self, url: &Url, e: &reqwest::Error) -> Error {
+        if let Some(refused) = crate::redirect::refused(e) {
+            return Error::Config(self.scrub(&format!(
+                "GET {}: the Boomi Flow API at {} answered with {refused}, which bdi does not follow, so that the key ({KEY_HEADER}) and the tenant never go to another host: set {ENV_FLOW_API_URL} to the API's own address",
+                self.relative(url),
+                self.inner.config.base_url
+            )));
+        }
         let what = if e.is_timeout() {
             format!(
                 "timed out after {} s",

@@ -72,6 +72,7 @@ mod endpoints;
 mod flow;
 mod pagination;
 pub mod profile;
+mod redirect;
 mod retry;
 mod status;
 #[cfg(test)]

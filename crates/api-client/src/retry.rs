@@ -187,7 +187,8 @@ where
             }
             Attempt::Response { response, .. } => return Ok(response),
             Attempt::Transport(e) => {
-                if !(can_retry && idempotent) {
+                // A failure that is not transient (a redirect elsewhere, refused) is final.
+                if !(can_retry && idempotent && e.is_transient()) {
                     return Err(e);
                 }
                 let wait = policy.backoff(attempt);

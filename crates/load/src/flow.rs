@@ -253,7 +253,17 @@ mod tests {
             "authorizationHeader": "Bearer abc",
             "values": [{"apiKey": "k", "name": "n"}, "the-key-itself"],
             "note": "the-key-itself",
-            "nested": {"Password": "p", "kept": 1}
+            "nested": {"Password": "p", "kept": 1},
+            "bearer": "Bearer the-key-itself",
+            "padded": "  the-key-itself  ",
+            "the-key-itself": 1,
+            "authorization_header": "h1",
+            "authorization-header": "h2",
+            " authorizationHeader": "h3",
+            "api-key": "k2",
+            "x-api-key": "k3",
+            "userPassword": "p2",
+            "password_policy": "kept too"
         }))
         .unwrap();
         let mut schema = crate::schema::Schema::default();
@@ -270,7 +280,19 @@ mod tests {
         };
         assert_eq!(
             names("states"),
-            ["id", "nested__kept", "_dlt_load_id", "_dlt_id"]
+            [
+                "id",
+                "nested__kept",
+                "password_policy",
+                "_dlt_load_id",
+                "_dlt_id"
+            ]
+        );
+        // Nor in the stored schema, nor any of the values.
+        let stored = serde_json::to_string(&schema).unwrap();
+        assert!(
+            !stored.contains("the-key-itself") && !stored.contains("the_key_itself"),
+            "{stored}"
         );
         assert_eq!(
             names("states__values"),

@@ -54,9 +54,12 @@ impl Batch {
     }
 }
 
-/// What a normalizer must never write: fields of these names (at any depth, ASCII case ignored)
-/// and string values equal to one of the secrets (an API key the API echoes, say). `Debug` never
-/// shows the secrets.
+/// What a normalizer must never write, in names, values or the stored schema: fields of these
+/// names at any depth, matched on the normalized name (`authorizationHeader`,
+/// `authorization-header`, `" Authorization_Header"`, `AUTHORIZATIONHEADER` are one name) and as its last part
+/// (`x_api_key` is an `api_key`); any string value that holds one of the secrets anywhere in it
+/// (`"Bearer <key>"`, the key with spaces around it: an API key the API echoes, say); and a field
+/// whose very name holds a secret. `Debug` never shows the secrets.
 #[derive(Clone, Default)]
 pub struct Scrub {
     /// Field names to drop, with their values.
@@ -75,8 +78,28 @@ impl std::fmt::Debug for Scrub {
 }
 
 impl Scrub {
+    /// Whether `s` holds a secret anywhere in it.
     fn is_secret_value(&self, s: &str) -> bool {
-        self.values.iter().any(|v| !v.is_empty() && v == s)
+        self.values.iter().any(|v| {
+            let v = v.trim();
+            !v.is_empty() && s.contains(v)
+        })
+    }
+
+    /// Whether a field named `key` is a secret field (by its normalized name) or its name holds
+    /// a secret.
+    fn is_secret_field(&self, key: &str) -> bool {
+        let name = normalize_identifier(key);
+        let compact = |s: &str| s.replace('_', "");
+        self.is_secret_value(key)
+            || self.fields.iter().any(|f| {
+                let secret = normalize_identifier(f);
+                name == secret
+                    || compact(&name) == compact(&secret)
+                    || name
+                        .strip_suffix(secret.as_str())
+                        .is_some_and(|head| head.ends_with('_'))
+            })
     }
 }
 
@@ -119,7 +142,7 @@ impl Paths {
         } else {
             format!("{}{PATH_SEPARATOR}{own}", parent.name)
         };
-        let secret = parent.secret || scrub.fields.iter().any(|f| f.eq_ignore_ascii_case(key));
+        let secret = parent.secret || scrub.is_secret_field(key);
         let id = u32::try_from(self.info.len()).expect("fewer than 4 billion field paths");
         self.info.push(PathInfo { name, secret });
         self.children.push(HashMap::new());

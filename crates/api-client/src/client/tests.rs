@@ -227,3 +227,66 @@ fn decode_reports_empty_bodies() {
     let err = decode::<Value>(&raw).expect_err("empty");
     assert!(matches!(err, Error::Decode { .. }));
 }
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_refused_and_nothing_reaches_it() {
+    let (elsewhere, reached) = serve(vec![Canned::json(200, "{}")]).await;
+    let op = bdi_domain::OperationId::parse("62e7f4352c13160013dc39be").expect("valid id");
+    for status in [301, 302, 303, 307, 308] {
+        let (base, recorded) = serve(vec![
+            Canned::new(status, "").header("location", &format!("{elsewhere}/v1/steal?x=1")),
+        ])
+        .await;
+        let backend = HttpBackend::new(config(&format!("{base}/"))).expect("builds");
+        let read = backend.get_operation(&Env::Default, &op).await;
+        let write = backend
+            .create_data_flow(&Env::Default, &serde_json::Map::new())
+            .await;
+        for e in [
+            read.expect_err("not followed"),
+            write.expect_err("not followed"),
+        ] {
+            let text = e.to_string();
+            assert!(matches!(e, Error::Config(_)), "{status}: {e:?}");
+            assert!(
+                text.contains("another origin") && text.contains(&elsewhere),
+                "{status}: {text}"
+            );
+            assert!(!text.contains("steal") && !text.contains(TOKEN), "{text}");
+            assert!(!e.is_transient(), "a redirect elsewhere is not retried");
+        }
+        assert_eq!(recorded.lock().expect("not poisoned").len(), 2, "no retry");
+    }
+    assert!(
+        reached.lock().expect("not poisoned").is_empty(),
+        "the other host got no request, so no token and no body"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_within_the_origin_is_followed_a_few_times_at_most() {
+    let (base, recorded) = serve(vec![
+        Canned::new(307, "").header("location", "/v1/moved"),
+        Canned::json(
+            200,
+            r#"{"operation_id":"62e7f4352c13160013dc39be","status":"D","result":"true"}"#,
+        ),
+    ])
+    .await;
+    let op = bdi_domain::OperationId::parse("62e7f4352c13160013dc39be").expect("valid id");
+    let backend = HttpBackend::new(config(&format!("{base}/"))).expect("builds");
+    backend
+        .get_operation(&Env::Default, &op)
+        .await
+        .expect("followed within the origin");
+    let requests = recorded.lock().expect("not poisoned").clone();
+    assert!(requests[1].starts_with("GET /v1/moved"), "{requests:?}");
+
+    let (base, _) = serve(vec![Canned::new(302, "").header("location", "/v1/again")]).await;
+    let backend = HttpBackend::new(config(&format!("{base}/"))).expect("builds");
+    let e = backend
+        .get_operation(&Env::Default, &op)
+        .await
+        .expect_err("a loop");
+    assert!(e.to_string().contains("redirects in a row"), "{e}");
+}

@@ -453,3 +453,48 @@ fn the_next_step() {
         "after next links, a page without one is the last"
     );
 }
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_never_carries_the_key_or_the_tenant() {
+    use crate::test_server::{Canned, serve};
+    let (elsewhere, reached) = serve(vec![Canned::json(200, r#"{"items":[]}"#)]).await;
+    for status in [301, 302, 307, 308] {
+        let (base, recorded) = serve(vec![
+            Canned::new(status, "").header("location", &format!("{elsewhere}/api/steal")),
+        ])
+        .await;
+        let client = FlowClient::new(
+            FlowConfig::new(&format!("{base}/api"), KEY, Some("tenant-1")).unwrap(),
+        )
+        .unwrap();
+        let e = client
+            .get_json("draw/1/flow", &[])
+            .await
+            .expect_err("not followed");
+        let text = e.to_string();
+        assert!(matches!(e, Error::Config(_)), "{status}: {e:?}");
+        assert!(
+            text.contains("another origin")
+                && text.contains(&elsewhere)
+                && text.contains(ENV_FLOW_API_URL),
+            "{status}: {text}"
+        );
+        assert!(!text.contains(KEY), "{text}");
+        assert_eq!(recorded.lock().unwrap().len(), 1, "no retry");
+    }
+    assert!(
+        reached.lock().unwrap().is_empty(),
+        "the other host got no request, so neither the key nor the tenant"
+    );
+
+    // Within the origin, a redirect is followed.
+    let (base, recorded) = serve(vec![
+        Canned::new(302, "").header("location", "/api/moved"),
+        Canned::json(200, r#"{"items":[]}"#),
+    ])
+    .await;
+    let client =
+        FlowClient::new(FlowConfig::new(&format!("{base}/api"), KEY, None).unwrap()).unwrap();
+    client.get_json("draw/1/flow", &[]).await.unwrap();
+    assert!(recorded.lock().unwrap()[1].starts_with("GET /api/moved"));
+}

@@ -14,6 +14,7 @@ mod higher;
 mod openapi;
 mod ops;
 mod passthrough;
+mod redirects;
 mod replicas;
 mod slow;
 mod support;
