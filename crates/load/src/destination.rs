@@ -9,6 +9,8 @@
 //! SQL which filters on complete loads runs unchanged; dlt's `_dlt_pipeline_state` and
 //! `_dlt_version` are not written.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::query::{DatasetInfo, LoadInfo, TableInfo};
@@ -109,10 +111,35 @@ pub struct LoadRecord {
     pub schema_version_hash: String,
 }
 
+/// How long a load waits for a destination another load holds (a DuckDB file another process
+/// has open, a PostgreSQL pipeline another load holds), by default.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a held destination is tried again.
+pub(crate) const LOCK_RETRY: Duration = Duration::from_millis(100);
+
+/// How long a load waits for a held destination: `BDI_LOAD_LOCK_WAIT_MS` (or, as before,
+/// `BDI_DUCKDB_LOCK_WAIT_MS`), else [`LOCK_WAIT`].
+pub fn lock_wait() -> Duration {
+    ["BDI_LOAD_LOCK_WAIT_MS", "BDI_DUCKDB_LOCK_WAIT_MS"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok()?.trim().parse().ok())
+        .map_or(LOCK_WAIT, Duration::from_millis)
+}
+
 /// Where loads are written.
 pub trait Destination: Send {
     /// A short description for messages and summaries (`duckdb:/path/to/file.duckdb`).
     fn describe(&self) -> String;
+
+    /// Holds `pipeline` in `dataset` against every other load until this load ends (commits,
+    /// rolls back or its connection drops), waiting a bounded time for one that holds it: a load
+    /// reads the state, writes and commits with no other load of the pipeline in between, so two
+    /// at once never store a row twice. Called before [`Destination::stored`]. By default
+    /// nothing: a DuckDB file has one writer process at a time already.
+    fn lock_pipeline(&mut self, _dataset: &str, _pipeline: &str) -> Result<(), DestinationError> {
+        Ok(())
+    }
 
     /// What the destination holds of `pipeline` in `dataset`.
     fn stored(&mut self, dataset: &str, pipeline: &str) -> Result<Stored, DestinationError>;

@@ -417,6 +417,7 @@ pub async fn load(
     let schema_name = source.schema_name().to_owned();
     let writer = tokio::task::spawn_blocking(move || -> Result<Written, LoadError> {
         let mut dest = dest;
+        dest.lock_pipeline(&dataset, &pipeline)?;
         let stored = dest.stored(&dataset, &pipeline)?;
         dest.begin()?;
         let (schema, state) = if full_refresh {

@@ -969,3 +969,66 @@ fn heavy_queries_keep_the_dashboard_and_load_query_under_512_mb() {
         );
     }
 }
+
+/// Two, then four `bdi load flow` processes at once into one DuckDB file: the file has one
+/// writer, the others wait for it (a note says so), and each reads the state the one before it
+/// committed: every load ends well and no row is stored twice.
+#[test]
+fn loads_at_once_into_one_duckdb_file_never_store_a_row_twice() {
+    for n in [2, 4] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flow.duckdb");
+        let dest = format!("duckdb:{}", path.display());
+        let loads: Vec<_> = (0..n)
+            .map(|_| {
+                let mut cmd = base_command();
+                cmd.args([
+                    "--sandbox",
+                    "load",
+                    "flow",
+                    "--resources",
+                    "audit_search,flows",
+                    "--destination",
+                    &dest,
+                ])
+                .env("BDI_LOAD_LOCK_WAIT_MS", "120000")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+                cmd.spawn().unwrap()
+            })
+            .collect();
+        for load in loads {
+            let out = load.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let counts = run(
+            base_command(),
+            &[
+                "load",
+                "query",
+                "SELECT (SELECT count(*) FROM audit_search) AS a, (SELECT count(DISTINCT id) FROM audit_search) AS b, \
+                 (SELECT count(*) FROM flows) AS c, (SELECT count(DISTINCT id__id) FROM flows) AS d, \
+                 (SELECT count(*) FROM _dlt_loads) AS loads",
+                "--destination",
+                &dest,
+                "-o",
+                "csv",
+            ],
+        )
+        .ok();
+        let line = counts.stdout.lines().nth(1).unwrap().to_owned();
+        let v: Vec<u64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+        assert_eq!(v[0], v[1], "{n} loads: {line}");
+        assert_eq!(v[2], v[3], "{n} loads: {line}");
+        assert_eq!(
+            v[0],
+            bdi_sandbox::flow::demo::DEFAULT_AUDIT_EVENTS,
+            "{n} loads: {line}"
+        );
+        assert_eq!(v[4], n, "every load committed: {line}");
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use duckdb::arrow::array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
@@ -163,31 +163,16 @@ fn record_batch(table: &Table, rows: Rows) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(Arc::new(ArrowSchema::new(fields)), arrays)
 }
 
-/// How long a load waits for a DuckDB file that another process holds (a dashboard page or a
-/// query reads for a moment; another load may hold it longer).
-pub const LOCK_WAIT: Duration = Duration::from_secs(10);
-
-/// How often a held file is tried again.
-const LOCK_RETRY: Duration = Duration::from_millis(100);
-
-/// How long a load waits for a held file: `BDI_DUCKDB_LOCK_WAIT_MS`, else [`LOCK_WAIT`].
-pub fn lock_wait() -> Duration {
-    std::env::var("BDI_DUCKDB_LOCK_WAIT_MS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .map_or(LOCK_WAIT, Duration::from_millis)
-}
-
-/// The `busy` of [`DuckDb::open_with`] that waits up to [`lock_wait`], trying again every
+/// The `busy` of [`DuckDb::open_with`] that waits up to [`super::lock_wait`], trying again every
 /// 100 ms. Blocking: call it where blocking is allowed.
 pub fn lock_waiter() -> impl FnMut() -> bool {
-    let deadline = Instant::now() + lock_wait();
+    let deadline = Instant::now() + super::lock_wait();
     move || {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return false;
         }
-        std::thread::sleep(LOCK_RETRY.min(left));
+        std::thread::sleep(super::LOCK_RETRY.min(left));
         true
     }
 }
@@ -204,7 +189,7 @@ const OFFLINE: &str =
 
 impl DuckDb {
     /// Opens (creating it) the database file at `path`. A file another process holds (a
-    /// dashboard or a query reading it, another load) is waited for, up to [`lock_wait`], then
+    /// dashboard or a query reading it, another load) is waited for, up to [`super::lock_wait`], then
     /// an error that says so.
     pub fn open(path: &Path) -> Result<Self, DestinationError> {
         Self::open_with(path, &mut lock_waiter())

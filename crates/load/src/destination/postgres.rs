@@ -52,6 +52,8 @@ pub struct Postgres {
     /// `postgres://user@host:port/db`: never the password.
     described: String,
     in_transaction: bool,
+    /// The pipeline this session holds ([`Destination::lock_pipeline`]), by its lock key.
+    locked: Option<String>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -163,6 +165,7 @@ impl Postgres {
             client,
             described: target.described,
             in_transaction: false,
+            locked: None,
         })
     }
 
@@ -333,6 +336,37 @@ impl Postgres {
 impl Destination for Postgres {
     fn describe(&self) -> String {
         self.described.clone()
+    }
+
+    /// A session-level advisory lock on the pair (dataset, pipeline), tried every 100 ms for up
+    /// to [`crate::destination::lock_wait`]; PostgreSQL releases it when the session ends, so a
+    /// load that dies holds nothing. Released after the commit or rollback.
+    fn lock_pipeline(&mut self, dataset: &str, pipeline: &str) -> Result<(), DestinationError> {
+        let key = format!("{dataset}\u{1f}{pipeline}");
+        let deadline = Instant::now() + super::lock_wait();
+        loop {
+            let held: bool = self
+                .client
+                .query_one(
+                    "SELECT pg_try_advisory_lock(hashtext('bdi-load'), hashtext($1))",
+                    &[&key],
+                )
+                .map_err(|e| write_err("lock the pipeline", &e))?
+                .get(0);
+            if held {
+                self.locked = Some(key);
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(DestinationError::Open(format!(
+                    "another load of pipeline {pipeline} into dataset {dataset} is running on {} (it holds the pipeline until it commits): wait for it to end and load again (BDI_LOAD_LOCK_WAIT_MS sets how long a load waits, {} ms now)",
+                    self.described,
+                    super::lock_wait().as_millis()
+                )));
+            }
+            std::thread::sleep(super::LOCK_RETRY.min(left));
+        }
     }
 
     fn stored(&mut self, dataset: &str, pipeline: &str) -> Result<Stored, DestinationError> {
@@ -570,6 +604,7 @@ impl Destination for Postgres {
         }
         self.exec("COMMIT")?;
         self.in_transaction = false;
+        self.unlock();
         Ok(())
     }
 
@@ -577,6 +612,19 @@ impl Destination for Postgres {
         if self.in_transaction {
             let _ = self.client.batch_execute("ROLLBACK");
             self.in_transaction = false;
+        }
+        self.unlock();
+    }
+}
+
+impl Postgres {
+    /// Releases the pipeline's lock, if this session holds it.
+    fn unlock(&mut self) {
+        if let Some(key) = self.locked.take() {
+            let _ = self.client.execute(
+                "SELECT pg_advisory_unlock(hashtext('bdi-load'), hashtext($1))",
+                &[&key],
+            );
         }
     }
 }

@@ -186,3 +186,60 @@ async fn a_flow_load_into_postgres_gives_the_tables_and_counts_of_a_duckdb_load(
     let (_, pg_tables) = postgres_holds(dataset).await;
     assert_eq!(pg_tables, duck_tables, "row counts after the second load");
 }
+
+/// Two, then four loads of one pipeline at once into one PostgreSQL dataset: each holds the
+/// pipeline from reading its state to its commit, so the later ones find what the first stored
+/// and no row is stored twice (before the lock, every load read the same empty state and stored
+/// everything again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loads_at_once_into_one_postgres_dataset_never_store_a_row_twice() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let source = source(&sandbox);
+    for n in [2, 4] {
+        // A dataset of its own each run: the server may be shared and reused.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let dataset = format!("it_flow_at_once_{n}_{}_{nanos}", std::process::id());
+        let loads = (0..n).map(|_| {
+            let (source, dataset) = (source.clone(), dataset.clone());
+            tokio::spawn(async move {
+                let url = server_url();
+                let dest = tokio::task::spawn_blocking(move || Postgres::connect(&url))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let options = LoadOptions {
+                    resources: ["audit_search", "flows"]
+                        .iter()
+                        .map(|r| resource(r).unwrap())
+                        .collect(),
+                    ..options(&dataset, false)
+                };
+                load(source, Box::new(dest), options, None).await
+            })
+        });
+        for outcome in futures::future::join_all(loads).await {
+            outcome.unwrap().expect("every load ends well");
+        }
+        let url = server_url();
+        let counts = tokio::task::spawn_blocking(move || {
+            let mut pg = Postgres::connect(&url).unwrap();
+            let sql = "SELECT (SELECT count(*) FROM audit_search), (SELECT count(DISTINCT id) FROM audit_search), \
+                       (SELECT count(*) FROM flows), (SELECT count(DISTINCT id__id) FROM flows), \
+                       (SELECT count(*) FROM _dlt_loads)";
+            pg.query(&dataset, sql, &QueryLimits::AGENT).unwrap().rows[0].clone()
+        })
+        .await
+        .unwrap();
+        assert_eq!(counts[0], counts[1], "{n} loads at once: {counts:?}");
+        assert_eq!(counts[2], counts[3], "{n} loads at once: {counts:?}");
+        assert!(counts[0].as_i64().unwrap() > 0, "{counts:?}");
+        assert_eq!(
+            counts[4],
+            serde_json::json!(n),
+            "every load committed: {counts:?}"
+        );
+    }
+}

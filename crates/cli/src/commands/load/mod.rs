@@ -120,7 +120,7 @@ async fn open(location: &Location) -> Result<Box<dyn Destination>, CliError> {
                     eprintln!(
                         "note: {} is held by another process; waiting up to {} s for it",
                         location.describe(),
-                        bdi_load::destination::duckdb::lock_wait().as_secs()
+                        bdi_load::destination::lock_wait().as_secs()
                     );
                 }
             }
