@@ -166,6 +166,10 @@ pub struct FlowPage {
     pub items: Vec<Box<RawValue>>,
     /// The URL fetched (the key travels in a header, never in it).
     pub url: String,
+    /// What the walk found wrong with the listing, for the user to read (a total announced that
+    /// differs from the items returned); the walk's last page, which may hold no item, carries
+    /// it.
+    pub notes: Vec<String>,
 }
 
 impl FlowPage {

@@ -37,6 +37,8 @@ pub enum Doing {
     ChangeFlow(String),
     /// Activating or disabling data flow `flow`.
     Toggle(String),
+    /// Reading the Boomi Flow API (`bdi load flow`): its own URL and key.
+    LoadFlow,
 }
 
 impl CliError {
@@ -135,8 +137,15 @@ pub fn words(step: &NextStep, doing: &Doing) -> String {
         Doing::Run(f) | Doing::DeleteFlow(f) | Doing::ChangeFlow(f) | Doing::Toggle(f) => {
             f.as_str()
         }
-        Doing::Other => "FLOW",
+        Doing::Other | Doing::LoadFlow => "FLOW",
     };
+    if matches!(doing, Doing::LoadFlow) {
+        match step {
+            NextStep::CheckNetwork => return "check the network and the Boomi Flow API's URL (BOOMI_FLOW_API_URL, or `bdi configure --flow`)".to_owned(),
+            NextStep::CheckToken | NextStep::Configure => return "check BOOMI_FLOW_API_KEY and BOOMI_FLOW_TENANT_ID (or `bdi configure --flow`): a key works only for the tenant it was made for".to_owned(),
+            _ => {}
+        }
+    }
     match step {
         NextStep::Configure => "run `bdi configure`, or set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID; try it without an account with `--sandbox`".to_owned(),
         NextStep::PickEnvironment => "leave out --environment-id to use the default environment; `bdi environments list` shows the ids".to_owned(),
@@ -151,6 +160,8 @@ pub fn words(step: &NextStep, doing: &Doing) -> String {
         NextStep::ActivateFirst => format!("activate the data flow first with `bdi flows activate {flow} --wait`, then run it"),
         NextStep::SetSourceTablesFirst => format!("select source tables first with `bdi flows tables set {flow} TABLE...`, then run it"),
         NextStep::LogicFlowsStayActive => "logic flows are always active; update or delete them without disabling".to_owned(),
+        // A server may ask for anything (`Retry-After: 999999`): beyond an hour, no count.
+        NextStep::RetryAfter(Some(d)) if d.as_secs() > 3600 => "try again later: the server asked for a pause of more than an hour".to_owned(),
         NextStep::RetryAfter(Some(d)) => format!("wait {} s before trying again", bdi_domain::throttle::ceil_secs(*d).max(1)),
         NextStep::RetryAfter(None) => "wait about 30 s before trying again".to_owned(),
         NextStep::RetryLater => "the platform failed; try again in a minute".to_owned(),
@@ -174,9 +185,10 @@ fn cli_hint(err: &Error, doing: &Doing) -> Option<String> {
         Doing::Run(f) | Doing::DeleteFlow(f) | Doing::ChangeFlow(f) | Doing::Toggle(f) => {
             f.as_str()
         }
-        Doing::Other => "FLOW",
+        Doing::Other | Doing::LoadFlow => "FLOW",
     };
     Some(match err {
+        Error::Config(_) if matches!(doing, Doing::LoadFlow) => "check BOOMI_FLOW_API_URL, BOOMI_FLOW_API_KEY and BOOMI_FLOW_TENANT_ID (or `bdi configure --flow`); try it first with `bdi --sandbox load flow`".to_owned(),
         Error::Config(_) => "run `bdi configure`, or set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID; try it without an account with `--sandbox`".to_owned(),
         Error::InvalidInput { field, message }
             if field == "environment_id" && message == EMPTY_ENVIRONMENT_ID =>

@@ -114,7 +114,10 @@ impl FlowSource {
     ) -> BoxStream<'a, bdi_domain::Result<Page>> {
         self.client
             .pages(path, query)
-            .map_ok(|p| Page { items: p.items })
+            .map_ok(|p| Page {
+                items: p.items,
+                notes: p.notes,
+            })
             .boxed()
     }
 
@@ -157,7 +160,10 @@ impl FlowSource {
                     .iter()
                     .map(serde_json::value::to_raw_value)
                     .collect::<Result<Vec<_>, _>>()
-                    .map(|items| Page { items })
+                    .map(|items| Page {
+                        items,
+                        notes: Vec::new(),
+                    })
                     .map_err(|e| bdi_domain::Error::Decode {
                         path: ".".to_owned(),
                         message: e.to_string(),

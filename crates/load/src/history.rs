@@ -519,7 +519,10 @@ impl HistorySource {
                 .filter(|e| wanted.is_empty() || wanted.iter().any(|w| w.to_string() == e.cross_id))
                 .map(|e| raw(to_json(e)?, &[]))
                 .collect::<Result<_, _>>()?;
-            Ok(Page { items })
+            Ok(Page {
+                items,
+                notes: Vec::new(),
+            })
         })
         .boxed()
     }
@@ -536,7 +539,10 @@ impl HistorySource {
                     )?);
                 }
             }
-            Ok(Page { items })
+            Ok(Page {
+                items,
+                notes: Vec::new(),
+            })
         })
         .boxed()
     }
@@ -563,7 +569,7 @@ impl HistorySource {
                                 raw(to_json(c)?, &[("environment_id", Value::from(env.id.clone()))])
                             })
                             .collect::<Result<_, _>>()?;
-                        Ok(Page { items })
+                        Ok(Page { items, notes: Vec::new() })
                     })
                     .boxed(),
             })
@@ -601,7 +607,10 @@ impl HistorySource {
             }
             from = to;
         }
-        Ok(Page { items })
+        Ok(Page {
+            items,
+            notes: Vec::new(),
+        })
     }
 
     /// The run groups of one data flow in `[start, now]`, each with its counts per status.
@@ -660,7 +669,10 @@ impl HistorySource {
                 ],
             )?);
         }
-        Ok(Page { items })
+        Ok(Page {
+            items,
+            notes: Vec::new(),
+        })
     }
 
     fn per_flow_pages<'a, F, Fut>(
@@ -761,6 +773,7 @@ impl HistorySource {
         };
         Ok(Page {
             items: vec![raw(v, &Self::day_fields(&env, from, to))?],
+            notes: Vec::new(),
         })
     }
 
@@ -789,7 +802,10 @@ impl HistorySource {
                 break;
             }
         }
-        Ok(Page { items })
+        Ok(Page {
+            items,
+            notes: Vec::new(),
+        })
     }
 }
 

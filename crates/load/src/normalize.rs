@@ -118,7 +118,25 @@ struct Paths {
     info: Vec<PathInfo>,
     /// For each path, its keys (as served) and their paths.
     children: Vec<HashMap<String, u32>>,
+    /// For each path, the first key (as served) that took each column name under it: a second
+    /// key with the same name (`fooBar` and `foo_bar`) is a collision, reported once.
+    taken: Vec<HashMap<String, String>>,
+    /// What the normalizer found wrong but went on with, for the load's report.
+    warnings: Vec<String>,
 }
+
+/// The columns the loader writes itself: a data field with one of these names is renamed
+/// (`<name>_data`), so that the loader's lineage is never overwritten or retyped by the data.
+pub const RESERVED: &[&str] = &[
+    DLT_ID,
+    DLT_LOAD_ID,
+    DLT_PARENT_ID,
+    DLT_LIST_IDX,
+    DLT_ROOT_ID,
+];
+
+/// The column name of a key that is empty or blank (`""`, `"   "`), which SQL cannot name.
+pub const EMPTY_KEY: &str = "_empty";
 
 impl Paths {
     fn new() -> Self {
@@ -128,6 +146,8 @@ impl Paths {
                 secret: false,
             }],
             children: vec![HashMap::new()],
+            taken: vec![HashMap::new()],
+            warnings: Vec::new(),
         }
     }
 
@@ -135,17 +155,44 @@ impl Paths {
         if let Some(&id) = self.children[prefix as usize].get(key) {
             return id;
         }
-        let own = normalize_identifier(key);
+        let mut own = normalize_identifier(key);
+        if own.is_empty() {
+            EMPTY_KEY.clone_into(&mut own);
+        }
+        if prefix == 0 && RESERVED.contains(&own.as_str()) {
+            own.push_str("_data");
+        }
         let parent = &self.info[prefix as usize];
+        let secret = parent.secret || scrub.is_secret_field(key);
+        if !secret {
+            match self.taken[prefix as usize].get(&own) {
+                Some(first) if first != key => {
+                    let under = if parent.name.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" under `{}`", parent.name)
+                    };
+                    self.warnings.push(format!(
+                        "the fields {} and {}{under} both become the column `{own}`: an item that holds both keeps the value of the one that comes last",
+                        bdi_domain::error::quote(first),
+                        bdi_domain::error::quote(key)
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    self.taken[prefix as usize].insert(own.clone(), key.to_owned());
+                }
+            }
+        }
         let name = if prefix == 0 {
             own
         } else {
             format!("{}{PATH_SEPARATOR}{own}", parent.name)
         };
-        let secret = parent.secret || scrub.is_secret_field(key);
         let id = u32::try_from(self.info.len()).expect("fewer than 4 billion field paths");
         self.info.push(PathInfo { name, secret });
         self.children.push(HashMap::new());
+        self.taken.push(HashMap::new());
         self.children[prefix as usize].insert(key.to_owned(), id);
         id
     }
@@ -160,6 +207,8 @@ pub struct Normalizer {
     scrub: Scrub,
     /// For each table (by index) and path, the column the path went to last.
     columns: Vec<Vec<u32>>,
+    /// For each root table with a primary key, the keys admitted in this load.
+    keys: HashMap<String, std::collections::HashSet<String>>,
 }
 
 /// How many items of a page were admitted (the others were loaded before).
@@ -169,6 +218,9 @@ pub struct Normalized {
     pub admitted: usize,
     /// Items skipped by the cursor.
     pub skipped: usize,
+    /// Items skipped because an item with the same primary key was already admitted in this
+    /// load (an item a listing repeats on two pages): each key is stored once per load.
+    pub repeated: usize,
 }
 
 impl Normalizer {
@@ -185,12 +237,19 @@ impl Normalizer {
             paths: Paths::new(),
             scrub,
             columns: Vec::new(),
+            keys: HashMap::new(),
         }
     }
 
     /// The load id written to root rows.
     pub fn load_id(&self) -> &str {
         &self.load_id
+    }
+
+    /// What the normalizer found wrong since the last call but went on with (keys that fold
+    /// to one column name), for the load's report.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.paths.warnings)
     }
 
     /// Declares a root table (before its first rows): how it is written and its primary key.
@@ -273,16 +332,28 @@ impl Normalizer {
                 },
                 &mut de,
             )?;
-            let admitted = match (cursor.as_deref_mut(), ctx.capture.take()) {
+            let mut admitted = match (cursor.as_deref_mut(), ctx.capture.take()) {
                 (Some(c), Some(cap)) => c.admit_parts(cap.value, cap.id),
                 _ => true,
             };
+            let mut repeated = false;
+            if admitted
+                && let Some(key) = root_key(schema, out, table)
+                && !self.keys.entry(table.to_owned()).or_default().insert(key)
+            {
+                admitted = false;
+                repeated = true;
+            }
             if admitted {
                 done.admitted += 1;
             } else {
-                // Seen in an earlier load: its rows go (the columns it brought stay, which is
-                // harmless: it was loaded once, so they were too).
-                done.skipped += 1;
+                // Seen in an earlier load, or earlier in this one: its rows go (the columns it
+                // brought stay, which is harmless: it was loaded once, so they were too).
+                if repeated {
+                    done.repeated += 1;
+                } else {
+                    done.skipped += 1;
+                }
                 // Tables first met in this item come after the others.
                 for (i, rows) in out.tables.values_mut().enumerate() {
                     rows.truncate(marks.get(i).copied().unwrap_or(0));
@@ -748,6 +819,24 @@ fn list<'de, A: serde::de::SeqAccess<'de>>(
             }
         }
     }
+}
+
+/// The primary key of the root row `table` got last (the item just normalized), as one text,
+/// when the table has a primary key whose columns all exist.
+fn root_key(schema: &Schema, out: &Batch, table: &str) -> Option<String> {
+    let t = schema.tables.get(table)?;
+    if t.primary_key.is_empty() {
+        return None;
+    }
+    let rows = out.tables.get(table)?;
+    let row = rows.len().checked_sub(1)?;
+    let mut key = String::new();
+    for column in &t.primary_key {
+        let i = t.columns.get_index_of(column)?;
+        // The cell's Debug form tells types apart (`Text("1")` is not `Bigint(1)`).
+        key.push_str(&format!("{:?}\u{1f}", rows.cell(row, i)));
+    }
+    Some(key)
 }
 
 /// Puts a system column's value.

@@ -72,6 +72,10 @@ pub struct ResourceReport {
     pub rows: u64,
     /// Child rows written.
     pub child_rows: u64,
+    /// What the load found wrong but went on with (a total that disagrees with the items
+    /// returned, keys that fold to one column name, ...), for the user to read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What a load did.
@@ -237,6 +241,8 @@ impl Shaper {
         };
         let read = page.items.len() as u64;
         let name = resource.name.clone();
+        let notes = page.notes.clone();
+        let resource_key = resource.primary_key.clone();
         let merge = resource.write_disposition == WriteDisposition::Merge;
         let mut batch = Batch::default();
         let done = self
@@ -248,7 +254,7 @@ impl Shaper {
                 cursor.as_mut(),
                 &mut batch,
             )
-            .map_err(|e| LoadError::Aborted(format!("{name}: an item is not JSON: {e}")))?;
+            .map_err(|e| LoadError::Aborted(not_json(&name, &e)))?;
         drop(page);
         let mut delete = None;
         if merge {
@@ -280,6 +286,16 @@ impl Shaper {
         let (_, _, report) = self.current.as_mut().expect("checked above");
         report.pages += 1;
         report.items += read;
+        report.warnings.extend(notes);
+        report.warnings.extend(self.normalizer.take_warnings());
+        if done.repeated > 0 {
+            report.warnings.push(format!(
+                "{} item(s) of page {} repeat the primary key ({}) of an item already read in this load: each key is stored once",
+                done.repeated,
+                report.pages,
+                resource_key.join(", ")
+            ));
+        }
         report.skipped += done.skipped as u64;
         report.rows += root_rows;
         report.child_rows += batch.row_count() as u64 - root_rows;
@@ -568,4 +584,32 @@ pub async fn load(
         schema_version_hash: written.hash,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Why an item could not be read. serde_json stops at 128 levels of nesting, and says so only in
+/// its message: an item nested deeper is JSON, and the message says what the limit is.
+fn not_json(resource: &str, e: &serde_json::Error) -> String {
+    if e.to_string().starts_with("recursion limit exceeded") {
+        format!(
+            "{resource}: an item nests objects and lists more than 128 levels deep ({e}), deeper than the loader reads: such an item cannot be loaded"
+        )
+    } else {
+        format!("{resource}: an item is not JSON: {e}")
+    }
+}
+
+#[cfg(test)]
+mod not_json_tests {
+    #[test]
+    fn an_item_nested_too_deep_is_named_as_such() {
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        let e = serde_json::from_str::<serde_json::Value>(&deep).unwrap_err();
+        let m = super::not_json("states", &e);
+        assert!(
+            m.contains("more than 128 levels deep") && !m.contains("not JSON"),
+            "{m}"
+        );
+        let e = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        assert!(super::not_json("states", &e).contains("not JSON"));
+    }
 }

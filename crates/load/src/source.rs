@@ -39,6 +39,9 @@ pub struct Page {
     /// The items (JSON objects), each as its JSON text: the normalizer reads rows straight from
     /// it.
     pub items: Vec<Box<RawValue>>,
+    /// What the source found wrong while reading (a total that disagrees with the items
+    /// returned, say): the load goes on, and its report shows these as warnings.
+    pub notes: Vec<String>,
 }
 
 /// A source of resources.

@@ -78,6 +78,10 @@ struct Args {
     /// The key of the total item count in the Flow envelope's metadata.
     #[arg(long, default_value = "totalItems")]
     flow_total_items_key: String,
+    /// Announce totals this many items off the truth in the Flow envelope (negative: short of
+    /// it, as a server that lies about its totals).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    flow_total_offset: i64,
 }
 
 /// `--flow-links`.
@@ -145,6 +149,7 @@ impl Args {
                     },
                     total_pages_key: self.flow_total_pages_key.clone(),
                     total_items_key: self.flow_total_items_key.clone(),
+                    total_offset: self.flow_total_offset,
                 },
             },
         }
@@ -347,6 +352,8 @@ mod tests {
             "pages",
             "--flow-total-items-key",
             "totalCount",
+            "--flow-total-offset",
+            "-10",
         ])
         .expect("all flow flags parse")
         .config();
@@ -366,6 +373,7 @@ mod tests {
                 totals: Totals::Items,
                 total_pages_key: "pages".to_owned(),
                 total_items_key: "totalCount".to_owned(),
+                total_offset: -10,
             }
         );
         assert!(Args::try_parse_from(["bdi-sandbox", "--flow-page-base", "2"]).is_err());

@@ -25,6 +25,10 @@
 //!    returned (servers cap `pageSize`). The remaining pages are fetched `concurrency` at a time
 //!    and yielded in order. An empty page ends the listing; if the item total is still not reached
 //!    after the last derived page, the walk goes on page by page until it is, or a page is empty.
+//!    A total is not trusted to end the walk: once it is reached, a full page is followed by one
+//!    more request, so a total short of the truth loses nothing; and when the items returned
+//!    differ from the total announced, the walk's last page (empty if need be) carries a note
+//!    that says so ([`FlowPage::notes`]).
 //! 4. **Neither.** Else pages are read one after the other until a page is empty or holds fewer
 //!    items than the largest page seen so far. Not "fewer than asked": a server that caps
 //!    `pageSize` returns full pages smaller than asked although more follow.
@@ -348,12 +352,24 @@ pub(crate) struct Progress {
     pub(crate) largest: usize,
     /// Whether a next link was followed.
     pub(crate) followed_links: bool,
+    /// The `pageSize` asked for.
+    pub(crate) asked: usize,
+    /// Pages seen so far.
+    pub(crate) pages: u32,
 }
 
 impl Progress {
     fn saw(&mut self, items: usize) {
         self.count += items as u64;
         self.largest = self.largest.max(items);
+        self.pages += 1;
+    }
+
+    /// Whether a page of `len` items (the last one seen) is full, so that more may follow it: it
+    /// holds as many as asked, or, past the first page, as many as the largest page (a server
+    /// that caps `pageSize` below what was asked).
+    fn full(&self, len: usize) -> bool {
+        len > 0 && (len >= self.asked || (self.pages > 1 && len >= self.largest))
     }
 }
 
@@ -386,7 +402,13 @@ pub(crate) fn next_step(
         return Step::End;
     }
     if totals.items.is_some_and(|t| progress.count >= t) {
-        return Step::End;
+        // The announced total is reached. A full page may still have more behind it (a total
+        // that is short of the truth): the walk goes on until a short or empty page.
+        return if progress.full(len) {
+            Step::Page(page.saturating_add(1))
+        } else {
+            Step::End
+        };
     }
     let to_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
     let last = match (totals.pages, totals.items) {
@@ -403,8 +425,11 @@ pub(crate) fn next_step(
             first: page.saturating_add(1),
             last,
         },
-        // The page count is reached but the item total is not: go on until it is.
-        Some(_) if totals.items.is_some() => Step::Page(page.saturating_add(1)),
+        // The page count is reached but the item total is not: go on until it is; and a full
+        // last page may have more behind it (a page count short of the truth).
+        Some(_) if totals.items.is_some() || progress.full(len) => {
+            Step::Page(page.saturating_add(1))
+        }
         Some(_) => Step::End,
         None if len < progress.largest => Step::End,
         None => Step::Page(page.saturating_add(1)),
@@ -487,6 +512,8 @@ struct Walker {
     requests: u32,
     /// URLs fetched, to catch a next link that loops.
     seen: HashSet<String>,
+    /// The largest item total a page announced.
+    announced: Option<u64>,
 }
 
 /// The stream behind [`FlowClient::pages`].
@@ -525,10 +552,14 @@ pub(crate) fn walk(
         ready: VecDeque::new(),
         state: State::Start,
         failed,
-        progress: Progress::default(),
+        progress: Progress {
+            asked: asked as usize,
+            ..Progress::default()
+        },
         yielded: 0,
         requests: 0,
         seen: HashSet::new(),
+        announced: None,
     };
     futures::stream::unfold(walker, |mut w| async move {
         let page = w.next_page().await?;
@@ -550,11 +581,12 @@ impl Walker {
                     number: self.yielded,
                     items: f.parsed.items,
                     url: self.client.scrub(f.url.as_str()),
+                    notes: Vec::new(),
                 }));
             }
             match self.advance().await {
                 Ok(true) => {}
-                Ok(false) => return None,
+                Ok(false) => return self.last_note(),
                 Err(e) => {
                     self.state = State::End;
                     self.ready.clear();
@@ -562,6 +594,26 @@ impl Walker {
                 }
             }
         }
+    }
+
+    /// Once the walk is complete: an empty last page whose note says that the items returned
+    /// differ from the total the server announced, when they do (once).
+    fn last_note(&mut self) -> Option<Result<FlowPage>> {
+        let announced = self.announced.take()?;
+        let count = self.progress.count;
+        if announced == count {
+            return None;
+        }
+        self.yielded += 1;
+        Some(Ok(FlowPage {
+            number: self.yielded,
+            items: Vec::new(),
+            url: self.client.scrub(self.template.as_str()),
+            notes: vec![format!(
+                "the listing `{}` announced {announced} items in total and returned {count}: all {count} were read (the walk goes on until a short or empty page, whatever the total says)",
+                self.key
+            )],
+        }))
     }
 
     /// The URL of page `n`.
@@ -572,6 +624,9 @@ impl Walker {
     /// Queues a page that holds items (an empty one has nothing to yield).
     fn queue(&mut self, f: Fetched) {
         self.progress.saw(f.parsed.items.len());
+        if let Some(items) = f.parsed.totals.items {
+            self.announced = Some(self.announced.map_or(items, |a| a.max(items)));
+        }
         if !f.parsed.items.is_empty() {
             self.ready.push_back(f);
         }

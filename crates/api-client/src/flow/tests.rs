@@ -335,6 +335,8 @@ fn progress(base: u32, count: u64, largest: usize) -> Progress {
         count,
         largest,
         followed_links: false,
+        asked: 500,
+        pages: u32::try_from(count.div_ceil(largest.max(1) as u64)).unwrap(),
     }
 }
 
@@ -407,6 +409,26 @@ fn the_next_step() {
             Step::Range { first: 2, last: 10 },
         ),
         (1, 100, None, items(100), progress(1, 100, 100), Step::End),
+        // A total is not trusted to end the walk: reached on a full page (as many items as
+        // asked, or as the largest page past the first), one more page is asked.
+        (
+            1,
+            500,
+            None,
+            items(500),
+            progress(1, 500, 500),
+            Step::Page(2),
+        ),
+        (
+            3,
+            100,
+            None,
+            items(300),
+            progress(1, 300, 100),
+            Step::Page(4),
+        ),
+        (3, 100, None, pages(3), progress(1, 300, 100), Step::Page(4)),
+        (4, 40, None, items(300), progress(1, 300, 100), Step::End),
         (
             1,
             300,

@@ -124,3 +124,29 @@ fn every_next_step_is_said_in_bdi_words() {
         "check `bdi runs list F --start 2026-11-29T10:00:00Z` before running it again"
     );
 }
+
+#[test]
+fn a_pause_a_server_asks_for_is_shown_only_when_it_is_reasonable() {
+    let long = words(
+        &NextStep::RetryAfter(Some(Duration::from_secs(999_999))),
+        &Doing::Other,
+    );
+    assert!(
+        !long.contains("999999") && long.contains("more than an hour"),
+        "{long}"
+    );
+    let short = words(
+        &NextStep::RetryAfter(Some(Duration::from_secs(30))),
+        &Doing::Other,
+    );
+    assert!(short.contains("wait 30 s"), "{short}");
+}
+
+#[test]
+fn a_flow_load_is_told_about_the_flow_apis_own_settings() {
+    let network = words(&NextStep::CheckNetwork, &Doing::LoadFlow);
+    assert!(network.contains("BOOMI_FLOW_API_URL"), "{network}");
+    assert!(!network.contains("DATA_INTEGRATION"), "{network}");
+    let e = CliError::domain(Error::Config("redirected".into()), &Doing::LoadFlow);
+    assert!(text(&e).contains("BOOMI_FLOW_API_URL"), "{}", text(&e));
+}

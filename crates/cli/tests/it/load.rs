@@ -473,3 +473,36 @@ async fn a_history_load_into_postgres_then_query_and_info_never_show_the_passwor
     .await;
     assert_eq!(exit_code(&refused), "2", "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_api_that_cannot_be_reached_names_its_own_url_variable() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
+    let url = format!("http://127.0.0.1:{port}/api");
+    let out = load(
+        &[
+            "load",
+            "flow",
+            "--destination",
+            &dest,
+            "--resources",
+            "flows",
+        ],
+        &[
+            ("BDI_CONFIG", "/nonexistent/c.toml"),
+            ("BOOMI_FLOW_API_URL", &url),
+            ("BOOMI_FLOW_API_KEY", "k"),
+            ("BOOMI_FLOW_TENANT_ID", "t"),
+        ],
+    )
+    .await;
+    assert_ne!(exit_code(&out), "0", "{out}");
+    assert!(out.contains("BOOMI_FLOW_API_URL"), "{out}");
+    assert!(!out.contains("DATA_INTEGRATION_API_URL"), "{out}");
+}

@@ -45,6 +45,10 @@ pub struct DuckDb {
     /// them (keyed by dataset and table); an append whose columns match them needs no column
     /// list, which spares DuckDB an `INSERT ... SELECT` per call.
     layouts: HashMap<(String, String), Vec<String>>,
+    /// Bytes appended to each table in the load's transaction, and the memory limit set for it
+    /// (see [`LOAD_MEMORY`]).
+    appended: HashMap<(String, String), u64>,
+    memory_limit: u64,
 }
 
 impl std::fmt::Debug for DuckDb {
@@ -68,6 +72,12 @@ const LOAD_ROW_GROUP_ROWS: usize = 16_384;
 /// DuckDB's workers only compete with them) and a memory limit (the row groups already written
 /// leave memory; anything larger spills to `<file>.tmp`). Reset after the load.
 const LOAD_SETTINGS: &str = "SET threads = 1; SET memory_limit = '32MB';";
+
+/// The memory limit of [`LOAD_SETTINGS`]. A load of large values needs more (its commit pins the
+/// open row group's blocks: 30 values of 1 MB failed under 32 MB), so the limit grows with the
+/// data: 32 MB and twice the bytes appended to the largest table in the transaction, whichever
+/// is more. A limit, not an allocation: ordinary loads stay near their row groups' size.
+const LOAD_MEMORY: u64 = 32 * 1024 * 1024;
 const RESET_SETTINGS: &str = "RESET threads; RESET memory_limit;";
 
 fn sql_type(t: DataType) -> &'static str {
@@ -242,6 +252,8 @@ impl DuckDb {
             conn,
             in_transaction: false,
             layouts: HashMap::new(),
+            appended: HashMap::new(),
+            memory_limit: LOAD_MEMORY,
         })
     }
 
@@ -255,12 +267,30 @@ impl DuckDb {
             conn,
             in_transaction: false,
             layouts: HashMap::new(),
+            appended: HashMap::new(),
+            memory_limit: LOAD_MEMORY,
         })
     }
 
     /// The connection, for queries.
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Counts `bytes` appended to the table `key` and raises the memory limit when the data
+    /// needs more ([`LOAD_MEMORY`]).
+    fn reserve(&mut self, key: (String, String), bytes: u64) -> Result<(), DestinationError> {
+        let total = self.appended.entry(key).or_default();
+        *total += bytes;
+        let need = LOAD_MEMORY.max(total.saturating_mul(2));
+        if self.path.is_some() && self.in_transaction && need > self.memory_limit {
+            self.exec(&format!(
+                "SET memory_limit = '{}MB'",
+                need.div_ceil(1024 * 1024)
+            ))?;
+            self.memory_limit = need;
+        }
+        Ok(())
     }
 
     fn exec(&self, sql: &str) -> Result<(), DestinationError> {
@@ -507,6 +537,17 @@ impl Destination for DuckDb {
         let failed = |e: &dyn std::fmt::Display| {
             DestinationError::Write(format!("append to {}: {e}", table.name))
         };
+        let batches = runs
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .map(|rows| record_batch(table, rows))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| failed(&e))?;
+        let bytes = batches
+            .iter()
+            .map(|b| b.get_array_memory_size() as u64)
+            .sum::<u64>();
+        self.reserve(key, bytes)?;
         let mut app = if in_order {
             self.conn.appender_to_db(&table.name, dataset)
         } else {
@@ -514,8 +555,7 @@ impl Destination for DuckDb {
                 .appender_with_columns_to_db(&table.name, dataset, &columns)
         }
         .map_err(|e| failed(&e))?;
-        for rows in runs.into_iter().filter(|r| !r.is_empty()) {
-            let batch = record_batch(table, rows).map_err(|e| failed(&e))?;
+        for batch in batches {
             app.append_record_batch(batch).map_err(|e| failed(&e))?;
         }
         // One flush: DuckDB inserts what the appender holds in one statement.
@@ -583,6 +623,8 @@ impl Destination for DuckDb {
         }
         self.exec("COMMIT")?;
         self.in_transaction = false;
+        self.appended.clear();
+        self.memory_limit = LOAD_MEMORY;
         if self.path.is_some() {
             self.exec(RESET_SETTINGS)?;
         }
@@ -596,6 +638,8 @@ impl Destination for DuckDb {
             let _ = self.conn.execute_batch("ROLLBACK");
             self.in_transaction = false;
         }
+        self.appended.clear();
+        self.memory_limit = LOAD_MEMORY;
         if self.path.is_some() {
             let _ = self.conn.execute_batch(RESET_SETTINGS);
         }
@@ -730,6 +774,8 @@ impl DuckDb {
             conn,
             in_transaction: false,
             layouts: HashMap::new(),
+            appended: HashMap::new(),
+            memory_limit: LOAD_MEMORY,
         })
     }
 

@@ -266,7 +266,8 @@ fn items_the_cursor_saw_leave_no_row_in_any_table_wherever_they_are_in_the_page(
         done,
         Normalized {
             admitted: 3,
-            skipped: 2
+            skipped: 2,
+            repeated: 0
         }
     );
     let ids: Vec<Cell> = (0..batch.rows_of("t"))
@@ -333,4 +334,96 @@ fn secrets_are_dropped_at_any_depth_and_lists_close_up() {
         !schema.tables.contains_key("t__only"),
         "a list of secrets is an empty list"
     );
+}
+
+#[test]
+fn keys_that_fold_to_one_name_are_a_warning_that_names_them() {
+    let mut schema = Schema::default();
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let items = raw(&[
+        json!({"fooBar": 1, "foo_bar": 2, "FooBar": 3, "nested": {"aB": 1, "a_b": 2}}),
+        json!({"fooBar": 4}),
+    ]);
+    n.normalize_raw(&mut schema, "t", &items, None, &mut batch)
+        .unwrap();
+    let warnings = n.take_warnings();
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(
+        warnings[0].contains("`fooBar`")
+            && warnings[0].contains("`foo_bar`")
+            && warnings[0].contains("column `foo_bar`"),
+        "{warnings:?}"
+    );
+    assert!(warnings[2].contains("under `nested`"), "{warnings:?}");
+    assert!(n.take_warnings().is_empty(), "each is reported once");
+}
+
+#[test]
+fn the_loaders_own_columns_are_reserved_and_an_empty_key_gets_a_name() {
+    let mut schema = Schema::default();
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let items = raw(&[json!({
+        "_dlt_id": 7,
+        "_dlt_load_id": 8,
+        "": "empty",
+        "   ": "blank",
+        "list": [{"_dlt_parent_id": 1, "_dlt_list_idx": 2, "ok": 3}]
+    })]);
+    n.normalize_raw(&mut schema, "t", &items, None, &mut batch)
+        .unwrap();
+    assert_eq!(
+        names(&schema, "t"),
+        [
+            "_dlt_id_data",
+            "_dlt_load_id_data",
+            "_empty",
+            "_dlt_load_id",
+            "_dlt_id"
+        ]
+    );
+    assert_eq!(
+        names(&schema, "t__list"),
+        [
+            "_dlt_parent_id_data",
+            "_dlt_list_idx_data",
+            "ok",
+            "_dlt_parent_id",
+            "_dlt_list_idx",
+            "_dlt_id"
+        ]
+    );
+    // The lineage stays text, whatever the data held under those names.
+    assert_eq!(
+        schema.tables["t"].columns["_dlt_id"].data_type,
+        crate::schema::DataType::Text
+    );
+    // "" and "   " both become `_empty`: one column, and a warning that says so.
+    assert_eq!(n.take_warnings().len(), 1);
+}
+
+#[test]
+fn an_item_repeated_in_a_load_is_stored_once_by_its_primary_key() {
+    let mut schema = Schema::default();
+    Normalizer::declare_root(&mut schema, "t", WriteDisposition::Replace, &["id"]);
+    let mut n = Normalizer::new("1");
+    let mut batch = Batch::default();
+    let page1 = raw(&[
+        json!({"id": 1, "l": [1, 2]}),
+        json!({"id": 2}),
+        json!({"id": 1, "l": [3]}),
+    ]);
+    let page2 = raw(&[json!({"id": 2}), json!({"id": 3}), json!({"id": "1"})]);
+    let one = n
+        .normalize_raw(&mut schema, "t", &page1, None, &mut batch)
+        .unwrap();
+    let two = n
+        .normalize_raw(&mut schema, "t", &page2, None, &mut batch)
+        .unwrap();
+    assert_eq!((one.admitted, one.repeated), (2, 1));
+    // "1" goes into the bigint column `id` as 1: the same key.
+    assert_eq!((two.admitted, two.repeated), (1, 2));
+    assert_eq!(batch.rows_of("t"), 3);
+    assert_eq!(batch.rows_of("t__l"), 2, "the repeat's children go with it");
 }

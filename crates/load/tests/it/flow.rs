@@ -101,3 +101,58 @@ async fn an_incremental_start_is_inclusive() {
         Some(demo::audit_event_id(150).as_str())
     );
 }
+
+/// A server whose totals are short of the truth (the emulator announces 60 items fewer than it
+/// holds, more than a page of 50): the walk goes on past the total until a short page, every item is loaded, and the
+/// load's report warns that the total and the items disagree (before, the walk stopped at the
+/// total and the rest was lost, exit 0).
+#[cfg(feature = "duckdb")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_total_short_of_the_truth_loses_nothing_and_is_a_warning() {
+    use bdi_load::destination::duckdb::DuckDb;
+    use bdi_load::{LoadOptions, load};
+    use bdi_sandbox::flow::{Envelope, FlowConfig as Emulated};
+
+    let sandbox = Sandbox::start(SandboxConfig {
+        flow: Emulated {
+            envelope: Envelope {
+                total_offset: -60,
+                ..Envelope::default()
+            },
+            ..Emulated::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lying.duckdb");
+    let report = load(
+        std::sync::Arc::new(source(&sandbox)),
+        Box::new(DuckDb::open(&path).unwrap()),
+        LoadOptions {
+            pipeline: "flow".into(),
+            dataset: "d".into(),
+            resources: ["audit_search", "flows"]
+                .iter()
+                .map(|r| resource(r).unwrap())
+                .collect(),
+            full_refresh: false,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let audit = &report.resources[0];
+    assert_eq!(audit.rows, demo::DEFAULT_AUDIT_EVENTS, "{report:?}");
+    assert!(
+        audit.warnings.iter().any(|w| w.contains(&format!(
+            "announced {} items in total and returned {}",
+            demo::DEFAULT_AUDIT_EVENTS - 60,
+            demo::DEFAULT_AUDIT_EVENTS
+        ))),
+        "{report:?}"
+    );
+    let flows = &report.resources[1];
+    assert_eq!(flows.rows, demo::DEFAULT_FLOWS as u64, "{report:?}");
+}

@@ -78,6 +78,7 @@ impl Source for Scripted {
                         .iter()
                         .map(|i| serde_json::value::to_raw_value(i).unwrap())
                         .collect(),
+                    notes: Vec::new(),
                 }),
             })
             .collect();
@@ -305,4 +306,27 @@ async fn replace_merge_and_full_refresh() {
         0,
         "a full refresh drops the dataset first"
     );
+}
+
+/// Large values load into DuckDB: 30 items of 1 MB and 300 of 100 KB (about 30 MB each time,
+/// more than the 32 MB DuckDB was held to, which failed every such load to pin a block).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_values_load_into_duckdb() {
+    for (n, size) in [(30, 1_000_000), (300, 100_000)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.duckdb");
+        let source = Arc::new(Scripted::new(50));
+        source.set(
+            "flows",
+            (0..n)
+                .map(|i| serde_json::json!({"id": i, "body": "x".repeat(size)}))
+                .collect(),
+        );
+        let report = run(&source, &path, options(vec![flows()])).await.unwrap();
+        assert_eq!(report.resources[0].rows, n as u64);
+        assert_eq!(
+            count(&path, "SELECT sum(length(body)) FROM ds.flows"),
+            i64::try_from(n * size).unwrap()
+        );
+    }
 }

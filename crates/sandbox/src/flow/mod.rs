@@ -106,6 +106,9 @@ pub struct Envelope {
     /// The key of the total item count in `_meta` (default `totalItems`; `total` and
     /// `totalCount` are others).
     pub total_items_key: String,
+    /// Announced totals this many items off the truth (default 0; negative: a total short of
+    /// the items the listing holds, as a server that lies about its totals).
+    pub total_offset: i64,
 }
 
 impl Default for Envelope {
@@ -120,6 +123,7 @@ impl Default for Envelope {
             totals: Totals::Both,
             total_pages_key: "totalPages".to_owned(),
             total_items_key: "totalItems".to_owned(),
+            total_offset: 0,
         }
     }
 }

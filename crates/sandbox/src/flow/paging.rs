@@ -123,12 +123,15 @@ pub(crate) fn envelope(
     let mut meta = Map::new();
     meta.insert("page".to_owned(), json!(req.page));
     meta.insert("pageSize".to_owned(), json!(req.size));
-    let pages = total.div_ceil(req.size);
+    // A server that lies about its totals announces this many items more (or fewer) than it
+    // holds; the items and the links stay true.
+    let announced = total.saturating_add_signed(env.total_offset);
+    let pages = announced.div_ceil(req.size);
     if matches!(env.totals, Totals::Pages | Totals::Both) {
         meta.insert(env.total_pages_key.clone(), json!(pages));
     }
     if matches!(env.totals, Totals::Items | Totals::Both) {
-        meta.insert(env.total_items_key.clone(), json!(total));
+        meta.insert(env.total_items_key.clone(), json!(announced));
     }
     let mut links = Map::new();
     if let Some(me) = link(env.links, ctx, req.page, req.size) {

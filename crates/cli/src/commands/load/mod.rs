@@ -129,7 +129,7 @@ async fn open(location: &Location) -> Result<Box<dyn Destination>, CliError> {
     })
         .await
         .map_err(|e| CliError::local(format!("opening the destination stopped: {e}")))?
-        .map_err(|e| load_error(LoadError::Destination(e)))
+        .map_err(|e| load_error(LoadError::Destination(e), &crate::errors::Doing::Other))
 }
 
 /// Runs `f` on the dataset opened read-only, off the async threads.
@@ -227,10 +227,10 @@ fn flow_config(ctx: &Ctx<'_>, a: &LoadFlowArgs) -> Result<FlowConfig, CliError> 
     })
 }
 
-fn load_error(e: LoadError) -> CliError {
+fn load_error(e: LoadError, doing: &crate::errors::Doing) -> CliError {
     match e {
         LoadError::Source { resource, error } => {
-            let mut err = CliError::domain(error, &crate::errors::Doing::Other);
+            let mut err = CliError::domain(error, doing);
             err.message = format!("{resource}: {}", err.message);
             err.detail
                 .push("nothing of this load was kept: the dataset is as it was before".to_owned());
@@ -327,7 +327,15 @@ async fn flow(ctx: &mut Ctx<'_>, a: LoadFlowArgs, sandbox: bool) -> Result<ExitS
     config.page_size = a.page_size;
     let client = FlowClient::new(config).map_err(CliError::from)?;
     let source = Arc::new(FlowSource::new(client));
-    let outcome = run_load(ctx, source, &target, resources, a.full_refresh).await;
+    let outcome = run_load(
+        ctx,
+        source,
+        &target,
+        resources,
+        a.full_refresh,
+        &crate::errors::Doing::LoadFlow,
+    )
+    .await;
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
@@ -342,6 +350,7 @@ async fn run_load(
     target: &Target,
     resources: Vec<Resource>,
     full_refresh: bool,
+    doing: &crate::errors::Doing,
 ) -> Result<LoadReport, CliError> {
     let dest = open(&target.location).await?;
     let options = LoadOptions {
@@ -362,7 +371,7 @@ async fn run_load(
     drop(guard);
     let _ = bars.multi.clear();
     match outcome {
-        Some(r) => r.map_err(load_error),
+        Some(r) => r.map_err(|e| load_error(e, doing)),
         None => Err(CliError::local(
             "interrupted: nothing of this load was kept; the dataset is as it was before",
         )),
@@ -476,7 +485,15 @@ pub(crate) async fn history(
             "give the token the scopes named above (activity:list for runs), or use another profile",
         ));
     }
-    let report = run_load(ctx, Arc::new(source), &target, resources, full_refresh).await?;
+    let report = run_load(
+        ctx,
+        Arc::new(source),
+        &target,
+        resources,
+        full_refresh,
+        &crate::errors::Doing::Other,
+    )
+    .await?;
     summary(ctx, &report, &target, &skipped)
 }
 
@@ -486,6 +503,12 @@ fn summary(
     target: &Target,
     skipped: &[Skipped],
 ) -> Result<ExitStatus, CliError> {
+    // What the load went on with but a person should know (the JSON holds them per resource).
+    for resource in &r.resources {
+        for w in &resource.warnings {
+            let _ = writeln!(ctx.err, "warning: {}: {w}", resource.name);
+        }
+    }
     let destination = target.location.describe();
     let kind = target.location.kind();
     let data = json!({

@@ -45,7 +45,15 @@ async fn sandbox_dataset(
             .iter()
             .filter_map(|r| history::resource(r, Duration::from_secs(2 * 86_400)))
             .collect();
-        run_load(ctx, Arc::new(source), target, resources, true).await
+        run_load(
+            ctx,
+            Arc::new(source),
+            target,
+            resources,
+            true,
+            &crate::errors::Doing::Other,
+        )
+        .await
     } else {
         let config = embedded
             .flow_config()
@@ -61,6 +69,7 @@ async fn sandbox_dataset(
             target,
             resources,
             true,
+            &crate::errors::Doing::LoadFlow,
         )
         .await
     };

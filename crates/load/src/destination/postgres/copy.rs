@@ -81,8 +81,7 @@ impl<'a> Field<'a> {
             } => {
                 if valid[row] {
                     let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-                    out.extend_from_slice(&((end - start) as i32).to_be_bytes());
-                    out.extend_from_slice(&bytes[start..end]);
+                    write_text(&bytes[start..end], out);
                 } else {
                     out.extend_from_slice(&NULL);
                 }
@@ -123,14 +122,24 @@ impl<'a> Field<'a> {
     }
 }
 
+/// A text value. PostgreSQL's `text` cannot hold U+0000 (DuckDB's can): it is left out, the
+/// rest of the text kept, so that one such character never fails a load.
+fn write_text(text: &[u8], out: &mut Vec<u8>) {
+    if text.contains(&0) {
+        let kept: Vec<u8> = text.iter().copied().filter(|b| *b != 0).collect();
+        out.extend_from_slice(&(kept.len() as i32).to_be_bytes());
+        out.extend_from_slice(&kept);
+    } else {
+        out.extend_from_slice(&(text.len() as i32).to_be_bytes());
+        out.extend_from_slice(text);
+    }
+}
+
 fn write_cell(cell: Option<&crate::schema::Cell>, out: &mut Vec<u8>) {
     use crate::schema::Cell;
     match cell {
         None | Some(Cell::Null) => out.extend_from_slice(&(-1i32).to_be_bytes()),
-        Some(Cell::Text(s)) => {
-            out.extend_from_slice(&(s.len() as i32).to_be_bytes());
-            out.extend_from_slice(s.as_bytes());
-        }
+        Some(Cell::Text(s)) => write_text(s.as_bytes(), out),
         Some(Cell::Bigint(i)) => {
             out.extend_from_slice(&8i32.to_be_bytes());
             out.extend_from_slice(&i.to_be_bytes());
@@ -182,6 +191,19 @@ pub(super) fn encode<E>(
 mod tests {
     use super::*;
     use crate::schema::{Cell, Table, WriteDisposition};
+
+    #[test]
+    fn a_nul_in_a_text_is_left_out_and_the_rest_kept() {
+        let mut t = Table::new("t", None, WriteDisposition::Append);
+        t.column("s", DataType::Text, true);
+        let rows = Rows::of_cells(&t, vec![vec![Cell::Text("a\0b\0".into())]]);
+        let mut out = Vec::new();
+        encode::<()>(&[DataType::Text], &rows, &mut out, usize::MAX, |_| Ok(())).expect("encode");
+        assert_eq!(out, [0, 1, 0, 0, 0, 2, b'a', b'b']);
+        let mut out = Vec::new();
+        write_cell(Some(&Cell::Text("\0x".into())), &mut out);
+        assert_eq!(out, [0, 0, 0, 1, b'x']);
+    }
 
     #[test]
     fn rows_are_written_in_the_binary_copy_format() {
