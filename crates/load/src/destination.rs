@@ -141,6 +141,12 @@ pub trait Destination: Send {
         Ok(())
     }
 
+    /// The longest table or column name the destination takes, in bytes, if it has a limit
+    /// (PostgreSQL cuts names at 63): longer names are shortened before they reach it.
+    fn max_name_bytes(&self) -> Option<usize> {
+        None
+    }
+
     /// What the destination holds of `pipeline` in `dataset`.
     fn stored(&mut self, dataset: &str, pipeline: &str) -> Result<Stored, DestinationError>;
 

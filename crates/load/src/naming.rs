@@ -71,9 +71,47 @@ pub fn join_path(parent: &str, child: &str) -> String {
     }
 }
 
+/// `name` cut to `max` bytes as dlt shortens identifiers for a destination's limit: the head and
+/// the tail of the name around a tag computed from the whole name, so that the same long name
+/// always gives the same short one and two long names that share a head and a tail still differ.
+/// A name within `max` is returned as it is. Names are ASCII here (normalized identifiers).
+pub fn shorten(name: &str, max: usize) -> String {
+    use sha2::Digest as _;
+    if name.len() <= max || !name.is_ascii() {
+        return name.to_owned();
+    }
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    // 40 bits of the digest as 8 base-32 letters.
+    let bits = digest[..5]
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let tag: String = (0..8)
+        .rev()
+        .map(|i| char::from(ALPHABET[((bits >> (i * 5)) & 31) as usize]))
+        .collect();
+    let left = max.saturating_sub(tag.len());
+    let head = left.div_ceil(2);
+    let tail = left / 2;
+    format!("{}{tag}{}", &name[..head], &name[name.len() - tail..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_shortened_the_same_way_every_time() {
+        let long = format!("audit_search__{}", "deeply__nested__".repeat(6));
+        let short = shorten(&long, 63);
+        assert_eq!(short.len(), 63);
+        assert_eq!(short, shorten(&long, 63), "stable");
+        assert!(short.starts_with("audit_search__deeply"), "{short}");
+        assert!(short.ends_with(&long[long.len() - 27..]), "{short}");
+        let other = format!("{long}x");
+        assert_ne!(shorten(&other, 63), short, "another name, another tag");
+        assert_eq!(shorten("short", 63), "short");
+    }
 
     #[test]
     fn names_follow_dlt_snake_case() {

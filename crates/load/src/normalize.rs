@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use rand::{Rng, SeedableRng};
 use serde_json::value::RawValue;
 
-use crate::naming::{PATH_SEPARATOR, normalize_identifier};
+use crate::naming::{PATH_SEPARATOR, normalize_identifier, shorten};
 use crate::rows::{Rows, Value};
 use crate::schema::{Schema, Table, WriteDisposition, parse_timestamp, variant_name};
 use crate::state::Cursor;
@@ -123,6 +123,8 @@ struct Paths {
     taken: Vec<HashMap<String, String>>,
     /// What the normalizer found wrong but went on with, for the load's report.
     warnings: Vec<String>,
+    /// The longest name the destination takes (PostgreSQL: 63 bytes), if it has a limit.
+    max_name: Option<usize>,
 }
 
 /// The columns the loader writes itself: a data field with one of these names is renamed
@@ -148,6 +150,7 @@ impl Paths {
             children: vec![HashMap::new()],
             taken: vec![HashMap::new()],
             warnings: Vec::new(),
+            max_name: None,
         }
     }
 
@@ -184,11 +187,14 @@ impl Paths {
                 }
             }
         }
-        let name = if prefix == 0 {
+        let mut name = if prefix == 0 {
             own
         } else {
             format!("{}{PATH_SEPARATOR}{own}", parent.name)
         };
+        if let Some(max) = self.max_name {
+            name = shorten(&name, max);
+        }
         let id = u32::try_from(self.info.len()).expect("fewer than 4 billion field paths");
         self.info.push(PathInfo { name, secret });
         self.children.push(HashMap::new());
@@ -244,6 +250,14 @@ impl Normalizer {
     /// The load id written to root rows.
     pub fn load_id(&self) -> &str {
         &self.load_id
+    }
+
+    /// Names (columns, child tables) longer than `max` bytes are shortened as dlt shortens them
+    /// ([`crate::naming::shorten`]): the same in every load, so a later load finds its columns.
+    #[must_use]
+    pub fn with_max_name_bytes(mut self, max: Option<usize>) -> Self {
+        self.paths.max_name = max;
+        self
     }
 
     /// What the normalizer found wrong since the last call but went on with (keys that fold
@@ -484,10 +498,13 @@ impl Ctx<'_, '_> {
     /// The child table of `table` for the list at `path`, created on its first element.
     fn child_table(&mut self, table: usize, path: u32) -> usize {
         let (parent, t) = self.schema.tables.get_index(table).expect("known table");
-        let name = format!(
+        let mut name = format!(
             "{parent}{PATH_SEPARATOR}{}",
             self.n.paths.info[path as usize].name
         );
+        if let Some(max) = self.n.paths.max_name {
+            name = shorten(&name, max);
+        }
         if let Some(i) = self.schema.tables.get_index_of(&name) {
             return i;
         }

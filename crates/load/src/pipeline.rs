@@ -431,6 +431,7 @@ pub async fn load(
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<(Schema, PipelineState)>();
     let writer_load_id = load_id.clone();
     let schema_name = source.schema_name().to_owned();
+    let max_name = dest.max_name_bytes();
     let writer = tokio::task::spawn_blocking(move || -> Result<Written, LoadError> {
         let mut dest = dest;
         dest.lock_pipeline(&dataset, &pipeline)?;
@@ -510,7 +511,8 @@ pub async fn load(
         let mut shaper = Shaper {
             schema,
             state,
-            normalizer: Normalizer::with_scrub(&load_id, source.scrub()),
+            normalizer: Normalizer::with_scrub(&load_id, source.scrub())
+                .with_max_name_bytes(max_name),
             current: None,
         };
         for resource in &options.resources {

@@ -338,6 +338,10 @@ impl Destination for Postgres {
         self.described.clone()
     }
 
+    fn max_name_bytes(&self) -> Option<usize> {
+        Some(MAX_NAME_BYTES)
+    }
+
     /// A session-level advisory lock on the pair (dataset, pipeline), tried every 100 ms for up
     /// to [`crate::destination::lock_wait`]; PostgreSQL releases it when the session ends, so a
     /// load that dies holds nothing. Released after the commit or rollback.

@@ -16,21 +16,21 @@ use serde_json::{Value, json};
 /// A source whose resources are lists of items, served in pages of `page_size`; it can fail at
 /// a given page, and filters incremental resources on `occurredAt >= start`.
 #[derive(Default)]
-struct Scripted {
+pub(crate) struct Scripted {
     items: Mutex<HashMap<String, Vec<Value>>>,
     page_size: usize,
     fail_at: Mutex<Option<(String, usize)>>,
 }
 
 impl Scripted {
-    fn new(page_size: usize) -> Self {
+    pub(crate) fn new(page_size: usize) -> Self {
         Self {
             page_size,
             ..Self::default()
         }
     }
 
-    fn set(&self, resource: &str, items: Vec<Value>) {
+    pub(crate) fn set(&self, resource: &str, items: Vec<Value>) {
         self.items
             .lock()
             .unwrap()
@@ -113,7 +113,7 @@ fn audit() -> Resource {
     }
 }
 
-fn flows() -> Resource {
+pub(crate) fn flows() -> Resource {
     Resource {
         name: "flows".into(),
         write_disposition: WriteDisposition::Replace,

@@ -243,3 +243,72 @@ async fn loads_at_once_into_one_postgres_dataset_never_store_a_row_twice() {
         );
     }
 }
+
+/// Data PostgreSQL cannot take as it is: names longer than its 63 bytes (deep nesting, long
+/// keys) are shortened as dlt shortens them, the same way in every load, and U+0000 is left out
+/// of text; two loads give the same columns and all the rows (before, both failed the load).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_names_and_nul_load_into_postgres_the_same_way_every_time() {
+    use crate::pipeline::{Scripted, flows};
+    let long_key = "a_rather_long_key_name_that_goes_on".repeat(2);
+    let item = |i: i64| {
+        serde_json::json!({
+            "id": i,
+            "text": "a\u{0}b",
+            "deeply": {"nested": {"object": {"with": {"many": {"levels": {(long_key.as_str()): i}}}}}},
+            "list_with_a_long_name_that_makes_its_child_table_name_long": [{(long_key.as_str()): i}]
+        })
+    };
+    let source = Arc::new(Scripted::new(10));
+    source.set("flows", (0..3).map(item).collect());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let dataset = format!("it_long_{}_{nanos}", std::process::id());
+    let mut shapes = Vec::new();
+    for _ in 0..2 {
+        let url = server_url();
+        let dest = tokio::task::spawn_blocking(move || Postgres::connect(&url))
+            .await
+            .unwrap()
+            .unwrap();
+        let options = LoadOptions {
+            pipeline: "p".into(),
+            dataset: dataset.clone(),
+            resources: vec![flows()],
+            full_refresh: false,
+        };
+        let report = load(source.clone(), Box::new(dest), options, None)
+            .await
+            .expect("the load ends well");
+        assert_eq!(report.resources[0].rows, 3);
+        let (url, ds) = (server_url(), dataset.clone());
+        shapes.push(
+            tokio::task::spawn_blocking(move || {
+                let mut pg = Postgres::connect(&url).unwrap();
+                let stored = pg.stored(&ds, "p").unwrap();
+                let text = pg
+                    .query(
+                        &ds,
+                        "SELECT string_agg(text, ',') FROM flows",
+                        &QueryLimits::AGENT,
+                    )
+                    .unwrap();
+                (shape(&stored.schema), text.rows[0][0].clone())
+            })
+            .await
+            .unwrap(),
+        );
+    }
+    assert_eq!(shapes[0], shapes[1], "the same names in both loads");
+    let (tables, text) = &shapes[1];
+    assert_eq!(text, &serde_json::json!("ab,ab,ab"));
+    for (table, columns) in tables {
+        assert!(table.len() <= 63, "{table}");
+        for (column, _) in columns {
+            assert!(column.len() <= 63, "{column}");
+        }
+    }
+    assert_eq!(tables.len(), 2, "{tables:?}");
+}
