@@ -1032,3 +1032,44 @@ fn loads_at_once_into_one_duckdb_file_never_store_a_row_twice() {
         assert_eq!(v[4], n, "every load committed: {line}");
     }
 }
+
+/// `BDI_LOG` turns `bdi`'s logs on (stderr), as in `bdi-mcp`; no key reaches them.
+#[test]
+fn bdi_log_shows_the_requests_and_never_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("log.duckdb").display());
+    let mut cmd = base_command();
+    cmd.env("BDI_LOG", "debug");
+    let out = run(
+        cmd,
+        &[
+            "--sandbox",
+            "load",
+            "flow",
+            "--resources",
+            "flows",
+            "--destination",
+            &dest,
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("flow request"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains(bdi_sandbox::flow::demo::FLOW_API_KEY),
+        "{}",
+        out.stderr
+    );
+    let quiet = run(
+        base_command(),
+        &[
+            "--sandbox",
+            "load",
+            "flow",
+            "--resources",
+            "flows",
+            "--destination",
+            &dest,
+        ],
+    );
+    assert!(!quiet.stderr.contains("flow request"), "{}", quiet.stderr);
+}

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 pub(crate) struct Scripted {
     items: Mutex<HashMap<String, Vec<Value>>>,
     page_size: usize,
-    fail_at: Mutex<Option<(String, usize)>>,
+    pub(crate) fail_at: Mutex<Option<(String, usize)>>,
 }
 
 impl Scripted {
@@ -329,4 +329,46 @@ async fn large_values_load_into_duckdb() {
             i64::try_from(n * size).unwrap()
         );
     }
+}
+
+/// A load that fails leaves nothing beside the file (no `.wal`, no `.tmp`), and the blocks it
+/// wrote before failing are free blocks the next load reuses: the file does not grow again for
+/// the same data. (DuckDB never shrinks a file: the space stays with the file, not lost.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_loads_space_is_reused_by_the_next_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("space.duckdb");
+    let source = Arc::new(Scripted::new(5_000));
+    source.set("audit_search", events(0..100));
+    run(&source, &path, options(vec![audit()])).await.unwrap();
+    let big: Vec<Value> = (0..60_000)
+        .map(|i| serde_json::json!({"id": i, "body": format!("{i:>200}")}))
+        .collect();
+    source.set("flows", big);
+    source.fail_at("flows", 11);
+    run(&source, &path, options(vec![flows()]))
+        .await
+        .expect_err("the source fails midway");
+    let failed = std::fs::metadata(&path).unwrap().len();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["space.duckdb"], "no .wal or .tmp left");
+    *source.fail_at.lock().unwrap() = None;
+    run(&source, &path, options(vec![flows()])).await.unwrap();
+    let loaded = std::fs::metadata(&path).unwrap().len();
+    // The same two loads into a file where nothing failed.
+    let control = dir.path().join("control.duckdb");
+    run(&source, &control, options(vec![audit()]))
+        .await
+        .unwrap();
+    run(&source, &control, options(vec![flows()]))
+        .await
+        .unwrap();
+    let clean = std::fs::metadata(&control).unwrap().len();
+    assert!(
+        loaded <= clean + clean / 10,
+        "the next load reused the space: {failed} bytes after the failure, {loaded} after the load, {clean} without the failure"
+    );
 }
