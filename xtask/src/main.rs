@@ -365,6 +365,15 @@ fn library(root: &Path) -> anyhow::Result<()> {
             .args(libs)
             .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
+    // As docs.rs builds them: the default features only (a link to an item behind a feature
+    // breaks here and nowhere else).
+    run(
+        "docs, default features",
+        cargo()
+            .args(["doc", "--no-deps", "--locked"])
+            .args(libs)
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
     run(
         "build examples",
         cargo().args(["build", "--quiet", "--locked", "--workspace", "--examples"]),

@@ -526,6 +526,37 @@ mod tests {
     /// The library crates stay free of the workspace-hack: it would give Rust users and the
     /// domain the servers' dependencies.
     #[test]
+    fn no_data_file_is_in_git() {
+        // A DuckDB file a load or a test wrote (`boomi_flow_pipeline.duckdb` was once committed
+        // at the root): data files are ignored, never tracked. Outside a git checkout (a source
+        // archive) there is nothing to check.
+        let Ok(out) = Command::new("git")
+            .args(["ls-files"])
+            .current_dir(project_root())
+            .output()
+        else {
+            return;
+        };
+        if !out.status.success() {
+            return;
+        }
+        let files = String::from_utf8_lossy(&out.stdout);
+        assert!(files.lines().any(|f| f == "Cargo.toml"), "positive control");
+        let data: Vec<&str> = files
+            .lines()
+            .filter(|f| {
+                [".duckdb", ".duckdb.wal", ".parquet", ".sqlite", ".db"]
+                    .iter()
+                    .any(|e| f.ends_with(e))
+            })
+            .collect();
+        assert!(
+            data.is_empty(),
+            "data files are tracked by git; `git rm --cached` them (.gitignore ignores *.duckdb): {data:?}"
+        );
+    }
+
+    #[test]
     fn the_library_takes_no_hack() {
         for package in ["bdi-domain", "bdi-api-client", "bdi-sandbox", "bdi-redis"] {
             assert!(

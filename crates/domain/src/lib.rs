@@ -9,7 +9,7 @@
 //! # Using it as a library
 //!
 //! A [`Service`] wraps any [`Backend`] (`bdi_api_client::HttpBackend` for the platform, the
-//! sandbox for tests, [`MockBackend`] with the `mock` feature) and adds what the raw API lacks:
+//! sandbox for tests, `MockBackend` with the `mock` feature) and adds what the raw API lacks:
 //! waits with progress, run limits, safe read-modify-write, table matching. Outcomes say where
 //! things stand ([`RunOutcome::state`], [`Activation::state`]) and errors what to do next
 //! ([`Error::next_step`]), as data for your program to word:

@@ -506,3 +506,18 @@ async fn a_flow_api_that_cannot_be_reached_names_its_own_url_variable() {
     assert!(out.contains("BOOMI_FLOW_API_URL"), "{out}");
     assert!(!out.contains("DATA_INTEGRATION_API_URL"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_resource_is_quoted_and_cut() {
+    let huge = "x".repeat(5_000);
+    for command in ["flow", "history"] {
+        let out = load(&["--sandbox", "load", command, "--resources", &huge], &[]).await;
+        assert_eq!(exit_code(&out), "2", "{out}");
+        assert!(out.contains("(5000 characters)"), "{out}");
+        assert!(
+            out.len() < 2_000,
+            "the name is not echoed whole: {} bytes",
+            out.len()
+        );
+    }
+}

@@ -157,7 +157,10 @@ pub(crate) fn resources(a: &LoadFlowArgs) -> Result<Vec<Resource>, CliError> {
     };
     let unknown: Vec<&String> = names.iter().filter(|n| resource(n).is_none()).collect();
     if !unknown.is_empty() || names.is_empty() {
-        let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
+        let list: Vec<String> = unknown
+            .iter()
+            .map(|s| bdi_domain::error::quote(s))
+            .collect();
         return Err(CliError::usage(
             format!("unknown resource(s): {}", list.join(", ")),
             Some(format!(
@@ -386,11 +389,11 @@ fn history_resources(a: &LoadHistoryArgs, lookback: Duration) -> Result<Vec<Reso
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .collect();
-    let unknown: Vec<&str> = names
+    let unknown: Vec<String> = names
         .iter()
         .filter(|n| !history::RESOURCES.contains(&n.as_str()))
-        .map(String::as_str)
-        .collect();
+        .map(|n| bdi_domain::error::quote(n))
+        .collect::<Vec<_>>();
     if !unknown.is_empty() || (names.is_empty() && !a.resources.is_empty()) {
         return Err(CliError::usage(
             format!("unknown resource(s): {}", unknown.join(", ")),
