@@ -526,6 +526,65 @@ mod tests {
     /// The library crates stay free of the workspace-hack: it would give Rust users and the
     /// domain the servers' dependencies.
     #[test]
+    fn no_front_end_decides_on_an_errors_text() {
+        // Layers speak in types: a front end words an error's variant or next step, it never
+        // reads the text of a message to decide what happened (the text changes, the engine
+        // words it differently, and the decision silently stops matching).
+        let root = project_root();
+        let pattern = regex_lite(&[
+            "message.contains(",
+            "msg.contains(",
+            "m.contains(",
+            "err.contains(",
+            "e.to_string().contains(",
+            "err.to_string().contains(",
+            "error.to_string().contains(",
+        ]);
+        let caught = |line: &str| pattern.iter().any(|p| line.contains(p.as_str()));
+        assert!(caught(
+            r#"Err(Failed(m)) if m.contains("holds no dataset") => {"#
+        ));
+        assert!(
+            !caught("if perm.contains(&x) {"),
+            "positive and negative controls"
+        );
+        let mut offenders = Vec::new();
+        for dir in [
+            "crates/mcp-server/src",
+            "crates/cli/src",
+            "crates/dashboard/src",
+            "crates/rest-proxy/src",
+        ] {
+            let mut files = Vec::new();
+            rust_files(&root.join(dir), &mut files);
+            for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+                let text = fs::read_to_string(file).unwrap();
+                // Test modules may assert on text; production code may not decide on it.
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for (n, line) in code.lines().enumerate() {
+                    if caught(line) {
+                        offenders.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "decide on the error's type (a variant, its next step), not its text:\n{}",
+            offenders.join("\n")
+        );
+    }
+
+    /// The needles of [`no_front_end_decides_on_an_errors_text`], each preceded by a space,
+    /// `(` or `!` so that `perm.contains(` is not `m.contains(`.
+    fn regex_lite(needles: &[&str]) -> Vec<String> {
+        needles
+            .iter()
+            .flat_map(|n| [" ", "(", "!", "|"].map(|p| format!("{p}{n}")))
+            .collect()
+    }
+
+    #[test]
     fn no_data_file_is_in_git() {
         // A DuckDB file a load or a test wrote (`boomi_flow_pipeline.duckdb` was once committed
         // at the root): data files are ignored, never tracked. Outside a git checkout (a source

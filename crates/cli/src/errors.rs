@@ -89,7 +89,12 @@ impl CliError {
         };
         let hint = match (&err, cli_hint(&err, doing)) {
             (_, Some(h)) => Some(h),
-            (Error::InvalidInput { .. }, None) => None,
+            // A bad argument says what is wrong in its message; a next step other than "fix the
+            // input" (keep a connection's credentials, say) is still worth a hint.
+            (Error::InvalidInput { .. }, None) => match err.next_step() {
+                None | Some(NextStep::FixInput) => None,
+                Some(step) => Some(words(&step, doing)),
+            },
             (_, None) => err.next_step().map(|s| words(&s, doing)),
         };
         Self {
@@ -150,6 +155,7 @@ pub fn words(step: &NextStep, doing: &Doing) -> String {
         NextStep::Configure => "run `bdi configure`, or set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID; try it without an account with `--sandbox`".to_owned(),
         NextStep::PickEnvironment => "leave out --environment-id to use the default environment; `bdi environments list` shows the ids".to_owned(),
         NextStep::FixInput => "correct the argument and run the command again".to_owned(),
+        NextStep::KeepCredentials => "put the credentials in the file again, or add --allow-credential-reset to clear them on purpose".to_owned(),
         NextStep::CheckToken => "check the API token (Settings > API Tokens in the console, then `bdi configure`); it may be expired or deleted".to_owned(),
         NextStep::GetScopes => "the token lacks the scope for this command or does not cover this environment; mint a token with the right scopes for this account and environment".to_owned(),
         NextStep::CheckIds => "check the id: `bdi flows list`, `bdi connections list` and `bdi runs list FLOW` show valid ids".to_owned(),
@@ -197,9 +203,6 @@ fn cli_hint(err: &Error, doing: &Doing) -> Option<String> {
         }
         Error::InvalidInput { field, .. } if field.ends_with("_id") => {
             "ids are 24 hexadecimal characters (32 for runs): `bdi flows list`, `bdi connections list` and `bdi runs list FLOW` show valid ids".to_owned()
-        }
-        Error::InvalidInput { message, .. } if message.contains("credential reset") => {
-            "put the credentials in the file again, or add --allow-credential-reset to clear them on purpose".to_owned()
         }
         Error::InvalidInput { .. } => return None,
         Error::NotFound { .. } => "check the id: `bdi flows list`, `bdi connections list` and `bdi runs list FLOW` show valid ids".to_owned(),

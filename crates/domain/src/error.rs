@@ -187,6 +187,10 @@ pub fn quote(input: &str) -> String {
     }
 }
 
+/// The field of [`Error::InvalidInput`] when an update would erase a connection's stored
+/// credentials (the API never returns them): its next step is [`NextStep::KeepCredentials`].
+pub const STORED_CREDENTIALS: &str = "stored_credentials";
+
 /// The message of [`Error::InvalidInput`] for an environment id that is empty or blank.
 pub const EMPTY_ENVIRONMENT_ID: &str =
     "is empty; an empty id does not select the default environment";
@@ -240,6 +244,9 @@ impl Error {
                 if field == "environment_id" && message == EMPTY_ENVIRONMENT_ID =>
             {
                 NextStep::PickEnvironment
+            }
+            Self::InvalidInput { field, .. } if field == STORED_CREDENTIALS => {
+                NextStep::KeepCredentials
             }
             Self::InvalidInput { .. } => NextStep::FixInput,
             Self::Unauthorized { .. } => NextStep::CheckToken,

@@ -16,6 +16,9 @@ pub enum NextStep {
     PickEnvironment,
     /// Correct the parameter and call again.
     FixInput,
+    /// An update would erase the credentials a connection stores (the API never returns them):
+    /// include them again, or allow the reset explicitly.
+    KeepCredentials,
     /// The API token may be expired or deleted: check it.
     CheckToken,
     /// The token lacks a scope or does not cover the environment: mint one that does.

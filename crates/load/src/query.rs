@@ -241,6 +241,10 @@ pub enum QueryError {
     /// The engine refused or failed it (its own message).
     #[error("{0}")]
     Failed(String),
+    /// The dataset does not exist (nothing was loaded into it yet): each front end says how to
+    /// load it in its own words.
+    #[error("there is no dataset {0} here: nothing was loaded into it yet")]
+    NoDataset(String),
     /// As many queries as may run at once were running for the whole time limit.
     #[error("{0} queries are running here already, the most at once: try again in a moment")]
     Busy(usize),

@@ -71,6 +71,7 @@ enum Answer {
     Rows(QueryResult),
     Refused(String),
     TimedOut,
+    NoDataset(String),
     Failed(String),
 }
 
@@ -157,6 +158,7 @@ fn answer(r: &Request) -> Answer {
         Ok(rows) => Answer::Rows(rows),
         Err(QueryError::Refused(r)) => Answer::Refused(r.0),
         Err(QueryError::TimedOut(_)) => Answer::TimedOut,
+        Err(QueryError::NoDataset(d)) => Answer::NoDataset(d),
         Err(e) => Answer::Failed(e.to_string()),
     }
 }
@@ -287,6 +289,7 @@ impl SqlWorkers {
             Some(Answer::Rows(rows)) => Ok(rows),
             Some(Answer::Refused(r)) => Err(QueryError::Refused(Refused(r))),
             Some(Answer::TimedOut) => Err(QueryError::TimedOut(limits.timeout)),
+            Some(Answer::NoDataset(d)) => Err(QueryError::NoDataset(d)),
             Some(Answer::Failed(m)) => Err(QueryError::Failed(m)),
             None => Err(QueryError::Stopped(stopped(status, self.memory_mb))),
         }

@@ -29,6 +29,7 @@ pub fn hint(step: &NextStep) -> String {
         NextStep::Configure => "set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID (and DATA_INTEGRATION_ENVIRONMENT_ID), or start with --sandbox to try it without an account".to_owned(),
         NextStep::PickEnvironment => "omit environment_id to use the default environment, or give a 24-hex id from list_environments".to_owned(),
         NextStep::FixInput => "correct the parameter and call again".to_owned(),
+        NextStep::KeepCredentials => "include the credentials in the body again, or pass allow_credential_reset=true to clear them on purpose".to_owned(),
         NextStep::CheckToken => "check the API token (Settings > API Tokens in the console); it may be expired or deleted".to_owned(),
         NextStep::GetScopes => "the token lacks the scope for this call or does not cover this environment; mint a token with the right scopes for this account and environment".to_owned(),
         NextStep::CheckIds => "check the id: list_data_flows, list_connections and list_runs return valid ids".to_owned(),

@@ -67,6 +67,9 @@ pub fn data_dir(vars: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".local/share/bdi"))
 }
 
+/// What every history tool says before the first sync, whatever the engine.
+const NO_HISTORY: &str = "error: there is no history yet\nhint: call sync_history first";
+
 fn blocking_failed(e: &tokio::task::JoinError) -> String {
     format!("error: the history could not be read: {e}")
 }
@@ -240,10 +243,7 @@ impl History {
 
     fn missing(&self) -> Option<String> {
         match &self.location {
-            Location::DuckDb(path) if !path.exists() => Some(format!(
-                "error: there is no history yet ({} does not exist)\nhint: call sync_history first",
-                self.describe()
-            )),
+            Location::DuckDb(path) if !path.exists() => Some(NO_HISTORY.to_owned()),
             _ => None,
         }
     }
@@ -271,9 +271,7 @@ impl History {
             Err(QueryError::TimedOut(_)) => {
                 Err(format!("error: {}", QueryError::TimedOut(limits.timeout)))
             }
-            Err(QueryError::Failed(m)) if m.contains("holds no dataset") => {
-                Err("error: there is no history yet\nhint: call sync_history first".to_owned())
-            }
+            Err(QueryError::NoDataset(_)) => Err(NO_HISTORY.to_owned()),
             Err(QueryError::Failed(m)) => {
                 let (dataset, pipeline) = (self.dataset.clone(), self.pipeline.clone());
                 let tables = self

@@ -377,6 +377,7 @@ pub fn next_step_hint(step: &NextStep) -> String {
         NextStep::Configure => "tell the gateway's operator: its upstream configuration is missing".to_owned(),
         NextStep::PickEnvironment => "leave out the environment to use the default one, or give a 24-hex id from GET /v1/accounts/{account}/environments".to_owned(),
         NextStep::FixInput => "correct the parameter and send the request again".to_owned(),
+        NextStep::KeepCredentials => "include the connection's credentials in the body again: the platform never returns them, and a write without them clears them".to_owned(),
         NextStep::CheckToken => "tell the gateway's operator: its upstream token may be expired or deleted".to_owned(),
         NextStep::GetScopes => "the gateway's upstream token lacks the scope for this request or does not cover this environment; ask its operator for one that does".to_owned(),
         NextStep::CheckIds => format!("check the id: GET {RIVERS}, GET /v1/accounts/{{account}}/environments/{{env}}/connections and GET {RIVERS}/{{flow}}/runs return valid ids"),

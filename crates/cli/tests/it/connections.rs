@@ -143,7 +143,7 @@ async fn update_keeps_stored_secrets_unless_allowed() {
     ----- stdout -----
 
     ----- stderr -----
-    error: invalid body: connection 64b0c1d2e3f405162738495a stores secrets (password) that the API never returns, so saving it without them would erase them: include the credentials again in the update, or allow the credential reset explicitly to clear them on purpose
+    error: invalid stored_credentials: connection 64b0c1d2e3f405162738495a stores secrets (password) that the API never returns, so saving it without them would erase them: include the credentials again in the update, or allow the credential reset explicitly to clear them on purpose
 
     hint: put the credentials in the file again, or add --allow-credential-reset to clear them on purpose
     ");

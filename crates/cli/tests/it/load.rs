@@ -141,7 +141,10 @@ async fn a_sandbox_load_then_info_and_query_on_its_file() {
 async fn bad_input_is_a_usage_error_before_any_request() {
     let out = load(&["load", "flow", "--resources", "flows,runtime,nope"], &[]).await;
     assert_eq!(exit_code(&out), "2", "{out}");
-    assert!(out.contains("unknown resource(s): runtime, nope"), "{out}");
+    assert!(
+        out.contains("unknown resource(s): `runtime`, `nope`"),
+        "{out}"
+    );
     assert!(
         out.contains("flows, flow, flow_active, graph_flow, runtimes"),
         "{out}"

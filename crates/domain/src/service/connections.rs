@@ -123,7 +123,7 @@ impl Service {
                 .filter_map(|(k, _)| k.strip_suffix("_exists"))
                 .collect();
             return Err(Error::invalid(
-                "body",
+                crate::error::STORED_CREDENTIALS,
                 format!(
                     "connection {id} stores secrets ({}) that the API never returns, so saving it without them would erase them: include the credentials again in the update, or allow the credential reset explicitly to clear them on purpose",
                     stored.join(", ")

@@ -782,11 +782,7 @@ impl DuckDb {
     fn use_dataset(&self, dataset: &str) -> Result<(), QueryError> {
         self.conn
             .execute_batch(&format!("SET search_path = {}", literal(dataset)))
-            .map_err(|_| {
-                QueryError::Failed(format!(
-                    "this file holds no dataset {dataset}: load it first, or name another with --dataset"
-                ))
-            })
+            .map_err(|_| QueryError::NoDataset(dataset.to_owned()))
     }
 
     /// Runs one read-only query (checked by [`check_read_only`] first) with unqualified table

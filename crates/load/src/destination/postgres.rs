@@ -748,6 +748,17 @@ impl Postgres {
             ));
         }
         let started = Instant::now();
+        let exists: bool = self
+            .client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+                &[&dataset],
+            )
+            .map_err(|e| QueryError::Failed(message(&e)))?
+            .get(0);
+        if !exists {
+            return Err(QueryError::NoDataset(dataset.to_owned()));
+        }
         self.client
             .batch_execute(&format!(
                 "BEGIN READ ONLY; SET LOCAL statement_timeout = {}; SET LOCAL search_path = {}; \

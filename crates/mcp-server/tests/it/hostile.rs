@@ -115,3 +115,29 @@ async fn heavy_queries_keep_bdi_mcp_and_its_workers_under_512_mb() {
     assert_eq!(after["rows"][0][0], STILL_ANSWERS.1, "{after}");
     client.cancel().await.unwrap();
 }
+
+/// Before any sync, `query_history` says the same on both engines (a DuckDB file that does not
+/// exist, one that holds other data, a PostgreSQL database without the dataset), names
+/// `sync_history`, and names no CLI flag: the loader's "no dataset" is a type, worded here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn before_any_sync_every_engine_says_the_same_and_names_sync_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let none = History::new(Location::DuckDb(dir.path().join("none.duckdb")));
+    let path = dir.path().join("other.duckdb");
+    testing::duckdb_dataset(&path, "other");
+    let other = History::new(Location::DuckDb(path));
+    let admin = std::env::var("BDI_TEST_POSTGRES_URL").expect("BDI_TEST_POSTGRES_URL");
+    let reader =
+        tokio::task::spawn_blocking(move || testing::postgres_dataset(&admin, "bdi_other_mcp"))
+            .await
+            .unwrap();
+    let postgres = History::new(Location::Postgres(reader)).in_dataset("bdi_never_loaded_mcp");
+    let mut said = Vec::new();
+    for history in [none, other, postgres] {
+        let e = history.query(STILL_ANSWERS.0).await.unwrap_err();
+        assert!(e.contains("sync_history"), "{e}");
+        assert!(!e.contains("--"), "no CLI flag: {e}");
+        said.push(e);
+    }
+    assert!(said.windows(2).all(|w| w[0] == w[1]), "{said:?}");
+}

@@ -655,6 +655,13 @@ async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliEr
             r.0,
             Some("bdi load query runs one SELECT on the loaded data".to_owned()),
         ),
+        e @ QueryError::NoDataset(_) => CliError::usage(
+            e.to_string(),
+            Some(
+                "load it first (`bdi load flow`, `bdi load history`), or name another with --dataset"
+                    .to_owned(),
+            ),
+        ),
         e => CliError::usage(
             format!("the query failed: {e}"),
             Some(format!(

@@ -689,6 +689,8 @@ fn a_query_that_writes_is_refused_and_the_transaction_is_read_only() {
 #[test]
 fn a_query_times_out() {
     let (mut db, ds) = fresh("query_timeout");
+    db.exec(&format!("CREATE SCHEMA {}", quote(&ds)))
+        .expect("create");
     let limits = QueryLimits {
         timeout: Duration::from_millis(100),
         ..LIMITS
