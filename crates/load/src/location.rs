@@ -152,7 +152,7 @@ impl Location {
             )),
             #[cfg(feature = "postgres")]
             Self::Postgres(url) => Ok(Reader::Postgres(
-                crate::destination::postgres::Postgres::connect(url)?,
+                crate::destination::postgres::Postgres::connect_read_only(url)?,
             )),
             #[allow(
                 unreachable_patterns,

@@ -169,11 +169,19 @@ impl Postgres {
         })
     }
 
+    /// Connects to read: the session is read-only from the moment it connects
+    /// (`default_transaction_read_only`), so nothing run on it can write, whatever runs.
+    pub fn connect_read_only(url: &str) -> Result<Self, DestinationError> {
+        let mut db = Self::connect(url)?;
+        db.exec("SET default_transaction_read_only = on")?;
+        Ok(db)
+    }
+
     /// Connects to run other people's SQL (see [`crate::sql_worker`]). Refuses a role that could
     /// do more than read through a query ([`privileged`]), and makes the session read-only
     /// from the start (`default_transaction_read_only`).
     pub fn connect_reader(url: &str) -> Result<Self, QueryError> {
-        let mut db = Self::connect(url).map_err(|e| QueryError::Failed(e.to_string()))?;
+        let mut db = Self::connect_read_only(url).map_err(|e| QueryError::Failed(e.to_string()))?;
         if let Some(why) = db
             .privileged()
             .map_err(|e| QueryError::Failed(e.to_string()))?
@@ -183,8 +191,6 @@ impl Postgres {
                 db.described
             ))));
         }
-        db.exec("SET default_transaction_read_only = on")
-            .map_err(|e| QueryError::Failed(e.to_string()))?;
         Ok(db)
     }
 
