@@ -159,10 +159,14 @@ async fn read<T: Send + 'static>(
     location: &Location,
     f: impl FnOnce(&mut Reader) -> Result<T, DashboardError> + Send + 'static,
 ) -> Result<T, DashboardError> {
-    location
-        .read(f)
-        .await
-        .map_err(|e| DashboardError::Unreadable(e.to_string()))?
+    location.read(f).await.map_err(|e| {
+        DashboardError::Unreadable(match e {
+            bdi_load::DestinationError::NoFile(_) => format!(
+                "{e}: load it first (`bdi load flow`, or `bdi load history` for the run history)"
+            ),
+            e => e.to_string(),
+        })
+    })?
 }
 
 /// The content security policy: the page's own stylesheet and icon, nothing else (no script,

@@ -42,10 +42,9 @@ pub fn literal(text: &str) -> String {
 
 /// The state `_bdi_state` holds for `pipeline`, read back.
 pub(crate) fn parse_state(text: &str, pipeline: &str) -> Result<PipelineState, DestinationError> {
-    serde_json::from_str(text).map_err(|e| {
-        DestinationError::Write(format!(
-            "the stored state of pipeline {pipeline} is unreadable ({e}); load with --full-refresh to start again"
-        ))
+    serde_json::from_str(text).map_err(|e| DestinationError::UnreadableState {
+        pipeline: pipeline.to_owned(),
+        detail: e.to_string(),
     })
 }
 
@@ -89,6 +88,18 @@ pub enum DestinationError {
     /// A statement failed.
     #[error("{0}")]
     Write(String),
+    /// The DuckDB file to read does not exist (nothing was loaded there yet): each front end
+    /// says how to load it in its own words.
+    #[error("{0} does not exist: nothing was loaded there yet")]
+    NoFile(String),
+    /// The pipeline's stored state cannot be read: a load from scratch (a full refresh) mends it.
+    #[error("the stored state of pipeline {pipeline} is unreadable ({detail})")]
+    UnreadableState {
+        /// The pipeline.
+        pipeline: String,
+        /// What is wrong with it.
+        detail: String,
+    },
 }
 
 /// What a destination holds of a pipeline before a load.

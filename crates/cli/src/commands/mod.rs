@@ -6,7 +6,7 @@ mod activity;
 mod connections;
 mod environments;
 mod flows;
-mod load;
+pub(crate) mod load;
 mod local;
 mod operations;
 mod runs;

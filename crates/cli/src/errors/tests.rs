@@ -150,3 +150,33 @@ fn a_flow_load_is_told_about_the_flow_apis_own_settings() {
     let e = CliError::domain(Error::Config("redirected".into()), &Doing::LoadFlow);
     assert!(text(&e).contains("BOOMI_FLOW_API_URL"), "{}", text(&e));
 }
+
+#[test]
+fn a_destinations_errors_are_worded_by_the_cli() {
+    use bdi_load::DestinationError as E;
+    let missing = crate::commands::load::destination_error(E::NoFile("/x/h.duckdb".into()));
+    let said = text(&missing);
+    assert!(
+        said.contains("/x/h.duckdb does not exist") && said.contains("--destination duckdb:PATH"),
+        "{said}"
+    );
+    let state = crate::commands::load::destination_error(E::UnreadableState {
+        pipeline: "p".into(),
+        detail: "expected value".into(),
+    });
+    let said = text(&state);
+    assert!(
+        said.contains("pipeline p is unreadable") && said.contains("--full-refresh"),
+        "{said}"
+    );
+    // The library's own words name no CLI flag: bdi-mcp passes them to agents.
+    for e in [
+        E::NoFile("/x".into()),
+        E::UnreadableState {
+            pipeline: "p".into(),
+            detail: "d".into(),
+        },
+    ] {
+        assert!(!e.to_string().contains("--"), "{e}");
+    }
+}

@@ -746,10 +746,7 @@ impl DuckDb {
 
     fn open_reader(path: &Path, memory_mb: u64, threads: i64) -> Result<Self, DestinationError> {
         if !path.exists() {
-            return Err(DestinationError::Open(format!(
-                "{} does not exist: load data first (bdi load flow, bdi load history), or name the file with --destination duckdb:PATH",
-                path.display()
-            )));
+            return Err(DestinationError::NoFile(path.display().to_string()));
         }
         let config = duckdb::Config::default()
             .access_mode(duckdb::AccessMode::ReadOnly)

@@ -137,10 +137,25 @@ async fn read<T: Send + 'static>(
     location: &Location,
     f: impl FnOnce(&mut Reader) -> Result<T, CliError> + Send + 'static,
 ) -> Result<T, CliError> {
-    location
-        .read(f)
-        .await
-        .map_err(|e| CliError::local(e.to_string()))?
+    location.read(f).await.map_err(destination_error)?
+}
+
+/// A destination's error in `bdi`'s words: what to run next for the cases that have one.
+pub(crate) fn destination_error(e: bdi_load::DestinationError) -> CliError {
+    use bdi_load::DestinationError as E;
+    let hint = match &e {
+        E::NoFile(_) => Some(
+            "load data first (`bdi load flow`, `bdi load history`), or name the file with --destination duckdb:PATH"
+                .to_owned(),
+        ),
+        E::UnreadableState { .. } => {
+            Some("load again with --full-refresh to start the pipeline from scratch".to_owned())
+        }
+        E::Open(_) | E::Write(_) => None,
+    };
+    let mut err = CliError::local(e.to_string());
+    err.hint = hint;
+    err
 }
 
 /// The resources to load, with their dispositions; every name is checked before any request.
@@ -240,9 +255,9 @@ fn load_error(e: LoadError, doing: &crate::errors::Doing) -> CliError {
             err
         }
         LoadError::Destination(e) => {
-            let mut err = CliError::local(e.to_string());
-            err.hint =
-                Some("nothing of this load was kept: the dataset is as it was before".to_owned());
+            let mut err = destination_error(e);
+            err.detail
+                .push("nothing of this load was kept: the dataset is as it was before".to_owned());
             err
         }
         LoadError::Aborted(m) => CliError::local(m),
@@ -577,8 +592,7 @@ async fn info(ctx: &mut Ctx<'_>, a: &LoadReadArgs) -> Result<ExitStatus, CliErro
     let target = read_target(ctx, a)?;
     let (dataset, pipeline) = (target.dataset.clone(), target.pipeline.clone());
     let info = read(&target.location, move |r| {
-        r.info(&dataset, &pipeline)
-            .map_err(|e| CliError::local(e.to_string()))
+        r.info(&dataset, &pipeline).map_err(destination_error)
     })
     .await?;
     let data = to_value(&info);
