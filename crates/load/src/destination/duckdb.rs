@@ -272,7 +272,9 @@ impl DuckDb {
         })
     }
 
-    /// The connection, for queries.
+    /// The connection itself, for tests that set a file up (feature `testing`): everything else
+    /// goes through the `Destination` trait and the read-only queries.
+    #[cfg(any(test, feature = "testing"))]
     pub fn connection(&self) -> &Connection {
         &self.conn
     }

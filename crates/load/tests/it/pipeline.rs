@@ -141,8 +141,12 @@ async fn run(
 }
 
 fn count(path: &Path, sql: &str) -> i64 {
-    let db = DuckDb::open(path).unwrap();
-    db.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+    let db = DuckDb::open_read_only(path).unwrap();
+    db.query("ds", sql, &bdi_load::query::QueryLimits::AGENT)
+        .unwrap()
+        .rows[0][0]
+        .as_i64()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
