@@ -524,3 +524,38 @@ async fn an_unknown_resource_is_quoted_and_cut() {
         );
     }
 }
+
+/// What a person sees of `bdi load flow` and `bdi load info`, snapshotted as the rest of the CLI
+/// is (the temporary directory, load ids, times and durations filtered out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_and_info_output_as_a_person_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("flow.duckdb").display());
+    let resources = "flows,users,audit_search";
+    let loaded = load(
+        &[
+            "--sandbox",
+            "load",
+            "flow",
+            "--resources",
+            resources,
+            "--destination",
+            &dest,
+        ],
+        &[],
+    )
+    .await;
+    let info = load(&["load", "info", "--destination", &dest], &[]).await;
+    let root = dir.path().display().to_string();
+    insta::with_settings!({filters => vec![
+        (root.as_str(), "[TMP]"),
+        (r"\b1[0-9]{9}\.[0-9]+\b", "[LOAD_ID]"),
+        // The load id's length varies, and with it the column's width.
+        (r"LOAD ID +STATUS", "LOAD ID  STATUS"),
+        (r"[0-9]+\.[0-9]+ seconds", "[S] seconds"),
+        (r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+(Z|\+00:00)?", "[TIME]"),
+    ]}, {
+        insta::assert_snapshot!("load_flow", loaded);
+        insta::assert_snapshot!("load_info", info);
+    });
+}
