@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::destination::{Destination, DestinationError, literal};
+use crate::destination::{Destination, DestinationError};
 use crate::query::{ColumnInfo, DatasetInfo, QueryError, QueryLimits, QueryResult};
 
 /// A destination, named. Its `Debug` never shows a password; its serialized form (only ever sent
@@ -229,6 +229,23 @@ impl Reader {
         }
     }
 
+    /// A read-only query the code wrote, with values bound to `$1`, `$2`, ... (as text; cast
+    /// one that stands alone, `CAST($1 AS VARCHAR)`), never spliced into the SQL.
+    pub fn query_params(
+        &mut self,
+        dataset: &str,
+        sql: &str,
+        params: &[&str],
+        limits: &QueryLimits,
+    ) -> Result<QueryResult, QueryError> {
+        match self {
+            #[cfg(feature = "duckdb")]
+            Self::DuckDb(db) => db.query_params(dataset, sql, params, limits),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(db) => db.query_params(dataset, sql, params, limits),
+        }
+    }
+
     /// The columns of the dataset's tables (or of `table` only), in table and column order, from
     /// `information_schema` (the same query on every engine).
     pub fn columns(
@@ -236,14 +253,16 @@ impl Reader {
         dataset: &str,
         table: Option<&str>,
     ) -> Result<Vec<ColumnInfo>, QueryError> {
-        let only = table.map_or(String::new(), |t| {
-            format!(" AND table_name = {}", literal(t))
-        });
+        let only = if table.is_some() {
+            " AND table_name = $2"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns \
-             WHERE table_schema = {}{only} ORDER BY table_name, ordinal_position",
-            literal(dataset)
+             WHERE table_schema = $1{only} ORDER BY table_name, ordinal_position"
         );
+        let params: Vec<&str> = std::iter::once(dataset).chain(table).collect();
         let limits = QueryLimits {
             max_rows: 100_000,
             max_bytes: 32 * 1024 * 1024,
@@ -255,7 +274,7 @@ impl Reader {
                 .to_owned()
         };
         Ok(self
-            .query(dataset, &sql, &limits)?
+            .query_params(dataset, &sql, &params, &limits)?
             .rows
             .iter()
             .map(|r| ColumnInfo {
@@ -320,5 +339,40 @@ mod tests {
             assert!(!e.contains("s3cret"), "{e}");
             assert!(e.contains("duckdb:") || e.contains("postgres://"), "{e}");
         }
+    }
+}
+
+#[cfg(all(test, feature = "duckdb"))]
+mod params_tests {
+    use super::*;
+
+    #[test]
+    fn values_are_bound_never_spliced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.duckdb");
+        let db = crate::destination::duckdb::DuckDb::open(&path).unwrap();
+        db.connection()
+            .execute_batch(r#"CREATE SCHEMA d; CREATE TABLE d."o'hara" (a BIGINT, "b'c" TEXT);"#)
+            .unwrap();
+        drop(db);
+        let mut reader = Location::DuckDb(path).open_read_only().unwrap();
+        let columns = reader.columns("d", Some("o'hara")).unwrap();
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b'c"]);
+        let limits = QueryLimits::AGENT;
+        let r = reader
+            .query_params(
+                "d",
+                "SELECT CAST($1 AS VARCHAR) AS v",
+                &["x'); DROP SCHEMA d; --"],
+                &limits,
+            )
+            .unwrap();
+        assert_eq!(r.rows[0][0], "x'); DROP SCHEMA d; --");
+        assert_eq!(
+            reader.columns("d", None).unwrap().len(),
+            2,
+            "nothing dropped"
+        );
     }
 }

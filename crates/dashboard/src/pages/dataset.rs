@@ -13,8 +13,8 @@ use maud::html;
 use serde_json::Value;
 
 use super::{
-    META_LIMITS, Nav, PAGE_LIMITS, PREVIEW_ROWS, error_page, ident, layout, literal, result_table,
-    sql_href, table_names, unreadable,
+    META_LIMITS, Nav, PAGE_LIMITS, PREVIEW_ROWS, error_page, ident, layout, result_table, sql_href,
+    table_names, unreadable,
 };
 use crate::charts::charts;
 use crate::svg;
@@ -52,24 +52,24 @@ fn rows_per_load(
     if info.loads.is_empty() {
         return Ok(out);
     }
-    let ids = info
-        .loads
-        .iter()
-        .map(|l| literal(&l.load_id))
+    // Values go in as parameters, never into the SQL: the load ids first (`$1`...), then a
+    // table's name per part.
+    let mut params: Vec<&str> = info.loads.iter().map(|l| l.load_id.as_str()).collect();
+    let ids = (1..=params.len())
+        .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
     // A top-level table names its load in `_dlt_load_id`; a child table (`parent__child`) has
     // its top-level row's, through `_dlt_root_id` or up its parents' `_dlt_parent_id`.
-    let parts: Vec<String> = info
-        .tables
-        .iter()
-        .filter_map(|t| {
-            let name = &t.name;
+    let mut parts: Vec<String> = Vec::new();
+    for t in &info.tables {
+        let name = &t.name;
+        let part = (|| {
+            let named = format!("CAST(${} AS VARCHAR)", params.len() + 1);
             if has(name, "_dlt_load_id") {
                 return Some(format!(
-                    "SELECT _dlt_load_id AS load_id, {} AS table_name, count(*) AS row_count FROM {} \
+                    "SELECT _dlt_load_id AS load_id, {named} AS table_name, count(*) AS row_count FROM {} \
                      WHERE _dlt_load_id IN ({ids}) GROUP BY _dlt_load_id",
-                    literal(name),
                     ident(name)
                 ));
             }
@@ -95,26 +95,37 @@ fn rows_per_load(
             let root = chain.last()?.clone();
             // Straight to the root when the child names it, else up the parents.
             let (joins, top) = if has(name, "_dlt_root_id") && has(&root, "_dlt_id") {
-                (format!("JOIN {} t1 ON t0._dlt_root_id = t1._dlt_id", ident(&root)), 1)
+                (
+                    format!("JOIN {} t1 ON t0._dlt_root_id = t1._dlt_id", ident(&root)),
+                    1,
+                )
             } else {
                 let joins = chain[1..]
                     .iter()
                     .enumerate()
                     .map(|(i, up)| {
-                        format!("JOIN {} t{} ON t{i}._dlt_parent_id = t{}._dlt_id", ident(up), i + 1, i + 1)
+                        format!(
+                            "JOIN {} t{} ON t{i}._dlt_parent_id = t{}._dlt_id",
+                            ident(up),
+                            i + 1,
+                            i + 1
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join(" ");
                 (joins, chain.len() - 1)
             };
             Some(format!(
-                "SELECT t{top}._dlt_load_id AS load_id, {} AS table_name, count(*) AS row_count \
+                "SELECT t{top}._dlt_load_id AS load_id, {named} AS table_name, count(*) AS row_count \
                  FROM {} t0 {joins} WHERE t{top}._dlt_load_id IN ({ids}) GROUP BY t{top}._dlt_load_id",
-                literal(name),
                 ident(name)
             ))
-        })
-        .collect();
+        })();
+        if let Some(part) = part {
+            parts.push(part);
+            params.push(name);
+        }
+    }
     if parts.is_empty() {
         return Ok(out);
     }
@@ -123,7 +134,7 @@ fn rows_per_load(
         parts.join(" UNION ALL ")
     );
     let result = r
-        .query(dataset, &sql, &META_LIMITS)
+        .query_params(dataset, &sql, &params, &META_LIMITS)
         .map_err(|e| DashboardError::Unreadable(format!("counting the rows of each load: {e}")))?;
     for row in result.rows {
         let load = svg::label(&row[0]);

@@ -121,7 +121,7 @@ fn unreadable(app: &App, e: &DashboardError) -> Response {
     )
 }
 
-pub(crate) use bdi_load::destination::{literal, quote as ident};
+pub(crate) use bdi_load::destination::quote as ident;
 
 /// The data tables of `dataset` (not the loader's own, `_dlt_*` and `_bdi_*`), by name: read
 /// from `information_schema`, which costs nothing however large the tables (the overview's row
@@ -130,12 +130,9 @@ pub(crate) fn table_names(
     r: &mut bdi_load::location::Reader,
     dataset: &str,
 ) -> Result<Vec<String>, DashboardError> {
-    let sql = format!(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = {} ORDER BY table_name",
-        literal(dataset)
-    );
+    let sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name";
     let result = r
-        .query(dataset, &sql, &META_LIMITS)
+        .query_params(dataset, sql, &[dataset], &META_LIMITS)
         .map_err(|e| DashboardError::Unreadable(format!("listing the tables: {e}")))?;
     Ok(result
         .rows

@@ -804,6 +804,31 @@ impl DuckDb {
     /// the guard, e.g. after a `--` comment that a carriage return ends, is refused, never run).
     /// Rows are streamed and reading stops at the limits: a large result is never built.
     pub fn run(&self, sql: &str, limits: &QueryLimits) -> Result<QueryResult, QueryError> {
+        self.run_with(sql, None, limits)
+    }
+
+    /// A read-only query the code wrote, with its values bound to `$1`, `$2`, ... (text), never
+    /// spliced into the SQL; unqualified names resolve in `dataset`.
+    pub fn query_params(
+        &self,
+        dataset: &str,
+        sql: &str,
+        params: &[&str],
+        limits: &QueryLimits,
+    ) -> Result<QueryResult, QueryError> {
+        check_read_only(sql).map_err(QueryError::Refused)?;
+        self.use_dataset(dataset)?;
+        self.run_with(sql, Some(params), limits)
+    }
+
+    /// Runs `sql`: someone else's inside `query('...')` when `params` is `None` (see
+    /// [`DuckDb::run`]), the code's own with `params` bound otherwise.
+    fn run_with(
+        &self,
+        sql: &str,
+        params: Option<&[&str]>,
+        limits: &QueryLimits,
+    ) -> Result<QueryResult, QueryError> {
         check_read_only(sql).map_err(QueryError::Refused)?;
         let handle = self.conn.interrupt_handle();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -815,7 +840,7 @@ impl DuckDb {
             }
             false
         });
-        let result = self.collect(sql, limits);
+        let result = self.collect(sql, params, limits);
         let _ = done_tx.send(());
         let timed_out = timer.join().unwrap_or(false);
         match result {
@@ -834,14 +859,22 @@ impl DuckDb {
         }
     }
 
-    fn collect(&self, sql: &str, limits: &QueryLimits) -> duckdb::Result<QueryResult> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT * FROM query({})", literal(sql)))?;
+    fn collect(
+        &self,
+        sql: &str,
+        params: Option<&[&str]>,
+        limits: &QueryLimits,
+    ) -> duckdb::Result<QueryResult> {
+        let mut stmt = match params {
+            None => self
+                .conn
+                .prepare(&format!("SELECT * FROM query({})", literal(sql)))?,
+            Some(_) => self.conn.prepare(sql)?,
+        };
         // Executed as a stream (`stream_arrow` starts it), then read a row at a time: DuckDB
         // produces a chunk when the previous one has been read, so stopping at the limits
         // stops the query.
-        drop(stmt.stream_arrow([])?);
+        drop(stmt.stream_arrow(duckdb::params_from_iter(params.unwrap_or_default()))?);
         let mut rows = stmt.raw_query();
         let mut out: Option<Collector> = None;
         while let Some(row) = rows.next()? {

@@ -747,6 +747,18 @@ impl Postgres {
         sql: &str,
         limits: &QueryLimits,
     ) -> Result<QueryResult, QueryError> {
+        self.query_params(dataset, sql, &[], limits)
+    }
+
+    /// [`Postgres::query`] with values bound to `$1`, `$2`, ... (text), never spliced into the
+    /// SQL.
+    pub fn query_params(
+        &mut self,
+        dataset: &str,
+        sql: &str,
+        params: &[&str],
+        limits: &QueryLimits,
+    ) -> Result<QueryResult, QueryError> {
         check_read_only(sql).map_err(QueryError::Refused)?;
         if self.in_transaction {
             return Err(QueryError::Failed(
@@ -773,7 +785,7 @@ impl Postgres {
                 quote(dataset)
             ))
             .map_err(|e| QueryError::Failed(message(&e)))?;
-        let result = self.collect(sql, limits, started);
+        let result = self.collect(sql, params, limits, started);
         let _ = self.client.batch_execute("ROLLBACK");
         result
     }
@@ -781,9 +793,14 @@ impl Postgres {
     fn collect(
         &mut self,
         sql: &str,
+        params: &[&str],
         limits: &QueryLimits,
         started: Instant,
     ) -> Result<QueryResult, QueryError> {
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
         let failed = |e: &postgres::Error| {
             if e.code() == Some(&SqlState::QUERY_CANCELED) {
                 QueryError::TimedOut(limits.timeout)
@@ -794,14 +811,15 @@ impl Postgres {
         // Sent through the extended protocol, which takes one statement only: whatever the guard
         // misread, nothing after the query can run (a `COMMIT` ending the read-only transaction
         // included).
-        self.refuse_side_effects(sql).map_err(|e| match e {
-            Ok(refused) => QueryError::Refused(refused),
-            Err(e) => failed(&e),
-        })?;
+        self.refuse_side_effects(sql, &params)
+            .map_err(|e| match e {
+                Ok(refused) => QueryError::Refused(refused),
+                Err(e) => failed(&e),
+            })?;
         self.client
             .execute(
                 &format!("DECLARE bdi_query NO SCROLL CURSOR FOR {sql}"),
-                &[],
+                &params,
             )
             .map_err(|e| failed(&e))?;
         let fetch = format!("FETCH FORWARD {FETCH_ROWS} FROM bdi_query");
@@ -855,10 +873,11 @@ impl Postgres {
     fn refuse_side_effects(
         &mut self,
         sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<(), Result<crate::query::Refused, postgres::Error>> {
         let plan = self
             .client
-            .query(&format!("EXPLAIN (VERBOSE, COSTS OFF) {sql}"), &[])
+            .query(&format!("EXPLAIN (VERBOSE, COSTS OFF) {sql}"), params)
             .map_err(Err)?;
         let text = plan
             .iter()

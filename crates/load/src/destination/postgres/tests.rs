@@ -654,6 +654,7 @@ fn a_query_that_writes_is_refused_and_the_transaction_is_read_only() {
     let e = db
         .collect(
             "select 1; commit; delete from runs",
+            &[],
             &LIMITS,
             std::time::Instant::now(),
         )
