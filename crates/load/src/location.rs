@@ -147,13 +147,13 @@ impl Location {
     pub fn open_read_only(&self) -> Result<Reader, DestinationError> {
         match self {
             #[cfg(feature = "duckdb")]
-            Self::DuckDb(path) => Ok(Reader::DuckDb(
+            Self::DuckDb(path) => Ok(Reader(Engine::DuckDb(
                 crate::destination::duckdb::DuckDb::open_read_only(path)?,
-            )),
+            ))),
             #[cfg(feature = "postgres")]
-            Self::Postgres(url) => Ok(Reader::Postgres(
+            Self::Postgres(url) => Ok(Reader(Engine::Postgres(
                 crate::destination::postgres::Postgres::connect_read_only(url)?,
-            )),
+            ))),
             #[allow(
                 unreachable_patterns,
                 reason = "reached when a destination is not built in"
@@ -197,8 +197,13 @@ pub fn redact(url: &str) -> String {
     u.to_string()
 }
 
-/// A dataset opened to read.
-pub enum Reader {
+/// A dataset opened to read: opaque, so that what it offers is reading (queries, columns,
+/// `info`) and never the destinations' write methods. A DuckDB file is opened read-only; a
+/// PostgreSQL session is read-only from the moment it connects.
+pub struct Reader(pub(crate) Engine);
+
+/// The engine behind a [`Reader`].
+pub(crate) enum Engine {
     /// A DuckDB file, opened read-only.
     #[cfg(feature = "duckdb")]
     DuckDb(crate::destination::duckdb::DuckDb),
@@ -221,11 +226,11 @@ impl Reader {
         sql: &str,
         limits: &QueryLimits,
     ) -> Result<QueryResult, QueryError> {
-        match self {
+        match &mut self.0 {
             #[cfg(feature = "duckdb")]
-            Self::DuckDb(db) => db.query(dataset, sql, limits),
+            Engine::DuckDb(db) => db.query(dataset, sql, limits),
             #[cfg(feature = "postgres")]
-            Self::Postgres(db) => db.query(dataset, sql, limits),
+            Engine::Postgres(db) => db.query(dataset, sql, limits),
         }
     }
 
@@ -238,11 +243,11 @@ impl Reader {
         params: &[&str],
         limits: &QueryLimits,
     ) -> Result<QueryResult, QueryError> {
-        match self {
+        match &mut self.0 {
             #[cfg(feature = "duckdb")]
-            Self::DuckDb(db) => db.query_params(dataset, sql, params, limits),
+            Engine::DuckDb(db) => db.query_params(dataset, sql, params, limits),
             #[cfg(feature = "postgres")]
-            Self::Postgres(db) => db.query_params(dataset, sql, params, limits),
+            Engine::Postgres(db) => db.query_params(dataset, sql, params, limits),
         }
     }
 
@@ -288,11 +293,11 @@ impl Reader {
 
     /// The dataset's tables, recent loads and the pipeline's state.
     pub fn info(&mut self, dataset: &str, pipeline: &str) -> Result<DatasetInfo, DestinationError> {
-        match self {
+        match &mut self.0 {
             #[cfg(feature = "duckdb")]
-            Self::DuckDb(db) => db.info(dataset, pipeline),
+            Engine::DuckDb(db) => db.info(dataset, pipeline),
             #[cfg(feature = "postgres")]
-            Self::Postgres(db) => db.info(dataset, pipeline),
+            Engine::Postgres(db) => db.info(dataset, pipeline),
         }
     }
 }

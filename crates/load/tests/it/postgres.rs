@@ -312,23 +312,3 @@ async fn long_names_and_nul_load_into_postgres_the_same_way_every_time() {
     }
     assert_eq!(tables.len(), 2, "{tables:?}");
 }
-
-/// A reader's session is read-only from the moment it connects, not only inside a query: even
-/// a statement sent on it outside `query` cannot write.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_postgres_reader_is_read_only_from_the_moment_it_connects() {
-    let url = server_url();
-    tokio::task::spawn_blocking(move || {
-        let location = bdi_load::location::Location::Postgres(url);
-        let bdi_load::location::Reader::Postgres(mut pg) = location.open_read_only().unwrap()
-        else {
-            panic!("a PostgreSQL reader")
-        };
-        let e = pg
-            .drop_dataset("reader_cannot_drop")
-            .expect_err("a read-only session");
-        assert!(e.to_string().contains("read-only transaction"), "{e}");
-    })
-    .await
-    .unwrap();
-}

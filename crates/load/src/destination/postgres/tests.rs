@@ -842,3 +842,21 @@ fn a_call_to_a_side_effect_function_is_found_in_a_plan_and_text_is_not_a_call() 
     // A plan that cannot be read is not taken as harmless.
     assert!(super::side_effect_call("Output: 'unterminated").is_err());
 }
+
+/// A reader's session is read-only from the moment it connects, not only inside a query: even
+/// a statement sent on it outside `query` cannot write. (`Reader` is opaque outside the crate:
+/// it offers no write at all.)
+#[test]
+fn a_reader_is_read_only_from_the_moment_it_connects() {
+    let mut reader = crate::location::Location::Postgres(server_url())
+        .open_read_only()
+        .unwrap();
+    #[allow(irrefutable_let_patterns, reason = "one variant per engine built in")]
+    let crate::location::Engine::Postgres(pg) = &mut reader.0 else {
+        panic!("a PostgreSQL reader")
+    };
+    let e = pg
+        .drop_dataset("reader_cannot_drop")
+        .expect_err("a read-only session");
+    assert!(e.to_string().contains("read-only transaction"), "{e}");
+}
