@@ -160,11 +160,14 @@ async fn read<T: Send + 'static>(
     f: impl FnOnce(&mut Reader) -> Result<T, DashboardError> + Send + 'static,
 ) -> Result<T, DashboardError> {
     location.read(f).await.map_err(|e| {
-        DashboardError::Unreadable(match e {
-            bdi_load::DestinationError::NoFile(_) => format!(
+        DashboardError::Unreadable(match e.next_step() {
+            Some(bdi_load::DatasetStep::LoadFirst) => format!(
                 "{e}: load it first (`bdi load flow`, or `bdi load history` for the run history)"
             ),
-            e => e.to_string(),
+            Some(bdi_load::DatasetStep::WaitForHolder) => {
+                format!("{e}: reload the page when the load ends")
+            }
+            _ => e.to_string(),
         })
     })?
 }

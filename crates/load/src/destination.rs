@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::query::{DatasetInfo, LoadInfo, TableInfo};
 use crate::rows::Rows;
 use crate::schema::{Cell, Schema, Table};
 use crate::state::PipelineState;
@@ -48,46 +47,31 @@ pub(crate) fn parse_state(text: &str, pipeline: &str) -> Result<PipelineState, D
     })
 }
 
-/// What `info` shows of a dataset: its stored tables with the rows `count` finds in each, and
-/// `loads` (newest first) as `(load id, status, committed at in microseconds)`.
-pub(crate) fn dataset_info(
-    stored: Stored,
-    mut count: impl FnMut(&str) -> Result<i64, DestinationError>,
-    loads: Vec<(String, i64, i64)>,
-) -> Result<DatasetInfo, DestinationError> {
-    let mut info = DatasetInfo {
-        state: stored.state,
-        ..DatasetInfo::default()
-    };
-    for (name, table) in &stored.schema.tables {
-        info.tables.push(TableInfo {
-            name: name.clone(),
-            rows: count(name)?,
-            columns: i64::try_from(table.columns.len()).unwrap_or(i64::MAX),
-        });
-    }
-    info.loads = loads
-        .into_iter()
-        .map(|(load_id, status, micros)| LoadInfo {
-            load_id,
-            status,
-            inserted_at: chrono::DateTime::<chrono::Utc>::from_timestamp_micros(micros)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                .unwrap_or_default(),
-        })
-        .collect();
-    Ok(info)
-}
-
 /// An error of a destination.
 #[derive(Debug, thiserror::Error)]
 pub enum DestinationError {
-    /// The destination cannot be opened (held by another process, not a database, ...).
+    /// The destination cannot be opened or reached (not a database, a wrong password, a server
+    /// that does not answer, a destination this build lacks): the message says what to check.
     #[error("{0}")]
     Open(String),
-    /// A statement failed.
-    #[error("{0}")]
-    Write(String),
+    /// Someone else holds what this needs, for longer than it waits: each front end says to
+    /// try again when they are done.
+    #[error("{target} {}", .holder.describe())]
+    Held {
+        /// The file or the pipeline held.
+        target: String,
+        /// Who holds it.
+        holder: Holder,
+    },
+    /// The engine failed a statement.
+    #[error("{doing}: {error}")]
+    Engine {
+        /// What the loader was doing (`record the state`, `append to runs`).
+        doing: String,
+        /// The engine's error.
+        #[source]
+        error: EngineError,
+    },
     /// The DuckDB file to read does not exist (nothing was loaded there yet): each front end
     /// says how to load it in its own words.
     #[error("{0} does not exist: nothing was loaded there yet")]
@@ -100,6 +84,153 @@ pub enum DestinationError {
         /// What is wrong with it.
         detail: String,
     },
+    /// A name longer than the engine takes (PostgreSQL would cut it and write under another
+    /// name): a shorter dataset or resource name mends it.
+    #[error("the {what} name {name} is {} bytes long; this destination takes names of at most {max} bytes", .name.len())]
+    NameTooLong {
+        /// `dataset`, `table` or `column`.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// The most the engine takes.
+        max: usize,
+    },
+    /// What the loader records could not be written as JSON.
+    #[error("{what} cannot be written as JSON: {detail}")]
+    Serialize {
+        /// The state or the schema.
+        what: &'static str,
+        /// Why.
+        detail: String,
+    },
+}
+
+impl DestinationError {
+    /// The engine's `error` while `doing`.
+    pub fn engine(doing: impl Into<String>, error: EngineError) -> Self {
+        Self::Engine {
+            doing: doing.into(),
+            error,
+        }
+    }
+
+    /// What the caller does next, as data each front end words its own way.
+    pub fn next_step(&self) -> Option<DatasetStep> {
+        match self {
+            Self::Open(_) => Some(DatasetStep::CheckDestination),
+            Self::Held { .. } => Some(DatasetStep::WaitForHolder),
+            Self::NoFile(_) => Some(DatasetStep::LoadFirst),
+            Self::UnreadableState { .. } => Some(DatasetStep::FullRefresh),
+            Self::NameTooLong { .. } => Some(DatasetStep::ShortenNames),
+            Self::Engine { .. } | Self::Serialize { .. } => None,
+        }
+    }
+}
+
+/// Who holds a dataset (see [`DestinationError::Held`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// Another process has the DuckDB file open (a dashboard, a query, another load).
+    OtherProcess,
+    /// A load is writing the DuckDB file (seen by a reader).
+    Writer,
+    /// Another load of the pipeline holds it until it commits; `waited` is how long this one
+    /// waited (`BDI_LOAD_LOCK_WAIT_MS`).
+    OtherLoad {
+        /// How long this load waited.
+        waited: Duration,
+    },
+}
+
+impl Holder {
+    fn describe(&self) -> String {
+        match self {
+            Self::OtherProcess => {
+                "is in use by another process (a dashboard, a query or another load)".to_owned()
+            }
+            Self::Writer => "is being written by another process (a load, most likely)".to_owned(),
+            Self::OtherLoad { waited } => format!(
+                "is held by another load until it commits (waited {} ms; BDI_LOAD_LOCK_WAIT_MS sets how long)",
+                waited.as_millis()
+            ),
+        }
+    }
+}
+
+/// What to do after a dataset's error, as data: each front end says it in its own words (a
+/// `bdi load` command for the CLI, a tool for bdi-mcp, a page for the dashboard).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetStep {
+    /// Nothing was loaded there yet: load it first (or name the right destination).
+    LoadFirst,
+    /// Someone else holds it: try again when they are done.
+    WaitForHolder,
+    /// The stored state is unreadable: load from scratch.
+    FullRefresh,
+    /// Check the destination's location and credentials.
+    CheckDestination,
+    /// Choose a shorter dataset or resource name.
+    ShortenNames,
+    /// The query was refused: send one read-only `SELECT`.
+    FixQuery,
+    /// The query ran out of time or memory: aggregate, filter or limit it.
+    NarrowQuery,
+    /// The database role may do more than read: connect the SQL surfaces as a reader role.
+    UseReaderRole,
+    /// As many queries as may run at once are running: try again in a moment.
+    RetrySoon,
+}
+
+impl DatasetStep {
+    /// Every step, for front ends' tests that word each.
+    pub const ALL: [Self; 9] = [
+        Self::LoadFirst,
+        Self::WaitForHolder,
+        Self::FullRefresh,
+        Self::CheckDestination,
+        Self::ShortenNames,
+        Self::FixQuery,
+        Self::NarrowQuery,
+        Self::UseReaderRole,
+        Self::RetrySoon,
+    ];
+}
+
+/// An engine's error: its message (PostgreSQL's with its detail and hint), and the driver's
+/// error itself as the source.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct EngineError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl EngineError {
+    /// The driver's error `source`, shown as `message`.
+    pub fn new(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// An error with no driver error behind it.
+    pub fn message(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The message.
+    pub fn text(&self) -> &str {
+        &self.message
+    }
 }
 
 /// What a destination holds of a pipeline before a load.

@@ -5,12 +5,16 @@
 //!   the Boomi Flow API as a source, and [`history`], the run history of Data Integration;
 //! - [`normalize`], [`naming`], [`schema`]: dlt's relational normalizer, naming and typing;
 //! - [`state`]: incremental cursors and the state kept in the destination;
-//! - [`destination`]: the destination seam and its DuckDB implementation (feature `duckdb`);
+//! - [`dataset`]: the dataset whatever the engine (system tables, commit protocol, stored schema
+//!   and its tree, `info`), over a [`dataset::Driver`] per engine;
+//! - [`destination`]: the destination seam and its engines, DuckDB (feature `duckdb`) and
+//!   PostgreSQL (feature `postgres`);
 //!   [`location`]: a destination as a user names it (`duckdb:PATH`, `postgres://...`);
 //! - [`pipeline`]: a load end to end, one transaction;
 //! - [`query`]: read-only SQL on a dataset, guarded and limited; [`sql_worker`]: that SQL run in
 //!   a worker process of its own, so that no query can take down the process that serves it.
 
+pub mod dataset;
 pub mod destination;
 pub mod flow;
 pub mod history;
@@ -27,7 +31,7 @@ pub mod state;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use destination::{Destination, DestinationError};
+pub use destination::{DatasetStep, Destination, DestinationError, EngineError, Holder};
 pub use pipeline::{LoadError, LoadOptions, LoadReport, Progress, ResourceReport, load};
 pub use schema::WriteDisposition;
 pub use source::{Incremental, Page, Resource, Source};

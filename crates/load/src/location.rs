@@ -251,53 +251,39 @@ impl Reader {
         }
     }
 
-    /// The columns of the dataset's tables (or of `table` only), in table and column order, from
-    /// `information_schema` (the same query on every engine).
+    /// The columns of the dataset's tables (or of `table` only), in table and column order, with
+    /// their types as the engine names them.
     pub fn columns(
         &mut self,
         dataset: &str,
         table: Option<&str>,
     ) -> Result<Vec<ColumnInfo>, QueryError> {
-        let only = if table.is_some() {
-            " AND table_name = $2"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns \
-             WHERE table_schema = $1{only} ORDER BY table_name, ordinal_position"
-        );
-        let params: Vec<&str> = std::iter::once(dataset).chain(table).collect();
-        let limits = QueryLimits {
-            max_rows: 100_000,
-            max_bytes: 32 * 1024 * 1024,
-            timeout: std::time::Duration::from_secs(10),
-        };
-        let text = |v: Option<&serde_json::Value>| {
-            v.and_then(serde_json::Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        Ok(self
-            .query_params(dataset, &sql, &params, &limits)?
-            .rows
-            .iter()
-            .map(|r| ColumnInfo {
-                table: text(r.first()),
-                name: text(r.get(1)),
-                data_type: text(r.get(2)),
-                nullable: text(r.get(3)).eq_ignore_ascii_case("yes"),
-            })
-            .collect())
+        match &mut self.0 {
+            #[cfg(feature = "duckdb")]
+            Engine::DuckDb(db) => crate::dataset::columns(db, dataset, table),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(db) => crate::dataset::columns(db, dataset, table),
+        }
+        .map_err(QueryError::from)
     }
 
-    /// The dataset's tables, recent loads and the pipeline's state.
+    /// The dataset's tables (with their parents), recent loads and the pipeline's state.
     pub fn info(&mut self, dataset: &str, pipeline: &str) -> Result<DatasetInfo, DestinationError> {
         match &mut self.0 {
             #[cfg(feature = "duckdb")]
-            Engine::DuckDb(db) => db.info(dataset, pipeline),
+            Engine::DuckDb(db) => crate::dataset::info(db, dataset, pipeline),
             #[cfg(feature = "postgres")]
-            Engine::Postgres(db) => db.info(dataset, pipeline),
+            Engine::Postgres(db) => crate::dataset::info(db, dataset, pipeline),
+        }
+    }
+
+    /// The data tables of `dataset` (not the loader's own), by name.
+    pub fn tables(&mut self, dataset: &str) -> Result<Vec<String>, DestinationError> {
+        match &mut self.0 {
+            #[cfg(feature = "duckdb")]
+            Engine::DuckDb(db) => crate::dataset::tables(db, dataset),
+            #[cfg(feature = "postgres")]
+            Engine::Postgres(db) => crate::dataset::tables(db, dataset),
         }
     }
 }

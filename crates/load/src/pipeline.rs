@@ -181,13 +181,7 @@ struct Shaper {
 
 impl Shaper {
     fn children_of(&self, root: &str) -> Vec<String> {
-        let prefix = format!("{root}{}", crate::naming::PATH_SEPARATOR);
-        self.schema
-            .tables
-            .keys()
-            .filter(|t| t.starts_with(&prefix))
-            .cloned()
-            .collect()
+        self.schema.descendants(root)
     }
 
     /// Starts a resource; returns the tables to clear first.

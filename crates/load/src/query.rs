@@ -183,6 +183,9 @@ impl Collector {
 pub struct TableInfo {
     /// Its name.
     pub name: String,
+    /// The table it hangs from, for a child table (from the schema the last load recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     /// Its rows.
     pub rows: i64,
     /// Its columns.
@@ -225,12 +228,13 @@ pub struct DatasetInfo {
 }
 
 /// Why a query was refused before it reached the engine.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, serde::Deserialize)]
 #[error("{0}")]
 pub struct Refused(pub String);
 
-/// Why a query gave no result.
-#[derive(Debug, thiserror::Error)]
+/// Why a query gave no result. It crosses a worker's pipe whole (see [`crate::sql_worker`]),
+/// so an engine's error is its message.
+#[derive(Debug, thiserror::Error, Serialize, serde::Deserialize)]
 pub enum QueryError {
     /// Refused before it reached the engine.
     #[error("{0}")]
@@ -251,6 +255,46 @@ pub enum QueryError {
     /// The process that ran it died (see [`crate::sql_worker`]); the message names how.
     #[error("{0}")]
     Stopped(String),
+    /// A load is writing the dataset (a DuckDB file takes one writer and no reader meanwhile).
+    #[error("{0} is being written by a load right now")]
+    Held(String),
+    /// The database role may do more than read (the message says what): the SQL surfaces refuse
+    /// to run other people's SQL as it.
+    #[error("{0}")]
+    Privileged(String),
+    /// The dataset cannot be opened or reached.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl QueryError {
+    /// What the caller does next, as data each front end words its own way.
+    pub fn next_step(&self) -> Option<crate::destination::DatasetStep> {
+        use crate::destination::DatasetStep as S;
+        Some(match self {
+            Self::Refused(_) => S::FixQuery,
+            Self::TimedOut(_) | Self::Stopped(_) => S::NarrowQuery,
+            Self::Failed(_) => return None,
+            Self::NoDataset(_) => S::LoadFirst,
+            Self::Busy(_) => S::RetrySoon,
+            Self::Held(_) => S::WaitForHolder,
+            Self::Privileged(_) => S::UseReaderRole,
+            Self::Unavailable(_) => S::CheckDestination,
+        })
+    }
+}
+
+impl From<crate::destination::DestinationError> for QueryError {
+    /// The dataset's error when opening it to query: a missing file is no dataset, a writer
+    /// holding it is `Held`, anything else is `Unavailable`.
+    fn from(e: crate::destination::DestinationError) -> Self {
+        use crate::destination::DestinationError as D;
+        match e {
+            D::NoFile(file) => Self::NoDataset(file),
+            D::Held { target, .. } => Self::Held(target),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
 }
 
 /// Words that start or contain a statement that writes, or reaches outside the dataset.

@@ -29,6 +29,15 @@ pub enum DataType {
 }
 
 impl DataType {
+    /// Every type.
+    pub const ALL: [Self; 5] = [
+        Self::Text,
+        Self::Bigint,
+        Self::Double,
+        Self::Bool,
+        Self::Timestamp,
+    ];
+
     /// dlt's name of the type (`text`, `bigint`, `double`, `bool`, `timestamp`), used in variant
     /// column names.
     pub fn name(self) -> &'static str {
@@ -267,6 +276,32 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// The tables that hang from `root`, at any depth, in the schema's order: the tree the
+    /// tables' `parent`s make, never their names.
+    pub fn descendants(&self, root: &str) -> Vec<String> {
+        self.tables
+            .values()
+            .filter(|t| self.hangs_from(t, root))
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    /// Whether `table` hangs from `root` (a walk up the parents, bounded by the number of tables
+    /// whatever a stored schema holds).
+    fn hangs_from<'a>(&'a self, mut table: &'a Table, root: &str) -> bool {
+        for _ in 0..self.tables.len() {
+            match table.parent.as_deref() {
+                Some(p) if p == root => return true,
+                Some(p) => match self.tables.get(p) {
+                    Some(parent) => table = parent,
+                    None => return false,
+                },
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// A digest of the tables and their columns, which changes whenever they do (dlt's
     /// `schema_version_hash`).
     pub fn version_hash(&self) -> String {

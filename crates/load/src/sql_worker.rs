@@ -27,7 +27,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::Semaphore;
 
 use crate::location::Location;
-use crate::query::{QueryError, QueryLimits, QueryResult, Refused, check_read_only};
+use crate::query::{QueryError, QueryLimits, QueryResult, check_read_only};
 
 /// Set in a worker's environment: a process started with it answers one query and exits.
 pub const WORKER_ENV: &str = "BDI_SQL_WORKER";
@@ -69,10 +69,7 @@ struct Request {
 #[derive(Serialize, Deserialize)]
 enum Answer {
     Rows(QueryResult),
-    Refused(String),
-    TimedOut,
-    NoDataset(String),
-    Failed(String),
+    Error(QueryError),
 }
 
 /// In a process started as a worker (with [`WORKER_ENV`] set), answers the one query on stdin and
@@ -143,7 +140,6 @@ fn answer(r: &Request) -> Answer {
         .and_then(|db| db.run(&r.sql, &limits)),
         #[cfg(feature = "postgres")]
         Location::Postgres(url) => crate::destination::postgres::Postgres::connect_reader(url)
-            .map_err(|e| QueryError::Failed(e.to_string()))
             .and_then(|mut db| db.query(&r.dataset, &r.sql, &limits)),
         #[allow(
             unreachable_patterns,
@@ -156,10 +152,7 @@ fn answer(r: &Request) -> Answer {
     };
     match outcome {
         Ok(rows) => Answer::Rows(rows),
-        Err(QueryError::Refused(r)) => Answer::Refused(r.0),
-        Err(QueryError::TimedOut(_)) => Answer::TimedOut,
-        Err(QueryError::NoDataset(d)) => Answer::NoDataset(d),
-        Err(e) => Answer::Failed(e.to_string()),
+        Err(e) => Answer::Error(e),
     }
 }
 
@@ -287,10 +280,10 @@ impl SqlWorkers {
         };
         match read_answer(&out) {
             Some(Answer::Rows(rows)) => Ok(rows),
-            Some(Answer::Refused(r)) => Err(QueryError::Refused(Refused(r))),
-            Some(Answer::TimedOut) => Err(QueryError::TimedOut(limits.timeout)),
-            Some(Answer::NoDataset(d)) => Err(QueryError::NoDataset(d)),
-            Some(Answer::Failed(m)) => Err(QueryError::Failed(m)),
+            Some(Answer::Error(QueryError::TimedOut(_))) => {
+                Err(QueryError::TimedOut(limits.timeout))
+            }
+            Some(Answer::Error(e)) => Err(e),
             None => Err(QueryError::Stopped(stopped(status, self.memory_mb))),
         }
     }
@@ -448,12 +441,14 @@ mod tests {
 
     #[test]
     fn an_answer_is_found_after_what_a_test_harness_prints() {
-        let answer = Answer::Failed("no".into());
+        let answer = Answer::Error(QueryError::Failed("no".into()));
         let text = format!(
             "\nrunning 1 test\n{MARK}{}\n",
             serde_json::to_string(&answer).unwrap()
         );
-        assert!(matches!(read_answer(text.as_bytes()), Some(Answer::Failed(m)) if m == "no"));
+        assert!(
+            matches!(read_answer(text.as_bytes()), Some(Answer::Error(QueryError::Failed(m))) if m == "no")
+        );
         assert!(read_answer(b"running 1 test\n").is_none());
         assert!(read_answer(format!("{MARK}{{\"Rows\":").as_bytes()).is_none());
     }

@@ -4,6 +4,7 @@
 //! for protocol faults, which rmcp produces itself.
 
 use bdi_domain::{Error, NextStep};
+use bdi_load::DatasetStep;
 
 /// The text of a failed tool call: the error, then a `hint:` line with the next step.
 pub fn tool_error(err: &Error) -> String {
@@ -63,6 +64,42 @@ pub fn hint(step: &NextStep) -> String {
     }
 }
 
+/// The text of a history tool's failure: the loader's error (or the tool's own words for it),
+/// then a `hint:` line with the loader's next step in a model's words.
+pub fn dataset_error(message: impl std::fmt::Display, step: Option<DatasetStep>) -> String {
+    let mut text = format!("error: {message}");
+    if let Some(step) = step {
+        text.push_str("\nhint: ");
+        text.push_str(dataset_hint(step));
+    }
+    text
+}
+
+/// A loader's next step in a model's words: the history tools to call, never a command's flag.
+pub fn dataset_hint(step: DatasetStep) -> &'static str {
+    match step {
+        DatasetStep::LoadFirst => "call sync_history first",
+        DatasetStep::WaitForHolder => {
+            "try again when it ends (sync_history reports it; describe_history shows the last load)"
+        }
+        DatasetStep::FullRefresh => {
+            "the stored history cannot be continued: ask the operator to remove the history dataset, then call sync_history to load it again"
+        }
+        DatasetStep::CheckDestination => {
+            "the history's database could not be opened: ask the operator to check where bdi-mcp keeps the history"
+        }
+        DatasetStep::ShortenNames => "report it: a name the history's database cannot hold",
+        DatasetStep::FixQuery => {
+            "query_history runs one SELECT, e.g. select status, count(*) from runs group by status"
+        }
+        DatasetStep::NarrowQuery => "aggregate, filter on a time column, or add LIMIT",
+        DatasetStep::UseReaderRole => {
+            "ask the operator to connect the history as a read-only database role"
+        }
+        DatasetStep::RetrySoon => "try again in a moment",
+    }
+}
+
 /// Shorthand for handlers: maps a domain error into the tool error text.
 pub trait OrToolError<T> {
     /// Converts the error.
@@ -83,6 +120,19 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_history_tools_name_tools_never_a_commands_flag() {
+        for step in DatasetStep::ALL {
+            let text = dataset_error("x", Some(step));
+            assert!(text.contains("\nhint: "), "{text}");
+            assert!(!text.contains("--"), "an agent cannot pass a flag: {text}");
+        }
+        insta::assert_snapshot!(dataset_error("there is no history yet", Some(DatasetStep::LoadFirst)), @r"
+        error: there is no history yet
+        hint: call sync_history first
+        ");
+    }
 
     #[test]
     fn errors_say_what_to_do_next() {

@@ -20,7 +20,9 @@ use bdi_load::rows::Rows;
 use bdi_load::schema::{Cell, Schema, Table};
 use bdi_load::sql_worker::SqlWorkers;
 use bdi_load::state::PipelineState;
-use bdi_load::{Destination, DestinationError, LoadReport, Resource};
+use bdi_load::{DatasetStep, Destination, DestinationError, LoadReport, Resource};
+
+use crate::errors::dataset_error;
 use tokio::sync::RwLock;
 
 /// The history dataset of a server.
@@ -68,10 +70,31 @@ pub fn data_dir(vars: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 }
 
 /// What every history tool says before the first sync, whatever the engine.
-const NO_HISTORY: &str = "error: there is no history yet\nhint: call sync_history first";
+fn no_history() -> String {
+    dataset_error("there is no history yet", Some(DatasetStep::LoadFirst))
+}
 
 fn blocking_failed(e: &tokio::task::JoinError) -> String {
-    format!("error: the history could not be read: {e}")
+    dataset_error(format!("the history could not be read: {e}"), None)
+}
+
+/// A failed sync, with the next step of what failed: the account (the domain's step) or the
+/// dataset (the loader's).
+fn load_error(e: &bdi_load::LoadError) -> String {
+    let message = format!("the sync failed, nothing of it was kept: {e}");
+    match e {
+        bdi_load::LoadError::Source { error, .. } => match error.next_step() {
+            Some(step) => format!("error: {message}\nhint: {}", crate::errors::hint(&step)),
+            None => dataset_error(message, None),
+        },
+        bdi_load::LoadError::Destination(d) => dataset_error(message, d.next_step()),
+        bdi_load::LoadError::Aborted(_) => dataset_error(message, None),
+    }
+}
+
+/// A loader's error, with its next step.
+fn destination_error(e: &DestinationError) -> String {
+    dataset_error(e, e.next_step())
 }
 
 impl History {
@@ -164,9 +187,9 @@ impl History {
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {
             std::fs::create_dir_all(dir).map_err(|e| {
-                format!(
-                    "error: cannot create {} for the history: {e}\nhint: start the server with --history-db PATH",
-                    dir.display()
+                dataset_error(
+                    format!("cannot create {} for the history: {e}", dir.display()),
+                    Some(DatasetStep::CheckDestination),
                 )
             })?;
         }
@@ -174,7 +197,7 @@ impl History {
         let dest = tokio::task::spawn_blocking(move || location.open())
             .await
             .map_err(|e| blocking_failed(&e))?
-            .map_err(|e| format!("error: {e}"))?;
+            .map_err(|e| destination_error(&e))?;
         let load_options = bdi_load::LoadOptions {
             pipeline: self.pipeline.clone(),
             dataset: self.dataset.clone(),
@@ -214,8 +237,8 @@ impl History {
         tokio::select! {
             joined = &mut task => {
                 let report = joined
-                    .map_err(|e| format!("error: the sync stopped: {e}"))?
-                    .map_err(|e| format!("error: the sync failed, nothing of it was kept: {e}"))?;
+                    .map_err(|e| dataset_error(format!("the sync stopped: {e}"), None))?
+                    .map_err(|e| load_error(&e))?;
                 Ok(Synced::Done { report, skipped })
             }
             () = cancel.cancelled() => {
@@ -237,13 +260,16 @@ impl History {
         tokio::time::timeout(limit, Arc::clone(&self.lock).read_owned())
             .await
             .map_err(|_| {
-                "error: a sync is writing the history right now\nhint: try again when it ends (sync_history reports it; describe_history shows the last load)".to_owned()
+                dataset_error(
+                    "a sync is writing the history right now",
+                    Some(DatasetStep::WaitForHolder),
+                )
             })
     }
 
     fn missing(&self) -> Option<String> {
         match &self.location {
-            Location::DuckDb(path) if !path.exists() => Some(NO_HISTORY.to_owned()),
+            Location::DuckDb(path) if !path.exists() => Some(no_history()),
             _ => None,
         }
     }
@@ -251,9 +277,8 @@ impl History {
     /// Runs one read-only query (at most 200 rows, 64 KB, 10 s). A query the engine refuses
     /// comes back with its message and the dataset's tables.
     pub async fn query(&self, sql: &str) -> Result<QueryResult, String> {
-        bdi_load::query::check_read_only(sql).map_err(|r| {
-            format!("error: {r}\nhint: query_history runs one SELECT, e.g. select status, count(*) from runs group by status")
-        })?;
+        bdi_load::query::check_read_only(sql)
+            .map_err(|r| dataset_error(r, Some(DatasetStep::FixQuery)))?;
         if let Some(m) = self.missing() {
             return Err(m);
         }
@@ -267,11 +292,11 @@ impl History {
             .await
         {
             Ok(r) => Ok(r),
-            Err(QueryError::Refused(r)) => Err(format!("error: {r}")),
+            Err(QueryError::NoDataset(_)) => Err(no_history()),
             Err(QueryError::TimedOut(_)) => {
-                Err(format!("error: {}", QueryError::TimedOut(limits.timeout)))
+                let e = QueryError::TimedOut(limits.timeout);
+                Err(dataset_error(&e, e.next_step()))
             }
-            Err(QueryError::NoDataset(_)) => Err(NO_HISTORY.to_owned()),
             Err(QueryError::Failed(m)) => {
                 let (dataset, pipeline) = (self.dataset.clone(), self.pipeline.clone());
                 let tables = self
@@ -290,11 +315,14 @@ impl History {
                     })
                     .await
                     .unwrap_or_default();
+                // The engine's own message, and where to look: the tool's words, as no
+                // step of the loader's names the tables.
                 Err(format!(
-                    "error: the query failed: {m}\nhint: the tables are {tables}; describe_history lists their columns"
+                    "{}\nhint: the tables are {tables}; describe_history lists their columns",
+                    dataset_error(format!("the query failed: {m}"), None)
                 ))
             }
-            Err(e) => Err(format!("error: {e}")),
+            Err(e) => Err(dataset_error(&e, e.next_step())),
         }
     }
 
@@ -311,7 +339,7 @@ impl History {
             .read(move |reader| {
                 let info = reader
                     .info(&dataset, &pipeline)
-                    .map_err(|e| format!("error: {e}"))?;
+                    .map_err(|e| destination_error(&e))?;
                 let limits = QueryLimits::TERMINAL;
                 if info.tables.is_empty() {
                     // Nothing committed yet (a first sync abandoned, say).
@@ -319,7 +347,7 @@ impl History {
                 }
                 let columns = reader
                     .columns(&dataset, None)
-                    .map_err(|e| format!("error: {e}"))?;
+                    .map_err(|e| dataset_error(&e, e.next_step()))?;
                 let covered = if info.tables.iter().any(|t| t.name == "runs") {
                     reader
                         .query(
@@ -341,7 +369,7 @@ impl History {
                 ))
             })
             .await
-            .map_err(|e| format!("error: {e}"))?
+            .map_err(|e| destination_error(&e))?
     }
 }
 

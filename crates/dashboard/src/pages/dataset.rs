@@ -59,7 +59,7 @@ fn rows_per_load(
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    // A top-level table names its load in `_dlt_load_id`; a child table (`parent__child`) has
+    // A top-level table names its load in `_dlt_load_id`; a child table has
     // its top-level row's, through `_dlt_root_id` or up its parents' `_dlt_parent_id`.
     let mut parts: Vec<String> = Vec::new();
     for t in &info.tables {
@@ -73,16 +73,12 @@ fn rows_per_load(
                     ident(name)
                 ));
             }
-            // The parent of `a__b__c` is the longest of `a__b`, `a` that is a table.
+            // The tree is the one the loads recorded (`_bdi_schema`), never guessed from names.
             let parent = |table: &str| -> Option<String> {
-                let mut cut = table.len();
-                while let Some(i) = table[..cut].rfind("__") {
-                    if columns.contains_key(&table[..i]) {
-                        return Some(table[..i].to_owned());
-                    }
-                    cut = i;
-                }
-                None
+                info.tables
+                    .iter()
+                    .find(|t| t.name == table)
+                    .and_then(|t| t.parent.clone())
             };
             let mut chain = vec![name.clone()];
             while !has(chain.last()?, "_dlt_load_id") {
@@ -269,6 +265,7 @@ pub(super) async fn table(State(app): State<Arc<App>>, Path(name): Path<String>)
                 )
                 .map_err(|e| DashboardError::Unreadable(e.to_string()))?;
             let t = bdi_load::query::TableInfo {
+                parent: None,
                 rows: counted
                     .rows
                     .first()

@@ -123,24 +123,15 @@ fn unreadable(app: &App, e: &DashboardError) -> Response {
 
 pub(crate) use bdi_load::destination::quote as ident;
 
-/// The data tables of `dataset` (not the loader's own, `_dlt_*` and `_bdi_*`), by name: read
-/// from `information_schema`, which costs nothing however large the tables (the overview's row
-/// counts do cost, and only the overview shows them).
+/// The data tables of `dataset` (not the loader's own), by name: read from the catalog, which
+/// costs nothing however large the tables (the overview's row counts do cost, and only the
+/// overview shows them).
 pub(crate) fn table_names(
     r: &mut bdi_load::location::Reader,
     dataset: &str,
 ) -> Result<Vec<String>, DashboardError> {
-    let sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name";
-    let result = r
-        .query_params(dataset, sql, &[dataset], &META_LIMITS)
-        .map_err(|e| DashboardError::Unreadable(format!("listing the tables: {e}")))?;
-    Ok(result
-        .rows
-        .iter()
-        .filter_map(|row| row.first().and_then(Value::as_str))
-        .filter(|name| !name.starts_with("_dlt_") && !name.starts_with("_bdi_"))
-        .map(str::to_owned)
-        .collect())
+    r.tables(dataset)
+        .map_err(|e| DashboardError::Unreadable(format!("listing the tables: {e}")))
 }
 
 /// The SQL box with `sql` in it.

@@ -27,14 +27,11 @@ use duckdb::{Connection, ToSql};
 
 use super::literal;
 pub use super::quote;
-use super::{
-    Destination, DestinationError, LOADS_TABLE, LoadRecord, SCHEMA_TABLE, STATE_TABLE, Stored,
-    dataset_info, parse_state,
-};
+use super::{DestinationError, EngineError, Holder};
+use crate::dataset::{Driver, Merge, Written};
 use crate::query::{Collector, DatasetInfo, QueryError, QueryLimits, QueryResult, check_read_only};
 use crate::rows::{Column, Rows, Values};
-use crate::schema::{Cell, Column as SchemaColumn, DataType, Schema, Table, WriteDisposition};
-use crate::state::PipelineState;
+use crate::schema::{Cell, DataType, Table};
 
 /// A DuckDB database file (or an in-memory database, for tests).
 pub struct DuckDb {
@@ -80,31 +77,12 @@ const LOAD_SETTINGS: &str = "SET threads = 1; SET memory_limit = '32MB';";
 const LOAD_MEMORY: u64 = 32 * 1024 * 1024;
 const RESET_SETTINGS: &str = "RESET threads; RESET memory_limit;";
 
-fn sql_type(t: DataType) -> &'static str {
-    match t {
-        DataType::Text => "VARCHAR",
-        DataType::Bigint => "BIGINT",
-        DataType::Double => "DOUBLE",
-        DataType::Bool => "BOOLEAN",
-        DataType::Timestamp => "TIMESTAMP WITH TIME ZONE",
-    }
+fn engine_err(e: duckdb::Error) -> EngineError {
+    EngineError::new(e.to_string(), e)
 }
 
-/// The dlt type of a DuckDB column type (unknown types read as text).
-fn data_type_of(sql: &str) -> DataType {
-    match sql.to_ascii_uppercase().as_str() {
-        "BIGINT" | "INTEGER" | "SMALLINT" | "TINYINT" | "HUGEINT" | "UBIGINT" | "UINTEGER" => {
-            DataType::Bigint
-        }
-        "DOUBLE" | "FLOAT" | "REAL" => DataType::Double,
-        "BOOLEAN" => DataType::Bool,
-        "TIMESTAMP WITH TIME ZONE" | "TIMESTAMPTZ" | "TIMESTAMP" => DataType::Timestamp,
-        _ => DataType::Text,
-    }
-}
-
-fn write_err(what: &str, e: &duckdb::Error) -> DestinationError {
-    DestinationError::Write(format!("{what}: {e}"))
+fn write_err(what: &str, e: duckdb::Error) -> DestinationError {
+    DestinationError::engine(what, engine_err(e))
 }
 
 impl ToSql for Cell {
@@ -228,48 +206,43 @@ impl DuckDb {
             match attach() {
                 Ok(c) => break c,
                 Err(e) if is_lock(&e) && busy() => {}
-                Err(e) => {
-                    let text = e.to_string();
-                    return Err(if is_lock(&e) {
-                        DestinationError::Open(format!(
-                            "{} is in use by another process ({}); close it (or wait for the other load) and try again",
-                            path.display(),
-                            text.lines().next().unwrap_or_default()
-                        ))
-                    } else {
-                        DestinationError::Open(format!(
-                            "cannot open {} as a DuckDB database: {text}",
-                            path.display()
-                        ))
+                Err(e) if is_lock(&e) => {
+                    return Err(DestinationError::Held {
+                        target: path.display().to_string(),
+                        holder: Holder::OtherProcess,
                     });
+                }
+                Err(e) => {
+                    return Err(DestinationError::Open(format!(
+                        "cannot open {} as a DuckDB database: {e}",
+                        path.display()
+                    )));
                 }
             }
         };
         conn.execute_batch(OFFLINE)
-            .map_err(|e| write_err("configure", &e))?;
-        Ok(Self {
-            path: Some(path.to_owned()),
+            .map_err(|e| write_err("configure", e))?;
+        Ok(Self::over(conn, Some(path.to_owned())))
+    }
+
+    /// A destination over `conn`, offline (see [`OFFLINE`]).
+    fn over(conn: Connection, path: Option<PathBuf>) -> Self {
+        Self {
+            path,
             conn,
             in_transaction: false,
             layouts: HashMap::new(),
             appended: HashMap::new(),
             memory_limit: LOAD_MEMORY,
-        })
+        }
     }
 
     /// An in-memory database.
     pub fn in_memory() -> Result<Self, DestinationError> {
-        let conn = Connection::open_in_memory().map_err(|e| write_err("open", &e))?;
+        let conn = Connection::open_in_memory().map_err(|e| write_err("open", e))?;
         conn.execute_batch(OFFLINE)
-            .map_err(|e| write_err("configure", &e))?;
-        Ok(Self {
-            path: None,
-            conn,
-            in_transaction: false,
-            layouts: HashMap::new(),
-            appended: HashMap::new(),
-            memory_limit: LOAD_MEMORY,
-        })
+            .map_err(|e| write_err("configure", e))?;
+        Ok(Self::over(conn, None))
     }
 
     /// The connection itself, for tests that set a file up (feature `testing`): everything else
@@ -298,182 +271,109 @@ impl DuckDb {
     fn exec(&self, sql: &str) -> Result<(), DestinationError> {
         self.conn
             .execute_batch(sql)
-            .map_err(|e| write_err(sql.lines().next().unwrap_or(sql), &e))
-    }
-
-    /// The tables and columns of `dataset`, from the catalog.
-    fn existing(&self, dataset: &str) -> Result<Schema, DestinationError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns \
-                 WHERE table_schema = ? ORDER BY table_name, ordinal_position",
-            )
-            .map_err(|e| write_err("read the catalog", &e))?;
-        let rows = stmt
-            .query_map([dataset], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .map_err(|e| write_err("read the catalog", &e))?;
-        let mut schema = Schema::default();
-        for row in rows {
-            let (table, column, sql, nullable) =
-                row.map_err(|e| write_err("read the catalog", &e))?;
-            if table.starts_with("_dlt_") || table.starts_with("_bdi_") {
-                continue;
-            }
-            let t = schema
-                .tables
-                .entry(table.clone())
-                .or_insert_with(|| Table::new(&table, None, WriteDisposition::Append));
-            t.columns.insert(
-                column,
-                SchemaColumn {
-                    data_type: data_type_of(&sql),
-                    nullable: nullable == "YES",
-                },
-            );
-        }
-        Ok(schema)
-    }
-
-    fn table_exists(&self, dataset: &str, table: &str) -> Result<bool, DestinationError> {
-        let n: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                [dataset, table],
-                |r| r.get(0),
-            )
-            .map_err(|e| write_err("read the catalog", &e))?;
-        Ok(n > 0)
-    }
-
-    fn ensure_system_tables(&self, dataset: &str) -> Result<(), DestinationError> {
-        let d = quote(dataset);
-        self.exec(&format!(
-            "CREATE SCHEMA IF NOT EXISTS {d};\
-             CREATE TABLE IF NOT EXISTS {d}.{loads} (load_id VARCHAR NOT NULL, schema_name VARCHAR, status BIGINT NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL, schema_version_hash VARCHAR);\
-             CREATE TABLE IF NOT EXISTS {d}.{state} (pipeline_name VARCHAR NOT NULL, state VARCHAR NOT NULL, load_id VARCHAR NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL);\
-             CREATE TABLE IF NOT EXISTS {d}.{schema} (version_hash VARCHAR NOT NULL, schema_name VARCHAR, schema VARCHAR NOT NULL, load_id VARCHAR NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL);",
-            loads = quote(LOADS_TABLE),
-            state = quote(STATE_TABLE),
-            schema = quote(SCHEMA_TABLE),
-        ))
+            .map_err(|e| write_err(sql.lines().next().unwrap_or(sql), e))
     }
 }
 
-impl Destination for DuckDb {
-    fn describe(&self) -> String {
+impl Driver for DuckDb {
+    fn location(&self) -> String {
         match &self.path {
             Some(p) => format!("duckdb:{}", p.display()),
             None => "duckdb::memory:".to_owned(),
         }
     }
 
-    fn stored(&mut self, dataset: &str, pipeline: &str) -> Result<Stored, DestinationError> {
-        let schema = self.existing(dataset)?;
-        let mut state = PipelineState::default();
-        if self.table_exists(dataset, STATE_TABLE)? {
-            let sql = format!(
-                "SELECT state FROM {}.{} WHERE pipeline_name = ? ORDER BY inserted_at DESC, load_id DESC LIMIT 1",
-                quote(dataset),
-                quote(STATE_TABLE)
-            );
-            let text: Option<String> = match self.conn.query_row(&sql, [pipeline], |r| r.get(0)) {
-                Ok(t) => Some(t),
-                Err(duckdb::Error::QueryReturnedNoRows) => None,
-                Err(e) => return Err(write_err("read the state", &e)),
-            };
-            if let Some(text) = text {
-                state = parse_state(&text, pipeline)?;
-            }
+    /// dlt's DuckDB types.
+    fn sql_type(&self, data_type: DataType) -> &'static str {
+        match data_type {
+            DataType::Text => "VARCHAR",
+            DataType::Bigint => "BIGINT",
+            DataType::Double => "DOUBLE",
+            DataType::Bool => "BOOLEAN",
+            DataType::Timestamp => "TIMESTAMP WITH TIME ZONE",
         }
-        Ok(Stored { schema, state })
     }
 
-    fn begin(&mut self) -> Result<(), DestinationError> {
+    fn data_type_of(&self, sql: &str) -> DataType {
+        match sql.to_ascii_uppercase().as_str() {
+            "BIGINT" | "INTEGER" | "SMALLINT" | "TINYINT" | "HUGEINT" | "UBIGINT" | "UINTEGER" => {
+                DataType::Bigint
+            }
+            "DOUBLE" | "FLOAT" | "REAL" => DataType::Double,
+            "BOOLEAN" => DataType::Bool,
+            "TIMESTAMP WITH TIME ZONE" | "TIMESTAMPTZ" | "TIMESTAMP" => DataType::Timestamp,
+            _ => DataType::Text,
+        }
+    }
+
+    fn epoch_micros(&self, column: &str) -> String {
+        format!("epoch_us({})", quote(column))
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<(), EngineError> {
+        self.conn.execute_batch(sql).map_err(engine_err)
+    }
+
+    fn execute_params(&mut self, sql: &str, params: &[&str]) -> Result<(), EngineError> {
+        self.conn
+            .execute(sql, duckdb::params_from_iter(params))
+            .map(|_| ())
+            .map_err(engine_err)
+    }
+
+    fn rows(&mut self, sql: &str, params: &[&str]) -> Result<Vec<Vec<Cell>>, EngineError> {
+        let mut stmt = self.conn.prepare(sql).map_err(engine_err)?;
+        let mut rows = stmt
+            .query(duckdb::params_from_iter(params))
+            .map_err(engine_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(engine_err)? {
+            let width = row.as_ref().column_count();
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                let value: duckdb::types::Value = row.get(i).map_err(engine_err)?;
+                cells.push(cell_of(value));
+            }
+            out.push(cells);
+        }
+        Ok(out)
+    }
+
+    /// One thread and a memory limit while a file loads ([`LOAD_SETTINGS`]).
+    fn on_begin(&mut self) -> Result<(), DestinationError> {
         if self.path.is_some() {
             self.exec(LOAD_SETTINGS)?;
         }
-        self.exec("BEGIN TRANSACTION")?;
         self.in_transaction = true;
         Ok(())
     }
 
-    fn drop_dataset(&mut self, dataset: &str) -> Result<(), DestinationError> {
-        self.layouts.retain(|(d, _), _| d != dataset);
-        self.exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote(dataset)))
+    fn on_end(&mut self, committed: bool) {
+        if !committed {
+            // What the transaction created or altered is gone with it.
+            self.layouts.clear();
+        }
+        self.in_transaction = false;
+        self.appended.clear();
+        self.memory_limit = LOAD_MEMORY;
+        if self.path.is_some() {
+            let _ = self.conn.execute_batch(RESET_SETTINGS);
+        }
     }
 
-    fn sync_table(&mut self, dataset: &str, table: &Table) -> Result<(), DestinationError> {
-        let d = quote(dataset);
-        let t = quote(&table.name);
-        self.exec(&format!("CREATE SCHEMA IF NOT EXISTS {d}"))?;
-        let existing = self.existing_columns(dataset, &table.name)?;
-        if existing.is_empty() {
-            let mut sql = format!("CREATE TABLE {d}.{t} (");
-            for (i, (name, col)) in table.columns.iter().enumerate() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                let _ = write!(sql, "{} {}", quote(name), sql_type(col.data_type));
-                if !col.nullable {
-                    sql.push_str(" NOT NULL");
-                }
-            }
-            sql.push(')');
-            self.exec(&sql)?;
-            self.layouts.insert(
-                (dataset.to_owned(), table.name.clone()),
-                table.columns.keys().cloned().collect(),
-            );
-            return Ok(());
-        }
-        let mut layout = existing;
-        for (name, col) in &table.columns {
-            if !layout.iter().any(|c| c == name) {
-                self.exec(&format!(
-                    "ALTER TABLE {d}.{t} ADD COLUMN {} {}",
-                    quote(name),
-                    sql_type(col.data_type)
-                ))?;
-                layout.push(name.clone());
-            }
-        }
+    fn laid_out(&mut self, dataset: &str, table: &str, columns: Vec<String>) {
         self.layouts
-            .insert((dataset.to_owned(), table.name.clone()), layout);
-        Ok(())
+            .insert((dataset.to_owned(), table.to_owned()), columns);
     }
 
-    fn clear(&mut self, dataset: &str, tables: &[&str]) -> Result<(), DestinationError> {
-        for table in tables {
-            if self.table_exists(dataset, table)? {
-                self.exec(&format!("DELETE FROM {}.{}", quote(dataset), quote(table)))?;
-            }
-        }
-        Ok(())
+    fn dropped(&mut self, dataset: &str) {
+        self.layouts.retain(|(d, _), _| d != dataset);
     }
 
-    fn delete_keys(
-        &mut self,
-        dataset: &str,
-        root: &Table,
-        keys: &[Vec<Cell>],
-        children: &[&str],
-    ) -> Result<(), DestinationError> {
-        if keys.is_empty()
-            || root.primary_key.is_empty()
-            || !self.table_exists(dataset, &root.name)?
-        {
-            return Ok(());
-        }
-        let d = quote(dataset);
+    /// The keys as `(k1 = ? AND k2 = ?) OR ...`, 500 keys a statement, values bound.
+    fn delete_matching(&mut self, merge: &Merge<'_>) -> Written {
+        let (root, keys, children) = (merge.root, merge.keys, merge.children);
+        let d = quote(merge.dataset);
         let r = quote(&root.name);
         let width = root.primary_key.len();
         for chunk in keys.chunks(500) {
@@ -495,49 +395,37 @@ impl Destination for DuckDb {
             }
             debug_assert_eq!(params.len(), chunk.len() * width);
             for child in children {
-                if self.table_exists(dataset, child)?
-                    && self
-                        .existing_columns(dataset, child)?
-                        .iter()
-                        .any(|c| c == crate::normalize::DLT_ROOT_ID)
-                {
-                    let sql = format!(
-                        "DELETE FROM {d}.{c} WHERE {root_id} IN (SELECT {id} FROM {d}.{r} WHERE {matches})",
-                        c = quote(child),
-                        root_id = quote(crate::normalize::DLT_ROOT_ID),
-                        id = quote(crate::normalize::DLT_ID),
-                    );
-                    self.conn
-                        .execute(&sql, params.as_slice())
-                        .map_err(|e| write_err("merge: delete child rows", &e))?;
-                }
+                let sql = format!(
+                    "DELETE FROM {d}.{c} WHERE {root_id} IN (SELECT {id} FROM {d}.{r} WHERE {matches})",
+                    c = quote(child),
+                    root_id = quote(crate::normalize::DLT_ROOT_ID),
+                    id = quote(crate::normalize::DLT_ID),
+                );
+                self.conn
+                    .execute(&sql, params.as_slice())
+                    .map_err(|e| write_err("merge: delete child rows", e))?;
             }
             let sql = format!("DELETE FROM {d}.{r} WHERE {matches}");
             self.conn
                 .execute(&sql, params.as_slice())
-                .map_err(|e| write_err("merge: delete replaced rows", &e))?;
+                .map_err(|e| write_err("merge: delete replaced rows", e))?;
         }
         Ok(())
     }
 
-    fn append(
-        &mut self,
-        dataset: &str,
-        table: &Table,
-        runs: Vec<Rows>,
-    ) -> Result<(), DestinationError> {
-        if runs.iter().all(Rows::is_empty) {
-            return Ok(());
-        }
+    fn append_rows(&mut self, dataset: &str, table: &Table, runs: Vec<Rows>) -> Written {
         let key = (dataset.to_owned(), table.name.clone());
         if !self.layouts.contains_key(&key) {
-            let layout = self.existing_columns(dataset, &table.name)?;
+            let layout = crate::dataset::columns_of(self, dataset, &table.name)?;
             self.layouts.insert(key.clone(), layout);
         }
         let in_order = self.layouts[&key].iter().eq(table.columns.keys());
         let columns: Vec<&str> = table.columns.keys().map(String::as_str).collect();
         let failed = |e: &dyn std::fmt::Display| {
-            DestinationError::Write(format!("append to {}: {e}", table.name))
+            DestinationError::engine(
+                format!("append to {}", table.name),
+                EngineError::message(e.to_string()),
+            )
         };
         let batches = runs
             .into_iter()
@@ -563,108 +451,28 @@ impl Destination for DuckDb {
         // One flush: DuckDB inserts what the appender holds in one statement.
         app.flush().map_err(|e| failed(&e))
     }
-
-    fn commit(
-        &mut self,
-        dataset: &str,
-        pipeline: &str,
-        load: &LoadRecord,
-        state: &PipelineState,
-        schema: &Schema,
-    ) -> Result<(), DestinationError> {
-        self.ensure_system_tables(dataset)?;
-        let d = quote(dataset);
-        self.conn
-            .execute(
-                &format!(
-                    "INSERT INTO {d}.{} VALUES (?, ?, 0, now(), ?)",
-                    quote(LOADS_TABLE)
-                ),
-                [&load.load_id, &load.schema_name, &load.schema_version_hash],
-            )
-            .map_err(|e| write_err("record the load", &e))?;
-        let state_text =
-            serde_json::to_string(state).map_err(|e| DestinationError::Write(e.to_string()))?;
-        self.conn
-            .execute(
-                &format!(
-                    "INSERT INTO {d}.{} VALUES (?, ?, ?, now())",
-                    quote(STATE_TABLE)
-                ),
-                [pipeline, state_text.as_str(), load.load_id.as_str()],
-            )
-            .map_err(|e| write_err("record the state", &e))?;
-        let known: i64 = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT count(*) FROM {d}.{} WHERE version_hash = ?",
-                    quote(SCHEMA_TABLE)
-                ),
-                [&load.schema_version_hash],
-                |r| r.get(0),
-            )
-            .map_err(|e| write_err("record the schema", &e))?;
-        if known == 0 {
-            let schema_text = serde_json::to_string(schema)
-                .map_err(|e| DestinationError::Write(e.to_string()))?;
-            self.conn
-                .execute(
-                    &format!(
-                        "INSERT INTO {d}.{} VALUES (?, ?, ?, ?, now())",
-                        quote(SCHEMA_TABLE)
-                    ),
-                    [
-                        load.schema_version_hash.as_str(),
-                        load.schema_name.as_str(),
-                        schema_text.as_str(),
-                        load.load_id.as_str(),
-                    ],
-                )
-                .map_err(|e| write_err("record the schema", &e))?;
-        }
-        self.exec("COMMIT")?;
-        self.in_transaction = false;
-        self.appended.clear();
-        self.memory_limit = LOAD_MEMORY;
-        if self.path.is_some() {
-            self.exec(RESET_SETTINGS)?;
-        }
-        Ok(())
-    }
-
-    fn rollback(&mut self) {
-        // What the transaction created or altered is gone with it.
-        self.layouts.clear();
-        if self.in_transaction {
-            let _ = self.conn.execute_batch("ROLLBACK");
-            self.in_transaction = false;
-        }
-        self.appended.clear();
-        self.memory_limit = LOAD_MEMORY;
-        if self.path.is_some() {
-            let _ = self.conn.execute_batch(RESET_SETTINGS);
-        }
-    }
 }
 
-impl DuckDb {
-    fn existing_columns(
-        &self,
-        dataset: &str,
-        table: &str,
-    ) -> Result<Vec<String>, DestinationError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            )
-            .map_err(|e| write_err("read the catalog", &e))?;
-        let rows = stmt
-            .query_map([dataset, table], |r| r.get::<_, String>(0))
-            .map_err(|e| write_err("read the catalog", &e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| write_err("read the catalog", &e))
+/// A cell of a value the core read (system tables and the catalog: text, integers, booleans).
+fn cell_of(v: duckdb::types::Value) -> Cell {
+    use duckdb::types::Value as V;
+    match v {
+        V::Null => Cell::Null,
+        V::Boolean(b) => Cell::Bool(b),
+        V::TinyInt(i) => Cell::Bigint(i.into()),
+        V::SmallInt(i) => Cell::Bigint(i.into()),
+        V::Int(i) => Cell::Bigint(i.into()),
+        V::BigInt(i) => Cell::Bigint(i),
+        V::UTinyInt(i) => Cell::Bigint(i.into()),
+        V::USmallInt(i) => Cell::Bigint(i.into()),
+        V::UInt(i) => Cell::Bigint(i.into()),
+        V::UBigInt(i) => i64::try_from(i).map_or_else(|_| Cell::Text(i.to_string()), Cell::Bigint),
+        V::HugeInt(i) => i64::try_from(i).map_or_else(|_| Cell::Text(i.to_string()), Cell::Bigint),
+        V::Double(d) => Cell::Double(d),
+        V::Float(f) => Cell::Double(f.into()),
+        V::Text(s) | V::Enum(s) => Cell::Text(s),
+        V::Timestamp(unit, n) => Cell::Timestamp(unit.to_micros(n)),
+        other => Cell::Text(format!("{other:?}")),
     }
 }
 
@@ -737,12 +545,11 @@ impl DuckDb {
         dataset: &str,
         memory_mb: u64,
     ) -> Result<Self, QueryError> {
-        let db =
-            Self::open_reader(path, memory_mb, 1).map_err(|e| QueryError::Failed(e.to_string()))?;
+        let db = Self::open_reader(path, memory_mb, 1).map_err(QueryError::from)?;
         db.use_dataset(dataset)?;
         db.conn
             .execute_batch("SET lock_configuration = true")
-            .map_err(|e| QueryError::Failed(write_err("configure", &e).to_string()))?;
+            .map_err(|e| QueryError::Failed(write_err("configure", e).to_string()))?;
         Ok(db)
     }
 
@@ -755,27 +562,20 @@ impl DuckDb {
             .and_then(|c| c.enable_external_access(false))
             .and_then(|c| c.max_memory(&format!("{memory_mb}MB")))
             .and_then(|c| c.threads(threads))
-            .map_err(|e| write_err("configure", &e))?;
+            .map_err(|e| write_err("configure", e))?;
         let conn = Connection::open_with_flags(path, config).map_err(|e| {
             if is_lock(&e) {
-                DestinationError::Open(format!(
-                    "{} is being written by another process (a load, most likely): try again when it ends",
-                    path.display()
-                ))
+                DestinationError::Held {
+                    target: path.display().to_string(),
+                    holder: Holder::Writer,
+                }
             } else {
                 DestinationError::Open(format!("cannot open {}: {e}", path.display()))
             }
         })?;
         conn.execute_batch(OFFLINE)
-            .map_err(|e| write_err("configure", &e))?;
-        Ok(Self {
-            path: Some(path.to_owned()),
-            conn,
-            in_transaction: false,
-            layouts: HashMap::new(),
-            appended: HashMap::new(),
-            memory_limit: LOAD_MEMORY,
-        })
+            .map_err(|e| write_err("configure", e))?;
+        Ok(Self::over(conn, Some(path.to_owned())))
     }
 
     fn use_dataset(&self, dataset: &str) -> Result<(), QueryError> {
@@ -898,38 +698,7 @@ impl DuckDb {
 
     /// The dataset's tables, recent loads and the pipeline's state.
     pub fn info(&mut self, dataset: &str, pipeline: &str) -> Result<DatasetInfo, DestinationError> {
-        let stored = self.stored(dataset, pipeline)?;
-        let mut loads = Vec::new();
-        if self.table_exists(dataset, LOADS_TABLE)? {
-            let sql = format!(
-                "SELECT load_id, status, epoch_us(inserted_at) FROM {}.{} ORDER BY inserted_at DESC LIMIT 10",
-                quote(dataset),
-                quote(LOADS_TABLE)
-            );
-            let mut stmt = self
-                .conn
-                .prepare(&sql)
-                .map_err(|e| write_err("read loads", &e))?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(|e| write_err("read loads", &e))?;
-            for l in rows {
-                loads.push(l.map_err(|e| write_err("read loads", &e))?);
-            }
-        }
-        let conn = &self.conn;
-        dataset_info(
-            stored,
-            |name| {
-                conn.query_row(
-                    &format!("SELECT count(*) FROM {}.{}", quote(dataset), quote(name)),
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| write_err("count rows", &e))
-            },
-            loads,
-        )
+        crate::dataset::info(self, dataset, pipeline)
     }
 }
 

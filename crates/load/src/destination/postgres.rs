@@ -36,15 +36,12 @@ use postgres::types::Type;
 use postgres::{Client, SimpleQueryMessage};
 
 pub use super::quote;
-use super::{
-    Destination, DestinationError, LOADS_TABLE, LoadRecord, SCHEMA_TABLE, STATE_TABLE, Stored,
-    dataset_info, parse_state,
-};
+use super::{DestinationError, EngineError, Holder};
+use crate::dataset::{Driver, Merge, Written};
 use crate::normalize::{DLT_ID, DLT_ROOT_ID};
 use crate::query::{Collector, DatasetInfo, QueryError, QueryLimits, QueryResult, check_read_only};
 use crate::rows::Rows;
-use crate::schema::{Cell, Column as SchemaColumn, DataType, Schema, Table, WriteDisposition};
-use crate::state::PipelineState;
+use crate::schema::{Cell, DataType, Table, WriteDisposition};
 
 /// A connection to a PostgreSQL database.
 pub struct Postgres {
@@ -84,17 +81,6 @@ fn sql_type(t: DataType) -> &'static str {
     }
 }
 
-/// The dlt type of a column type as `information_schema` names it (unknown types read as text).
-fn data_type_of(sql: &str) -> DataType {
-    match sql {
-        "bigint" | "integer" | "smallint" => DataType::Bigint,
-        "double precision" | "real" => DataType::Double,
-        "boolean" => DataType::Bool,
-        "timestamp with time zone" | "timestamp without time zone" => DataType::Timestamp,
-        _ => DataType::Text,
-    }
-}
-
 /// The server's message (with its detail and hint), or the driver's.
 fn message(e: &postgres::Error) -> String {
     match e.as_db_error() {
@@ -124,26 +110,21 @@ fn message(e: &postgres::Error) -> String {
     }
 }
 
-fn write_err(what: &str, e: &postgres::Error) -> DestinationError {
-    DestinationError::Write(format!("{what}: {}", message(e)))
+fn engine_err(e: postgres::Error) -> EngineError {
+    EngineError::new(message(&e), e)
+}
+
+fn write_err(what: &str, e: postgres::Error) -> DestinationError {
+    DestinationError::engine(what, engine_err(e))
 }
 
 /// An error of a COPY's writer: the driver's error inside an I/O error.
-fn io_message(e: &std::io::Error) -> String {
-    e.get_ref()
+fn io_err(e: std::io::Error) -> EngineError {
+    let text = e
+        .get_ref()
         .and_then(|inner| inner.downcast_ref::<postgres::Error>())
-        .map_or_else(|| e.to_string(), message)
-}
-
-/// Refuses a name PostgreSQL would cut, rather than let it write under another name.
-fn check_name(what: &str, name: &str) -> Result<(), DestinationError> {
-    if name.len() > MAX_NAME_BYTES {
-        return Err(DestinationError::Write(format!(
-            "the {what} name {name} is {} bytes long; PostgreSQL names are at most {MAX_NAME_BYTES}: choose a shorter dataset or resource name",
-            name.len()
-        )));
-    }
-    Ok(())
+        .map_or_else(|| e.to_string(), message);
+    EngineError::new(text, e)
 }
 
 /// The staging schema of a dataset (dlt's name for it).
@@ -181,15 +162,12 @@ impl Postgres {
     /// do more than read through a query ([`privileged`]), and makes the session read-only
     /// from the start (`default_transaction_read_only`).
     pub fn connect_reader(url: &str) -> Result<Self, QueryError> {
-        let mut db = Self::connect_read_only(url).map_err(|e| QueryError::Failed(e.to_string()))?;
-        if let Some(why) = db
-            .privileged()
-            .map_err(|e| QueryError::Failed(e.to_string()))?
-        {
-            return Err(QueryError::Refused(crate::query::Refused(format!(
+        let mut db = Self::connect_read_only(url)?;
+        if let Some(why) = db.privileged().map_err(QueryError::from)? {
+            return Err(QueryError::Privileged(format!(
                 "the database role of {} {why}: a query could act on the server itself. Connect the SQL surfaces as a read-only role (docs/load.md, \"A role for reading\": CREATE ROLE ... LOGIN, GRANT USAGE ON SCHEMA, GRANT SELECT ON ALL TABLES)",
                 db.described
-            ))));
+            )));
         }
         Ok(db)
     }
@@ -207,7 +185,7 @@ impl Postgres {
                  FROM pg_roles r WHERE r.rolname = current_user",
                 &[],
             )
-            .map_err(|e| write_err("read the role's privileges", &e))?;
+            .map_err(|e| write_err("read the role's privileges", e))?;
         let (superuser, replication, members): (bool, bool, String) =
             (row.get(0), row.get(1), row.get(2));
         Ok(if superuser {
@@ -230,83 +208,7 @@ impl Postgres {
     fn exec(&mut self, sql: &str) -> Result<(), DestinationError> {
         self.client
             .batch_execute(sql)
-            .map_err(|e| write_err(sql.lines().next().unwrap_or(sql), &e))
-    }
-
-    /// The tables and columns of `dataset`, from the catalog.
-    fn existing(&mut self, dataset: &str) -> Result<Schema, DestinationError> {
-        let rows = self
-            .client
-            .query(
-                "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
-                 FROM information_schema.columns WHERE table_schema = $1 \
-                 ORDER BY table_name, ordinal_position",
-                &[&dataset],
-            )
-            .map_err(|e| write_err("read the catalog", &e))?;
-        let mut schema = Schema::default();
-        for row in rows {
-            let table: String = row.get(0);
-            if table.starts_with("_dlt_") || table.starts_with("_bdi_") {
-                continue;
-            }
-            let column: String = row.get(1);
-            let sql: String = row.get(2);
-            let nullable: String = row.get(3);
-            let t = schema
-                .tables
-                .entry(table.clone())
-                .or_insert_with(|| Table::new(&table, None, WriteDisposition::Append));
-            t.columns.insert(
-                column,
-                SchemaColumn {
-                    data_type: data_type_of(&sql),
-                    nullable: nullable == "YES",
-                },
-            );
-        }
-        Ok(schema)
-    }
-
-    fn existing_columns(
-        &mut self,
-        dataset: &str,
-        table: &str,
-    ) -> Result<Vec<String>, DestinationError> {
-        let rows = self
-            .client
-            .query(
-                "SELECT column_name::text FROM information_schema.columns \
-                 WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
-                &[&dataset, &table],
-            )
-            .map_err(|e| write_err("read the catalog", &e))?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
-    }
-
-    fn table_exists(&mut self, dataset: &str, table: &str) -> Result<bool, DestinationError> {
-        let row = self
-            .client
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
-                 WHERE table_schema = $1 AND table_name = $2)",
-                &[&dataset, &table],
-            )
-            .map_err(|e| write_err("read the catalog", &e))?;
-        Ok(row.get(0))
-    }
-
-    fn ensure_system_tables(&mut self, dataset: &str) -> Result<(), DestinationError> {
-        let d = quote(dataset);
-        self.exec(&format!(
-            "CREATE SCHEMA IF NOT EXISTS {d};\
-             CREATE TABLE IF NOT EXISTS {d}.{loads} (load_id text NOT NULL, schema_name text, status bigint NOT NULL, inserted_at timestamp with time zone NOT NULL, schema_version_hash text);\
-             CREATE TABLE IF NOT EXISTS {d}.{state} (pipeline_name text NOT NULL, state text NOT NULL, load_id text NOT NULL, inserted_at timestamp with time zone NOT NULL);\
-             CREATE TABLE IF NOT EXISTS {d}.{schema} (version_hash text NOT NULL, schema_name text, schema text NOT NULL, load_id text NOT NULL, inserted_at timestamp with time zone NOT NULL);",
-            loads = quote(LOADS_TABLE),
-            state = quote(STATE_TABLE),
-            schema = quote(SCHEMA_TABLE),
-        ))
+            .map_err(|e| write_err(sql.lines().next().unwrap_or(sql), e))
     }
 
     /// Writes `runs` into `schema.table` (its `columns`, of `types`) with one binary COPY.
@@ -316,13 +218,13 @@ impl Postgres {
         columns: impl Iterator<Item = &'a String>,
         types: &[DataType],
         runs: impl Iterator<Item = &'a Rows>,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, EngineError> {
         let list: Vec<String> = columns.map(|c| quote(c)).collect();
         let sql = format!(
             "COPY {target} ({}) FROM STDIN (FORMAT binary)",
             list.join(", ")
         );
-        let mut writer = self.client.copy_in(&sql).map_err(|e| message(&e))?;
+        let mut writer = self.client.copy_in(&sql).map_err(engine_err)?;
         let mut buf = Vec::with_capacity(COPY_CHUNK + 64 * 1024);
         buf.extend_from_slice(copy::HEADER);
         for rows in runs {
@@ -331,27 +233,83 @@ impl Postgres {
                 b.clear();
                 Ok::<_, std::io::Error>(())
             })
-            .map_err(|e| io_message(&e))?;
+            .map_err(io_err)?;
         }
         buf.extend_from_slice(copy::TRAILER);
-        writer.write_all(&buf).map_err(|e| io_message(&e))?;
-        writer.finish().map_err(|e| message(&e))
+        writer.write_all(&buf).map_err(io_err)?;
+        writer.finish().map_err(engine_err)
     }
 }
 
-impl Destination for Postgres {
-    fn describe(&self) -> String {
+impl Driver for Postgres {
+    fn location(&self) -> String {
         self.described.clone()
     }
 
-    fn max_name_bytes(&self) -> Option<usize> {
+    /// dlt's PostgreSQL types.
+    fn sql_type(&self, data_type: DataType) -> &'static str {
+        sql_type(data_type)
+    }
+
+    fn data_type_of(&self, sql: &str) -> DataType {
+        match sql {
+            "bigint" | "integer" | "smallint" => DataType::Bigint,
+            "double precision" | "real" => DataType::Double,
+            "boolean" => DataType::Bool,
+            "timestamp with time zone" | "timestamp without time zone" => DataType::Timestamp,
+            _ => DataType::Text,
+        }
+    }
+
+    fn epoch_micros(&self, column: &str) -> String {
+        format!(
+            "CAST(extract(epoch FROM {}) * 1000000 AS bigint)",
+            quote(column)
+        )
+    }
+
+    fn name_limit(&self) -> Option<usize> {
         Some(MAX_NAME_BYTES)
+    }
+
+    fn schemas_of(&self, dataset: &str) -> Vec<String> {
+        vec![dataset.to_owned(), staging(dataset)]
+    }
+
+    fn execute(&mut self, sql: &str) -> Result<(), EngineError> {
+        self.client.batch_execute(sql).map_err(engine_err)
+    }
+
+    fn execute_params(&mut self, sql: &str, params: &[&str]) -> Result<(), EngineError> {
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        self.client
+            .execute(sql, &params)
+            .map(|_| ())
+            .map_err(engine_err)
+    }
+
+    fn rows(&mut self, sql: &str, params: &[&str]) -> Result<Vec<Vec<Cell>>, EngineError> {
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let rows = self.client.query(sql, &params).map_err(engine_err)?;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| cell_of(row, i).map_err(engine_err))
+                    .collect()
+            })
+            .collect()
     }
 
     /// A session-level advisory lock on the pair (dataset, pipeline), tried every 100 ms for up
     /// to [`crate::destination::lock_wait`]; PostgreSQL releases it when the session ends, so a
     /// load that dies holds nothing. Released after the commit or rollback.
-    fn lock_pipeline(&mut self, dataset: &str, pipeline: &str) -> Result<(), DestinationError> {
+    fn hold_pipeline(&mut self, dataset: &str, pipeline: &str) -> Result<(), DestinationError> {
         let key = format!("{dataset}\u{1f}{pipeline}");
         let deadline = Instant::now() + super::lock_wait();
         loop {
@@ -361,7 +319,7 @@ impl Destination for Postgres {
                     "SELECT pg_try_advisory_lock(hashtext('bdi-load'), hashtext($1))",
                     &[&key],
                 )
-                .map_err(|e| write_err("lock the pipeline", &e))?
+                .map_err(|e| write_err("lock the pipeline", e))?
                 .get(0);
             if held {
                 self.locked = Some(key);
@@ -369,115 +327,51 @@ impl Destination for Postgres {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(DestinationError::Open(format!(
-                    "another load of pipeline {pipeline} into dataset {dataset} is running on {} (it holds the pipeline until it commits): wait for it to end and load again (BDI_LOAD_LOCK_WAIT_MS sets how long a load waits, {} ms now)",
-                    self.described,
-                    super::lock_wait().as_millis()
-                )));
+                return Err(DestinationError::Held {
+                    target: format!(
+                        "pipeline {pipeline} of dataset {dataset} on {}",
+                        self.described
+                    ),
+                    holder: Holder::OtherLoad {
+                        waited: super::lock_wait(),
+                    },
+                });
             }
             std::thread::sleep(super::LOCK_RETRY.min(left));
         }
     }
 
-    fn stored(&mut self, dataset: &str, pipeline: &str) -> Result<Stored, DestinationError> {
-        let schema = self.existing(dataset)?;
-        let mut state = PipelineState::default();
-        if self.table_exists(dataset, STATE_TABLE)? {
-            let sql = format!(
-                "SELECT state FROM {}.{} WHERE pipeline_name = $1 ORDER BY inserted_at DESC, load_id DESC LIMIT 1",
-                quote(dataset),
-                quote(STATE_TABLE)
-            );
-            let row = self
-                .client
-                .query_opt(&sql, &[&pipeline])
-                .map_err(|e| write_err("read the state", &e))?;
-            if let Some(row) = row {
-                let text: String = row.get(0);
-                state = parse_state(&text, pipeline)?;
-            }
-        }
-        Ok(Stored { schema, state })
-    }
-
-    fn begin(&mut self) -> Result<(), DestinationError> {
-        self.exec("BEGIN")?;
+    fn on_begin(&mut self) -> Result<(), DestinationError> {
         self.in_transaction = true;
         Ok(())
     }
 
-    fn drop_dataset(&mut self, dataset: &str) -> Result<(), DestinationError> {
-        self.exec(&format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE; DROP SCHEMA IF EXISTS {} CASCADE",
-            quote(dataset),
-            quote(&staging(dataset))
-        ))
+    /// Releases the pipeline's lock, whichever way the load ended.
+    fn on_end(&mut self, _committed: bool) {
+        self.in_transaction = false;
+        self.unlock();
     }
 
-    fn sync_table(&mut self, dataset: &str, table: &Table) -> Result<(), DestinationError> {
-        check_name("dataset", dataset)?;
-        check_name("table", &table.name)?;
-        for name in table.columns.keys() {
-            check_name("column", name)?;
-        }
-        let d = quote(dataset);
-        let t = quote(&table.name);
-        self.exec(&format!("CREATE SCHEMA IF NOT EXISTS {d}"))?;
-        let existing = self.existing_columns(dataset, &table.name)?;
-        if existing.is_empty() {
-            let mut sql = format!("CREATE TABLE {d}.{t} (");
-            for (i, (name, col)) in table.columns.iter().enumerate() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                let _ = write!(sql, "{} {}", quote(name), sql_type(col.data_type));
-                if !col.nullable {
-                    sql.push_str(" NOT NULL");
-                }
-            }
-            sql.push(')');
-            return self.exec(&sql);
-        }
-        let missing: Vec<String> = table
-            .columns
-            .iter()
-            .filter(|(name, _)| !existing.contains(name))
-            .map(|(name, col)| format!("ADD COLUMN {} {}", quote(name), sql_type(col.data_type)))
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        self.exec(&format!("ALTER TABLE {d}.{t} {}", missing.join(", ")))
-    }
-
-    fn clear(&mut self, dataset: &str, tables: &[&str]) -> Result<(), DestinationError> {
-        for table in tables {
-            if self.table_exists(dataset, table)? {
-                self.exec(&format!("DELETE FROM {}.{}", quote(dataset), quote(table)))?;
-            }
-        }
-        Ok(())
-    }
-
-    fn delete_keys(
-        &mut self,
-        dataset: &str,
-        root: &Table,
-        keys: &[Vec<Cell>],
-        children: &[&str],
-    ) -> Result<(), DestinationError> {
-        if keys.is_empty()
-            || root.primary_key.is_empty()
-            || !self.table_exists(dataset, &root.name)?
-        {
-            return Ok(());
-        }
+    /// The keys go into a table of the staging schema by binary `COPY`, typed as the root's key
+    /// columns, and the deletes join it.
+    fn delete_matching(&mut self, merge: &Merge<'_>) -> Written {
+        let Merge {
+            dataset,
+            root,
+            keys,
+            children,
+        } = *merge;
         let stage = staging(dataset);
-        check_name("staging schema", &stage)?;
+        if stage.len() > MAX_NAME_BYTES {
+            return Err(DestinationError::NameTooLong {
+                what: "staging schema",
+                name: stage,
+                max: MAX_NAME_BYTES,
+            });
+        }
         let d = quote(dataset);
         let r = quote(&root.name);
         let s = format!("{}.{}", quote(&stage), r);
-        // The keys, typed as the root's key columns, into a table of the staging schema.
         let mut key_table = Table::new(&root.name, None, WriteDisposition::Merge);
         for column in &root.primary_key {
             let data_type = root
@@ -486,22 +380,20 @@ impl Destination for Postgres {
                 .map_or(DataType::Text, |c| c.data_type);
             key_table.column(column, data_type, true);
         }
-        let mut create = format!(
-            "CREATE SCHEMA IF NOT EXISTS {}; DROP TABLE IF EXISTS {s}; CREATE UNLOGGED TABLE {s} (",
-            quote(&stage)
-        );
-        for (i, (name, col)) in key_table.columns.iter().enumerate() {
-            if i > 0 {
-                create.push_str(", ");
-            }
-            let _ = write!(create, "{} {}", quote(name), sql_type(col.data_type));
-        }
-        create.push(')');
-        self.exec(&create)?;
+        let columns: Vec<String> = key_table
+            .columns
+            .iter()
+            .map(|(name, col)| format!("{} {}", quote(name), sql_type(col.data_type)))
+            .collect();
+        self.exec(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {}; DROP TABLE IF EXISTS {s}; CREATE UNLOGGED TABLE {s} ({})",
+            quote(&stage),
+            columns.join(", ")
+        ))?;
         let rows = Rows::of_cells(&key_table, keys.to_vec());
         let types: Vec<DataType> = key_table.columns.values().map(|c| c.data_type).collect();
         self.copy_in(&s, key_table.columns.keys(), &types, std::iter::once(&rows))
-            .map_err(|e| DestinationError::Write(format!("merge: stage the keys: {e}")))?;
+            .map_err(|e| DestinationError::engine("merge: stage the keys", e))?;
         let matches: Vec<String> = root
             .primary_key
             .iter()
@@ -509,38 +401,25 @@ impl Destination for Postgres {
             .collect();
         let matches = matches.join(" AND ");
         for child in children {
-            if self.table_exists(dataset, child)?
-                && self
-                    .existing_columns(dataset, child)?
-                    .iter()
-                    .any(|c| c == DLT_ROOT_ID)
-            {
-                self.exec(&format!(
+            self.client
+                .batch_execute(&format!(
                     "DELETE FROM {d}.{c} AS c USING {d}.{r} AS r, {s} AS k \
                      WHERE c.{root_id} = r.{id} AND {matches}",
                     c = quote(child),
                     root_id = quote(DLT_ROOT_ID),
                     id = quote(DLT_ID),
                 ))
-                .map_err(|e| DestinationError::Write(format!("merge: delete child rows: {e}")))?;
-            }
+                .map_err(|e| write_err("merge: delete child rows", e))?;
         }
-        self.exec(&format!(
-            "DELETE FROM {d}.{r} AS r USING {s} AS k WHERE {matches}"
-        ))
-        .map_err(|e| DestinationError::Write(format!("merge: delete replaced rows: {e}")))?;
+        self.client
+            .batch_execute(&format!(
+                "DELETE FROM {d}.{r} AS r USING {s} AS k WHERE {matches}"
+            ))
+            .map_err(|e| write_err("merge: delete replaced rows", e))?;
         self.exec(&format!("DROP TABLE {s}"))
     }
 
-    fn append(
-        &mut self,
-        dataset: &str,
-        table: &Table,
-        runs: Vec<Rows>,
-    ) -> Result<(), DestinationError> {
-        if runs.iter().all(Rows::is_empty) {
-            return Ok(());
-        }
+    fn append_rows(&mut self, dataset: &str, table: &Table, runs: Vec<Rows>) -> Written {
         let target = format!("{}.{}", quote(dataset), quote(&table.name));
         let types: Vec<DataType> = table.columns.values().map(|c| c.data_type).collect();
         self.copy_in(
@@ -550,81 +429,31 @@ impl Destination for Postgres {
             runs.iter().filter(|r| !r.is_empty()),
         )
         .map(|_| ())
-        .map_err(|e| DestinationError::Write(format!("append to {}: {e}", table.name)))
+        .map_err(|e| DestinationError::engine(format!("append to {}", table.name), e))
     }
+}
 
-    fn commit(
-        &mut self,
-        dataset: &str,
-        pipeline: &str,
-        load: &LoadRecord,
-        state: &PipelineState,
-        schema: &Schema,
-    ) -> Result<(), DestinationError> {
-        self.ensure_system_tables(dataset)?;
-        let d = quote(dataset);
-        self.client
-            .execute(
-                &format!(
-                    "INSERT INTO {d}.{} VALUES ($1, $2, 0, now(), $3)",
-                    quote(LOADS_TABLE)
-                ),
-                &[&load.load_id, &load.schema_name, &load.schema_version_hash],
-            )
-            .map_err(|e| write_err("record the load", &e))?;
-        let state_text =
-            serde_json::to_string(state).map_err(|e| DestinationError::Write(e.to_string()))?;
-        self.client
-            .execute(
-                &format!(
-                    "INSERT INTO {d}.{} VALUES ($1, $2, $3, now())",
-                    quote(STATE_TABLE)
-                ),
-                &[&pipeline, &state_text, &load.load_id],
-            )
-            .map_err(|e| write_err("record the state", &e))?;
-        let known: i64 = self
-            .client
-            .query_one(
-                &format!(
-                    "SELECT count(*) FROM {d}.{} WHERE version_hash = $1",
-                    quote(SCHEMA_TABLE)
-                ),
-                &[&load.schema_version_hash],
-            )
-            .map_err(|e| write_err("record the schema", &e))?
-            .get(0);
-        if known == 0 {
-            let schema_text = serde_json::to_string(schema)
-                .map_err(|e| DestinationError::Write(e.to_string()))?;
-            self.client
-                .execute(
-                    &format!(
-                        "INSERT INTO {d}.{} VALUES ($1, $2, $3, $4, now())",
-                        quote(SCHEMA_TABLE)
-                    ),
-                    &[
-                        &load.schema_version_hash,
-                        &load.schema_name,
-                        &schema_text,
-                        &load.load_id,
-                    ],
-                )
-                .map_err(|e| write_err("record the schema", &e))?;
-        }
-        self.exec("COMMIT")?;
-        self.in_transaction = false;
-        self.unlock();
-        Ok(())
-    }
-
-    fn rollback(&mut self) {
-        if self.in_transaction {
-            let _ = self.client.batch_execute("ROLLBACK");
-            self.in_transaction = false;
-        }
-        self.unlock();
-    }
+/// A cell of column `i` of a row the core read (system tables and the catalog).
+fn cell_of(row: &postgres::Row, i: usize) -> Result<Cell, postgres::Error> {
+    let t = row.columns()[i].type_();
+    Ok(match *t {
+        Type::INT8 => row
+            .get::<_, Option<i64>>(i)
+            .map_or(Cell::Null, Cell::Bigint),
+        Type::INT4 => row
+            .get::<_, Option<i32>>(i)
+            .map_or(Cell::Null, |v| Cell::Bigint(v.into())),
+        Type::INT2 => row
+            .get::<_, Option<i16>>(i)
+            .map_or(Cell::Null, |v| Cell::Bigint(v.into())),
+        Type::BOOL => row.get::<_, Option<bool>>(i).map_or(Cell::Null, Cell::Bool),
+        Type::FLOAT8 => row
+            .get::<_, Option<f64>>(i)
+            .map_or(Cell::Null, Cell::Double),
+        _ => row
+            .try_get::<_, Option<String>>(i)?
+            .map_or(Cell::Null, Cell::Text),
+    })
 }
 
 impl Postgres {
@@ -704,37 +533,7 @@ fn numeric(text: &str) -> Option<serde_json::Value> {
 impl Postgres {
     /// The dataset's tables, recent loads and the pipeline's state.
     pub fn info(&mut self, dataset: &str, pipeline: &str) -> Result<DatasetInfo, DestinationError> {
-        let stored = self.stored(dataset, pipeline)?;
-        let mut loads = Vec::new();
-        if self.table_exists(dataset, LOADS_TABLE)? {
-            let sql = format!(
-                "SELECT load_id, status, (extract(epoch FROM inserted_at) * 1000000)::bigint \
-                 FROM {}.{} ORDER BY inserted_at DESC LIMIT 10",
-                quote(dataset),
-                quote(LOADS_TABLE)
-            );
-            for r in self
-                .client
-                .query(&sql, &[])
-                .map_err(|e| write_err("read loads", &e))?
-            {
-                loads.push((r.get(0), r.get(1), r.get(2)));
-            }
-        }
-        let client = &mut self.client;
-        dataset_info(
-            stored,
-            |name| {
-                client
-                    .query_one(
-                        &format!("SELECT count(*) FROM {}.{}", quote(dataset), quote(name)),
-                        &[],
-                    )
-                    .map(|r| r.get(0))
-                    .map_err(|e| write_err("count rows", &e))
-            },
-            loads,
-        )
+        crate::dataset::info(self, dataset, pipeline)
     }
 
     /// Runs one read-only query (checked by [`check_read_only`] first) with unqualified table
@@ -766,14 +565,8 @@ impl Postgres {
             ));
         }
         let started = Instant::now();
-        let exists: bool = self
-            .client
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
-                &[&dataset],
-            )
-            .map_err(|e| QueryError::Failed(message(&e)))?
-            .get(0);
+        let exists = crate::dataset::dataset_exists(self, dataset)
+            .map_err(|e| QueryError::Failed(e.to_string()))?;
         if !exists {
             return Err(QueryError::NoDataset(dataset.to_owned()));
         }
@@ -981,4 +774,4 @@ fn side_effect_call(plan: &str) -> Result<Option<String>, ()> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

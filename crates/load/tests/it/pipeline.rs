@@ -279,6 +279,15 @@ async fn replace_merge_and_full_refresh() {
     run(&source, &path, options(vec![flows(), states.clone()]))
         .await
         .unwrap();
+    // Someone else's table, named like a child of flows: no load of flows reaches it.
+    {
+        let mut db = DuckDb::open(&path).unwrap();
+        bdi_load::dataset::Driver::execute(
+            &mut db,
+            "CREATE TABLE ds.flows__notes (note VARCHAR); INSERT INTO ds.flows__notes VALUES ('keep me');",
+        )
+        .unwrap();
+    }
 
     source.set("flows", vec![json!({"id": "f3", "tags": ["z"]})]);
     source.set(
@@ -294,6 +303,11 @@ async fn replace_merge_and_full_refresh() {
         count(&path, "SELECT count(*) FROM ds.flows__tags"),
         1,
         "children too"
+    );
+    assert_eq!(
+        count(&path, "SELECT count(*) FROM ds.flows__notes"),
+        1,
+        "a table no load made is not a child, whatever its name"
     );
     assert_eq!(count(&path, "SELECT count(*) FROM ds.states"), 2, "merged");
     assert_eq!(count(&path, "SELECT v FROM ds.states WHERE id = 's1'"), 2);

@@ -142,20 +142,31 @@ async fn read<T: Send + 'static>(
 
 /// A destination's error in `bdi`'s words: what to run next for the cases that have one.
 pub(crate) fn destination_error(e: bdi_load::DestinationError) -> CliError {
-    use bdi_load::DestinationError as E;
-    let hint = match &e {
-        E::NoFile(_) => Some(
-            "load data first (`bdi load flow`, `bdi load history`), or name the file with --destination duckdb:PATH"
-                .to_owned(),
-        ),
-        E::UnreadableState { .. } => {
-            Some("load again with --full-refresh to start the pipeline from scratch".to_owned())
-        }
-        E::Open(_) | E::Write(_) => None,
-    };
     let mut err = CliError::local(e.to_string());
-    err.hint = hint;
+    err.hint = e.next_step().map(|step| dataset_step(step).to_owned());
     err
+}
+
+/// A loader's next step, as a `bdi load` user takes it.
+pub(crate) fn dataset_step(step: bdi_load::DatasetStep) -> &'static str {
+    use bdi_load::DatasetStep as S;
+    match step {
+        S::LoadFirst => {
+            "load data first (`bdi load flow`, `bdi load history`), or name the file with --destination duckdb:PATH"
+        }
+        S::WaitForHolder => {
+            "try again when the other process or load ends (BDI_LOAD_LOCK_WAIT_MS sets how long a load waits)"
+        }
+        S::FullRefresh => "load again with --full-refresh to start the pipeline from scratch",
+        S::CheckDestination => {
+            "check --destination (or BDI_LOAD_DESTINATION): duckdb:PATH, or postgres://user:password@host:5432/database with a server that answers"
+        }
+        S::ShortenNames => "choose a shorter --dataset or resource name",
+        S::FixQuery => "send one read-only SELECT",
+        S::NarrowQuery => "aggregate, filter on a time column, or add LIMIT",
+        S::UseReaderRole => "connect as a read-only role (docs/load.md, \"A role for reading\")",
+        S::RetrySoon => "try again in a moment",
+    }
 }
 
 /// The resources to load, with their dispositions; every name is checked before any request.
@@ -664,25 +675,26 @@ async fn query(ctx: &mut Ctx<'_>, a: &LoadQueryArgs) -> Result<ExitStatus, CliEr
         &QueryLimits::TERMINAL,
     )
     .await
-    .map_err(|e| match e {
-        QueryError::Refused(r) => CliError::usage(
-            r.0,
-            Some("bdi load query runs one SELECT on the loaded data".to_owned()),
-        ),
-        e @ QueryError::NoDataset(_) => CliError::usage(
-            e.to_string(),
-            Some(
+    .map_err(|e| {
+        let hint = match e.next_step() {
+            Some(bdi_load::DatasetStep::FixQuery) => {
+                "bdi load query runs one SELECT on the loaded data".to_owned()
+            }
+            Some(bdi_load::DatasetStep::LoadFirst) => {
                 "load it first (`bdi load flow`, `bdi load history`), or name another with --dataset"
-                    .to_owned(),
-            ),
-        ),
-        e => CliError::usage(
-            format!("the query failed: {e}"),
-            Some(format!(
+                    .to_owned()
+            }
+            Some(step) => dataset_step(step).to_owned(),
+            None => format!(
                 "the dataset's tables ({}.<table>, or just <table>) are listed by `bdi load info`",
                 target.dataset
-            )),
-        ),
+            ),
+        };
+        let message = match e {
+            QueryError::Failed(_) | QueryError::Stopped(_) => format!("the query failed: {e}"),
+            e => e.to_string(),
+        };
+        CliError::usage(message, Some(hint))
     })?;
     if let Some(cut) = &result.truncated {
         let _ = writeln!(ctx.err, "note: {cut}");

@@ -1,9 +1,11 @@
-//! Tests of the DuckDB destination: tables created and widened, types, appends inside a
-//! transaction that a rollback undoes, merge deletes with child rows, the state round trip.
+//! Tests of what only the DuckDB driver does: a load of many row groups kept whole, its settings
+//! and their reset, and read-only queries with their limits. What every engine does is the
+//! conformance suite's (`crate::dataset::conformance`).
 
 use super::*;
-use crate::normalize::{Batch, DLT_ID, Normalizer};
-use crate::state::ResourceState;
+use crate::destination::{Destination, LoadRecord};
+use crate::schema::{Schema, WriteDisposition};
+use crate::state::PipelineState;
 
 fn table(name: &str, columns: &[(&str, DataType)]) -> Table {
     let mut t = Table::new(name, None, WriteDisposition::Append);
@@ -17,189 +19,6 @@ fn count(db: &DuckDb, sql: &str) -> i64 {
     db.connection()
         .query_row(sql, [], |r| r.get(0))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn types(db: &DuckDb, dataset: &str, table: &str) -> Vec<(String, String)> {
-    let mut stmt = db
-        .connection()
-        .prepare("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position")
-        .expect("prepare");
-    stmt.query_map([dataset, table], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
-}
-
-#[test]
-fn tables_are_created_widened_and_typed_like_dlt() {
-    let mut db = DuckDb::in_memory().expect("db");
-    db.begin().expect("begin");
-    let mut t = table(
-        "events",
-        &[
-            ("id", DataType::Text),
-            ("n", DataType::Bigint),
-            ("x", DataType::Double),
-            ("ok", DataType::Bool),
-            ("at", DataType::Timestamp),
-        ],
-    );
-    db.sync_table("ds", &t).expect("create");
-    let rows = Rows::of_cells(
-        &t,
-        vec![vec![
-            Cell::Text("a".into()),
-            Cell::Bigint(1),
-            Cell::Double(0.5),
-            Cell::Bool(true),
-            Cell::Timestamp(1_000_000),
-        ]],
-    );
-    db.append("ds", &t, vec![rows]).expect("append");
-    t.column("later", DataType::Text, true);
-    db.sync_table("ds", &t).expect("widen");
-    let short = Rows::of_cells(&t, vec![vec![Cell::Text("b".into())]]);
-    db.append("ds", &t, vec![short])
-        .expect("a short row is padded");
-    db.commit(
-        "ds",
-        "p",
-        &LoadRecord {
-            load_id: "1.0".into(),
-            schema_name: "s".into(),
-            schema_version_hash: "h".into(),
-        },
-        &PipelineState::default(),
-        &Schema::default(),
-    )
-    .expect("commit");
-
-    assert_eq!(
-        types(&db, "ds", "events"),
-        [
-            ("id", "VARCHAR"),
-            ("n", "BIGINT"),
-            ("x", "DOUBLE"),
-            ("ok", "BOOLEAN"),
-            ("at", "TIMESTAMP WITH TIME ZONE"),
-            ("later", "VARCHAR"),
-        ]
-        .map(|(a, b)| (a.to_owned(), b.to_owned()))
-    );
-    assert_eq!(count(&db, "SELECT count(*) FROM ds.events"), 2);
-    assert_eq!(
-        count(&db, "SELECT epoch_us(\"at\") FROM ds.events WHERE id = 'a'"),
-        1_000_000
-    );
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM ds._dlt_loads WHERE status = 0"),
-        1
-    );
-}
-
-#[test]
-fn a_rollback_leaves_nothing_behind() {
-    let mut db = DuckDb::in_memory().expect("db");
-    db.begin().expect("begin");
-    let t = table("t", &[("id", DataType::Text)]);
-    db.sync_table("ds", &t).expect("create");
-    let rows = Rows::of_cells(&t, vec![vec![Cell::Text("a".into())]]);
-    db.append("ds", &t, vec![rows]).expect("append");
-    db.rollback();
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'ds'"
-        ),
-        0
-    );
-}
-
-#[test]
-fn merge_deletes_the_replaced_rows_and_their_children() {
-    let mut db = DuckDb::in_memory().expect("db");
-    let mut schema = Schema::default();
-    Normalizer::declare_root(&mut schema, "states", WriteDisposition::Merge, &["id"]);
-    let mut n = Normalizer::new("1");
-    let mut batch = Batch::default();
-    let items = [
-        serde_json::json!({"id": "s1", "values": [1, 2]}),
-        serde_json::json!({"id": "s2", "values": [3]}),
-    ];
-    n.normalize(&mut schema, "states", &items, &mut batch);
-    db.begin().expect("begin");
-    for (name, rows) in batch.tables {
-        db.sync_table("ds", &schema.tables[&name]).expect("sync");
-        db.append("ds", &schema.tables[&name], vec![rows])
-            .expect("append");
-    }
-    let root = schema.tables["states"].clone();
-    db.delete_keys(
-        "ds",
-        &root,
-        &[vec![Cell::Text("s1".into())]],
-        &["states__values"],
-    )
-    .expect("delete");
-    assert_eq!(count(&db, "SELECT count(*) FROM ds.states"), 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM ds.states__values"), 1);
-    let kept: String = db
-        .connection()
-        .query_row("SELECT _dlt_root_id FROM ds.states__values", [], |r| {
-            r.get(0)
-        })
-        .expect("row");
-    let root_id: String = db
-        .connection()
-        .query_row(&format!("SELECT {DLT_ID} FROM ds.states"), [], |r| r.get(0))
-        .expect("row");
-    assert_eq!(kept, root_id);
-}
-
-#[test]
-fn the_state_and_the_schema_round_trip_through_the_destination() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("p.duckdb");
-    let mut state = PipelineState::default();
-    state.resources.insert(
-        "audit_search".into(),
-        ResourceState {
-            cursor: "occurredAt".into(),
-            last_value: Some("2026-01-01T00:00:00Z".into()),
-            ids_at_last_value: ["e1".to_owned()].into(),
-        },
-    );
-    let t = table("t", &[("id", DataType::Text), ("n", DataType::Bigint)]);
-    {
-        let mut db = DuckDb::open(&path).expect("open");
-        db.begin().expect("begin");
-        db.sync_table("ds", &t).expect("create");
-        let mut schema = Schema::default();
-        schema.tables.insert("t".into(), t.clone());
-        db.commit(
-            "ds",
-            "pipe",
-            &LoadRecord {
-                load_id: "1.0".into(),
-                schema_name: "s".into(),
-                schema_version_hash: schema.version_hash(),
-            },
-            &state,
-            &schema,
-        )
-        .expect("commit");
-    }
-    let mut db = DuckDb::open(&path).expect("reopen");
-    let stored = db.stored("ds", "pipe").expect("stored");
-    assert_eq!(stored.state, state);
-    assert_eq!(stored.schema.tables["t"].columns, t.columns);
-    assert!(
-        db.stored("ds", "other")
-            .expect("stored")
-            .state
-            .resources
-            .is_empty()
-    );
 }
 
 /// `n` rows of `t`, ids from `from`.
@@ -407,4 +226,19 @@ fn a_query_past_its_time_limit_is_interrupted() {
         .query("ds", "select count(*) from events", &limits)
         .expect("runs");
     assert_eq!(r.rows, [[serde_json::json!(1)]]);
+}
+
+#[test]
+fn the_types_are_dlts_duckdb_types() {
+    let db = DuckDb::in_memory().expect("db");
+    assert_eq!(
+        DataType::ALL.map(|t| Driver::sql_type(&db, t)),
+        [
+            "VARCHAR",
+            "BIGINT",
+            "DOUBLE",
+            "BOOLEAN",
+            "TIMESTAMP WITH TIME ZONE"
+        ]
+    );
 }
