@@ -299,6 +299,10 @@ pub enum FlowsCommand {
     Export(FlowExportArgs),
     /// Create or update a data flow to match a document
     Apply(FlowApplyArgs),
+    /// Write every data flow of the environment as documents under a directory, with a record of which flow each file is
+    Pull(FlowPullArgs),
+    /// Compare the documents under a directory with the environment: creates, updates, renames and drift (exit 7 when something would change)
+    Plan(FlowPlanArgs),
 }
 
 /// One data flow.
@@ -463,6 +467,25 @@ pub struct FlowApplyArgs {
     /// Show what would change, and change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `bdi flows pull`
+#[derive(Debug, Args)]
+pub struct FlowPullArgs {
+    /// The directory: documents go to DIR/flows, the identity record to DIR/bdi-identity.yaml
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `bdi flows plan`
+#[derive(Debug, Args)]
+pub struct FlowPlanArgs {
+    /// The directory `bdi flows pull` wrote
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Count data flows that exist upstream but not in the directory as deletes
+    #[arg(long)]
+    pub prune: bool,
 }
 
 /// A time window: `--since`, or `--start` and `--end`.

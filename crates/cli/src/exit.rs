@@ -20,11 +20,13 @@ pub enum ExitStatus {
     Throttled = 5,
     /// The wait timed out or was cancelled; the work continues upstream.
     WaitIncomplete = 6,
+    /// `bdi flows plan`: the environment differs from the documents (changes pending).
+    ChangesPending = 7,
 }
 
 impl ExitStatus {
     /// Every status, in numeric order (for the documentation).
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Success,
         Self::Failure,
         Self::Usage,
@@ -32,6 +34,7 @@ impl ExitStatus {
         Self::RunFailed,
         Self::Throttled,
         Self::WaitIncomplete,
+        Self::ChangesPending,
     ];
 
     /// The process exit code.
@@ -56,6 +59,9 @@ impl ExitStatus {
             }
             Self::WaitIncomplete => {
                 "the wait timed out or was cancelled (Ctrl-C); the work continues upstream"
+            }
+            Self::ChangesPending => {
+                "changes pending: `bdi flows plan` found the environment differs from the documents"
             }
         }
     }

@@ -1,5 +1,5 @@
-//! Flows as code: the clean, re-appliable form of a data flow document, reading documents from
-//! files, and a readable diff of two documents.
+//! Flows as code in the CLI: reading documents from files and a readable diff of two documents.
+//! The clean form of a document and the plan are the domain's (`bdi_domain::plan`).
 //!
 //! Pure: no I/O except [`read_document`], which reads the file it is given.
 
@@ -8,98 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// Top-level keys the server manages; they are never written back.
-const SERVER_KEYS: &[&str] = &[
-    "cross_id",
-    "river_cross_id",
-    "id",
-    "_id",
-    "title",
-    "account_id",
-    "environment_id",
-    "environment_name",
-    "group_name",
-    "is_api_v2",
-];
-
-/// `metadata` keys the server manages.
-const SERVER_METADATA_KEYS: &[&str] = &[
-    "river_status",
-    "created_at",
-    "created_by",
-    "last_updated_at",
-    "last_updated_by",
-    "current_version_id",
-    "is_deleted",
-];
-
-/// `properties` keys the server adds on write (read-only enrichment).
-const SERVER_PROPERTY_KEYS: &[&str] = &["additional_source_settings", "additional_target_settings"];
-
-/// The order keys are written in; the rest follow in their own order.
-const KEY_ORDER: &[&str] = &[
-    "name",
-    "type",
-    "kind",
-    "group_id",
-    "metadata",
-    "settings",
-    "properties",
-    "schedulers",
-];
-
-/// The id a document names, if any (`cross_id`, `river_cross_id` or `id`).
-pub fn document_id(doc: &Map<String, Value>) -> Option<String> {
-    ["cross_id", "river_cross_id", "id"]
-        .iter()
-        .find_map(|k| doc.get(*k).and_then(Value::as_str))
-        .filter(|s| !s.trim().is_empty())
-        .map(str::to_owned)
-}
-
-/// The clean form of a data flow document: no server-managed fields, no nulls, keys in a stable
-/// order. Applying it to the same flow changes nothing.
-pub fn clean(doc: &Map<String, Value>) -> Map<String, Value> {
-    let mut doc = doc.clone();
-    for k in SERVER_KEYS {
-        doc.remove(*k);
-    }
-    if let Some(Value::Object(meta)) = doc.get_mut("metadata") {
-        for k in SERVER_METADATA_KEYS {
-            meta.remove(*k);
-        }
-    }
-    if let Some(Value::Object(props)) = doc.get_mut("properties") {
-        for k in SERVER_PROPERTY_KEYS {
-            props.remove(*k);
-        }
-    }
-    let mut v = Value::Object(doc);
-    strip_nulls(&mut v);
-    let Value::Object(mut doc) = v else {
-        return Map::new();
-    };
-    let mut ordered = Map::new();
-    for k in KEY_ORDER {
-        if let Some(v) = doc.remove(*k) {
-            ordered.insert((*k).to_owned(), v);
-        }
-    }
-    ordered.extend(doc);
-    ordered
-}
-
-/// Removes null-valued keys of objects, recursively (array items stay).
-fn strip_nulls(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.retain(|_, v| !v.is_null());
-            m.values_mut().for_each(strip_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
-        _ => {}
-    }
-}
+pub use bdi_domain::plan::{clean, document_id};
 
 /// Reads a JSON or YAML document (a `.json` file is JSON; anything else is read as YAML, which
 /// accepts JSON too); `-` reads stdin.

@@ -52,6 +52,8 @@ pub(crate) async fn run(
         FlowsCommand::Tables(TablesCommand::Set(a)) => set_tables(ctx, svc, a).await,
         FlowsCommand::Export(a) => export(ctx, svc, a).await,
         FlowsCommand::Apply(a) => apply(ctx, svc, a).await,
+        FlowsCommand::Pull(a) => super::flows_code::pull(ctx, svc, a).await,
+        FlowsCommand::Plan(a) => super::flows_code::plan(ctx, svc, a).await,
     }
 }
 

@@ -6,6 +6,7 @@ mod activity;
 mod connections;
 mod environments;
 mod flows;
+mod flows_code;
 pub(crate) mod load;
 mod local;
 mod operations;

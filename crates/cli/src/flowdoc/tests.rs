@@ -1,4 +1,4 @@
-//! Unit tests of cleaning, parsing and diffing documents.
+//! Unit tests of parsing and diffing documents.
 
 use serde_json::json;
 
@@ -6,36 +6,6 @@ use super::*;
 
 fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap()
-}
-
-#[test]
-fn clean_drops_server_fields_and_nulls() {
-    let doc = obj(json!({
-        "cross_id": "5f", "account_id": "a", "environment_id": "e", "environment_name": "Prod",
-        "group_name": "g", "group_id": "gid", "is_api_v2": true,
-        "properties": {"source": {"name": "postgres", "connection_id": null}, "additional_target_settings": {}},
-        "metadata": {"description": "d", "river_status": "active", "created_at": "t", "created_by": "u",
-                     "last_updated_at": "t", "last_updated_by": "u", "current_version_id": "v", "is_deleted": false},
-        "name": "orders", "type": "source_to_target", "schedulers": [], "settings": null,
-    }));
-    insta::assert_json_snapshot!(clean(&doc), @r#"
-    {
-      "name": "orders",
-      "type": "source_to_target",
-      "group_id": "gid",
-      "metadata": {
-        "description": "d"
-      },
-      "properties": {
-        "source": {
-          "name": "postgres"
-        }
-      },
-      "schedulers": []
-    }
-    "#);
-    assert_eq!(document_id(&doc).as_deref(), Some("5f"));
-    assert_eq!(document_id(&clean(&doc)), None);
 }
 
 #[test]

@@ -1073,3 +1073,103 @@ fn bdi_log_shows_the_requests_and_never_the_key() {
     );
     assert!(!quiet.stderr.contains("flow request"), "{}", quiet.stderr);
 }
+
+/// `bdi flows pull` then `bdi flows plan` in environment `env` (None: the default one).
+fn in_env(s: &Served, env: Option<&str>, args: &[&str]) -> Outcome {
+    let mut cmd = s.command();
+    if let Some(env) = env {
+        cmd.env("DATA_INTEGRATION_ENVIRONMENT_ID", env);
+    }
+    run(cmd, args)
+}
+
+#[test]
+fn a_pulled_environment_plans_no_change_and_shows_drift_and_renames() {
+    let s = Served::start();
+    for env in [None, Some(demo::SECOND_ENVIRONMENT_ID)] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let pulled = in_env(&s, env, &["flows", "pull", "--dir", d, "-o", "json"]).ok();
+        let flows = pulled.json()["flows"].as_array().unwrap().clone();
+        assert!(!flows.is_empty(), "{env:?}: {}", pulled.stderr);
+        let identity = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).unwrap();
+        for f in &flows {
+            let file = f["file"].as_str().unwrap();
+            assert!(dir.path().join(file).exists(), "{file}");
+            assert!(identity.contains(f["id"].as_str().unwrap()), "{identity}");
+        }
+
+        // Pulled, then planned: nothing to do, for every data flow.
+        let plan = in_env(&s, env, &["flows", "plan", "--dir", d, "-o", "json"]);
+        assert_eq!(plan.code, 0, "{env:?}: {}\n{}", plan.stdout, plan.stderr);
+        let planned = plan.json();
+        assert_eq!(planned["changes"], serde_json::json!([]), "{env:?}");
+        assert_eq!(planned["unchanged"].as_u64(), Some(flows.len() as u64));
+
+        // A change made upstream (the console) is drift, naming the field. The description is
+        // set and pulled first, so the document names it.
+        let first = &flows[0];
+        let id = first["id"].as_str().unwrap();
+        let file = dir.path().join(first["file"].as_str().unwrap());
+        let describe = |text: &str| {
+            let patch = serde_json::json!({"metadata": {"description": text}}).to_string();
+            in_env(&s, env, &["flows", "patch", id, &patch]).ok();
+        };
+        describe("as pulled");
+        in_env(&s, env, &["flows", "pull", "--dir", d]).ok();
+        assert!(
+            std::fs::read_to_string(&file)
+                .unwrap()
+                .contains("as pulled")
+        );
+        let plan = in_env(&s, env, &["flows", "plan", "--dir", d]);
+        assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+        describe("changed in the console");
+        let plan = in_env(&s, env, &["flows", "plan", "--dir", d, "-o", "json"]);
+        assert_eq!(plan.code, 7, "{}\n{}", plan.stdout, plan.stderr);
+        let change = &plan.json()["changes"][0];
+        assert_eq!(change["action"], "update");
+        assert_eq!(change["id"], id);
+        assert_eq!(change["fields"][0]["path"], "metadata.description");
+        assert_eq!(change["fields"][0]["before"], "changed in the console");
+        assert_eq!(change["fields"][0]["after"], "as pulled");
+
+        // Pulled again: the file stays where it is, and takes the change.
+        in_env(&s, env, &["flows", "pull", "--dir", d]).ok();
+        assert!(
+            std::fs::read_to_string(&file)
+                .unwrap()
+                .contains("changed in the console")
+        );
+        let plan = in_env(&s, env, &["flows", "plan", "--dir", d]);
+        assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+
+        // A rename in the file renames the flow it is, by its id.
+        let name = first["name"].as_str().unwrap();
+        let renamed = std::fs::read_to_string(&file).unwrap().replacen(
+            &format!("name: {name}"),
+            "name: renamed in git",
+            1,
+        );
+        std::fs::write(&file, renamed).unwrap();
+        let plan = in_env(&s, env, &["flows", "plan", "--dir", d, "-o", "json"]);
+        assert_eq!(plan.code, 7, "{}\n{}", plan.stdout, plan.stderr);
+        let change = &plan.json()["changes"][0];
+        assert_eq!(change["action"], "rename", "{change}");
+        assert_eq!(change["id"], id);
+        assert_eq!(change["name"], "renamed in git");
+        let text = in_env(&s, env, &["flows", "plan", "--dir", d]);
+        assert!(
+            text.stdout
+                .contains(&format!("~ rename renamed in git ({id})")),
+            "{}",
+            text.stdout
+        );
+        assert!(
+            text.stderr
+                .contains("0 to create, 0 to update, 1 to rename"),
+            "{}",
+            text.stderr
+        );
+    }
+}

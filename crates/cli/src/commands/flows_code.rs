@@ -1,0 +1,431 @@
+//! `bdi flows pull` and `bdi flows plan`: an environment's data flows as documents in a
+//! directory, and the plan that would make the environment match them (`bdi_domain::plan`).
+//!
+//! The directory (`docs/flows-as-code.md`):
+//! - `flows/<name>.yaml`: one clean document per data flow, named after the flow when it was
+//!   first pulled (`orders to snowflake` → `orders-to-snowflake.yaml`);
+//! - `bdi-identity.yaml`: which data flow each file is, per environment (file → id), so that a
+//!   rename in a file renames the flow, and a second pull keeps every file where it is.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use bdi_domain::models::{DataFlowQuery, PageQuery};
+use bdi_domain::plan::{self, Action, Current, Desired, Identity, Plan};
+use bdi_domain::{Env, Service};
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::cli::{FlowPlanArgs, FlowPullArgs};
+use crate::errors::CliError;
+use crate::exit::ExitStatus;
+use crate::output::{View, yaml_text};
+
+/// The identity record's file, at the directory's root.
+pub(crate) const IDENTITY_FILE: &str = "bdi-identity.yaml";
+/// The folder of the data flows' documents.
+const FLOWS_DIR: &str = "flows";
+/// Data flows read at once: within the platform's read limits, with the client's 429 handling.
+const CONCURRENCY: usize = 4;
+/// Data flows listed per page (the most the platform gives).
+const PER_PAGE: u32 = 500;
+/// Pages listed at most (250,000 data flows): a listing longer than that is an error, never a
+/// silent cut.
+const MAX_PAGES: u32 = 500;
+
+/// `bdi-identity.yaml`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityFile {
+    /// Per environment id.
+    #[serde(default)]
+    environments: BTreeMap<String, EnvRecord>,
+}
+
+/// What the record holds of one environment.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvRecord {
+    /// The environment's name, for a person reading the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    /// File → data flow id.
+    #[serde(default)]
+    flows: BTreeMap<String, String>,
+}
+
+const IDENTITY_HEADER: &str = "# Which data flow each file is, per environment (environment id → file → data flow id).\n# Written by `bdi flows pull`; keep it in git with the documents.\n";
+
+fn read_identity(dir: &Path) -> Result<IdentityFile, CliError> {
+    let path = dir.join(IDENTITY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_norway::from_str(&text).map_err(|e| {
+            CliError::usage(
+                format!("{} is not a valid identity record: {e}", path.display()),
+                Some(format!(
+                    "fix it, or remove it and run `bdi flows pull --dir {}` again",
+                    dir.display()
+                )),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IdentityFile::default()),
+        Err(e) => Err(CliError::local(format!(
+            "could not read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CliError::local(format!("could not create {}: {e}", parent.display())))?;
+    }
+    // Written beside and renamed: a file is never left half written.
+    let temp = path.with_extension("tmp~");
+    std::fs::write(&temp, text)
+        .and_then(|()| std::fs::rename(&temp, path))
+        .map_err(|e| CliError::local(format!("could not write {}: {e}", path.display())))
+}
+
+/// The environment the command works on: its id and name.
+async fn environment(ctx: &Ctx<'_>, svc: &Service) -> Result<(String, String), CliError> {
+    let all = svc.list_all_environments(false).await?;
+    let found = match &ctx.env {
+        Env::Id(id) => all.iter().find(|e| e.cross_id == id.as_str()),
+        Env::Default => all.iter().find(|e| e.is_default),
+    };
+    match (found, &ctx.env) {
+        (Some(e), _) => Ok((e.cross_id.clone(), e.environment_name.clone())),
+        (None, Env::Id(id)) => Ok((id.to_string(), String::new())),
+        (None, Env::Default) => Err(CliError::usage(
+            "the account has no default environment",
+            Some("name one with --environment-id".to_owned()),
+        )),
+    }
+}
+
+/// Every data flow of the environment, in clean form: the list, then each flow read, a few at
+/// once. Flows made in the legacy console cannot be read through the API and are returned apart.
+async fn upstream(ctx: &Ctx<'_>, svc: &Service) -> Result<(Vec<Current>, Vec<String>), CliError> {
+    let mut summaries = Vec::new();
+    for page in 1..=MAX_PAGES + 1 {
+        if page > MAX_PAGES {
+            return Err(CliError::local(format!(
+                "the environment lists more than {} data flows: stopped rather than plan on part of them",
+                u64::from(MAX_PAGES) * u64::from(PER_PAGE)
+            )));
+        }
+        let query = DataFlowQuery {
+            page: PageQuery::new(page, PER_PAGE),
+            ..Default::default()
+        };
+        let p = svc.backend().list_data_flows(&ctx.env, &query).await?;
+        let more = p.has_next(PER_PAGE);
+        summaries.extend(p.items);
+        if !more {
+            break;
+        }
+    }
+    let (readable, legacy): (Vec<_>, Vec<_>) = summaries.into_iter().partition(|s| s.is_api_v2);
+    let env = ctx.env.clone();
+    let flows: Vec<Current> = futures::stream::iter(readable)
+        .map(|s| {
+            let env = env.clone();
+            async move {
+                let id = bdi_domain::DataFlowId::parse(&s.river_cross_id)?;
+                let flow = svc.backend().get_data_flow(&env, &id).await?;
+                Ok::<_, bdi_domain::Error>(Current {
+                    id: s.river_cross_id,
+                    body: plan::clean(&flow.to_document()),
+                })
+            }
+        })
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok((flows, legacy.into_iter().map(|s| s.name).collect()))
+}
+
+/// A file name for a data flow named `name`: lower case, words joined by `-`.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars().flat_map(char::to_lowercase) {
+        if ch.is_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    let cut: String = out.chars().take(80).collect();
+    if cut.is_empty() {
+        "data-flow".to_owned()
+    } else {
+        cut
+    }
+}
+
+/// `bdi flows pull --dir DIR`.
+pub(crate) async fn pull(
+    ctx: &mut Ctx<'_>,
+    svc: &Service,
+    a: FlowPullArgs,
+) -> Result<ExitStatus, CliError> {
+    let (env_id, env_name) = environment(ctx, svc).await?;
+    let mut identity = read_identity(&a.dir)?;
+    let (flows, legacy) = upstream(ctx, svc).await?;
+    let record = identity.environments.entry(env_id.clone()).or_default();
+    record.name = Some(env_name.clone()).filter(|n| !n.is_empty());
+    // A flow keeps the file it has; a new one gets a file of its own name.
+    let mut file_of: BTreeMap<String, String> = record
+        .flows
+        .iter()
+        .map(|(file, id)| (id.clone(), file.clone()))
+        .collect();
+    let mut taken: std::collections::BTreeSet<String> = record.flows.keys().cloned().collect();
+    let mut written = Vec::new();
+    for flow in &flows {
+        let file = match file_of.get(&flow.id) {
+            Some(file) => file.clone(),
+            None => {
+                let name = flow.body.get("name").and_then(Value::as_str).unwrap_or("");
+                let base = slug(name);
+                let mut n = 1;
+                let file = loop {
+                    let candidate = if n == 1 {
+                        format!("{FLOWS_DIR}/{base}.yaml")
+                    } else {
+                        format!("{FLOWS_DIR}/{base}-{n}.yaml")
+                    };
+                    if !taken.contains(&candidate) && !a.dir.join(&candidate).exists() {
+                        break candidate;
+                    }
+                    n += 1;
+                };
+                taken.insert(file.clone());
+                file_of.insert(flow.id.clone(), file.clone());
+                file
+            }
+        };
+        write_file(
+            &a.dir.join(&file),
+            &yaml_text(&Value::Object(flow.body.clone())),
+        )?;
+        record.flows.insert(file.clone(), flow.id.clone());
+        written.push(json!({"file": file, "id": flow.id, "name": flow.body.get("name")}));
+    }
+    let gone: Vec<String> = record
+        .flows
+        .iter()
+        .filter(|(_, id)| !flows.iter().any(|f| &f.id == *id))
+        .map(|(file, _)| file.clone())
+        .collect();
+    let text = format!(
+        "{IDENTITY_HEADER}{}",
+        serde_norway::to_string(&identity)
+            .map_err(|e| CliError::local(format!("could not write the identity record: {e}")))?
+    );
+    write_file(&a.dir.join(IDENTITY_FILE), &text)?;
+    let data = json!({
+        "environment": {"id": env_id, "name": env_name},
+        "directory": a.dir,
+        "flows": written,
+        "legacy": legacy,
+        "no_longer_upstream": gone,
+    });
+    ctx.emit(&data, View::Text(String::new()))?;
+    ctx.note(&format!(
+        "pulled {} data flows of environment {} into {}",
+        flows.len(),
+        if env_name.is_empty() {
+            &env_id
+        } else {
+            &env_name
+        },
+        a.dir.display()
+    ))?;
+    for name in &legacy {
+        ctx.note(&format!(
+            "skipped {}: made in the legacy console, the API cannot read it",
+            bdi_domain::error::quote(name)
+        ))?;
+    }
+    for file in &gone {
+        ctx.note(&format!(
+            "{file} names a data flow this environment no longer has: kept (a plan creates it again; delete the file to let it go)"
+        ))?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The documents under `dir/flows`, in file order.
+fn read_documents(dir: &Path) -> Result<Vec<Desired>, CliError> {
+    let folder = dir.join(FLOWS_DIR);
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(CliError::local(format!(
+                "could not read {}: {e}",
+                folder.display()
+            )));
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        })
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let file = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        match crate::flowdoc::read_document(&path, &mut std::io::empty()) {
+            Ok(doc) => out.push(Desired {
+                file,
+                body: plan::clean(&doc),
+            }),
+            Err(e) => problems.push(e),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(CliError::usage(
+            problems.join("\n"),
+            Some("fix the documents; nothing was sent".to_owned()),
+        ))
+    }
+}
+
+/// The plan as a person reads it.
+fn render(plan: &Plan, prune: bool) -> String {
+    let mut out = String::new();
+    let show = |v: &Option<Value>| {
+        v.as_ref()
+            .map_or_else(|| "(none)".to_owned(), Value::to_string)
+    };
+    for c in &plan.changes {
+        let who = match &c.id {
+            Some(id) => format!("{} ({id})", c.name),
+            None => c.name.clone(),
+        };
+        let file = c
+            .file
+            .as_deref()
+            .map(|f| format!(" [{f}]"))
+            .unwrap_or_default();
+        let head = match c.action {
+            Action::Create => format!("+ create {who}{file}"),
+            Action::Update => format!("~ update {who}{file}"),
+            Action::Rename => format!("~ rename {who}{file}"),
+            Action::Delete if prune => format!("- delete {who}"),
+            Action::Delete => format!("? {who}: upstream only (apply --prune deletes it)"),
+        };
+        out.push_str(&head);
+        out.push('\n');
+        for f in &c.fields {
+            out.push_str(&format!(
+                "    {}: {} -> {}\n",
+                f.path,
+                show(&f.before),
+                show(&f.after)
+            ));
+        }
+    }
+    out
+}
+
+/// `bdi flows plan --dir DIR`: exit 0 when nothing would change, 7 when something would.
+pub(crate) async fn plan(
+    ctx: &mut Ctx<'_>,
+    svc: &Service,
+    a: FlowPlanArgs,
+) -> Result<ExitStatus, CliError> {
+    let desired = read_documents(&a.dir)?;
+    let identity = read_identity(&a.dir)?;
+    let (env_id, env_name) = environment(ctx, svc).await?;
+    let record = Identity(
+        identity
+            .environments
+            .get(&env_id)
+            .map(|r| r.flows.clone())
+            .unwrap_or_default(),
+    );
+    let (current, _legacy) = upstream(ctx, svc).await?;
+    let plan = plan::plan(&desired, &record, &current).map_err(|problems| {
+        CliError::usage(
+            problems
+                .iter()
+                .map(|p| match &p.path {
+                    Some(path) => format!("{}: {path}: {}", p.file, p.message),
+                    None => format!("{}: {}", p.file, p.message),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Some("fix the documents or the identity record; nothing was sent".to_owned()),
+        )
+    })?;
+    let pending = plan.has_changes(a.prune);
+    let changes: Vec<&plan::Change> = plan
+        .changes
+        .iter()
+        .filter(|c| a.prune || c.action != Action::Delete)
+        .collect();
+    let upstream_only: Vec<&plan::Change> = plan
+        .changes
+        .iter()
+        .filter(|c| !a.prune && c.action == Action::Delete)
+        .collect();
+    let data = json!({
+        "environment": {"id": env_id, "name": env_name},
+        "changes": changes,
+        "upstream_only": upstream_only,
+        "unchanged": plan.unchanged,
+    });
+    ctx.emit(&data, View::Text(render(&plan, a.prune)))?;
+    let count = |action: Action| plan.changes.iter().filter(|c| c.action == action).count();
+    ctx.note(&format!(
+        "{} to create, {} to update, {} to rename, {} {}, {} unchanged",
+        count(Action::Create),
+        count(Action::Update),
+        count(Action::Rename),
+        count(Action::Delete),
+        if a.prune {
+            "to delete"
+        } else {
+            "upstream only"
+        },
+        plan.unchanged
+    ))?;
+    Ok(if pending {
+        ExitStatus::ChangesPending
+    } else {
+        ExitStatus::Success
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn file_names_read_well() {
+        assert_eq!(slug("orders to snowflake"), "orders-to-snowflake");
+        assert_eq!(slug("  Orders / Daily (v2) "), "orders-daily-v2");
+        assert_eq!(slug("!!!"), "data-flow");
+        assert_eq!(slug("Café"), "café");
+    }
+}
