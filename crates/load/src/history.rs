@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bdi_domain::models::{ActivityQuery, DataFlowQuery, PageQuery, RunQuery, Timestamp};
-use bdi_domain::{Env, EnvironmentId, Error, RunId, Service};
+use bdi_domain::{Env, EnvironmentId, Error, RunId, Scope, Service};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::Serialize;
@@ -130,12 +130,12 @@ pub fn resource(name: &str, lookback: Duration) -> Option<Resource> {
 }
 
 /// The scope a resource's reads need (`docs/upstream-api.md` 2.1 and 4.0).
-pub fn scope_of(resource: &str) -> &'static str {
+pub fn scope_of(resource: &str) -> Scope {
     match resource {
-        "environments" => "environment:list",
-        "data_flows" => "data flow:list",
-        "connections" => "connection:list",
-        _ => "activity:list",
+        "environments" => Scope::EnvironmentList,
+        "data_flows" => Scope::DataFlowList,
+        "connections" => Scope::ConnectionList,
+        _ => Scope::ActivityList,
     }
 }
 
@@ -190,7 +190,7 @@ pub struct Skipped {
     /// The resource.
     pub resource: String,
     /// The scope it needs.
-    pub scope: String,
+    pub scope: Scope,
     /// What the platform said.
     pub message: String,
 }
@@ -421,16 +421,16 @@ impl HistorySource {
         };
         let day = ts(self.options.now - TimeDelta::days(1));
         let now = ts(self.options.now);
-        let mut checks: BTreeMap<&'static str, Result<(), Error>> = BTreeMap::new();
+        let mut checks: BTreeMap<Scope, Result<(), Error>> = BTreeMap::new();
         let mut failure = None;
         for name in &names {
             let scope = scope_of(name);
-            if checks.contains_key(scope) {
+            if checks.contains_key(&scope) {
                 continue;
             }
             let backend = self.service.backend();
             let result = match scope {
-                "environment:list" => {
+                Scope::EnvironmentList => {
                     if self.options.environments.is_empty() {
                         backend
                             .list_environments(PageQuery::new(1, 1), false)
@@ -440,7 +440,7 @@ impl HistorySource {
                         Ok(())
                     }
                 }
-                "data flow:list" => backend
+                Scope::DataFlowList => backend
                     .list_data_flows(
                         &first.env,
                         &DataFlowQuery {
@@ -450,7 +450,7 @@ impl HistorySource {
                     )
                     .await
                     .map(drop),
-                "connection:list" => backend
+                Scope::ConnectionList => backend
                     .list_connections(&first.env, PageQuery::new(1, 1))
                     .await
                     .map(drop),
@@ -483,21 +483,21 @@ impl HistorySource {
         }
         // Runs and run groups are read per data flow: without the data flows they cannot be.
         let flows_forbidden = matches!(
-            checks.get("data flow:list"),
+            checks.get(&Scope::DataFlowList),
             Some(Err(Error::Forbidden { .. }))
         );
         for name in names {
             let scope = scope_of(name);
-            match checks.get(scope) {
+            match checks.get(&scope) {
                 Some(Err(Error::Forbidden { message })) => skipped.push(Skipped {
                     resource: name.to_owned(),
-                    scope: scope.to_owned(),
+                    scope,
                     message: message.clone(),
                 }),
                 _ if flows_forbidden && matches!(name, "runs" | "run_groups") => {
                     skipped.push(Skipped {
                         resource: name.to_owned(),
-                        scope: "data flow:list".to_owned(),
+                        scope: Scope::DataFlowList,
                         message: "runs are read per data flow, and the data flows cannot be listed"
                             .to_owned(),
                     });

@@ -201,7 +201,7 @@ async fn a_missing_scope_skips_its_resources_and_names_the_scope() {
     let skipped = source.check_access(&wanted).await.unwrap();
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0].resource, "connections");
-    assert_eq!(skipped[0].scope, "connection:list");
+    assert_eq!(skipped[0].scope, bdi_domain::Scope::ConnectionList);
 
     sandbox
         .sandbox()
@@ -213,7 +213,11 @@ async fn a_missing_scope_skips_its_resources_and_names_the_scope() {
         names,
         ["runs", "run_groups", "activities", "activities_statistics"]
     );
-    assert!(skipped.iter().all(|s| s.scope == "activity:list"));
+    assert!(
+        skipped
+            .iter()
+            .all(|s| s.scope == bdi_domain::Scope::ActivityList)
+    );
     sandbox.shutdown().await;
 }
 
