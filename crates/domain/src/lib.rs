@@ -108,6 +108,7 @@ pub mod matching;
 pub mod merge;
 pub mod models;
 pub mod next_step;
+pub mod paging;
 pub mod poll;
 pub mod scope;
 pub mod service;

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bdi_domain::models::{ActivityQuery, DataFlowQuery, PageQuery, RunQuery, Timestamp};
+use bdi_domain::paging::sweep;
 use bdi_domain::{Env, EnvironmentId, Error, RunId, Scope, Service};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
@@ -58,8 +59,9 @@ pub const CONCURRENCY: usize = 4;
 const RUNS_WINDOW_DAYS: i64 = 30;
 /// Items per page asked of paged listings.
 const PAGE_SIZE: u32 = 200;
-/// Pages read of one listing, at most: a listing that never ends is an error, not a hang.
-const MAX_PAGES: u32 = 2_000;
+/// Pages read of one listing, at most: a listing that has not ended by then is an error
+/// ([`Error::PagingCap`]), neither a hang nor a silent truncation.
+pub const MAX_PAGES: u32 = 2_000;
 
 /// Field names that would hold credentials: never written, whatever the API returns.
 pub const SECRET_FIELDS: &[&str] = &[
@@ -368,23 +370,16 @@ impl HistorySource {
                 let envs = self.environments().await?;
                 let mut out = Vec::new();
                 for env in envs.iter() {
-                    let mut items = Vec::new();
-                    for page in 1..=MAX_PAGES {
+                    let flows = sweep(PAGE_SIZE, MAX_PAGES, |page| async move {
                         let query = DataFlowQuery {
-                            page: PageQuery::new(page, PAGE_SIZE),
+                            page,
                             ..DataFlowQuery::default()
                         };
-                        let p = self
-                            .limited(self.service.backend().list_data_flows(&env.env, &query))
-                            .await?;
-                        let more = p.has_next(PAGE_SIZE);
-                        for f in &p.items {
-                            items.push(to_json(f)?);
-                        }
-                        if !more {
-                            break;
-                        }
-                    }
+                        self.limited(self.service.backend().list_data_flows(&env.env, &query))
+                            .await
+                    })
+                    .await?;
+                    let items = flows.iter().map(to_json).collect::<Result<_, _>>()?;
                     out.push((env.clone(), items));
                 }
                 Ok(Arc::new(out))
@@ -582,28 +577,25 @@ impl HistorySource {
         let mut from = start;
         while from < self.options.now {
             let to = (from + TimeDelta::days(RUNS_WINDOW_DAYS)).min(self.options.now);
-            for page in 1..=MAX_PAGES {
+            let flow = &flow;
+            let runs = sweep(PAGE_SIZE, MAX_PAGES, |page| async move {
                 let query = RunQuery {
-                    page: PageQuery::new(page, PAGE_SIZE),
+                    page,
                     ..RunQuery::window(ts(from), ts(to))
                 };
-                let p = self
-                    .limited(
-                        self.service
-                            .backend()
-                            .list_runs(&flow.env.env, &flow.id, &query),
-                    )
-                    .await?;
-                let more = p.has_next(PAGE_SIZE);
-                for run in &p.items {
-                    items.push(raw(
-                        to_json(run)?,
-                        &[("environment_id", Value::from(flow.env.id.clone()))],
-                    )?);
-                }
-                if !more {
-                    break;
-                }
+                self.limited(
+                    self.service
+                        .backend()
+                        .list_runs(&flow.env.env, &flow.id, &query),
+                )
+                .await
+            })
+            .await?;
+            for run in &runs {
+                items.push(raw(
+                    to_json(run)?,
+                    &[("environment_id", Value::from(flow.env.id.clone()))],
+                )?);
             }
             from = to;
         }
@@ -616,23 +608,18 @@ impl HistorySource {
     /// The run groups of one data flow in `[start, now]`, each with its counts per status.
     async fn run_groups_of(&self, flow: FlowRef, start: DateTime<Utc>) -> Result<Page, Error> {
         let backend = self.service.backend();
-        let mut groups = Vec::new();
-        for page in 1..=MAX_PAGES {
+        let listed = &flow;
+        let groups = sweep(PAGE_SIZE, MAX_PAGES, |page| async move {
             let query = ActivityQuery {
                 start_time: Some(ts(start)),
                 end_time: Some(ts(self.options.now)),
-                page: Some(PageQuery::new(page, PAGE_SIZE)),
+                page: Some(page),
                 ..ActivityQuery::default()
             };
-            let p = self
-                .limited(backend.data_flow_run_groups(&flow.env.env, &flow.id, &query))
-                .await?;
-            let more = p.has_next(PAGE_SIZE);
-            groups.extend(p.items);
-            if !more {
-                break;
-            }
-        }
+            self.limited(backend.data_flow_run_groups(&listed.env.env, &listed.id, &query))
+                .await
+        })
+        .await?;
         let details: Vec<Result<Value, Error>> = stream::iter(groups)
             .map(|group| {
                 let flow = &flow;
@@ -783,25 +770,23 @@ impl HistorySource {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Page, Error> {
-        let mut items = Vec::new();
-        for page in 1..=MAX_PAGES {
+        let env = &env;
+        let listed = sweep(PAGE_SIZE, MAX_PAGES, |page| async move {
             let query = ActivityQuery {
                 start_time: Some(ts(from)),
                 end_time: Some(ts(to)),
-                page: Some(PageQuery::new(page, PAGE_SIZE)),
+                page: Some(page),
                 ..ActivityQuery::default()
             };
-            let p = self
-                .limited(self.service.backend().activities(&env.env, &query))
-                .await?;
-            let more = p.has_next(PAGE_SIZE);
-            for item in p.items {
-                items.push(raw(item, &Self::day_fields(&env, from, to))?);
-            }
-            if !more {
-                break;
-            }
-        }
+            self.limited(self.service.backend().activities(&env.env, &query))
+                .await
+        })
+        .await?;
+        let fields = Self::day_fields(env, from, to);
+        let items = listed
+            .into_iter()
+            .map(|item| raw(item, &fields))
+            .collect::<Result<_, _>>()?;
         Ok(Page {
             items,
             notes: Vec::new(),

@@ -247,3 +247,48 @@ async fn a_load_never_has_more_than_four_requests_in_flight() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_listing_that_never_ends_is_an_error_at_the_cap_not_a_truncated_load() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use bdi_domain::models::Page;
+    use bdi_domain::{EnvironmentId, Error, MockBackend};
+    use bdi_load::Source;
+    use futures::StreamExt;
+
+    // Every page of the activities is full and says another follows, without a total.
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&calls);
+    let mut mock = MockBackend::new();
+    mock.expect_activities().returning(move |_, q| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        let asked = q.page.expect("a paged query");
+        let mut page = Page::single(vec![json!({"river_cross_id": ORDERS, "total_runs": 1})]);
+        page.page = asked.page;
+        page.total_items = 0;
+        page.next_page = Some(format!("?page={}", asked.page + 1));
+        Ok(page)
+    });
+    // One environment, one day.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+        .unwrap()
+        .to_utc();
+    let source = HistorySource::new(
+        Service::new(Arc::new(mock)),
+        HistoryOptions {
+            since: now - TimeDelta::hours(1),
+            now,
+            environments: vec![EnvironmentId::parse("65a1b2c3d4e5f60718293a4b").unwrap()],
+        },
+    );
+    let resource = history::resource("activities", LOOKBACK).unwrap();
+    let pages: Vec<_> = source.pages(&resource, None).collect().await;
+    let errors: Vec<&Error> = pages.iter().filter_map(|p| p.as_ref().err()).collect();
+    assert_eq!(pages.len(), 1, "no page of a listing cut short is loaded");
+    assert!(
+        matches!(errors[..], [Error::PagingCap { pages }] if *pages == history::MAX_PAGES),
+        "{errors:?}"
+    );
+    assert_eq!(calls.load(Ordering::Relaxed), history::MAX_PAGES);
+}
