@@ -1,5 +1,5 @@
 //! The platform's scopes: the permissions an API token (or a gateway key) holds, named as the
-//! vendor's MCP server reference names them per endpoint (`docs/upstream-api.md`, the [S0] tags)
+//! vendor's MCP server reference names them per endpoint (`docs/upstream-api.md`, the `[S0]` tags)
 //! (`data flow:write`, ...), parsed leniently so that `data_flow:write`, `river:write` and
 //! `rivers:write` mean the same scope. One type for every layer: the gateway checks its keys
 //! against it, the history source says which one a resource needs.
