@@ -4,8 +4,9 @@
 //! It owns the wire concerns and nothing else: paths and query parameters, the bearer token (a
 //! [`Secret`] that never reaches `Debug`, logs or errors), retries ([`RetryPolicy`]: backoff on
 //! 5xx for idempotent methods, `Retry-After` on 429, never a replayed POST), the mapping of
-//! statuses and messages to [`bdi_domain::Error`], and lenient decoding. Page sweeps are
-//! [`sweep`]; the domain decides what to do with the results. [`profile`] reads the shared
+//! statuses and messages to [`bdi_domain::Error`], and lenient decoding. Page sweeps are the
+//! domain's [`sweep`] (re-exported: a listing that does not end within its cap is an error).
+//! [`profile`] reads the shared
 //! configuration file and its precedence rules, used by every front end.
 //!
 //! [`FlowClient`] reads the Boomi Flow API (the source of `bdi load`), configured by
@@ -70,7 +71,6 @@ mod config;
 mod embedded;
 mod endpoints;
 mod flow;
-mod pagination;
 pub mod profile;
 mod redirect;
 mod retry;
@@ -78,6 +78,7 @@ mod status;
 #[cfg(test)]
 mod test_server;
 
+pub use bdi_domain::paging::{MAX_PAGES, sweep};
 pub use client::HttpBackend;
 pub use config::{
     ClientConfig, DEFAULT_TIMEOUT, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_API_URL, ENV_ENVIRONMENT_ID,
@@ -89,5 +90,4 @@ pub use flow::{
     DEFAULT_FLOW_API_URL, DEFAULT_FLOW_CONCURRENCY, DEFAULT_FLOW_PAGE_SIZE, ENV_FLOW_API_KEY,
     ENV_FLOW_API_URL, ENV_FLOW_TENANT_ID, FLOW_MAX_PAGES, FlowClient, FlowConfig, FlowPage,
 };
-pub use pagination::{MAX_PAGES, sweep};
 pub use retry::{RetryPolicy, parse_retry_after};

@@ -151,6 +151,13 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// A listing did not end within the most pages a sweep reads: stopped rather than return
+    /// part of it as if it were all of it ([`crate::paging::sweep`]).
+    #[error("the listing did not end within {pages} pages: stopped rather than return part of it")]
+    PagingCap {
+        /// The pages read, the cap.
+        pages: u32,
+    },
     /// A wait ran out of time before the work finished; the work goes on upstream.
     #[error("{0}")]
     Timeout(String),
@@ -229,6 +236,7 @@ impl Error {
             Self::Transport(_) => "transport",
             Self::Unavailable(_) => "unavailable",
             Self::Decode { .. } => "decode",
+            Self::PagingCap { .. } => "paging_cap",
             Self::Timeout(_) => "timeout",
             Self::Cancelled(_) => "cancelled",
             Self::RunUncertain { cause, .. } => cause.code(),
@@ -272,7 +280,7 @@ impl Error {
             Self::Upstream { .. } => return None,
             Self::Transport(_) => NextStep::CheckNetwork,
             Self::Unavailable(_) => NextStep::RetryLater,
-            Self::Decode { .. } => NextStep::Report,
+            Self::Decode { .. } | Self::PagingCap { .. } => NextStep::Report,
             Self::Timeout(_) | Self::Cancelled(_) => NextStep::FollowUp,
             Self::RunUncertain {
                 data_flow, since, ..

@@ -108,8 +108,10 @@ pub mod matching;
 pub mod merge;
 pub mod models;
 pub mod next_step;
+pub mod paging;
 pub mod plan;
 pub mod poll;
+pub mod scope;
 pub mod service;
 pub mod throttle;
 
@@ -122,6 +124,7 @@ pub use locks::{Held, Locks, ResourceLocks};
 pub use matching::{Catalog, MatchError, QualifiedTable};
 pub use next_step::NextStep;
 pub use poll::{PollPolicy, Progress, ProgressFn, Waited};
+pub use scope::Scope;
 pub use service::{
     Activation, ConnectionSweep, NewDataFlow, RunOptions, RunOutcome, RunStage, RunState, Service,
     ServiceConfig, TablesSet, ToggleState, WaitOptions, explain_operation,

@@ -12,6 +12,11 @@
 //! | `activities` | per environment, UTC day and data flow: runs, RPU, statuses | merge | `environment_id`, `day`, `river_cross_id` | `window_start`, look-back |
 //! | `activities_statistics` | per environment and UTC day: runs, RPU, statuses | merge | `environment_id`, `day` | `window_start`, look-back |
 //!
+//! Each resource is a [`HistoryResource`], with its spec and the [`Scope`] its reads need;
+//! [`HistorySource::plan`] checks the token's scopes before a load and leaves out what it may not
+//! read. Every listing is read with the domain's [`sweep`]: one that does not end within
+//! [`MAX_PAGES`] pages is an error, never a silent truncation.
+//!
 //! A run's status changes after it starts, so the incremental resources read again a look-back
 //! span before their last value and merge: a run first loaded `running` ends up `succeeded` or
 //! `failed` on a later load, once. A first load starts at `since` (14 days by default, the logs'
@@ -22,7 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bdi_domain::models::{ActivityQuery, DataFlowQuery, PageQuery, RunQuery, Timestamp};
-use bdi_domain::{Env, EnvironmentId, Error, RunId, Service};
+use bdi_domain::paging::sweep;
+use bdi_domain::{Env, EnvironmentId, Error, RunId, Scope, Service};
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::Serialize;
@@ -33,17 +39,6 @@ use tokio::sync::OnceCell;
 use crate::normalize::Scrub;
 use crate::schema::WriteDisposition;
 use crate::source::{Incremental, Page, Resource, Source};
-
-/// Every resource, in load order.
-pub const RESOURCES: &[&str] = &[
-    "environments",
-    "data_flows",
-    "connections",
-    "runs",
-    "run_groups",
-    "activities",
-    "activities_statistics",
-];
 
 /// The pipeline's default name.
 pub const PIPELINE: &str = "data_integration_pipeline";
@@ -58,8 +53,9 @@ pub const CONCURRENCY: usize = 4;
 const RUNS_WINDOW_DAYS: i64 = 30;
 /// Items per page asked of paged listings.
 const PAGE_SIZE: u32 = 200;
-/// Pages read of one listing, at most: a listing that never ends is an error, not a hang.
-const MAX_PAGES: u32 = 2_000;
+/// Pages read of one listing, at most: a listing that has not ended by then is an error
+/// ([`Error::PagingCap`]), neither a hang nor a silent truncation.
+pub const MAX_PAGES: u32 = 2_000;
 
 /// Field names that would hold credentials: never written, whatever the API returns.
 pub const SECRET_FIELDS: &[&str] = &[
@@ -77,65 +73,190 @@ pub const SECRET_FIELDS: &[&str] = &[
     "connection_string",
 ];
 
-/// The resource `name` with its defaults, or `None` for an unknown name; `lookback` is how far
-/// before their last value the incremental resources read again.
-pub fn resource(name: &str, lookback: Duration) -> Option<Resource> {
-    let incremental = |cursor: &str, id: &str| {
-        Some(Incremental {
-            cursor_field: cursor.to_owned(),
-            id_field: id.to_owned(),
-            lookback: Some(lookback),
-        })
-    };
-    let (write_disposition, key, incremental): (_, &[&str], _) = match name {
-        "environments" => (WriteDisposition::Replace, &["cross_id"], None),
-        "data_flows" => (
-            WriteDisposition::Merge,
-            &["environment_id", "river_cross_id"],
-            None,
-        ),
-        "connections" => (
-            WriteDisposition::Replace,
-            &["environment_id", "cross_id"],
-            None,
-        ),
-        "runs" => (
-            WriteDisposition::Merge,
-            &["run_id"],
-            incremental("start_date_utc", "run_id"),
-        ),
-        "run_groups" => (
-            WriteDisposition::Merge,
-            &["run_group_id"],
-            incremental("run_date_utc", "run_group_id"),
-        ),
-        "activities" => (
-            WriteDisposition::Merge,
-            &["environment_id", "day", "river_cross_id"],
-            incremental("window_start", "day"),
-        ),
-        "activities_statistics" => (
-            WriteDisposition::Merge,
-            &["environment_id", "day"],
-            incremental("window_start", "day"),
-        ),
-        _ => return None,
-    };
-    Some(Resource {
-        name: name.to_owned(),
-        write_disposition,
-        primary_key: key.iter().map(|k| (*k).to_owned()).collect(),
-        incremental,
-    })
+/// A resource of the history: what it reads, how it is written, and the scope its reads need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryResource {
+    /// The account's environments.
+    Environments,
+    /// Each environment's data flows.
+    DataFlows,
+    /// Each environment's connections (the API never returns their secrets).
+    Connections,
+    /// Each data flow's runs started in the window.
+    Runs,
+    /// Each data flow's run groups, with their counts per status.
+    RunGroups,
+    /// Per environment, UTC day and data flow: runs, RPU, statuses.
+    Activities,
+    /// Per environment and UTC day: runs, RPU, statuses.
+    ActivitiesStatistics,
 }
 
-/// The scope a resource's reads need (`docs/upstream-api.md` 2.1 and 4.0).
-pub fn scope_of(resource: &str) -> &'static str {
-    match resource {
-        "environments" => "environment:list",
-        "data_flows" => "data flow:list",
-        "connections" => "connection:list",
-        _ => "activity:list",
+impl HistoryResource {
+    /// Every resource, in load order.
+    pub const ALL: [Self; 7] = [
+        Self::Environments,
+        Self::DataFlows,
+        Self::Connections,
+        Self::Runs,
+        Self::RunGroups,
+        Self::Activities,
+        Self::ActivitiesStatistics,
+    ];
+
+    /// Its name: the table it is written to.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Environments => "environments",
+            Self::DataFlows => "data_flows",
+            Self::Connections => "connections",
+            Self::Runs => "runs",
+            Self::RunGroups => "run_groups",
+            Self::Activities => "activities",
+            Self::ActivitiesStatistics => "activities_statistics",
+        }
+    }
+
+    /// The resource named `name` exactly, if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// The resources a caller names (blank names ignored), in load order, each once; every
+    /// resource when `names` is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownResources`] with every name that is not a resource, or none at all when `names`
+    /// holds only blanks.
+    pub fn select<S: AsRef<str>>(names: &[S]) -> Result<Vec<Self>, UnknownResources> {
+        let given: Vec<&str> = names
+            .iter()
+            .map(|n| n.as_ref().trim())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let unknown: Vec<String> = given
+            .iter()
+            .filter(|n| Self::parse(n).is_none())
+            .map(|n| (*n).to_owned())
+            .collect();
+        if !unknown.is_empty() || (given.is_empty() && !names.is_empty()) {
+            return Err(UnknownResources { names: unknown });
+        }
+        Ok(Self::ALL
+            .into_iter()
+            .filter(|r| given.is_empty() || given.contains(&r.name()))
+            .collect())
+    }
+
+    /// The scope its reads need (`docs/upstream-api.md` 2.1 and 4.0).
+    pub fn scope(self) -> Scope {
+        match self {
+            Self::Environments => Scope::EnvironmentList,
+            Self::DataFlows => Scope::DataFlowList,
+            Self::Connections => Scope::ConnectionList,
+            Self::Runs | Self::RunGroups | Self::Activities | Self::ActivitiesStatistics => {
+                Scope::ActivityList
+            }
+        }
+    }
+
+    /// Whether it is read per data flow, so that it cannot be read without the data flows.
+    pub fn per_data_flow(self) -> bool {
+        matches!(self, Self::Runs | Self::RunGroups)
+    }
+
+    /// Its spec for the loader: write disposition, primary key and cursor; `lookback` is how far
+    /// before their last value the incremental resources read again.
+    pub fn spec(self, lookback: Duration) -> Resource {
+        let incremental = |cursor: &str, id: &str| {
+            Some(Incremental {
+                cursor_field: cursor.to_owned(),
+                id_field: id.to_owned(),
+                lookback: Some(lookback),
+            })
+        };
+        let (write_disposition, key, incremental): (_, &[&str], _) = match self {
+            Self::Environments => (WriteDisposition::Replace, &["cross_id"], None),
+            Self::DataFlows => (
+                WriteDisposition::Merge,
+                &["environment_id", "river_cross_id"],
+                None,
+            ),
+            Self::Connections => (
+                WriteDisposition::Replace,
+                &["environment_id", "cross_id"],
+                None,
+            ),
+            Self::Runs => (
+                WriteDisposition::Merge,
+                &["run_id"],
+                incremental("start_date_utc", "run_id"),
+            ),
+            Self::RunGroups => (
+                WriteDisposition::Merge,
+                &["run_group_id"],
+                incremental("run_date_utc", "run_group_id"),
+            ),
+            Self::Activities => (
+                WriteDisposition::Merge,
+                &["environment_id", "day", "river_cross_id"],
+                incremental("window_start", "day"),
+            ),
+            Self::ActivitiesStatistics => (
+                WriteDisposition::Merge,
+                &["environment_id", "day"],
+                incremental("window_start", "day"),
+            ),
+        };
+        Resource {
+            name: self.name().to_owned(),
+            write_disposition,
+            primary_key: key.iter().map(|k| (*k).to_owned()).collect(),
+            incremental,
+        }
+    }
+
+    /// Every resource's name, in load order, separated by `, `.
+    pub fn names() -> String {
+        Self::ALL.map(Self::name).join(", ")
+    }
+}
+
+impl std::fmt::Display for HistoryResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Names that are not history resources.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownResources {
+    /// The names, as given (trimmed); empty when only blanks were given.
+    pub names: Vec<String>,
+}
+
+impl std::fmt::Display for UnknownResources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.names.is_empty() {
+            write!(f, "no resource named")?;
+        } else {
+            write!(f, "unknown resource(s): {}", self.quoted().join(", "))?;
+        }
+        write!(f, ": the resources are {}", HistoryResource::names())
+    }
+}
+
+impl std::error::Error for UnknownResources {}
+
+impl UnknownResources {
+    /// The names as error messages quote them: between backticks, cut when long.
+    pub fn quoted(&self) -> Vec<String> {
+        self.names
+            .iter()
+            .map(|n| bdi_domain::error::quote(n))
+            .collect()
     }
 }
 
@@ -188,11 +309,61 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, SinceEr
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Skipped {
     /// The resource.
-    pub resource: String,
+    pub resource: HistoryResource,
     /// The scope it needs.
-    pub scope: String,
+    pub scope: Scope,
     /// What the platform said.
     pub message: String,
+}
+
+/// What a load of the history reads, once the token's scopes are checked
+/// ([`HistorySource::plan`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The resources to load, in load order.
+    pub resources: Vec<HistoryResource>,
+    /// Those left out because the token may not read them.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Plan {
+    /// The loader's specs of the resources to load; `lookback` as in [`HistoryResource::spec`].
+    pub fn specs(&self, lookback: Duration) -> Vec<Resource> {
+        self.resources.iter().map(|r| r.spec(lookback)).collect()
+    }
+}
+
+/// Why a load of the history cannot go ahead.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A check of the token's scopes failed for another reason than a missing scope.
+    #[error(transparent)]
+    Check(#[from] Error),
+    /// The token may read none of the resources asked for.
+    #[error(
+        "the token may read none of the history's resources: it needs the scopes {}",
+        self.scopes_needed().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    NothingReadable {
+        /// Every resource asked for, with the scope it needs.
+        skipped: Vec<Skipped>,
+    },
+}
+
+impl PlanError {
+    /// The scopes the token lacks, each once, in the order the resources need them; empty for
+    /// [`PlanError::Check`].
+    pub fn scopes_needed(&self) -> Vec<Scope> {
+        let mut scopes = Vec::new();
+        if let Self::NothingReadable { skipped } = self {
+            for s in skipped {
+                if !scopes.contains(&s.scope) {
+                    scopes.push(s.scope);
+                }
+            }
+        }
+        scopes
+    }
 }
 
 /// How the history is read.
@@ -368,23 +539,16 @@ impl HistorySource {
                 let envs = self.environments().await?;
                 let mut out = Vec::new();
                 for env in envs.iter() {
-                    let mut items = Vec::new();
-                    for page in 1..=MAX_PAGES {
+                    let flows = sweep(PAGE_SIZE, MAX_PAGES, |page| async move {
                         let query = DataFlowQuery {
-                            page: PageQuery::new(page, PAGE_SIZE),
+                            page,
                             ..DataFlowQuery::default()
                         };
-                        let p = self
-                            .limited(self.service.backend().list_data_flows(&env.env, &query))
-                            .await?;
-                        let more = p.has_next(PAGE_SIZE);
-                        for f in &p.items {
-                            items.push(to_json(f)?);
-                        }
-                        if !more {
-                            break;
-                        }
-                    }
+                        self.limited(self.service.backend().list_data_flows(&env.env, &query))
+                            .await
+                    })
+                    .await?;
+                    let items = flows.iter().map(to_json).collect::<Result<_, _>>()?;
                     out.push((env.clone(), items));
                 }
                 Ok(Arc::new(out))
@@ -409,11 +573,30 @@ impl HistorySource {
             .collect())
     }
 
-    /// Checks, with one small read each, which of `resources` the token may read; those it may
-    /// not are returned with the scope they need (and should be left out of the load, so that
-    /// their tables keep what they hold). Any other failure is an error.
-    pub async fn check_access(&self, resources: &[Resource]) -> Result<Vec<Skipped>, Error> {
-        let names: Vec<&str> = resources.iter().map(|r| r.name.as_str()).collect();
+    /// Plans a load of `wanted`: checks, with one small read per scope, which of them the token
+    /// may read, and leaves out those it may not (their tables keep what they hold), each with
+    /// the scope it needs. Runs and run groups are read per data flow, so without the data flows
+    /// they are left out too.
+    ///
+    /// # Errors
+    ///
+    /// [`PlanError::NothingReadable`] when none of `wanted` is left, with the scopes it needs;
+    /// [`PlanError::Check`] when a check fails otherwise (the network, the platform).
+    pub async fn plan(&self, wanted: &[HistoryResource]) -> Result<Plan, PlanError> {
+        let skipped = self.check_access(wanted).await?;
+        let resources: Vec<HistoryResource> = wanted
+            .iter()
+            .copied()
+            .filter(|r| !skipped.iter().any(|s| s.resource == *r))
+            .collect();
+        if resources.is_empty() && !wanted.is_empty() {
+            return Err(PlanError::NothingReadable { skipped });
+        }
+        Ok(Plan { resources, skipped })
+    }
+
+    /// The resources of `wanted` the token may not read, each with the scope it needs.
+    async fn check_access(&self, wanted: &[HistoryResource]) -> Result<Vec<Skipped>, Error> {
         let mut skipped = Vec::new();
         let envs = self.environments().await?;
         let Some(first) = envs.first() else {
@@ -421,16 +604,29 @@ impl HistorySource {
         };
         let day = ts(self.options.now - TimeDelta::days(1));
         let now = ts(self.options.now);
-        let mut checks: BTreeMap<&'static str, Result<(), Error>> = BTreeMap::new();
+        let mut checks: BTreeMap<Scope, Result<(), Error>> = BTreeMap::new();
         let mut failure = None;
-        for name in &names {
-            let scope = scope_of(name);
-            if checks.contains_key(scope) {
-                continue;
+        // The resources read to check a scope: the first one that needs it; and the data flows
+        // for the resources read per data flow.
+        let mut probes: Vec<HistoryResource> = Vec::new();
+        for &resource in wanted {
+            let needs = [
+                Some(resource),
+                resource
+                    .per_data_flow()
+                    .then_some(HistoryResource::DataFlows),
+            ];
+            for probe in needs.into_iter().flatten() {
+                if !probes.iter().any(|p| p.scope() == probe.scope()) {
+                    probes.push(probe);
+                }
             }
+        }
+        for resource in probes {
+            let scope = resource.scope();
             let backend = self.service.backend();
-            let result = match scope {
-                "environment:list" => {
+            let result = match resource {
+                HistoryResource::Environments => {
                     if self.options.environments.is_empty() {
                         backend
                             .list_environments(PageQuery::new(1, 1), false)
@@ -440,7 +636,7 @@ impl HistorySource {
                         Ok(())
                     }
                 }
-                "data flow:list" => backend
+                HistoryResource::DataFlows => backend
                     .list_data_flows(
                         &first.env,
                         &DataFlowQuery {
@@ -450,11 +646,14 @@ impl HistorySource {
                     )
                     .await
                     .map(drop),
-                "connection:list" => backend
+                HistoryResource::Connections => backend
                     .list_connections(&first.env, PageQuery::new(1, 1))
                     .await
                     .map(drop),
-                _ => backend
+                HistoryResource::Runs
+                | HistoryResource::RunGroups
+                | HistoryResource::Activities
+                | HistoryResource::ActivitiesStatistics => backend
                     .activities_statistics(
                         &first.env,
                         &ActivityQuery {
@@ -483,21 +682,21 @@ impl HistorySource {
         }
         // Runs and run groups are read per data flow: without the data flows they cannot be.
         let flows_forbidden = matches!(
-            checks.get("data flow:list"),
+            checks.get(&Scope::DataFlowList),
             Some(Err(Error::Forbidden { .. }))
         );
-        for name in names {
-            let scope = scope_of(name);
-            match checks.get(scope) {
+        for &resource in wanted {
+            let scope = resource.scope();
+            match checks.get(&scope) {
                 Some(Err(Error::Forbidden { message })) => skipped.push(Skipped {
-                    resource: name.to_owned(),
-                    scope: scope.to_owned(),
+                    resource,
+                    scope,
                     message: message.clone(),
                 }),
-                _ if flows_forbidden && matches!(name, "runs" | "run_groups") => {
+                _ if flows_forbidden && resource.per_data_flow() => {
                     skipped.push(Skipped {
-                        resource: name.to_owned(),
-                        scope: "data flow:list".to_owned(),
+                        resource,
+                        scope: Scope::DataFlowList,
                         message: "runs are read per data flow, and the data flows cannot be listed"
                             .to_owned(),
                     });
@@ -582,28 +781,25 @@ impl HistorySource {
         let mut from = start;
         while from < self.options.now {
             let to = (from + TimeDelta::days(RUNS_WINDOW_DAYS)).min(self.options.now);
-            for page in 1..=MAX_PAGES {
+            let flow = &flow;
+            let runs = sweep(PAGE_SIZE, MAX_PAGES, |page| async move {
                 let query = RunQuery {
-                    page: PageQuery::new(page, PAGE_SIZE),
+                    page,
                     ..RunQuery::window(ts(from), ts(to))
                 };
-                let p = self
-                    .limited(
-                        self.service
-                            .backend()
-                            .list_runs(&flow.env.env, &flow.id, &query),
-                    )
-                    .await?;
-                let more = p.has_next(PAGE_SIZE);
-                for run in &p.items {
-                    items.push(raw(
-                        to_json(run)?,
-                        &[("environment_id", Value::from(flow.env.id.clone()))],
-                    )?);
-                }
-                if !more {
-                    break;
-                }
+                self.limited(
+                    self.service
+                        .backend()
+                        .list_runs(&flow.env.env, &flow.id, &query),
+                )
+                .await
+            })
+            .await?;
+            for run in &runs {
+                items.push(raw(
+                    to_json(run)?,
+                    &[("environment_id", Value::from(flow.env.id.clone()))],
+                )?);
             }
             from = to;
         }
@@ -616,23 +812,18 @@ impl HistorySource {
     /// The run groups of one data flow in `[start, now]`, each with its counts per status.
     async fn run_groups_of(&self, flow: FlowRef, start: DateTime<Utc>) -> Result<Page, Error> {
         let backend = self.service.backend();
-        let mut groups = Vec::new();
-        for page in 1..=MAX_PAGES {
+        let listed = &flow;
+        let groups = sweep(PAGE_SIZE, MAX_PAGES, |page| async move {
             let query = ActivityQuery {
                 start_time: Some(ts(start)),
                 end_time: Some(ts(self.options.now)),
-                page: Some(PageQuery::new(page, PAGE_SIZE)),
+                page: Some(page),
                 ..ActivityQuery::default()
             };
-            let p = self
-                .limited(backend.data_flow_run_groups(&flow.env.env, &flow.id, &query))
-                .await?;
-            let more = p.has_next(PAGE_SIZE);
-            groups.extend(p.items);
-            if !more {
-                break;
-            }
-        }
+            self.limited(backend.data_flow_run_groups(&listed.env.env, &listed.id, &query))
+                .await
+        })
+        .await?;
         let details: Vec<Result<Value, Error>> = stream::iter(groups)
             .map(|group| {
                 let flow = &flow;
@@ -783,25 +974,23 @@ impl HistorySource {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Page, Error> {
-        let mut items = Vec::new();
-        for page in 1..=MAX_PAGES {
+        let env = &env;
+        let listed = sweep(PAGE_SIZE, MAX_PAGES, |page| async move {
             let query = ActivityQuery {
                 start_time: Some(ts(from)),
                 end_time: Some(ts(to)),
-                page: Some(PageQuery::new(page, PAGE_SIZE)),
+                page: Some(page),
                 ..ActivityQuery::default()
             };
-            let p = self
-                .limited(self.service.backend().activities(&env.env, &query))
-                .await?;
-            let more = p.has_next(PAGE_SIZE);
-            for item in p.items {
-                items.push(raw(item, &Self::day_fields(&env, from, to))?);
-            }
-            if !more {
-                break;
-            }
-        }
+            self.limited(self.service.backend().activities(&env.env, &query))
+                .await
+        })
+        .await?;
+        let fields = Self::day_fields(env, from, to);
+        let items = listed
+            .into_iter()
+            .map(|item| raw(item, &fields))
+            .collect::<Result<_, _>>()?;
         Ok(Page {
             items,
             notes: Vec::new(),
@@ -826,25 +1015,30 @@ impl Source for HistorySource {
         resource: &'a Resource,
         start: Option<String>,
     ) -> BoxStream<'a, Result<Page, Error>> {
-        match resource.name.as_str() {
-            "environments" => self.environments_pages(),
-            "data_flows" => self.data_flows_pages(),
-            "connections" => self.connections_pages(),
-            "runs" => self.per_flow_pages(start, move |f, s| self.runs_of(f, s)),
-            "run_groups" => self.per_flow_pages(start, move |f, s| self.run_groups_of(f, s)),
-            "activities" => self.daily_pages(start, move |e, a, b| self.activities_of(e, a, b)),
-            "activities_statistics" => {
-                self.daily_pages(start, move |e, a, b| self.statistics_of(e, a, b))
+        let Some(which) = HistoryResource::parse(&resource.name) else {
+            let e = Error::invalid(
+                "resource",
+                format!(
+                    "unknown history resource {}: one of {}",
+                    bdi_domain::error::quote(&resource.name),
+                    HistoryResource::names()
+                ),
+            );
+            return stream::once(async move { Err(e) }).boxed();
+        };
+        match which {
+            HistoryResource::Environments => self.environments_pages(),
+            HistoryResource::DataFlows => self.data_flows_pages(),
+            HistoryResource::Connections => self.connections_pages(),
+            HistoryResource::Runs => self.per_flow_pages(start, move |f, s| self.runs_of(f, s)),
+            HistoryResource::RunGroups => {
+                self.per_flow_pages(start, move |f, s| self.run_groups_of(f, s))
             }
-            other => {
-                let e = Error::invalid(
-                    "resource",
-                    format!(
-                        "unknown history resource {other:?}: one of {}",
-                        RESOURCES.join(", ")
-                    ),
-                );
-                stream::once(async move { Err(e) }).boxed()
+            HistoryResource::Activities => {
+                self.daily_pages(start, move |e, a, b| self.activities_of(e, a, b))
+            }
+            HistoryResource::ActivitiesStatistics => {
+                self.daily_pages(start, move |e, a, b| self.statistics_of(e, a, b))
             }
         }
     }

@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 use bdi_domain::poll::{Progress, ProgressFn};
 use bdi_domain::{CancellationToken, Service};
 use bdi_load::destination::{LoadRecord, Stored};
-use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
+use bdi_load::history::{self, HistoryOptions, HistoryResource, HistorySource, PlanError, Skipped};
 use bdi_load::location::Location;
 use bdi_load::query::{ColumnInfo, DatasetInfo, QueryError, QueryLimits, QueryResult};
 use bdi_load::rows::Rows;
 use bdi_load::schema::{Cell, Schema, Table};
 use bdi_load::sql_worker::SqlWorkers;
 use bdi_load::state::PipelineState;
-use bdi_load::{DatasetStep, Destination, DestinationError, LoadReport, Resource};
+use bdi_load::{DatasetStep, Destination, DestinationError, LoadReport};
 
 use crate::errors::dataset_error;
 use tokio::sync::RwLock;
@@ -147,27 +147,24 @@ impl History {
     ) -> Result<Synced, String> {
         let began = Instant::now();
         let source = HistorySource::new(svc.clone(), options);
-        let mut resources: Vec<Resource> = history::RESOURCES
-            .iter()
-            .filter_map(|r| history::resource(r, lookback))
-            .collect();
-        let skipped = source
-            .check_access(&resources)
+        let plan = source
+            .plan(&HistoryResource::ALL)
             .await
-            .map_err(|e| crate::errors::tool_error(&e))?;
-        resources.retain(|r| !skipped.iter().any(|s| s.resource == r.name));
-        if resources.is_empty() {
-            return Err(format!(
-                "error: the token may read none of the history's resources\nhint: it needs the scopes {}",
-                skipped
-                    .iter()
-                    .map(|s| s.scope.as_str())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
+            .map_err(|e| match e {
+                PlanError::Check(e) => crate::errors::tool_error(&e),
+                e @ PlanError::NothingReadable { .. } => format!(
+                    "error: the token may read none of the history's resources\nhint: it needs the scopes {}",
+                    e.scopes_needed()
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+        let resources = plan.specs(lookback);
+        let skipped = plan.skipped;
         let report = |message: String, step: u32| {
             if let Some(p) = &progress {
                 p(Progress {

@@ -320,7 +320,9 @@ impl From<Error> for ApiError {
                     Some(Duration::from_secs(5)),
                 )
             }
-            Error::Decode { .. } => (StatusCode::BAD_GATEWAY, err.to_string(), None, None),
+            Error::Decode { .. } | Error::PagingCap { .. } => {
+                (StatusCode::BAD_GATEWAY, err.to_string(), None, None)
+            }
             Error::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, err.to_string(), None, None),
             Error::Cancelled(_) => (StatusCode::SERVICE_UNAVAILABLE, err.to_string(), None, None),
             Error::RunUncertain { .. } => (StatusCode::BAD_GATEWAY, err.to_string(), None, None),

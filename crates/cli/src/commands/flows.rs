@@ -675,27 +675,20 @@ async fn find_target(
                 ),
             )
         })?;
-    let mut found = Vec::new();
-    let mut page = 1;
-    loop {
+    let env = &ctx.env;
+    let found: Vec<String> = bdi_domain::paging::sweep(500, 20, |page| async move {
         let query = DataFlowQuery {
-            page: PageQuery::new(page, 500),
+            page,
             name: Some(name.to_owned()),
             ..Default::default()
         };
-        let p = svc.backend().list_data_flows(&ctx.env, &query).await?;
-        let more = p.has_next(500) && page < 20;
-        found.extend(
-            p.items
-                .into_iter()
-                .filter(|f| f.name == name)
-                .map(|f| f.river_cross_id),
-        );
-        if !more {
-            break;
-        }
-        page += 1;
-    }
+        svc.backend().list_data_flows(env, &query).await
+    })
+    .await?
+    .into_iter()
+    .filter(|f| f.name == name)
+    .map(|f| f.river_cross_id)
+    .collect();
     match found.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(flow_id(one)?)),

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bdi_domain::models::{DataFlowQuery, PageQuery};
+use bdi_domain::models::DataFlowQuery;
 use bdi_domain::plan::{self, Action, Current, Desired, Identity, Plan};
 use bdi_domain::{Env, Service};
 use futures::{StreamExt, TryStreamExt};
@@ -31,8 +31,8 @@ const FLOWS_DIR: &str = "flows";
 const CONCURRENCY: usize = 4;
 /// Data flows listed per page (the most the platform gives).
 const PER_PAGE: u32 = 500;
-/// Pages listed at most (250,000 data flows): a listing longer than that is an error, never a
-/// silent cut.
+/// Pages listed at most (250,000 data flows): a listing longer than that is an error
+/// (`Error::PagingCap`), never a silent cut.
 const MAX_PAGES: u32 = 500;
 
 /// `bdi-identity.yaml`.
@@ -110,25 +110,15 @@ async fn environment(ctx: &Ctx<'_>, svc: &Service) -> Result<(String, String), C
 /// Every data flow of the environment, in clean form: the list, then each flow read, a few at
 /// once. Flows made in the legacy console cannot be read through the API and are returned apart.
 async fn upstream(ctx: &Ctx<'_>, svc: &Service) -> Result<(Vec<Current>, Vec<String>), CliError> {
-    let mut summaries = Vec::new();
-    for page in 1..=MAX_PAGES + 1 {
-        if page > MAX_PAGES {
-            return Err(CliError::local(format!(
-                "the environment lists more than {} data flows: stopped rather than plan on part of them",
-                u64::from(MAX_PAGES) * u64::from(PER_PAGE)
-            )));
-        }
+    let env = &ctx.env;
+    let summaries = bdi_domain::paging::sweep(PER_PAGE, MAX_PAGES, |page| async move {
         let query = DataFlowQuery {
-            page: PageQuery::new(page, PER_PAGE),
+            page,
             ..Default::default()
         };
-        let p = svc.backend().list_data_flows(&ctx.env, &query).await?;
-        let more = p.has_next(PER_PAGE);
-        summaries.extend(p.items);
-        if !more {
-            break;
-        }
-    }
+        svc.backend().list_data_flows(env, &query).await
+    })
+    .await?;
     let (readable, legacy): (Vec<_>, Vec<_>) = summaries.into_iter().partition(|s| s.is_api_v2);
     let env = ctx.env.clone();
     let flows: Vec<Current> = futures::stream::iter(readable)

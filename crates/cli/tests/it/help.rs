@@ -125,3 +125,13 @@ async fn completions_for_every_shell() {
         );
     }
 }
+
+#[tokio::test]
+async fn load_history_help_names_every_history_resource() {
+    let help = bdi(&["load", "history", "--help"], MockBackend::new()).await;
+    let names = bdi_load::history::HistoryResource::names();
+    assert!(
+        help.contains(&format!("Resources: {names}\n")),
+        "the help's list is the resources' own: {names}\n{help}"
+    );
+}

@@ -559,3 +559,62 @@ async fn load_and_info_output_as_a_person_sees_it() {
         insta::assert_snapshot!("load_info", info);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_may_read_none_of_the_history_is_refused_naming_the_scopes() {
+    use bdi_domain::models::Page;
+    use bdi_domain::{Error, MockBackend};
+
+    let forbidden = |scope: &str| Error::Forbidden {
+        message: format!("the token lacks {scope}"),
+    };
+    let mut mock = MockBackend::new();
+    mock.expect_list_connections()
+        .returning(move |_, _| Err(forbidden("connection:list")));
+    mock.expect_activities_statistics()
+        .returning(move |_, _| Err(forbidden("activity:list")));
+    mock.expect_list_data_flows()
+        .returning(|_, _| Ok(Page::single(Vec::new())));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("history.duckdb").display());
+    let out = bdi_with(
+        &[
+            "load",
+            "history",
+            "--environment",
+            crate::support::ENV,
+            "--resources",
+            "connections,runs",
+            "--destination",
+            &dest,
+        ],
+        Some(mock),
+        &[],
+        "",
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(exit_code(&out), "3", "{out}");
+    assert!(
+        out.contains("note: connections skipped: the token lacks the scope connection:list (the token lacks connection:list); its table keeps what it held"),
+        "{out}"
+    );
+    assert!(
+        out.contains("note: runs skipped: the token lacks the scope activity:list"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the token may read none of the history's resources"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "give the token the scope(s) connection:list, activity:list, or use another profile"
+        ),
+        "{out}"
+    );
+    assert!(
+        !dir.path().join("history.duckdb").exists(),
+        "nothing is opened"
+    );
+}

@@ -92,9 +92,9 @@ async fn load_history(location: &Location, dataset: &str) {
         LoadOptions {
             pipeline: history::PIPELINE.to_owned(),
             dataset: dataset.to_owned(),
-            resources: history::RESOURCES
+            resources: history::HistoryResource::ALL
                 .iter()
-                .map(|r| history::resource(r, Duration::from_secs(2 * 86_400)).unwrap())
+                .map(|r| r.spec(Duration::from_secs(2 * 86_400)))
                 .collect(),
             full_refresh: true,
         },

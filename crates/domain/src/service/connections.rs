@@ -5,26 +5,18 @@ use super::*;
 
 impl Service {
     /// Every environment of the account (an account has a few: pages of 100, read in order, at
-    /// most [`MAX_SWEEP_PAGES`]).
+    /// most [`MAX_SWEEP_PAGES`]; more is [`Error::PagingCap`]).
     pub async fn list_all_environments(&self, include_deleted: bool) -> Result<Vec<Environment>> {
-        let mut items = Vec::new();
-        for page in 1..=MAX_SWEEP_PAGES {
-            let p = self
-                .backend
-                .list_environments(PageQuery::new(page, 100), include_deleted)
-                .await?;
-            let more = p.has_next(100);
-            items.extend(p.items);
-            if !more {
-                break;
-            }
-        }
-        Ok(items)
+        crate::paging::sweep(100, MAX_SWEEP_PAGES, |page| {
+            self.backend.list_environments(page, include_deleted)
+        })
+        .await
     }
 
     /// Every connection: page 1, then the other pages concurrently (at most
     /// [`SWEEP_CONCURRENCY`] at once, [`MAX_SWEEP_PAGES`] in all), in page order. A page failing
-    /// transiently is listed in `incomplete_pages`; any other failure fails the call.
+    /// transiently is listed in `incomplete_pages`; any other failure fails the call, and a
+    /// listing longer than [`MAX_SWEEP_PAGES`] pages is [`Error::PagingCap`].
     pub async fn list_all_connections(
         &self,
         env: &Env,
@@ -41,9 +33,12 @@ impl Service {
         let mut incomplete = Vec::new();
         let mut pages = 1;
         if total > 0 {
-            let last = u32::try_from(total.div_ceil(u64::from(per_page)))
-                .unwrap_or(u32::MAX)
-                .min(MAX_SWEEP_PAGES);
+            let last = u32::try_from(total.div_ceil(u64::from(per_page))).unwrap_or(u32::MAX);
+            if last > MAX_SWEEP_PAGES {
+                return Err(Error::PagingCap {
+                    pages: MAX_SWEEP_PAGES,
+                });
+            }
             if last > 1 {
                 let mut results: Vec<(u32, Result<Page<Connection>>)> = stream::iter(2..=last)
                     .map(|p| async move {
@@ -72,7 +67,10 @@ impl Service {
             }
         } else {
             // No total given: read on until a page says it is the last.
-            while more && pages < MAX_SWEEP_PAGES {
+            while more {
+                if pages == MAX_SWEEP_PAGES {
+                    return Err(Error::PagingCap { pages });
+                }
                 pages += 1;
                 match self
                     .backend

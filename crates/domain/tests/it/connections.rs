@@ -82,7 +82,7 @@ async fn the_sweep_fails_on_authorization_errors() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_sweep_handles_one_page_a_missing_total_and_the_page_cap() {
+async fn the_sweep_handles_one_page_a_missing_total_and_fails_at_the_page_cap() {
     // One page.
     let mut mock = MockBackend::new();
     mock.expect_list_connections()
@@ -113,20 +113,30 @@ async fn the_sweep_handles_one_page_a_missing_total_and_the_page_cap() {
         (3, 5, 5)
     );
 
-    // A huge total is capped at 100 pages.
+    // A total beyond the cap of 100 pages is an error before any other page, not the first
+    // 100 pages passed off as the whole list.
     let mut mock = MockBackend::new();
     mock.expect_list_connections()
-        .times(100)
+        .times(1)
         .returning(|_, q| Ok(page(q.page, 1, 1000)));
-    let sweep = service(mock)
+    let err = service(mock)
         .list_all_connections(&Env::Default, 1)
         .await
-        .expect("swept");
-    assert_eq!(
-        (sweep.pages, sweep.total_items, sweep.items.len()),
-        (100, 1000, 100)
-    );
-    assert_eq!(sweep.items[99].connection_name, "c99");
+        .expect_err("too long");
+    assert!(matches!(err, Error::PagingCap { pages: 100 }), "{err:?}");
+
+    // No total and no end: an error at the cap.
+    let mut mock = MockBackend::new();
+    mock.expect_list_connections().times(100).returning(|_, q| {
+        let mut p = page(q.page, 1, u32::MAX);
+        p.total_items = 0;
+        Ok(p)
+    });
+    let err = service(mock)
+        .list_all_connections(&Env::Default, 1)
+        .await
+        .expect_err("endless");
+    assert!(matches!(err, Error::PagingCap { pages: 100 }), "{err:?}");
 }
 
 fn stored_connection() -> Connection {
@@ -293,4 +303,28 @@ async fn every_environment_is_listed_across_pages() {
         .expect("swept");
     assert_eq!(all.len(), 150);
     assert_eq!(all[149].environment_name, "e149");
+}
+
+#[tokio::test]
+async fn environments_that_never_end_are_an_error_at_the_cap() {
+    let mut mock = MockBackend::new();
+    mock.expect_list_environments()
+        .times(100)
+        .returning(|q, _| {
+            let item: bdi_domain::models::Environment = serde_json::from_value(
+                json!({"cross_id": format!("{:024x}", q.page), "environment_name": "e"}),
+            )
+            .expect("environment");
+            let mut page = Page::single(vec![item]);
+            page.page = q.page;
+            page.total_items = 0;
+            page.next_page = Some("?page=next".to_owned());
+            Ok(page)
+        });
+    let err = service(mock)
+        .list_all_environments(false)
+        .await
+        .expect_err("endless");
+    assert!(matches!(err, Error::PagingCap { pages: 100 }), "{err:?}");
+    assert_eq!(err.next_step(), Some(bdi_domain::NextStep::Report));
 }

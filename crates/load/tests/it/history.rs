@@ -9,7 +9,7 @@ use std::time::Duration;
 use bdi_api_client::{EmbeddedSandbox, HttpBackend};
 use bdi_domain::{DataFlowId, Env, Service};
 use bdi_load::destination::duckdb::DuckDb;
-use bdi_load::history::{self, HistoryOptions, HistorySource, RESOURCES};
+use bdi_load::history::{self, HistoryOptions, HistoryResource, HistorySource, PlanError};
 use bdi_load::query::QueryLimits;
 use bdi_load::{LoadOptions, load};
 use chrono::{TimeDelta, Utc};
@@ -36,14 +36,11 @@ fn source(service: &Service) -> HistorySource {
     )
 }
 
-fn options(resources: &[&str]) -> LoadOptions {
+fn options(resources: &[HistoryResource]) -> LoadOptions {
     LoadOptions {
         pipeline: history::PIPELINE.to_owned(),
         dataset: history::DATASET.to_owned(),
-        resources: resources
-            .iter()
-            .map(|r| history::resource(r, LOOKBACK).unwrap())
-            .collect(),
+        resources: resources.iter().map(|r| r.spec(LOOKBACK)).collect(),
         full_refresh: false,
     }
 }
@@ -66,13 +63,17 @@ async fn a_run_loaded_while_it_runs_is_merged_to_its_end_once() {
     let report = load(
         Arc::new(source(&service)),
         Box::new(DuckDb::open(&path).unwrap()),
-        options(RESOURCES),
+        options(&HistoryResource::ALL),
         None,
     )
     .await
     .unwrap();
-    for r in RESOURCES {
-        let loaded = report.resources.iter().find(|x| x.name == *r).unwrap();
+    for r in HistoryResource::ALL {
+        let loaded = report
+            .resources
+            .iter()
+            .find(|x| x.name == r.name())
+            .unwrap();
         assert!(loaded.rows > 0, "{r} loaded nothing: {report:?}");
     }
     let seeded = query(&path, "select count(*), count(distinct run_id) from runs");
@@ -90,7 +91,7 @@ async fn a_run_loaded_while_it_runs_is_merged_to_its_end_once() {
     load(
         Arc::new(source(&service)),
         Box::new(DuckDb::open(&path).unwrap()),
-        options(&["runs"]),
+        options(&[HistoryResource::Runs]),
         None,
     )
     .await
@@ -114,7 +115,7 @@ async fn a_run_loaded_while_it_runs_is_merged_to_its_end_once() {
     load(
         Arc::new(source(&service)),
         Box::new(DuckDb::open(&path).unwrap()),
-        options(&["runs"]),
+        options(&[HistoryResource::Runs]),
         None,
     )
     .await
@@ -142,7 +143,7 @@ async fn the_numbers_agree_with_the_activities_api() {
     load(
         Arc::new(source),
         Box::new(DuckDb::open(&path).unwrap()),
-        options(RESOURCES),
+        options(&HistoryResource::ALL),
         None,
     )
     .await
@@ -190,6 +191,9 @@ async fn the_numbers_agree_with_the_activities_api() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_scope_skips_its_resources_and_names_the_scope() {
+    use HistoryResource::*;
+    use bdi_domain::Scope;
+
     let sandbox = EmbeddedSandbox::start().await.unwrap();
     let service = service(&sandbox);
     sandbox
@@ -197,24 +201,137 @@ async fn a_missing_scope_skips_its_resources_and_names_the_scope() {
         .control()
         .fail_next("GET", "/connections", 403, 1);
     let source = source(&service);
-    let wanted = options(RESOURCES).resources;
-    let skipped = source.check_access(&wanted).await.unwrap();
-    assert_eq!(skipped.len(), 1, "{skipped:?}");
-    assert_eq!(skipped[0].resource, "connections");
-    assert_eq!(skipped[0].scope, "connection:list");
+    let plan = source.plan(&HistoryResource::ALL).await.unwrap();
+    assert_eq!(plan.skipped.len(), 1, "{plan:?}");
+    assert_eq!(plan.skipped[0].resource, Connections);
+    assert_eq!(plan.skipped[0].scope, Scope::ConnectionList);
+    assert_eq!(
+        plan.resources,
+        [
+            Environments,
+            DataFlows,
+            Runs,
+            RunGroups,
+            Activities,
+            ActivitiesStatistics
+        ]
+    );
+    let specs: Vec<String> = plan.specs(LOOKBACK).into_iter().map(|r| r.name).collect();
+    assert_eq!(
+        specs,
+        [
+            "environments",
+            "data_flows",
+            "runs",
+            "run_groups",
+            "activities",
+            "activities_statistics"
+        ]
+    );
 
     sandbox
         .sandbox()
         .control()
         .fail_next("GET", "/activities_statistics", 403, 1);
-    let skipped = source.check_access(&wanted).await.unwrap();
-    let names: Vec<&str> = skipped.iter().map(|s| s.resource.as_str()).collect();
+    let plan = source.plan(&HistoryResource::ALL).await.unwrap();
+    let skipped: Vec<HistoryResource> = plan.skipped.iter().map(|s| s.resource).collect();
+    assert_eq!(skipped, [Runs, RunGroups, Activities, ActivitiesStatistics]);
+    assert!(plan.skipped.iter().all(|s| s.scope == Scope::ActivityList));
+    assert_eq!(plan.resources, [Environments, DataFlows, Connections]);
+
+    // Without the data flows, the runs and run groups cannot be read either.
+    sandbox
+        .sandbox()
+        .control()
+        .fail_next("GET", "/rivers", 403, 1);
+    let plan = source.plan(&[Runs, Activities]).await.unwrap();
+    assert_eq!(plan.resources, [Activities]);
+    assert_eq!(plan.skipped.len(), 1, "{plan:?}");
     assert_eq!(
-        names,
-        ["runs", "run_groups", "activities", "activities_statistics"]
+        (plan.skipped[0].resource, plan.skipped[0].scope),
+        (Runs, Scope::DataFlowList)
     );
-    assert!(skipped.iter().all(|s| s.scope == "activity:list"));
     sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_may_read_none_of_them_is_refused_with_the_scopes_it_needs() {
+    use bdi_domain::Scope;
+
+    let sandbox = EmbeddedSandbox::start().await.unwrap();
+    let service = service(&sandbox);
+    let control = sandbox.sandbox().control();
+    control.fail_next("GET", "/connections", 403, 1);
+    control.fail_next("GET", "/activities_statistics", 403, 1);
+    let wanted = [
+        HistoryResource::Connections,
+        HistoryResource::Runs,
+        HistoryResource::Activities,
+    ];
+    let err = source(&service).plan(&wanted).await.unwrap_err();
+    let PlanError::NothingReadable { skipped } = &err else {
+        panic!("{err:?}");
+    };
+    let left_out: Vec<HistoryResource> = skipped.iter().map(|s| s.resource).collect();
+    assert_eq!(left_out, wanted);
+    assert_eq!(
+        err.scopes_needed(),
+        [Scope::ConnectionList, Scope::ActivityList]
+    );
+    assert_eq!(
+        err.to_string(),
+        "the token may read none of the history's resources: it needs the scopes connection:list, activity:list"
+    );
+
+    // Another failure of a check is the failure, not a skipped resource.
+    control.fail_next("GET", "/connections", 401, 1);
+    let err = source(&service)
+        .plan(&[HistoryResource::Connections])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PlanError::Check(bdi_domain::Error::Unauthorized { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(err.scopes_needed().is_empty());
+    sandbox.shutdown().await;
+}
+
+#[test]
+fn names_select_resources_in_load_order_and_unknown_names_are_quoted() {
+    use HistoryResource::*;
+
+    assert_eq!(
+        HistoryResource::select::<&str>(&[]).unwrap(),
+        HistoryResource::ALL
+    );
+    assert_eq!(
+        HistoryResource::select(&[" runs", "environments ", "runs", ""]).unwrap(),
+        [Environments, Runs]
+    );
+    for r in HistoryResource::ALL {
+        assert_eq!(HistoryResource::parse(r.name()), Some(r));
+        assert_eq!(r.spec(LOOKBACK).name, r.name());
+        assert_eq!(serde_json::to_value(r).unwrap(), json!(r.name()));
+    }
+    let long = "x".repeat(500);
+    let err = HistoryResource::select(&["runs", "jobs", &long]).unwrap_err();
+    assert_eq!(err.names, ["jobs".to_owned(), long.clone()]);
+    let quoted = err.quoted();
+    assert_eq!(quoted[0], "`jobs`");
+    assert!(quoted[1].ends_with("(500 characters)"), "{}", quoted[1]);
+    assert!(quoted[1].len() < 300, "cut: {}", quoted[1]);
+    assert!(
+        err.to_string()
+            .starts_with("unknown resource(s): `jobs`, `xxx"),
+        "{err}"
+    );
+    // Only blanks name nothing: an error, not every resource.
+    let err = HistoryResource::select(&[" ", ""]).unwrap_err();
+    assert!(err.names.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,7 +347,7 @@ async fn a_load_never_has_more_than_four_requests_in_flight() {
     load(
         Arc::new(source(&service)),
         Box::new(DuckDb::open(&dir.path().join("h.duckdb")).unwrap()),
-        options(RESOURCES),
+        options(&HistoryResource::ALL),
         None,
     )
     .await
@@ -242,4 +359,49 @@ async fn a_load_never_has_more_than_four_requests_in_flight() {
         "positive control: the load does read concurrently ({most})"
     );
     sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_listing_that_never_ends_is_an_error_at_the_cap_not_a_truncated_load() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use bdi_domain::models::Page;
+    use bdi_domain::{EnvironmentId, Error, MockBackend};
+    use bdi_load::Source;
+    use futures::StreamExt;
+
+    // Every page of the activities is full and says another follows, without a total.
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&calls);
+    let mut mock = MockBackend::new();
+    mock.expect_activities().returning(move |_, q| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        let asked = q.page.expect("a paged query");
+        let mut page = Page::single(vec![json!({"river_cross_id": ORDERS, "total_runs": 1})]);
+        page.page = asked.page;
+        page.total_items = 0;
+        page.next_page = Some(format!("?page={}", asked.page + 1));
+        Ok(page)
+    });
+    // One environment, one day.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+        .unwrap()
+        .to_utc();
+    let source = HistorySource::new(
+        Service::new(Arc::new(mock)),
+        HistoryOptions {
+            since: now - TimeDelta::hours(1),
+            now,
+            environments: vec![EnvironmentId::parse("65a1b2c3d4e5f60718293a4b").unwrap()],
+        },
+    );
+    let resource = HistoryResource::Activities.spec(LOOKBACK);
+    let pages: Vec<_> = source.pages(&resource, None).collect().await;
+    let errors: Vec<&Error> = pages.iter().filter_map(|p| p.as_ref().err()).collect();
+    assert_eq!(pages.len(), 1, "no page of a listing cut short is loaded");
+    assert!(
+        matches!(errors[..], [Error::PagingCap { pages }] if *pages == history::MAX_PAGES),
+        "{errors:?}"
+    );
+    assert_eq!(calls.load(Ordering::Relaxed), history::MAX_PAGES);
 }

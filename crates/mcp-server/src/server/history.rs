@@ -54,7 +54,7 @@ impl BdiMcp {
         let destination = history.describe();
         let skipped_of = |s: &[bdi_load::history::Skipped]| -> BTreeMap<String, String> {
             s.iter()
-                .map(|s| (s.resource.clone(), s.scope.clone()))
+                .map(|s| (s.resource.to_string(), s.scope.to_string()))
                 .collect()
         };
         Ok(Json(match outcome? {

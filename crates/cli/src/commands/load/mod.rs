@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bdi_api_client::{FlowClient, FlowConfig};
-use bdi_domain::{EnvironmentId, Service};
+use bdi_domain::{EnvironmentId, Scope, Service};
 use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, RESOURCES, resource};
-use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
+use bdi_load::history::{self, HistoryOptions, HistoryResource, HistorySource, PlanError, Skipped};
 use bdi_load::location::{Location, Reader};
 use bdi_load::query::{CsvFor, QueryError, QueryLimits};
 use bdi_load::{
@@ -408,32 +408,16 @@ async fn run_load(
 }
 
 /// The history resources to load; every name is checked before any request.
-fn history_resources(a: &LoadHistoryArgs, lookback: Duration) -> Result<Vec<Resource>, CliError> {
-    let names: Vec<String> = a
-        .resources
-        .iter()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
-    let unknown: Vec<String> = names
-        .iter()
-        .filter(|n| !history::RESOURCES.contains(&n.as_str()))
-        .map(|n| bdi_domain::error::quote(n))
-        .collect::<Vec<_>>();
-    if !unknown.is_empty() || (names.is_empty() && !a.resources.is_empty()) {
-        return Err(CliError::usage(
-            format!("unknown resource(s): {}", unknown.join(", ")),
+fn history_resources(a: &LoadHistoryArgs) -> Result<Vec<HistoryResource>, CliError> {
+    HistoryResource::select(&a.resources).map_err(|e| {
+        CliError::usage(
+            format!("unknown resource(s): {}", e.quoted().join(", ")),
             Some(format!(
                 "--resources takes a comma-separated list of: {}",
-                history::RESOURCES.join(", ")
+                HistoryResource::names()
             )),
-        ));
-    }
-    Ok(history::RESOURCES
-        .iter()
-        .filter(|r| names.is_empty() || names.iter().any(|n| n == *r))
-        .filter_map(|r| history::resource(r, lookback))
-        .collect())
+        )
+    })
 }
 
 /// `bdi load history`, checked: every input is read before the account is.
@@ -441,7 +425,8 @@ fn history_resources(a: &LoadHistoryArgs, lookback: Duration) -> Result<Vec<Reso
 pub(crate) struct HistoryPlan {
     target: Target,
     options: HistoryOptions,
-    resources: Vec<Resource>,
+    resources: Vec<HistoryResource>,
+    lookback: Duration,
     full_refresh: bool,
 }
 
@@ -460,7 +445,7 @@ pub(crate) fn history_plan(ctx: &Ctx<'_>, a: &LoadHistoryArgs) -> Result<History
             Some("write a duration: 2d, 36h, 1w".to_owned()),
         )
     })?;
-    let resources = history_resources(a, lookback)?;
+    let resources = history_resources(a)?;
     let mut environments = a
         .environments
         .iter()
@@ -479,6 +464,7 @@ pub(crate) fn history_plan(ctx: &Ctx<'_>, a: &LoadHistoryArgs) -> Result<History
             environments,
         },
         resources,
+        lookback,
         full_refresh: a.full_refresh,
     })
 }
@@ -492,38 +478,47 @@ pub(crate) async fn history(
     let HistoryPlan {
         target,
         options,
-        mut resources,
+        resources,
+        lookback,
         full_refresh,
     } = plan;
     let source = HistorySource::new(svc.clone(), options);
-    let skipped = source
-        .check_access(&resources)
-        .await
-        .map_err(|e| CliError::domain(e, &crate::errors::Doing::Other))?;
-    for s in &skipped {
+    let planned = source.plan(&resources).await;
+    let skipped = match &planned {
+        Ok(plan) => plan.skipped.as_slice(),
+        Err(PlanError::NothingReadable { skipped }) => skipped.as_slice(),
+        Err(PlanError::Check(_)) => &[],
+    };
+    for s in skipped {
         let _ = writeln!(
             ctx.err,
             "note: {} skipped: the token lacks the scope {} ({}); its table keeps what it held",
             s.resource, s.scope, s.message
         );
     }
-    resources.retain(|r| !skipped.iter().any(|s| s.resource == r.name));
-    if resources.is_empty() {
-        return Err(CliError::config(
-            "the token may read none of the history's resources",
-            "give the token the scopes named above (activity:list for runs), or use another profile",
-        ));
-    }
+    let plan = planned.map_err(|e| match e {
+        PlanError::Check(e) => CliError::domain(e, &crate::errors::Doing::Other),
+        e @ PlanError::NothingReadable { .. } => {
+            let scopes: Vec<&str> = e.scopes_needed().into_iter().map(Scope::as_str).collect();
+            CliError::config(
+                "the token may read none of the history's resources",
+                format!(
+                    "give the token the scope(s) {}, or use another profile",
+                    scopes.join(", ")
+                ),
+            )
+        }
+    })?;
     let report = run_load(
         ctx,
         Arc::new(source),
         &target,
-        resources,
+        plan.specs(lookback),
         full_refresh,
         &crate::errors::Doing::Other,
     )
     .await?;
-    summary(ctx, &report, &target, &skipped)
+    summary(ctx, &report, &target, &plan.skipped)
 }
 
 fn summary(
@@ -579,7 +574,7 @@ fn summary(
     }
     for s in skipped {
         table.row([
-            s.resource.clone(),
+            s.resource.to_string(),
             format!("skipped: needs {}", s.scope),
             "-".to_owned(),
             "-".to_owned(),

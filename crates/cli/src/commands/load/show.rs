@@ -41,9 +41,9 @@ async fn sandbox_dataset(
                 environments: Vec::new(),
             },
         );
-        let resources = history::RESOURCES
+        let resources = history::HistoryResource::ALL
             .iter()
-            .filter_map(|r| history::resource(r, Duration::from_secs(2 * 86_400)))
+            .map(|r| r.spec(Duration::from_secs(2 * 86_400)))
             .collect();
         run_load(
             ctx,

@@ -1,8 +1,8 @@
-//! Unit tests of the page sweep: every stop signal, the page cap, and page numbering.
+//! Unit tests of the page sweep: every stop signal, the page cap as an error, and page
+//! numbering.
 
 use std::cell::RefCell;
 
-use bdi_domain::Error;
 use serde_json::json;
 
 use super::*;
@@ -23,7 +23,7 @@ async fn run(
     max_pages: u32,
     next: impl Fn(u32) -> serde_json::Value,
     report_total: bool,
-) -> (Vec<u32>, Vec<PageQuery>) {
+) -> (Result<Vec<u32>>, Vec<PageQuery>) {
     let asked = RefCell::new(Vec::new());
     let got = sweep(per_page, max_pages, |q| {
         asked.borrow_mut().push(q);
@@ -35,8 +35,7 @@ async fn run(
         let p = page(items, q.page, t, nxt);
         async move { Ok(p) }
     })
-    .await
-    .expect("sweep succeeds");
+    .await;
     (got, asked.into_inner())
 }
 
@@ -50,7 +49,7 @@ async fn follows_page_numbers_not_next_page_urls() {
         true,
     )
     .await;
-    assert_eq!(items, (0..25).collect::<Vec<_>>());
+    assert_eq!(items.expect("ok"), (0..25).collect::<Vec<_>>());
     assert_eq!(
         asked,
         vec![
@@ -64,9 +63,9 @@ async fn follows_page_numbers_not_next_page_urls() {
 #[tokio::test]
 async fn integer_and_string_next_page_both_work() {
     let (items, _) = run(7, 3, 100, |n| json!(n), false).await;
-    assert_eq!(items.len(), 7);
+    assert_eq!(items.expect("ok").len(), 7);
     let (items, _) = run(7, 3, 100, |n| json!(format!("page={n}")), true).await;
-    assert_eq!(items.len(), 7);
+    assert_eq!(items.expect("ok").len(), 7);
 }
 
 #[tokio::test]
@@ -106,20 +105,34 @@ async fn stops_on_each_end_signal() {
 }
 
 #[tokio::test]
-async fn the_page_cap_holds_against_an_endless_server() {
+async fn an_endless_listing_is_an_error_at_the_cap_not_a_silent_truncation() {
     let calls = RefCell::new(0u32);
-    let got = sweep(1, 1_000, |q| {
+    let err = sweep(1, MAX_PAGES, |q| {
         *calls.borrow_mut() += 1;
         let p = page(vec![q.page], q.page, 0, json!("again"));
         async move { Ok(p) }
     })
     .await
-    .expect("ok");
+    .expect_err("the listing never ends");
     assert_eq!(*calls.borrow(), MAX_PAGES);
-    assert_eq!(got.len(), MAX_PAGES as usize);
+    assert!(
+        matches!(err, Error::PagingCap { pages } if pages == MAX_PAGES),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "paging_cap");
+    assert!(!err.is_transient());
 
-    let (items, asked) = run(50, 5, 3, |n| json!(n), true).await;
-    assert_eq!((items.len(), asked.len()), (15, 3));
+    // A listing longer than the cap, with a total: an error after the cap's pages.
+    let (got, asked) = run(50, 5, 3, |n| json!(n), true).await;
+    assert!(matches!(got, Err(Error::PagingCap { pages: 3 })), "{got:?}");
+    assert_eq!(asked.len(), 3);
+
+    // A listing that ends on the cap's own page is whole.
+    let (got, asked) = run(15, 5, 3, |n| json!(n), true).await;
+    assert_eq!((got.expect("ends on page 3").len(), asked.len()), (15, 3));
+    // A cap of 0 reads one page.
+    let (got, asked) = run(5, 5, 0, |n| json!(n), true).await;
+    assert_eq!((got.expect("one page").len(), asked.len()), (5, 1));
 }
 
 #[tokio::test]
