@@ -1,7 +1,7 @@
 //! `bdi load flow|info|query` in process: a whole load on the embedded sandbox, its summary,
 //! what `info` and `query` show of it, and every input refused before any request.
 
-use bdi_sandbox::flow::demo;
+use bdi_sandbox::boomi_flow::demo;
 use bdi_sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -188,7 +188,7 @@ async fn a_wrong_key_names_the_header_and_never_shows_the_key() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
-    let base = sandbox.flow_base_url();
+    let base = sandbox.boomi_flow_base_url();
     let wrong = "wrongkey0000000000000000000000zz";
     let out = load(
         &[
@@ -203,7 +203,7 @@ async fn a_wrong_key_names_the_header_and_never_shows_the_key() {
             ("BDI_CONFIG", "/nonexistent/c.toml"),
             ("BOOMI_FLOW_API_URL", &base),
             ("BOOMI_FLOW_API_KEY", wrong),
-            ("BOOMI_FLOW_TENANT_ID", demo::FLOW_TENANT_ID),
+            ("BOOMI_FLOW_TENANT_ID", demo::BOOMI_FLOW_TENANT_ID),
         ],
     )
     .await;
@@ -218,24 +218,24 @@ async fn configure_flow_saves_the_key_that_load_then_uses() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml").display().to_string();
-    let base = sandbox.flow_base_url();
+    let base = sandbox.boomi_flow_base_url();
     let saved = bdi_with(
         &[
             "configure",
             "--flow",
             "--tenant-id",
-            demo::FLOW_TENANT_ID,
+            demo::BOOMI_FLOW_TENANT_ID,
             "--flow-api-url",
             &base,
         ],
         None,
         &[("BDI_CONFIG", &config)],
-        &format!("{}\n", demo::FLOW_API_KEY),
+        &format!("{}\n", demo::BOOMI_FLOW_API_KEY),
         CancellationToken::new(),
     )
     .await;
     assert_eq!(exit_code(&saved), "0", "{saved}");
-    assert!(!saved.contains(demo::FLOW_API_KEY), "{saved}");
+    assert!(!saved.contains(demo::BOOMI_FLOW_API_KEY), "{saved}");
     let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
     let out = load(
         &[

@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use bdi_api_client::{EmbeddedSandbox, FlowClient, HttpBackend};
+use bdi_api_client::{BoomiFlowClient, EmbeddedSandbox, HttpBackend};
 use bdi_dashboard::charts::{Shape, charts};
 use bdi_dashboard::{Dashboard, Kind};
 use bdi_domain::Service;
-use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, resource};
+use bdi_load::boomi_flow::{BoomiFlowSource, DEFAULT_RESOURCES, resource};
 use bdi_load::history::{self, HistoryOptions, HistorySource};
 use bdi_load::location::Location;
 use bdi_load::query::QueryLimits;
@@ -44,14 +44,14 @@ async fn load_flow(location: &Location, resources: &[&str]) {
 /// Loads the sandbox's Boomi Flow data (`resources`) into `dataset` at `location`.
 async fn load_flow_into(location: &Location, dataset: &str, resources: &[&str]) {
     let sandbox = EmbeddedSandbox::start().await.unwrap();
-    let client = FlowClient::new(sandbox.flow_config().unwrap()).unwrap();
+    let client = BoomiFlowClient::new(sandbox.boomi_flow_config().unwrap()).unwrap();
     let location2 = location.clone();
     let dest = tokio::task::spawn_blocking(move || location2.open())
         .await
         .unwrap()
         .unwrap();
     load(
-        Arc::new(FlowSource::new(client)),
+        Arc::new(BoomiFlowSource::new(client)),
         dest,
         LoadOptions {
             pipeline: "boomi_flow_pipeline".to_owned(),

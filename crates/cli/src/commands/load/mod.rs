@@ -8,9 +8,9 @@ mod show;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bdi_api_client::{FlowClient, FlowConfig};
+use bdi_api_client::{BoomiFlowClient, BoomiFlowConfig};
 use bdi_domain::{EnvironmentId, Service};
-use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, RESOURCES, resource};
+use bdi_load::boomi_flow::{BoomiFlowSource, DEFAULT_RESOURCES, RESOURCES, resource};
 use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
 use bdi_load::location::{Location, Reader};
 use bdi_load::query::{CsvFor, QueryError, QueryLimits};
@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::cli::{
-    LoadCommand, LoadFlowArgs, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadTargetArgs,
+    LoadBoomiFlowArgs, LoadCommand, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadTargetArgs,
 };
 use crate::errors::CliError;
 use crate::exit::ExitStatus;
@@ -159,7 +159,7 @@ pub(crate) fn destination_error(e: bdi_load::DestinationError) -> CliError {
 }
 
 /// The resources to load, with their dispositions; every name is checked before any request.
-pub(crate) fn resources(a: &LoadFlowArgs) -> Result<Vec<Resource>, CliError> {
+pub(crate) fn resources(a: &LoadBoomiFlowArgs) -> Result<Vec<Resource>, CliError> {
     let valid = RESOURCES.join(", ");
     let names: Vec<String> = if a.resources.is_empty() {
         DEFAULT_RESOURCES.iter().map(|s| (*s).to_owned()).collect()
@@ -220,12 +220,12 @@ pub(crate) fn resources(a: &LoadFlowArgs) -> Result<Vec<Resource>, CliError> {
 }
 
 /// The Flow client's configuration: flags, then the variables, then the profile.
-fn flow_config(ctx: &Ctx<'_>, a: &LoadFlowArgs) -> Result<FlowConfig, CliError> {
-    let flags = bdi_api_client::profile::FlowOverrides {
+fn flow_config(ctx: &Ctx<'_>, a: &LoadBoomiFlowArgs) -> Result<BoomiFlowConfig, CliError> {
+    let flags = bdi_api_client::profile::BoomiFlowOverrides {
         api_url: a.flow_api_url.clone(),
         tenant_id: a.tenant_id.clone(),
     };
-    let resolved = bdi_api_client::profile::resolve_with_flow(
+    let resolved = bdi_api_client::profile::resolve_with_boomi_flow(
         &ctx.global.overrides,
         &flags,
         ctx.global.profile.as_deref(),
@@ -237,7 +237,7 @@ fn flow_config(ctx: &Ctx<'_>, a: &LoadFlowArgs) -> Result<FlowConfig, CliError> 
             "list the profiles with `bdi configure --list`, or set BOOMI_FLOW_API_KEY",
         )
     })?;
-    FlowConfig::from_lookup(|name| resolved.get(name)).map_err(|e| {
+    BoomiFlowConfig::from_lookup(|name| resolved.get(name)).map_err(|e| {
         CliError::config(
             e.to_string(),
             "set BOOMI_FLOW_API_KEY (and BOOMI_FLOW_TENANT_ID), or save them with `bdi configure --flow`; try `bdi --sandbox load flow` first",
@@ -328,7 +328,11 @@ impl Bars {
     }
 }
 
-async fn flow(ctx: &mut Ctx<'_>, a: LoadFlowArgs, sandbox: bool) -> Result<ExitStatus, CliError> {
+async fn flow(
+    ctx: &mut Ctx<'_>,
+    a: LoadBoomiFlowArgs,
+    sandbox: bool,
+) -> Result<ExitStatus, CliError> {
     let target = target(ctx, &a.target, Kind::Flow)?;
     let resources = resources(&a)?;
     let sandbox = if sandbox {
@@ -338,13 +342,13 @@ async fn flow(ctx: &mut Ctx<'_>, a: LoadFlowArgs, sandbox: bool) -> Result<ExitS
     };
     let mut config = match &sandbox {
         Some(embedded) => embedded
-            .flow_config()
+            .boomi_flow_config()
             .map_err(|e| CliError::local(e.to_string()))?,
         None => flow_config(ctx, &a)?,
     };
     config.page_size = a.page_size;
-    let client = FlowClient::new(config).map_err(CliError::from)?;
-    let source = Arc::new(FlowSource::new(client));
+    let client = BoomiFlowClient::new(config).map_err(CliError::from)?;
+    let source = Arc::new(BoomiFlowSource::new(client));
     let outcome = run_load(
         ctx,
         source,

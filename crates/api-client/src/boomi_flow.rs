@@ -2,7 +2,7 @@
 //! `bdi load` copies into DuckDB (contract: `docs/boomi-flow-api.md`, sections 1
 //! and 2).
 //!
-//! [`FlowClient`] sends GETs only. Every request carries the key in the `x-boomi-flow-api-key`
+//! [`BoomiFlowClient`] sends GETs only. Every request carries the key in the `x-boomi-flow-api-key`
 //! header (marked sensitive, so reqwest never shows it), the tenant in `manywhotenant` when one is
 //! configured, and `Accept: application/json`; bodies are parsed as JSON whatever their content
 //! type says. Failures are retried with the crate's [`RetryPolicy`]: 429 and 503 wait for their
@@ -10,7 +10,7 @@
 //! The key never appears in `Debug` output, logs or errors: error bodies are scrubbed of it,
 //! whatever its length, and never quote request headers.
 //!
-//! [`FlowClient::pages`] walks a listing page by page; the rules are in the `paging` module.
+//! [`BoomiFlowClient::pages`] walks a listing page by page; the rules are in the `paging` module.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -33,30 +33,30 @@ use crate::status::truncate;
 mod paging;
 
 /// The variable holding the Boomi Flow API base URL.
-pub const ENV_FLOW_API_URL: &str = "BOOMI_FLOW_API_URL";
+pub const ENV_BOOMI_FLOW_API_URL: &str = "BOOMI_FLOW_API_URL";
 /// The variable holding the Boomi Flow API key.
-pub const ENV_FLOW_API_KEY: &str = "BOOMI_FLOW_API_KEY";
+pub const ENV_BOOMI_FLOW_API_KEY: &str = "BOOMI_FLOW_API_KEY";
 /// The variable holding the Boomi Flow tenant id (sent as `manywhotenant`).
-pub const ENV_FLOW_TENANT_ID: &str = "BOOMI_FLOW_TENANT_ID";
+pub const ENV_BOOMI_FLOW_TENANT_ID: &str = "BOOMI_FLOW_TENANT_ID";
 /// The Boomi Flow API's base URL when none is configured.
-pub const DEFAULT_FLOW_API_URL: &str = "https://flow.boomi.com/api";
+pub const DEFAULT_BOOMI_FLOW_API_URL: &str = "https://flow.boomi.com/api";
 /// The `pageSize` asked for when none is configured.
-pub const DEFAULT_FLOW_PAGE_SIZE: u32 = 500;
+pub const DEFAULT_BOOMI_FLOW_PAGE_SIZE: u32 = 500;
 /// How many pages are fetched at once when a listing's total is known.
-pub const DEFAULT_FLOW_CONCURRENCY: usize = 4;
-/// The most pages one listing may take before [`FlowClient::pages`] gives up with an error.
-pub const FLOW_MAX_PAGES: u32 = 100_000;
+pub const DEFAULT_BOOMI_FLOW_CONCURRENCY: usize = 4;
+/// The most pages one listing may take before [`BoomiFlowClient::pages`] gives up with an error.
+pub const BOOMI_FLOW_MAX_PAGES: u32 = 100_000;
 
 /// The header carrying the API key.
 pub(crate) const KEY_HEADER: &str = "x-boomi-flow-api-key";
 /// The header carrying the tenant id.
 pub(crate) const TENANT_HEADER: &str = "manywhotenant";
 
-/// Everything [`FlowClient`] needs. `Debug` shows the key as `***`.
+/// Everything [`BoomiFlowClient`] needs. `Debug` shows the key as `***`.
 #[derive(Clone, Debug)]
-pub struct FlowConfig {
+pub struct BoomiFlowConfig {
     /// The API base URL, without trailing slash (`BOOMI_FLOW_API_URL`, default
-    /// [`DEFAULT_FLOW_API_URL`]).
+    /// [`DEFAULT_BOOMI_FLOW_API_URL`]).
     pub base_url: String,
     /// The API key (`BOOMI_FLOW_API_KEY`); keys are tenant-scoped.
     pub api_key: Secret,
@@ -70,11 +70,11 @@ pub struct FlowConfig {
     pub timeout: Duration,
     /// Retries: the crate's policy, 4 retries (5 attempts, as dlt makes) by default.
     pub retry: RetryPolicy,
-    /// The most pages one listing may take ([`FLOW_MAX_PAGES`] by default).
+    /// The most pages one listing may take ([`BOOMI_FLOW_MAX_PAGES`] by default).
     pub max_pages: u32,
 }
 
-impl FlowConfig {
+impl BoomiFlowConfig {
     /// A configuration with the defaults. `base_url` must be an `http(s)` URL (a trailing slash is
     /// dropped); an empty or blank `tenant_id` counts as none.
     pub fn new(base_url: &str, api_key: &str, tenant_id: Option<&str>) -> Result<Self> {
@@ -91,11 +91,11 @@ impl FlowConfig {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned),
-            page_size: DEFAULT_FLOW_PAGE_SIZE,
-            concurrency: DEFAULT_FLOW_CONCURRENCY,
+            page_size: DEFAULT_BOOMI_FLOW_PAGE_SIZE,
+            concurrency: DEFAULT_BOOMI_FLOW_CONCURRENCY,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
-            max_pages: FLOW_MAX_PAGES,
+            max_pages: BOOMI_FLOW_MAX_PAGES,
         })
     }
 
@@ -105,7 +105,7 @@ impl FlowConfig {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Like [`FlowConfig::from_env`], reading each variable through `lookup` (a
+    /// Like [`BoomiFlowConfig::from_env`], reading each variable through `lookup` (a
     /// [`crate::profile::Resolved`] fits). Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |name: &str| {
@@ -113,14 +113,13 @@ impl FlowConfig {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let base_url = match get(ENV_FLOW_API_URL) {
-            Some(v) => {
-                http_base_url(&v).map_err(|e| Error::Config(format!("{ENV_FLOW_API_URL}: {e}")))?
-            }
-            None => DEFAULT_FLOW_API_URL.to_owned(),
+        let base_url = match get(ENV_BOOMI_FLOW_API_URL) {
+            Some(v) => http_base_url(&v)
+                .map_err(|e| Error::Config(format!("{ENV_BOOMI_FLOW_API_URL}: {e}")))?,
+            None => DEFAULT_BOOMI_FLOW_API_URL.to_owned(),
         };
-        let key = get(ENV_FLOW_API_KEY).ok_or_else(missing_key)?;
-        let tenant = get(ENV_FLOW_TENANT_ID);
+        let key = get(ENV_BOOMI_FLOW_API_KEY).ok_or_else(missing_key)?;
+        let tenant = get(ENV_BOOMI_FLOW_TENANT_ID);
         Self::new(&base_url, &key, tenant.as_deref())
     }
 
@@ -151,13 +150,13 @@ impl FlowConfig {
 
 fn missing_key() -> Error {
     Error::Config(format!(
-        "{ENV_FLOW_API_KEY} is not set: create an API key in Boomi Flow (User Settings > API keys) and export it, or save it in a profile with `bdi configure --flow`"
+        "{ENV_BOOMI_FLOW_API_KEY} is not set: create an API key in Boomi Flow (User Settings > API keys) and export it, or save it in a profile with `bdi configure --flow`"
     ))
 }
 
-/// One page of a listing, as [`FlowClient::pages`] yields it.
+/// One page of a listing, as [`BoomiFlowClient::pages`] yields it.
 #[derive(Clone, Debug)]
-pub struct FlowPage {
+pub struct BoomiFlowPage {
     /// The page's position in the listing, from 1 (not the server's page number, whose base
     /// varies).
     pub number: u32,
@@ -172,7 +171,7 @@ pub struct FlowPage {
     pub notes: Vec<String>,
 }
 
-impl FlowPage {
+impl BoomiFlowPage {
     /// The items parsed as JSON values.
     pub fn values(&self) -> Vec<Value> {
         self.items
@@ -187,21 +186,21 @@ impl FlowPage {
 /// Cheap to clone: the clones share the connection pool (kept alive between requests) and what
 /// was learned about each listing's page base. `Debug` never shows the key.
 #[derive(Clone)]
-pub struct FlowClient {
+pub struct BoomiFlowClient {
     inner: Arc<Inner>,
 }
 
 struct Inner {
     http: reqwest::Client,
-    config: FlowConfig,
+    config: BoomiFlowConfig,
     base: Url,
     /// The first page number of each listing (0 or 1), by path, once detected.
     page_bases: Mutex<HashMap<String, u32>>,
 }
 
-impl fmt::Debug for FlowClient {
+impl fmt::Debug for BoomiFlowClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowClient")
+        f.debug_struct("BoomiFlowClient")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
@@ -214,10 +213,10 @@ struct Reply {
     body: Bytes,
 }
 
-impl FlowClient {
+impl BoomiFlowClient {
     /// Builds a client. Fails with [`Error::Config`] on a bad base URL, an empty key, a key or
     /// tenant that cannot be sent in a header, or a zero page size, concurrency or page cap.
-    pub fn new(config: FlowConfig) -> Result<Self> {
+    pub fn new(config: BoomiFlowConfig) -> Result<Self> {
         let base_url = http_base_url(&config.base_url)
             .map_err(|e| Error::Config(format!("the Boomi Flow API URL: {e}")))?;
         let base = Url::parse(&base_url)
@@ -234,7 +233,7 @@ impl FlowClient {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut key = HeaderValue::from_str(config.api_key.expose().trim()).map_err(|_| {
             Error::Config(format!(
-                "{ENV_FLOW_API_KEY} contains characters that cannot be sent in a header"
+                "{ENV_BOOMI_FLOW_API_KEY} contains characters that cannot be sent in a header"
             ))
         })?;
         key.set_sensitive(true);
@@ -242,7 +241,7 @@ impl FlowClient {
         if let Some(tenant) = &config.tenant_id {
             let value = HeaderValue::from_str(tenant.trim()).map_err(|_| {
                 Error::Config(format!(
-                    "{ENV_FLOW_TENANT_ID} contains characters that cannot be sent in a header"
+                    "{ENV_BOOMI_FLOW_TENANT_ID} contains characters that cannot be sent in a header"
                 ))
             })?;
             headers.insert(HeaderName::from_static(TENANT_HEADER), value);
@@ -258,7 +257,7 @@ impl FlowClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
-                config: FlowConfig { base_url, ..config },
+                config: BoomiFlowConfig { base_url, ..config },
                 base,
                 page_bases: Mutex::default(),
             }),
@@ -267,11 +266,11 @@ impl FlowClient {
 
     /// Builds a client from the `BOOMI_FLOW_*` environment variables.
     pub fn from_env() -> Result<Self> {
-        Self::new(FlowConfig::from_env()?)
+        Self::new(BoomiFlowConfig::from_env()?)
     }
 
     /// The configuration in use (its base URL without trailing slash).
-    pub fn config(&self) -> &FlowConfig {
+    pub fn config(&self) -> &BoomiFlowConfig {
         &self.inner.config
     }
 
@@ -304,7 +303,7 @@ impl FlowClient {
         &self,
         path: &str,
         query: Vec<(String, String)>,
-    ) -> impl Stream<Item = Result<FlowPage>> + Send + '_ {
+    ) -> impl Stream<Item = Result<BoomiFlowPage>> + Send + '_ {
         paging::walk(self, path, query)
     }
 
@@ -446,7 +445,7 @@ impl FlowClient {
         let tenant = match &self.inner.config.tenant_id {
             Some(t) => format!(" (the tenant sent is `{t}`)"),
             None => format!(
-                "; no tenant is configured: set {ENV_FLOW_TENANT_ID} to the id (a uuid) of the tenant the key was created for, or save it in a profile with `bdi configure --flow`"
+                "; no tenant is configured: set {ENV_BOOMI_FLOW_TENANT_ID} to the id (a uuid) of the tenant the key was created for, or save it in a profile with `bdi configure --flow`"
             ),
         };
         let said = if server.is_empty() {
@@ -455,14 +454,14 @@ impl FlowClient {
             format!("; the server said: {server}")
         };
         format!(
-            "the Boomi Flow API refused the key sent in the {KEY_HEADER} header ({status}): API keys are tenant-scoped, a key works only for the tenant chosen when it was created, so check {ENV_FLOW_API_KEY} and that {ENV_FLOW_TENANT_ID} (sent as the {TENANT_HEADER} header) names that tenant{tenant}{said}"
+            "the Boomi Flow API refused the key sent in the {KEY_HEADER} header ({status}): API keys are tenant-scoped, a key works only for the tenant chosen when it was created, so check {ENV_BOOMI_FLOW_API_KEY} and that {ENV_BOOMI_FLOW_TENANT_ID} (sent as the {TENANT_HEADER} header) names that tenant{tenant}{said}"
         )
     }
 
     fn transport_error(&self, url: &Url, e: &reqwest::Error) -> Error {
         if let Some(refused) = crate::redirect::refused(e) {
             return Error::Config(self.scrub(&format!(
-                "GET {}: the Boomi Flow API at {} answered with {refused}, which bdi does not follow, so that the key ({KEY_HEADER}) and the tenant never go to another host: set {ENV_FLOW_API_URL} to the API's own address",
+                "GET {}: the Boomi Flow API at {} answered with {refused}, which bdi does not follow, so that the key ({KEY_HEADER}) and the tenant never go to another host: set {ENV_BOOMI_FLOW_API_URL} to the API's own address",
                 self.relative(url),
                 self.inner.config.base_url
             )));

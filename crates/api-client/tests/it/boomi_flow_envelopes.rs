@@ -1,4 +1,4 @@
-//! `FlowClient::pages` against the sandbox's Flow emulator in every envelope variant the contract
+//! `BoomiFlowClient::pages` against the sandbox's Boomi Flow emulator in every envelope variant the contract
 //! leaves open (section 2): page base 0 or 1, next links absolute, relative, root-relative or
 //! none, totals as pages, items, both or none, other key names, and a server cap below the page
 //! size asked. Every variant must yield every audit event once, in order.
@@ -7,16 +7,16 @@
 
 use std::collections::HashSet;
 
-use bdi_api_client::{FlowClient, FlowConfig};
-use bdi_sandbox::flow::{Envelope, Links, PageBase, Totals, demo};
-use bdi_sandbox::{FlowConfig as EmulatorConfig, Sandbox, SandboxConfig};
+use bdi_api_client::{BoomiFlowClient, BoomiFlowConfig};
+use bdi_sandbox::boomi_flow::{Envelope, Links, PageBase, Totals, demo};
+use bdi_sandbox::{BoomiFlowConfig as EmulatorConfig, Sandbox, SandboxConfig};
 use futures::StreamExt;
 
 const EVENTS: u64 = 237;
 
 async fn read_all(envelope: Envelope) -> Vec<String> {
     let config = SandboxConfig {
-        flow: EmulatorConfig {
+        boomi_flow: EmulatorConfig {
             audit_events: EVENTS,
             envelope,
             ..EmulatorConfig::default()
@@ -24,10 +24,10 @@ async fn read_all(envelope: Envelope) -> Vec<String> {
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await.expect("the sandbox starts");
-    let flow = &sandbox.config().flow;
-    let client = FlowClient::new(
-        FlowConfig::new(
-            &sandbox.flow_base_url(),
+    let flow = &sandbox.config().boomi_flow;
+    let client = BoomiFlowClient::new(
+        BoomiFlowConfig::new(
+            &sandbox.boomi_flow_base_url(),
             &flow.api_key,
             Some(&flow.tenant_id),
         )

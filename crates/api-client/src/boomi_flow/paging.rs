@@ -28,7 +28,7 @@
 //!    A total is not trusted to end the walk: once it is reached, a full page is followed by one
 //!    more request, so a total short of the truth loses nothing; and when the items returned
 //!    differ from the total announced, the walk's last page (empty if need be) carries a note
-//!    that says so ([`FlowPage::notes`]).
+//!    that says so ([`BoomiFlowPage::notes`]).
 //! 4. **Neither.** Else pages are read one after the other until a page is empty or holds fewer
 //!    items than the largest page seen so far. Not "fewer than asked": a server that caps
 //!    `pageSize` returns full pages smaller than asked although more follow.
@@ -49,7 +49,7 @@ use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 use url::Url;
 
-use super::{FlowClient, FlowPage};
+use super::{BoomiFlowClient, BoomiFlowPage};
 
 /// What a body's shape says about the listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -447,7 +447,7 @@ struct Fetched {
 struct Task(JoinHandle<Result<Fetched>>);
 
 impl Task {
-    fn spawn(client: &FlowClient, url: Url) -> Self {
+    fn spawn(client: &BoomiFlowClient, url: Url) -> Self {
         let client = client.clone();
         Self(tokio::spawn(async move { fetch_page(&client, url).await }))
     }
@@ -493,7 +493,7 @@ enum State {
 
 /// The walk over one listing.
 struct Walker {
-    client: FlowClient,
+    client: BoomiFlowClient,
     /// The listing's key in the client's page-base memory: its path.
     key: String,
     /// The listing's URL with the caller's query, without `page` and `pageSize`.
@@ -516,12 +516,12 @@ struct Walker {
     announced: Option<u64>,
 }
 
-/// The stream behind [`FlowClient::pages`].
+/// The stream behind [`BoomiFlowClient::pages`].
 pub(crate) fn walk(
-    client: &FlowClient,
+    client: &BoomiFlowClient,
     path: &str,
     query: Vec<(String, String)>,
-) -> impl Stream<Item = Result<FlowPage>> + Send + 'static {
+) -> impl Stream<Item = Result<BoomiFlowPage>> + Send + 'static {
     let path = path.trim().trim_start_matches('/');
     let key = path
         .split('?')
@@ -569,7 +569,7 @@ pub(crate) fn walk(
 
 impl Walker {
     /// The next page to yield, `None` at the end (and after an error).
-    async fn next_page(&mut self) -> Option<Result<FlowPage>> {
+    async fn next_page(&mut self) -> Option<Result<BoomiFlowPage>> {
         if let Some(e) = self.failed.take() {
             self.state = State::End;
             return Some(Err(e));
@@ -577,7 +577,7 @@ impl Walker {
         loop {
             if let Some(f) = self.ready.pop_front() {
                 self.yielded += 1;
-                return Some(Ok(FlowPage {
+                return Some(Ok(BoomiFlowPage {
                     number: self.yielded,
                     items: f.parsed.items,
                     url: self.client.scrub(f.url.as_str()),
@@ -598,14 +598,14 @@ impl Walker {
 
     /// Once the walk is complete: an empty last page whose note says that the items returned
     /// differ from the total the server announced, when they do (once).
-    fn last_note(&mut self) -> Option<Result<FlowPage>> {
+    fn last_note(&mut self) -> Option<Result<BoomiFlowPage>> {
         let announced = self.announced.take()?;
         let count = self.progress.count;
         if announced == count {
             return None;
         }
         self.yielded += 1;
-        Some(Ok(FlowPage {
+        Some(Ok(BoomiFlowPage {
             number: self.yielded,
             items: Vec::new(),
             url: self.client.scrub(self.template.as_str()),
@@ -853,7 +853,7 @@ fn page_url(template: &Url, n: u32, asked: u32) -> Url {
 }
 
 /// GETs `url` and reads its body as a page.
-async fn fetch_page(client: &FlowClient, url: Url) -> Result<Fetched> {
+async fn fetch_page(client: &BoomiFlowClient, url: Url) -> Result<Fetched> {
     let body = client.fetch_bytes(&url).await?;
     let parsed = read_body(&body).map_err(|e| Error::Decode {
         path: ".".to_owned(),

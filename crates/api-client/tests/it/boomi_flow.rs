@@ -1,4 +1,4 @@
-//! `FlowClient` against a small axum server on 127.0.0.1 written here from the Boomi Flow
+//! `BoomiFlowClient` against a small axum server on 127.0.0.1 written here from the Boomi Flow
 //! contract (`docs/boomi-flow-api.md`, sections 1 and 2): every paging variant, the
 //! headers sent, the error messages, retries and the timeout, and the key kept out of every
 //! error and `Debug` output.
@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use bdi_api_client::{FlowClient, FlowConfig, FlowPage, RetryPolicy};
+use bdi_api_client::{BoomiFlowClient, BoomiFlowConfig, BoomiFlowPage, RetryPolicy};
 use bdi_domain::Error;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -142,21 +142,21 @@ async fn serve(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) 
     }
 }
 
-fn config(base: &str, key: &str, tenant: Option<&str>) -> FlowConfig {
-    FlowConfig::new(base, key, tenant)
+fn config(base: &str, key: &str, tenant: Option<&str>) -> BoomiFlowConfig {
+    BoomiFlowConfig::new(base, key, tenant)
         .expect("valid configuration")
         .with_retry(fast_policy())
 }
 
-fn client(base: &str) -> FlowClient {
-    FlowClient::new(config(base, KEY, Some(TENANT))).expect("client builds")
+fn client(base: &str) -> BoomiFlowClient {
+    BoomiFlowClient::new(config(base, KEY, Some(TENANT))).expect("client builds")
 }
 
-async fn walk(client: &FlowClient, path: &str) -> Vec<Result<FlowPage, Error>> {
+async fn walk(client: &BoomiFlowClient, path: &str) -> Vec<Result<BoomiFlowPage, Error>> {
     client.pages(path, Vec::new()).collect().await
 }
 
-async fn all_pages(client: &FlowClient, path: &str) -> Vec<FlowPage> {
+async fn all_pages(client: &BoomiFlowClient, path: &str) -> Vec<BoomiFlowPage> {
     walk(client, path)
         .await
         .into_iter()
@@ -164,15 +164,15 @@ async fn all_pages(client: &FlowClient, path: &str) -> Vec<FlowPage> {
         .expect("every page reads")
 }
 
-fn ids(pages: &[FlowPage]) -> Vec<u64> {
+fn ids(pages: &[BoomiFlowPage]) -> Vec<u64> {
     pages
         .iter()
-        .flat_map(FlowPage::values)
+        .flat_map(BoomiFlowPage::values)
         .map(|i| i["id"].as_u64().expect("numeric id"))
         .collect()
 }
 
-fn sizes(pages: &[FlowPage]) -> Vec<usize> {
+fn sizes(pages: &[BoomiFlowPage]) -> Vec<usize> {
     pages.iter().map(|p| p.items.len()).collect()
 }
 
@@ -509,7 +509,7 @@ async fn total_items_with_a_server_cap_and_other_key_spellings() {
             ..Listing::new(1_050)
         })
         .await;
-        let client = FlowClient::new(config(&server.url, KEY, None).with_concurrency(2))
+        let client = BoomiFlowClient::new(config(&server.url, KEY, None).with_concurrency(2))
             .expect("client builds");
         let pages = all_pages(&client, "admin/1/users").await;
         assert_eq!(ids(&pages), upto(1_050), "odd keys: {odd_keys}");
@@ -554,7 +554,7 @@ async fn an_endless_listing_stops_at_the_page_cap() {
         )
     })
     .await;
-    let capped = FlowClient::new(FlowConfig {
+    let capped = BoomiFlowClient::new(BoomiFlowConfig {
         max_pages: 5,
         ..config(&server.url, KEY, None)
     })
@@ -610,7 +610,7 @@ async fn the_caller_query_is_kept_and_its_page_size_asked() {
         ("page".to_owned(), "7".to_owned()),
     ];
     let client = client(&server.url);
-    let pages: Vec<FlowPage> = client
+    let pages: Vec<BoomiFlowPage> = client
         .pages("admin/1/users", query)
         .map(|p| p.expect("page reads"))
         .collect()
@@ -629,7 +629,7 @@ async fn every_request_carries_the_key_and_the_tenant_when_there_is_one() {
         .get_json("admin/1/tenant/runtimes", &[])
         .await
         .expect("answers");
-    let none = FlowClient::new(config(&server.url, KEY, None)).expect("client builds");
+    let none = BoomiFlowClient::new(config(&server.url, KEY, None)).expect("client builds");
     none.get_json("admin/1/tenant/runtimes", &[])
         .await
         .expect("answers");
@@ -721,7 +721,8 @@ async fn refused_keys_name_the_header_and_the_tenant() {
         assert!(!text.contains(KEY), "{text}");
         assert_eq!(server.seen().len(), 1, "never retried");
 
-        let no_tenant = FlowClient::new(config(&server.url, KEY, None)).expect("client builds");
+        let no_tenant =
+            BoomiFlowClient::new(config(&server.url, KEY, None)).expect("client builds");
         let text = no_tenant
             .get_json("admin/1/users", &[])
             .await
@@ -807,7 +808,7 @@ async fn server_errors_are_retried_then_reported_without_the_key() {
             }
         })
         .await;
-        let client = FlowClient::new(config(&server.url, key, Some(TENANT))).expect("builds");
+        let client = BoomiFlowClient::new(config(&server.url, key, Some(TENANT))).expect("builds");
         let e = client
             .get_json("audit/1/search", &[])
             .await
@@ -850,7 +851,7 @@ async fn the_key_never_shows_in_errors_or_debug() {
                 )
             })
             .await;
-            let client = FlowClient::new(config(&server.url, key, None)).expect("builds");
+            let client = BoomiFlowClient::new(config(&server.url, key, None)).expect("builds");
             let e = client
                 .get_json("admin/1/users", &[])
                 .await
@@ -862,7 +863,7 @@ async fn the_key_never_shows_in_errors_or_debug() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         drop(listener);
-        let client = FlowClient::new(
+        let client = BoomiFlowClient::new(
             config(&format!("http://{addr}"), key, None).with_retry(RetryPolicy::none()),
         )
         .expect("builds");
@@ -878,7 +879,7 @@ async fn the_key_never_shows_in_errors_or_debug() {
 #[tokio::test]
 async fn a_request_that_takes_too_long_times_out_and_is_retried() {
     let server = serve(|_, _| Reply::Hang).await;
-    let client = FlowClient::new(
+    let client = BoomiFlowClient::new(
         config(&server.url, KEY, None)
             .with_timeout(Duration::from_millis(50))
             .with_retry(RetryPolicy {

@@ -1,4 +1,4 @@
-//! The Boomi Flow source: the ten resources of the vendor's dlt example over [`bdi_api_client::FlowClient`], with the
+//! The Boomi Flow source: the ten resources of the vendor's dlt example over [`bdi_api_client::BoomiFlowClient`], with the
 //! contract's paths (`docs/boomi-flow-api.md`; not the example's defective ones), their parent/child dependencies, incremental
 //! cursors, and secrets removed before anything is normalized or stored.
 //!
@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use bdi_api_client::FlowClient;
+use bdi_api_client::BoomiFlowClient;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -93,14 +93,14 @@ pub fn resource(name: &str) -> Option<Resource> {
 
 /// The Boomi Flow API as a source.
 #[derive(Debug)]
-pub struct FlowSource {
-    client: FlowClient,
+pub struct BoomiFlowSource {
+    client: BoomiFlowClient,
     flow_ids: OnceCell<Arc<Vec<String>>>,
 }
 
-impl FlowSource {
+impl BoomiFlowSource {
     /// A source over `client`.
-    pub fn new(client: FlowClient) -> Self {
+    pub fn new(client: BoomiFlowClient) -> Self {
         Self {
             client,
             flow_ids: OnceCell::new(),
@@ -174,7 +174,7 @@ impl FlowSource {
     }
 }
 
-impl Source for FlowSource {
+impl Source for BoomiFlowSource {
     fn schema_name(&self) -> &'static str {
         "boomi_flow"
     }
@@ -251,8 +251,9 @@ mod tests {
     #[test]
     fn secrets_never_reach_a_row() {
         let config =
-            bdi_api_client::FlowConfig::new("http://127.0.0.1:9", "the-key-itself", None).unwrap();
-        let source = FlowSource::new(FlowClient::new(config).unwrap());
+            bdi_api_client::BoomiFlowConfig::new("http://127.0.0.1:9", "the-key-itself", None)
+                .unwrap();
+        let source = BoomiFlowSource::new(BoomiFlowClient::new(config).unwrap());
         assert!(!format!("{:?}", source.scrub()).contains("the-key-itself"));
         let item = serde_json::value::to_raw_value(&json!({
             "id": "s1",
