@@ -11,13 +11,14 @@
 //! whatever its length, and never quote request headers.
 //!
 //! [`BoomiFlowClient::pages`] walks a listing page by page; the rules are in the `paging` module.
+//! Every failure is a [`BoomiFlowError`], the client's own: a Boomi Flow API failure is never
+//! mistaken for one of Data Integration.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use bdi_domain::{Error, Result};
 use bytes::Bytes;
 use futures::Stream;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -30,7 +31,13 @@ use crate::config::{DEFAULT_TIMEOUT, Secret, default_user_agent, http_base_url};
 use crate::retry::{self, Attempt, RetryPolicy};
 use crate::status::truncate;
 
+mod error;
 mod paging;
+
+pub use error::BoomiFlowError;
+
+/// The Boomi Flow client's result.
+pub(crate) type Result<T, E = BoomiFlowError> = std::result::Result<T, E>;
 
 /// The variable holding the Boomi Flow API base URL.
 pub const ENV_BOOMI_FLOW_API_URL: &str = "BOOMI_FLOW_API_URL";
@@ -79,7 +86,7 @@ impl BoomiFlowConfig {
     /// dropped); an empty or blank `tenant_id` counts as none.
     pub fn new(base_url: &str, api_key: &str, tenant_id: Option<&str>) -> Result<Self> {
         let base_url = http_base_url(base_url)
-            .map_err(|e| Error::Config(format!("the Boomi Flow API URL: {e}")))?;
+            .map_err(|e| BoomiFlowError::config(format!("the Boomi Flow API URL: {e}")))?;
         let api_key = api_key.trim();
         if api_key.is_empty() {
             return Err(missing_key());
@@ -115,7 +122,7 @@ impl BoomiFlowConfig {
         };
         let base_url = match get(ENV_BOOMI_FLOW_API_URL) {
             Some(v) => http_base_url(&v)
-                .map_err(|e| Error::Config(format!("{ENV_BOOMI_FLOW_API_URL}: {e}")))?,
+                .map_err(|e| BoomiFlowError::config(format!("{ENV_BOOMI_FLOW_API_URL}: {e}")))?,
             None => DEFAULT_BOOMI_FLOW_API_URL.to_owned(),
         };
         let key = get(ENV_BOOMI_FLOW_API_KEY).ok_or_else(missing_key)?;
@@ -148,8 +155,8 @@ impl BoomiFlowConfig {
     }
 }
 
-fn missing_key() -> Error {
-    Error::Config(format!(
+fn missing_key() -> BoomiFlowError {
+    BoomiFlowError::config(format!(
         "{ENV_BOOMI_FLOW_API_KEY} is not set: create an API key in Boomi Flow (User Settings > API keys) and export it, or save it in a profile with `bdi configure --flow`"
     ))
 }
@@ -214,25 +221,25 @@ struct Reply {
 }
 
 impl BoomiFlowClient {
-    /// Builds a client. Fails with [`Error::Config`] on a bad base URL, an empty key, a key or
+    /// Builds a client. Fails with [`BoomiFlowError::Config`] on a bad base URL, an empty key, a key or
     /// tenant that cannot be sent in a header, or a zero page size, concurrency or page cap.
     pub fn new(config: BoomiFlowConfig) -> Result<Self> {
         let base_url = http_base_url(&config.base_url)
-            .map_err(|e| Error::Config(format!("the Boomi Flow API URL: {e}")))?;
+            .map_err(|e| BoomiFlowError::config(format!("the Boomi Flow API URL: {e}")))?;
         let base = Url::parse(&base_url)
-            .map_err(|e| Error::Config(format!("the Boomi Flow API URL: {e}")))?;
+            .map_err(|e| BoomiFlowError::config(format!("the Boomi Flow API URL: {e}")))?;
         if config.api_key.expose().trim().is_empty() {
             return Err(missing_key());
         }
         if config.page_size == 0 || config.concurrency == 0 || config.max_pages == 0 {
-            return Err(Error::Config(
-                "the Boomi Flow page size, concurrency and page cap must be at least 1".to_owned(),
+            return Err(BoomiFlowError::config(
+                "the Boomi Flow page size, concurrency and page cap must be at least 1",
             ));
         }
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut key = HeaderValue::from_str(config.api_key.expose().trim()).map_err(|_| {
-            Error::Config(format!(
+            BoomiFlowError::config(format!(
                 "{ENV_BOOMI_FLOW_API_KEY} contains characters that cannot be sent in a header"
             ))
         })?;
@@ -240,7 +247,7 @@ impl BoomiFlowClient {
         headers.insert(HeaderName::from_static(KEY_HEADER), key);
         if let Some(tenant) = &config.tenant_id {
             let value = HeaderValue::from_str(tenant.trim()).map_err(|_| {
-                Error::Config(format!(
+                BoomiFlowError::config(format!(
                     "{ENV_BOOMI_FLOW_TENANT_ID} contains characters that cannot be sent in a header"
                 ))
             })?;
@@ -253,7 +260,9 @@ impl BoomiFlowClient {
             .redirect(crate::redirect::policy())
             .timeout(config.timeout)
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", chain(&e))))?;
+            .map_err(|e| {
+                BoomiFlowError::config(format!("cannot build the HTTP client: {}", chain(&e)))
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -296,9 +305,10 @@ impl BoomiFlowClient {
     ///
     /// Pages without items are not yielded, so an empty listing yields nothing. `page` and
     /// `pageSize` in `query` are replaced by the walk's own (a `pageSize` given there is the
-    /// size asked for). More than `max_pages` requests, a `next` link to another host or back
-    /// to a page already read end the stream with an [`Error::Decode`]; the stream ends after
-    /// its first error, once the pages read before it are yielded.
+    /// size asked for). More than `max_pages` requests end the stream with
+    /// [`BoomiFlowError::TooManyPages`], a `next` link to another host or back to a page already
+    /// read with [`BoomiFlowError::BadResponse`]; the stream ends after its first error, once the
+    /// pages read before it are yielded.
     pub fn pages(
         &self,
         path: &str,
@@ -310,8 +320,13 @@ impl BoomiFlowClient {
     /// The URL of `path` under the base URL, with `query` appended.
     fn url_for(&self, path: &str, query: &[(String, String)]) -> Result<Url> {
         let path = path.trim().trim_start_matches('/');
-        let mut url = Url::parse(&format!("{}/{path}", self.inner.config.base_url))
-            .map_err(|e| Error::invalid("path", format!("`{path}` makes no URL: {e}")))?;
+        let mut url =
+            Url::parse(&format!("{}/{path}", self.inner.config.base_url)).map_err(|source| {
+                BoomiFlowError::InvalidPath {
+                    path: self.scrub(path),
+                    source,
+                }
+            })?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
@@ -372,21 +387,22 @@ impl BoomiFlowClient {
     /// GETs `url` with retries and parses its body as JSON.
     pub(crate) async fn fetch(&self, url: &Url) -> Result<Value> {
         let body = self.fetch_bytes(url).await?;
-        parse_json(&body).map_err(|message| Error::Decode {
-            path: ".".to_owned(),
+        parse_json(&body).map_err(|source| BoomiFlowError::BadResponse {
+            at: ".".to_owned(),
             message: self.scrub(&format!(
-                "the response to GET {} is not JSON: {message}",
+                "the response to GET {} is not JSON: {source}",
                 self.relative(url)
             )),
+            source: Some(source),
         })
     }
 
     /// One attempt: send, then read the whole body.
-    async fn attempt(&self, url: &Url, attempt: u32) -> Attempt<Reply> {
-        tracing::debug!(path = %self.relative(url), attempt, "flow request");
+    async fn attempt(&self, url: &Url, attempt: u32) -> Attempt<Reply, BoomiFlowError> {
+        tracing::debug!(path = %self.relative(url), attempt, "Boomi Flow request");
         let resp = match self.inner.http.get(url.clone()).send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::Transport(self.transport_error(url, &e)),
+            Err(e) => return Attempt::Transport(self.transport_error(url, e)),
         };
         let status = resp.status().as_u16();
         let retry_after = resp
@@ -404,39 +420,35 @@ impl BoomiFlowClient {
                     body,
                 },
             },
-            Err(e) => Attempt::Transport(self.transport_error(url, &e)),
+            Err(e) => Attempt::Transport(self.transport_error(url, e)),
         }
     }
 
-    /// Maps a non-2xx reply to an [`Error`].
-    fn status_error(&self, url: &Url, reply: &Reply) -> Error {
+    /// Maps a non-2xx reply to a [`BoomiFlowError`].
+    fn status_error(&self, url: &Url, reply: &Reply) -> BoomiFlowError {
         let text = truncate(self.scrub(&String::from_utf8_lossy(&reply.body)).trim());
         let path = self.relative(url);
         match reply.status {
-            401 => Error::Unauthorized {
+            401 => BoomiFlowError::Unauthorized {
                 message: self.auth_message(401, &text),
             },
-            403 => Error::Forbidden {
+            403 => BoomiFlowError::Forbidden {
                 message: self.auth_message(403, &text),
             },
-            404 => Error::NotFound {
-                what: format!("Boomi Flow path `{}`", path.split('?').next().unwrap_or("")),
-                message: if text.is_empty() {
-                    format!("GET {path} answered 404")
-                } else {
-                    text
-                },
+            404 => BoomiFlowError::NotFound {
+                path: path.split('?').next().unwrap_or("").to_owned(),
+                message: text,
             },
-            429 => Error::RateLimited {
+            429 => BoomiFlowError::RateLimited {
+                path,
                 retry_after: reply.retry_after,
-                limit: bdi_domain::Limit::Upstream,
-                message: if text.is_empty() {
-                    format!("the Boomi Flow API kept answering 429 to GET {path}")
-                } else {
-                    text
-                },
+                message: text,
             },
-            status => Error::Upstream { status, body: text },
+            status => BoomiFlowError::Status {
+                status,
+                path,
+                body: text,
+            },
         }
     }
 
@@ -458,13 +470,14 @@ impl BoomiFlowClient {
         )
     }
 
-    fn transport_error(&self, url: &Url, e: &reqwest::Error) -> Error {
-        if let Some(refused) = crate::redirect::refused(e) {
-            return Error::Config(self.scrub(&format!(
+    fn transport_error(&self, url: &Url, e: reqwest::Error) -> BoomiFlowError {
+        if let Some(refused) = crate::redirect::refused(&e) {
+            let message = self.scrub(&format!(
                 "GET {}: the Boomi Flow API at {} answered with {refused}, which bdi does not follow, so that the key ({KEY_HEADER}) and the tenant never go to another host: set {ENV_BOOMI_FLOW_API_URL} to the API's own address",
                 self.relative(url),
                 self.inner.config.base_url
-            )));
+            ));
+            return BoomiFlowError::Redirected { message, source: e };
         }
         let what = if e.is_timeout() {
             format!(
@@ -475,12 +488,15 @@ impl BoomiFlowClient {
             format!(
                 "could not connect to {}: {}",
                 self.inner.config.base_url,
-                chain(e)
+                chain(&e)
             )
         } else {
-            chain(e)
+            chain(&e)
         };
-        Error::Transport(self.scrub(&format!("GET {}: {what}", self.relative(url))))
+        BoomiFlowError::Transport {
+            message: self.scrub(&format!("GET {}: {what}", self.relative(url))),
+            source: Some(e),
+        }
     }
 
     /// `text` without the key, whatever its length.
@@ -496,12 +512,12 @@ impl BoomiFlowClient {
 
 /// Parses a body as JSON; an empty or blank body (a 204, say) is `null`, a UTF-8 byte order mark
 /// is skipped.
-fn parse_json(body: &[u8]) -> std::result::Result<Value, String> {
+fn parse_json(body: &[u8]) -> std::result::Result<Value, serde_json::Error> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(body).map_err(|e| e.to_string())
+    serde_json::from_slice(body)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use bdi_domain::Result;
 use bdi_sandbox::{Sandbox, SandboxConfig};
 
 use crate::config::{ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_API_URL, ENV_ENVIRONMENT_ID};
-use crate::{BoomiFlowConfig, ClientConfig};
+use crate::{BoomiFlowConfig, BoomiFlowError, ClientConfig};
 
 /// A running in-process sandbox with its demo data. Dropping it stops it.
 #[derive(Debug)]
@@ -53,7 +53,7 @@ impl EmbeddedSandbox {
     }
 
     /// The Boomi Flow client configuration that reaches the sandbox's Boomi Flow API.
-    pub fn boomi_flow_config(&self) -> Result<BoomiFlowConfig> {
+    pub fn boomi_flow_config(&self) -> std::result::Result<BoomiFlowConfig, BoomiFlowError> {
         let flow = &self.sandbox.config().boomi_flow;
         BoomiFlowConfig::new(
             &self.sandbox.boomi_flow_base_url(),

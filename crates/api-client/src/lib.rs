@@ -9,12 +9,14 @@
 //! configuration file and its precedence rules, used by every front end.
 //!
 //! [`BoomiFlowClient`] reads the Boomi Flow API (the source of `bdi load`), configured by
-//! [`BoomiFlowConfig`] (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`). It only
-//! sends GETs, retried on 429, 5xx, transport errors and timeouts (`Retry-After` honoured on 429
-//! and 503); the key travels in the sensitive `x-boomi-flow-api-key` header and is scrubbed from
-//! every error. [`BoomiFlowClient::pages`] streams a listing's pages ([`BoomiFlowPage`]) in order, whatever
-//! its shape: a bare array, or an envelope paged from 0 or 1, by next links, by totals (fetched
-//! concurrently) or until a short page.
+//! [`BoomiFlowConfig`] (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`). It
+//! only sends GETs, retried on 429, 5xx, transport errors and timeouts (`Retry-After` honoured on
+//! 429 and 503); the key travels in the sensitive `x-boomi-flow-api-key` header and is scrubbed
+//! from every error. [`BoomiFlowClient::pages`] streams a listing's pages ([`BoomiFlowPage`]) in
+//! order, whatever its shape: a bare array, or an envelope paged from 0 or 1, by next links, by
+//! totals (fetched concurrently) or until a short page. Its failures are [`BoomiFlowError`]s, not
+//! [`bdi_domain::Error`]s: a Boomi Flow API failure (a 429, say) is never taken for one of Data
+//! Integration.
 //!
 //! # Using it as a library
 //!
@@ -79,7 +81,7 @@ mod status;
 mod test_server;
 
 pub use boomi_flow::{
-    BOOMI_FLOW_MAX_PAGES, BoomiFlowClient, BoomiFlowConfig, BoomiFlowPage,
+    BOOMI_FLOW_MAX_PAGES, BoomiFlowClient, BoomiFlowConfig, BoomiFlowError, BoomiFlowPage,
     DEFAULT_BOOMI_FLOW_API_URL, DEFAULT_BOOMI_FLOW_CONCURRENCY, DEFAULT_BOOMI_FLOW_PAGE_SIZE,
     ENV_BOOMI_FLOW_API_KEY, ENV_BOOMI_FLOW_API_URL, ENV_BOOMI_FLOW_TENANT_ID,
 };

@@ -24,7 +24,7 @@ use std::time::Duration;
 use bdi_domain::models::{ActivityQuery, DataFlowQuery, PageQuery, RunQuery, Timestamp};
 use bdi_domain::{Env, EnvironmentId, Error, RunId, Service};
 use chrono::{DateTime, TimeDelta, Utc};
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -32,7 +32,7 @@ use tokio::sync::OnceCell;
 
 use crate::normalize::Scrub;
 use crate::schema::WriteDisposition;
-use crate::source::{Incremental, Page, Resource, Source};
+use crate::source::{Incremental, Page, Resource, Source, SourceError};
 
 /// Every resource, in load order.
 pub const RESOURCES: &[&str] = &[
@@ -825,8 +825,8 @@ impl Source for HistorySource {
         &'a self,
         resource: &'a Resource,
         start: Option<String>,
-    ) -> BoxStream<'a, Result<Page, Error>> {
-        match resource.name.as_str() {
+    ) -> BoxStream<'a, Result<Page, SourceError>> {
+        let pages = match resource.name.as_str() {
             "environments" => self.environments_pages(),
             "data_flows" => self.data_flows_pages(),
             "connections" => self.connections_pages(),
@@ -837,15 +837,13 @@ impl Source for HistorySource {
                 self.daily_pages(start, move |e, a, b| self.statistics_of(e, a, b))
             }
             other => {
-                let e = Error::invalid(
-                    "resource",
-                    format!(
-                        "unknown history resource {other:?}: one of {}",
-                        RESOURCES.join(", ")
-                    ),
-                );
-                stream::once(async move { Err(e) }).boxed()
+                let e = SourceError::UnknownResource {
+                    name: other.to_owned(),
+                    known: RESOURCES.join(", "),
+                };
+                return stream::once(async move { Err(e) }).boxed();
             }
-        }
+        };
+        pages.map_err(SourceError::from).boxed()
     }
 }

@@ -30,7 +30,7 @@ pub mod testing;
 pub use destination::{Destination, DestinationError};
 pub use pipeline::{LoadError, LoadOptions, LoadReport, Progress, ResourceReport, load};
 pub use schema::WriteDisposition;
-pub use source::{Incremental, Page, Resource, Source};
+pub use source::{Incremental, Page, Resource, Source, SourceError};
 
 /// Makes the unit-test binary a worker for the queries its tests run in worker processes
 /// ([`sql_worker`]); run on its own, it returns at once.

@@ -70,7 +70,7 @@ fn a_missing_key_says_what_to_set() {
     for lookup in [vars(&[]), vars(&[(ENV_BOOMI_FLOW_API_KEY, "  ")])] {
         let e = BoomiFlowConfig::from_lookup(lookup).unwrap_err();
         let text = e.to_string();
-        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        assert!(matches!(e, BoomiFlowError::Config { .. }), "{e:?}");
         assert!(text.contains("BOOMI_FLOW_API_KEY"), "{text}");
         assert!(text.contains("bdi configure --flow"), "{text}");
     }
@@ -92,7 +92,7 @@ fn bad_urls_are_refused_with_the_variable_named() {
         ]))
         .unwrap_err();
         assert!(
-            matches!(&e, Error::Config(m) if m.starts_with("BOOMI_FLOW_API_URL: ")),
+            matches!(&e, BoomiFlowError::Config { message: m } if m.starts_with("BOOMI_FLOW_API_URL: ")),
             "{url}: {e:?}"
         );
     }
@@ -136,7 +136,7 @@ fn the_client_refuses_what_it_cannot_send() {
     ];
     for c in cases {
         let e = BoomiFlowClient::new(c).unwrap_err();
-        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        assert!(matches!(e, BoomiFlowError::Config { .. }), "{e:?}");
         assert!(!e.to_string().contains("bad\nkey"), "{e}");
     }
     let client = BoomiFlowClient::new(BoomiFlowConfig {
@@ -502,7 +502,10 @@ async fn a_redirect_to_another_origin_never_carries_the_key_or_the_tenant() {
             .await
             .expect_err("not followed");
         let text = e.to_string();
-        assert!(matches!(e, Error::Config(_)), "{status}: {e:?}");
+        assert!(
+            matches!(e, BoomiFlowError::Redirected { .. }),
+            "{status}: {e:?}"
+        );
         assert!(
             text.contains("another origin")
                 && text.contains(&elsewhere)

@@ -1053,7 +1053,7 @@ fn bdi_log_shows_the_requests_and_never_the_key() {
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("flow request"), "{}", out.stderr);
+    assert!(out.stderr.contains("Boomi Flow request"), "{}", out.stderr);
     assert!(
         !out.stderr
             .contains(bdi_sandbox::boomi_flow::demo::BOOMI_FLOW_API_KEY),

@@ -15,7 +15,8 @@ use bdi_load::history::{self, HistoryOptions, HistorySource, Skipped};
 use bdi_load::location::{Location, Reader};
 use bdi_load::query::{CsvFor, QueryError, QueryLimits};
 use bdi_load::{
-    Destination, LoadError, LoadOptions, LoadReport, Progress, Resource, Source, WriteDisposition,
+    Destination, LoadError, LoadOptions, LoadReport, Progress, Resource, Source, SourceError,
+    WriteDisposition,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -219,7 +220,7 @@ pub(crate) fn resources(a: &LoadBoomiFlowArgs) -> Result<Vec<Resource>, CliError
     Ok(out)
 }
 
-/// The Flow client's configuration: flags, then the variables, then the profile.
+/// The Boomi Flow client's configuration: flags, then the variables, then the profile.
 fn flow_config(ctx: &Ctx<'_>, a: &LoadBoomiFlowArgs) -> Result<BoomiFlowConfig, CliError> {
     let flags = bdi_api_client::profile::BoomiFlowOverrides {
         api_url: a.flow_api_url.clone(),
@@ -237,18 +238,21 @@ fn flow_config(ctx: &Ctx<'_>, a: &LoadBoomiFlowArgs) -> Result<BoomiFlowConfig, 
             "list the profiles with `bdi configure --list`, or set BOOMI_FLOW_API_KEY",
         )
     })?;
-    BoomiFlowConfig::from_lookup(|name| resolved.get(name)).map_err(|e| {
-        CliError::config(
-            e.to_string(),
-            "set BOOMI_FLOW_API_KEY (and BOOMI_FLOW_TENANT_ID), or save them with `bdi configure --flow`; try `bdi --sandbox load flow` first",
-        )
-    })
+    BoomiFlowConfig::from_lookup(|name| resolved.get(name)).map_err(|e| CliError::boomi_flow(&e))
 }
 
 fn load_error(e: LoadError, doing: &crate::errors::Doing) -> CliError {
     match e {
         LoadError::Source { resource, error } => {
-            let mut err = CliError::domain(error, doing);
+            // Each API's error by its type: a Boomi Flow 429 is the Boomi Flow API's limit, not
+            // the Data Integration platform's.
+            let mut err = match error {
+                SourceError::BoomiFlow(e) => CliError::boomi_flow(&e),
+                SourceError::DataIntegration(e) => CliError::domain(e, doing),
+                unknown @ SourceError::UnknownResource { .. } => {
+                    CliError::usage(unknown.to_string(), None)
+                }
+            };
             err.message = format!("{resource}: {}", err.message);
             err.detail
                 .push("nothing of this load was kept: the dataset is as it was before".to_owned());
@@ -355,7 +359,7 @@ async fn flow(
         &target,
         resources,
         a.full_refresh,
-        &crate::errors::Doing::LoadFlow,
+        &crate::errors::Doing::Other,
     )
     .await;
     if let Some(sb) = sandbox {

@@ -69,7 +69,7 @@ async fn sandbox_dataset(
             target,
             resources,
             true,
-            &crate::errors::Doing::LoadFlow,
+            &crate::errors::Doing::Other,
         )
         .await
     };
