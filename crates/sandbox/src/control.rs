@@ -147,26 +147,26 @@ impl Control {
         }
     }
 
-    /// The Flow audit source grows by `n` events after the current last one (each later than
+    /// The Boomi Flow audit source grows by `n` events after the current last one (each later than
     /// every earlier event, on the same timeline).
     pub fn add_audit_events(&self, n: u64) {
         let mut flow = self.shared.boomi_flow();
         flow.audit_events = flow.audit_events.saturating_add(n);
     }
 
-    /// How many audit events the Flow source holds now.
+    /// How many audit events the Boomi Flow source holds now.
     pub fn audit_event_count(&self) -> u64 {
         self.shared.boomi_flow().audit_events
     }
 
-    /// Adds `n` Flow states, created and modified at the virtual clock's now (each at least one
+    /// Adds `n` Boomi Flow states, created and modified at the virtual clock's now (each at least one
     /// second after the latest `dateModified`, so an incremental `from` sees them).
     pub fn add_states(&self, n: usize) {
         let now = self.shared.boomi_flow_now();
         self.shared.boomi_flow().add_states(n, now);
     }
 
-    /// Sets a Flow state's `dateModified` to the virtual clock's now (at least one second after
+    /// Sets a Boomi Flow state's `dateModified` to the virtual clock's now (at least one second after
     /// the latest one); false when no state has that id.
     pub fn touch_state(&self, id: &str) -> bool {
         let now = self.shared.boomi_flow_now();

@@ -37,49 +37,49 @@ struct Args {
     /// The Boomi Flow API key (`x-boomi-flow-api-key`) the sandbox accepts.
     #[arg(long, default_value = demo::BOOMI_FLOW_API_KEY)]
     flow_key: String,
-    /// The Flow tenant (`manywhotenant`) the key is scoped to.
+    /// The Boomi Flow tenant (`manywhotenant`) the key is scoped to.
     #[arg(long, default_value = demo::BOOMI_FLOW_TENANT_ID)]
     flow_tenant: String,
-    /// How many Flow audit events the source starts with (generated on the fly).
+    /// How many Boomi Flow audit events the source starts with (generated on the fly).
     #[arg(long, default_value_t = demo::DEFAULT_AUDIT_EVENTS)]
     flow_audit_events: u64,
-    /// How many Flow flows to generate.
+    /// How many Boomi Flow flows to generate.
     #[arg(long, default_value_t = demo::DEFAULT_FLOWS)]
     flow_flows: usize,
-    /// How many Flow users to generate.
+    /// How many Boomi Flow users to generate.
     #[arg(long, default_value_t = demo::DEFAULT_USERS)]
     flow_users: usize,
-    /// How many Flow states to generate.
+    /// How many Boomi Flow states to generate.
     #[arg(long, default_value_t = demo::DEFAULT_STATES)]
     flow_states: usize,
-    /// The number of the first page of Flow paged lists.
+    /// The number of the first page of Boomi Flow paged lists.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
     flow_page_base: u8,
-    /// The page size when a Flow request has no `pageSize`.
+    /// The page size when a Boomi Flow request has no `pageSize`.
     #[arg(long, default_value_t = 20)]
     flow_default_page_size: u64,
-    /// The largest Flow page size; a larger `pageSize` is silently capped.
+    /// The largest Boomi Flow page size; a larger `pageSize` is silently capped.
     #[arg(long, default_value_t = 1000)]
     flow_max_page_size: u64,
-    /// Which links the Flow envelope's `_links` holds.
+    /// Which links the Boomi Flow envelope's `_links` holds.
     #[arg(long, value_enum, default_value_t = LinksArg::Absolute)]
     flow_links: LinksArg,
-    /// Which totals the Flow envelope's `_meta` holds.
+    /// Which totals the Boomi Flow envelope's `_meta` holds.
     #[arg(long, value_enum, default_value_t = TotalsArg::Both)]
     flow_totals: TotalsArg,
-    /// The key of the Flow envelope's metadata object.
+    /// The key of the Boomi Flow envelope's metadata object.
     #[arg(long, default_value = "_meta")]
     flow_meta_key: String,
-    /// The key of the Flow envelope's links object.
+    /// The key of the Boomi Flow envelope's links object.
     #[arg(long, default_value = "_links")]
     flow_links_key: String,
-    /// The key of the total page count in the Flow envelope's metadata.
+    /// The key of the total page count in the Boomi Flow envelope's metadata.
     #[arg(long, default_value = "totalPages")]
     flow_total_pages_key: String,
-    /// The key of the total item count in the Flow envelope's metadata.
+    /// The key of the total item count in the Boomi Flow envelope's metadata.
     #[arg(long, default_value = "totalItems")]
     flow_total_items_key: String,
-    /// Announce totals this many items off the truth in the Flow envelope (negative: short of
+    /// Announce totals this many items off the truth in the Boomi Flow envelope (negative: short of
     /// it, as a server that lies about its totals).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     flow_total_offset: i64,

@@ -245,7 +245,7 @@ fn flow_values_take_the_same_precedence() {
     assert_eq!(
         r.get(BOOMI_FLOW_API_KEY),
         None,
-        "a profile without Flow values gives none"
+        "a profile without Boomi Flow values gives none"
     );
 }
 

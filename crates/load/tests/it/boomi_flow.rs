@@ -12,7 +12,7 @@ use bdi_sandbox::{Sandbox, SandboxConfig};
 use futures::StreamExt;
 use serde_json::Value;
 
-/// The Flow source on `sandbox`'s emulator, 50 items a page.
+/// The Boomi Flow source on `sandbox`'s emulator, 50 items a page.
 pub(crate) fn source(sandbox: &Sandbox) -> BoomiFlowSource {
     let flow = &sandbox.config().boomi_flow;
     let config = BoomiFlowConfig::new(

@@ -101,7 +101,7 @@ pub(crate) fn at_ms(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-/// The virtual "now" of the Flow data when the clock has not been advanced.
+/// The virtual "now" of the Boomi Flow data when the clock has not been advanced.
 pub(crate) fn flow_epoch() -> DateTime<Utc> {
     at_ms(BOOMI_FLOW_NOW_MS)
 }

@@ -46,7 +46,7 @@ pub const FIRST_STATE_ID: &str = "83f20fc7-585e-475a-9e98-e1bdc2ea4cd5";
 /// The second API key of the current user (a secret, like every `apiKey`).
 pub const SECOND_API_KEY: &str = "4b7b14c626c7dc56e87d998238b02ebf";
 
-/// The virtual "now" of the Flow data (before `Control::advance_clock`): 2025-03-10T12:00:00Z.
+/// The virtual "now" of the Boomi Flow data (before `Control::advance_clock`): 2025-03-10T12:00:00Z.
 pub const BOOMI_FLOW_NOW: &str = "2025-03-10T12:00:00.000Z";
 pub(crate) const BOOMI_FLOW_NOW_MS: i64 = 1_741_608_000_000;
 /// `occurredAt` of audit event 0: 2025-03-01T08:00:00Z.

@@ -1,4 +1,4 @@
-//! Unit tests of the Flow demo data (determinism, known ids, shapes the loader must handle), the
+//! Unit tests of the Boomi Flow demo data (determinism, known ids, shapes the loader must handle), the
 //! audit timeline arithmetic, the `filter` parser and page requests.
 
 use std::collections::HashSet;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Harness, Resp};
 
-/// A sandbox and requests that carry the Flow key and tenant.
+/// A sandbox and requests that carry the Boomi Flow key and tenant.
 struct Flow {
     h: Harness,
 }

@@ -48,7 +48,7 @@ pub(crate) async fn run(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Boomi Flow: `boomi_flow_pipeline`, `boomi_flow_data`.
-    Flow,
+    BoomiFlow,
     /// The run history: `data_integration_pipeline`, `data_integration`.
     History,
 }
@@ -65,7 +65,7 @@ pub(crate) struct Target {
 /// defaults of `kind`; every name checked.
 pub(crate) fn target(ctx: &Ctx<'_>, t: &LoadTargetArgs, kind: Kind) -> Result<Target, CliError> {
     let (pipeline, dataset) = match kind {
-        Kind::Flow => ("boomi_flow_pipeline", "boomi_flow_data"),
+        Kind::BoomiFlow => ("boomi_flow_pipeline", "boomi_flow_data"),
         Kind::History => (history::PIPELINE, history::DATASET),
     };
     let pipeline = t.pipeline.clone().unwrap_or_else(|| pipeline.to_owned());
@@ -337,7 +337,7 @@ async fn flow(
     a: LoadBoomiFlowArgs,
     sandbox: bool,
 ) -> Result<ExitStatus, CliError> {
-    let target = target(ctx, &a.target, Kind::Flow)?;
+    let target = target(ctx, &a.target, Kind::BoomiFlow)?;
     let resources = resources(&a)?;
     let sandbox = if sandbox {
         Some(bdi_api_client::EmbeddedSandbox::start().await?)
@@ -592,7 +592,11 @@ fn summary(
 }
 
 fn read_target(ctx: &Ctx<'_>, a: &LoadReadArgs) -> Result<Target, CliError> {
-    let kind = if a.history { Kind::History } else { Kind::Flow };
+    let kind = if a.history {
+        Kind::History
+    } else {
+        Kind::BoomiFlow
+    };
     target(ctx, &a.target, kind)
 }
 

@@ -109,7 +109,7 @@ pub(super) async fn show(
         kind: if a.read.history {
             bdi_dashboard::Kind::History
         } else {
-            bdi_dashboard::Kind::Flow
+            bdi_dashboard::Kind::BoomiFlow
         },
     };
     let info = dashboard.check().await.map_err(|e| {
