@@ -221,7 +221,7 @@ pub(crate) fn resources(a: &LoadBoomiFlowArgs) -> Result<Vec<Resource>, CliError
 }
 
 /// The Boomi Flow client's configuration: flags, then the variables, then the profile.
-fn flow_config(ctx: &Ctx<'_>, a: &LoadBoomiFlowArgs) -> Result<BoomiFlowConfig, CliError> {
+fn boomi_flow_config(ctx: &Ctx<'_>, a: &LoadBoomiFlowArgs) -> Result<BoomiFlowConfig, CliError> {
     let flags = bdi_api_client::profile::BoomiFlowOverrides {
         api_url: a.flow_api_url.clone(),
         tenant_id: a.tenant_id.clone(),
@@ -348,7 +348,7 @@ async fn flow(
         Some(embedded) => embedded
             .boomi_flow_config()
             .map_err(|e| CliError::local(e.to_string()))?,
-        None => flow_config(ctx, &a)?,
+        None => boomi_flow_config(ctx, &a)?,
     };
     config.page_size = a.page_size;
     let client = BoomiFlowClient::new(config).map_err(CliError::from)?;
