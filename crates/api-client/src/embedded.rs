@@ -6,7 +6,7 @@ use bdi_domain::Result;
 use bdi_sandbox::{Sandbox, SandboxConfig};
 
 use crate::config::{ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_API_URL, ENV_ENVIRONMENT_ID};
-use crate::{ClientConfig, FlowConfig};
+use crate::{BoomiFlowConfig, BoomiFlowError, ClientConfig};
 
 /// A running in-process sandbox with its demo data. Dropping it stops it.
 #[derive(Debug)]
@@ -52,11 +52,11 @@ impl EmbeddedSandbox {
         ClientConfig::from_lookup(self.lookup())
     }
 
-    /// The Boomi Flow client configuration that reaches the sandbox's Flow API.
-    pub fn flow_config(&self) -> Result<FlowConfig> {
-        let flow = &self.sandbox.config().flow;
-        FlowConfig::new(
-            &self.sandbox.flow_base_url(),
+    /// The Boomi Flow client configuration that reaches the sandbox's Boomi Flow API.
+    pub fn boomi_flow_config(&self) -> std::result::Result<BoomiFlowConfig, BoomiFlowError> {
+        let flow = &self.sandbox.config().boomi_flow;
+        BoomiFlowConfig::new(
+            &self.sandbox.boomi_flow_base_url(),
             &flow.api_key,
             Some(&flow.tenant_id),
         )
@@ -69,7 +69,7 @@ mod tests {
     use bdi_domain::models::PageQuery;
 
     use super::*;
-    use crate::{FlowClient, HttpBackend};
+    use crate::{BoomiFlowClient, HttpBackend};
 
     #[tokio::test]
     async fn both_configurations_reach_the_sandbox() {
@@ -85,7 +85,7 @@ mod tests {
             .await
             .unwrap();
         assert!(!environments.items.is_empty());
-        let flows = FlowClient::new(embedded.flow_config().unwrap())
+        let flows = BoomiFlowClient::new(embedded.boomi_flow_config().unwrap())
             .unwrap()
             .get_json("draw/1/flow", &[])
             .await

@@ -9,13 +9,15 @@
 //! [`profile`] reads the shared
 //! configuration file and its precedence rules, used by every front end.
 //!
-//! [`FlowClient`] reads the Boomi Flow API (the source of `bdi load`), configured by
-//! [`FlowConfig`] (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`). It only
-//! sends GETs, retried on 429, 5xx, transport errors and timeouts (`Retry-After` honoured on 429
-//! and 503); the key travels in the sensitive `x-boomi-flow-api-key` header and is scrubbed from
-//! every error. [`FlowClient::pages`] streams a listing's pages ([`FlowPage`]) in order, whatever
-//! its shape: a bare array, or an envelope paged from 0 or 1, by next links, by totals (fetched
-//! concurrently) or until a short page.
+//! [`BoomiFlowClient`] reads the Boomi Flow API (the source of `bdi load`), configured by
+//! [`BoomiFlowConfig`] (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`). It
+//! only sends GETs, retried on 429, 5xx, transport errors and timeouts (`Retry-After` honoured on
+//! 429 and 503); the key travels in the sensitive `x-boomi-flow-api-key` header and is scrubbed
+//! from every error. [`BoomiFlowClient::pages`] streams a listing's pages ([`BoomiFlowPage`]) in
+//! order, whatever its shape: a bare array, or an envelope paged from 0 or 1, by next links, by
+//! totals (fetched concurrently) or until a short page. Its failures are [`BoomiFlowError`]s, not
+//! [`bdi_domain::Error`]s: a Boomi Flow API failure (a 429, say) is never taken for one of Data
+//! Integration.
 //!
 //! # Using it as a library
 //!
@@ -65,12 +67,12 @@
 
 #![warn(missing_docs)]
 
+mod boomi_flow;
 mod client;
 mod config;
 #[cfg(feature = "sandbox")]
 mod embedded;
 mod endpoints;
-mod flow;
 pub mod profile;
 mod redirect;
 mod retry;
@@ -79,6 +81,11 @@ mod status;
 mod test_server;
 
 pub use bdi_domain::paging::{MAX_PAGES, sweep};
+pub use boomi_flow::{
+    BOOMI_FLOW_MAX_PAGES, BoomiFlowClient, BoomiFlowConfig, BoomiFlowError, BoomiFlowPage,
+    DEFAULT_BOOMI_FLOW_API_URL, DEFAULT_BOOMI_FLOW_CONCURRENCY, DEFAULT_BOOMI_FLOW_PAGE_SIZE,
+    ENV_BOOMI_FLOW_API_KEY, ENV_BOOMI_FLOW_API_URL, ENV_BOOMI_FLOW_TENANT_ID,
+};
 pub use client::HttpBackend;
 pub use config::{
     ClientConfig, DEFAULT_TIMEOUT, ENV_ACCOUNT_ID, ENV_API_TOKEN, ENV_API_URL, ENV_ENVIRONMENT_ID,
@@ -86,8 +93,4 @@ pub use config::{
 };
 #[cfg(feature = "sandbox")]
 pub use embedded::EmbeddedSandbox;
-pub use flow::{
-    DEFAULT_FLOW_API_URL, DEFAULT_FLOW_CONCURRENCY, DEFAULT_FLOW_PAGE_SIZE, ENV_FLOW_API_KEY,
-    ENV_FLOW_API_URL, ENV_FLOW_TENANT_ID, FLOW_MAX_PAGES, FlowClient, FlowConfig, FlowPage,
-};
 pub use retry::{RetryPolicy, parse_retry_after};

@@ -2,9 +2,9 @@
 //! variables, then a profile in the config file (`$BDI_CONFIG`, else `$XDG_CONFIG_HOME/bdi/config.toml`, else
 //! `~/.config/bdi/config.toml`).
 //! The Boomi Flow values (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`)
-//! follow the same precedence, with their own flags ([`FlowOverrides`], [`resolve_with_flow`]).
+//! follow the same precedence, with their own flags ([`BoomiFlowOverrides`], [`resolve_with_boomi_flow`]).
 //!
-//! The file is TOML with one table per profile. It holds the API token (and the Flow API key),
+//! The file is TOML with one table per profile. It holds the API token (and the Boomi Flow API key),
 //! so it is written with mode 0600 in a 0700 directory, and neither is ever printed: [`mask`]
 //! shows the last four characters at most.
 
@@ -54,11 +54,11 @@ pub const ACCOUNT_ID: &str = "DATA_INTEGRATION_ACCOUNT_ID";
 /// The variable holding the default environment id.
 pub const ENVIRONMENT_ID: &str = "DATA_INTEGRATION_ENVIRONMENT_ID";
 /// The variable naming the Boomi Flow API base URL.
-pub const FLOW_API_URL: &str = crate::flow::ENV_FLOW_API_URL;
+pub const BOOMI_FLOW_API_URL: &str = crate::boomi_flow::ENV_BOOMI_FLOW_API_URL;
 /// The variable holding the Boomi Flow API key.
-pub const FLOW_API_KEY: &str = crate::flow::ENV_FLOW_API_KEY;
+pub const BOOMI_FLOW_API_KEY: &str = crate::boomi_flow::ENV_BOOMI_FLOW_API_KEY;
 /// The variable holding the Boomi Flow tenant id.
-pub const FLOW_TENANT_ID: &str = crate::flow::ENV_FLOW_TENANT_ID;
+pub const BOOMI_FLOW_TENANT_ID: &str = crate::boomi_flow::ENV_BOOMI_FLOW_TENANT_ID;
 /// The profile used when none is named.
 pub const DEFAULT_PROFILE: &str = "default";
 
@@ -214,7 +214,7 @@ pub struct Overrides {
 /// Boomi Flow values given as flags, which win over everything else (the key has no flag, like
 /// the token: it would show in the process list).
 #[derive(Clone, Debug, Default)]
-pub struct FlowOverrides {
+pub struct BoomiFlowOverrides {
     /// The Boomi Flow API base URL.
     pub api_url: Option<String>,
     /// The Boomi Flow tenant id.
@@ -222,7 +222,7 @@ pub struct FlowOverrides {
 }
 
 /// The merged configuration, as a lookup of `DATA_INTEGRATION_*` and `BOOMI_FLOW_*` names for
-/// the API clients ([`crate::ClientConfig::from_lookup`], [`crate::FlowConfig::from_lookup`]).
+/// the API clients ([`crate::ClientConfig::from_lookup`], [`crate::BoomiFlowConfig::from_lookup`]).
 #[derive(Clone, Default)]
 pub struct Resolved {
     values: BTreeMap<&'static str, String>,
@@ -234,7 +234,7 @@ impl fmt::Debug for Resolved {
             .values
             .iter()
             .map(|(k, v)| {
-                let secret = *k == API_TOKEN || *k == FLOW_API_KEY;
+                let secret = *k == API_TOKEN || *k == BOOMI_FLOW_API_KEY;
                 (*k, if secret { mask(v) } else { v.clone() })
             })
             .collect();
@@ -252,19 +252,19 @@ impl Resolved {
 /// Merges flags, then the environment variables, then the profile. A profile named explicitly
 /// (`--profile` or `BDI_PROFILE`) must exist; the default one may be absent. A flag given empty
 /// is refused rather than taken for unset (an empty variable counts as unset). The Boomi Flow
-/// values come from the variables and the profile only; [`resolve_with_flow`] takes their flags.
+/// values come from the variables and the profile only; [`resolve_with_boomi_flow`] takes their flags.
 pub fn resolve(
     flags: &Overrides,
     profile: Option<&str>,
     vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Resolved, ProfileError> {
-    resolve_with_flow(flags, &FlowOverrides::default(), profile, vars)
+    resolve_with_boomi_flow(flags, &BoomiFlowOverrides::default(), profile, vars)
 }
 
 /// Like [`resolve`], with flags for the Boomi Flow values too.
-pub fn resolve_with_flow(
+pub fn resolve_with_boomi_flow(
     flags: &Overrides,
-    flow: &FlowOverrides,
+    flow: &BoomiFlowOverrides,
     profile: Option<&str>,
     vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Resolved, ProfileError> {
@@ -327,13 +327,13 @@ pub fn resolve_with_flow(
         stored.environment_id.as_ref(),
     );
     put(
-        FLOW_API_URL,
+        BOOMI_FLOW_API_URL,
         flow.api_url.as_ref(),
         stored.flow_api_url.as_ref(),
     );
-    put(FLOW_API_KEY, None, stored.flow_api_key.as_ref());
+    put(BOOMI_FLOW_API_KEY, None, stored.flow_api_key.as_ref());
     put(
-        FLOW_TENANT_ID,
+        BOOMI_FLOW_TENANT_ID,
         flow.tenant_id.as_ref(),
         stored.flow_tenant_id.as_ref(),
     );

@@ -1,6 +1,6 @@
 //! Redirects: followed only within the origin a client was configured with, at most
 //! [`MAX_REDIRECTS`] in a row. reqwest's default follows ten to any host and strips only
-//! `Authorization` and cookies, so a redirect elsewhere would carry the Flow key
+//! `Authorization` and cookies, so a redirect elsewhere would carry the Boomi Flow key
 //! (`x-boomi-flow-api-key`), the tenant, and a write's body; a redirect to another origin is
 //! refused instead, with an error that names where it pointed.
 

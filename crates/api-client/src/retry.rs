@@ -92,9 +92,21 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
-/// What one attempt produced, as the retry loop sees it.
+/// An error the retry loop may try again: a transport failure that is not final.
+pub(crate) trait Transient: std::fmt::Display {
+    /// True when trying again later may succeed.
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for bdi_domain::Error {
+    fn is_transient(&self) -> bool {
+        bdi_domain::Error::is_transient(self)
+    }
+}
+
+/// What one attempt produced, as the retry loop sees it; `E` is the client's error type.
 #[derive(Debug)]
-pub(crate) enum Attempt<R> {
+pub(crate) enum Attempt<R, E = bdi_domain::Error> {
     /// A response arrived with this status; `retry_after` is its parsed `Retry-After`.
     Response {
         /// HTTP status.
@@ -105,7 +117,7 @@ pub(crate) enum Attempt<R> {
         response: R,
     },
     /// No response: connection failure, reset or timeout.
-    Transport(bdi_domain::Error),
+    Transport(E),
 }
 
 /// Runs `send` until it yields a response that is not worth retrying, or the retries run out, and
@@ -117,14 +129,15 @@ pub(crate) enum Attempt<R> {
 ///
 /// A POST is sent once: after a 5xx or a transport error it may have taken effect, and after a
 /// 429 the caller decides (the domain's run limiter holds the flow back for the `Retry-After`).
-pub(crate) async fn run<R, F, Fut>(
+pub(crate) async fn run<R, E, F, Fut>(
     policy: &RetryPolicy,
     idempotent: bool,
     send: F,
-) -> Result<R, bdi_domain::Error>
+) -> Result<R, E>
 where
+    E: Transient,
     F: FnMut(u32) -> Fut,
-    Fut: Future<Output = Attempt<R>>,
+    Fut: Future<Output = Attempt<R, E>>,
 {
     run_with(policy, idempotent, false, send).await
 }
@@ -132,15 +145,16 @@ where
 /// Like [`run`]; with `honour_503`, a 503 that carries a `Retry-After` is waited out like a 429
 /// (capped by `max_429_wait`) instead of backing off (the Boomi Flow API's "slow down" rule); a
 /// 503 without one backs off like any 5xx.
-pub(crate) async fn run_with<R, F, Fut>(
+pub(crate) async fn run_with<R, E, F, Fut>(
     policy: &RetryPolicy,
     idempotent: bool,
     honour_503: bool,
     mut send: F,
-) -> Result<R, bdi_domain::Error>
+) -> Result<R, E>
 where
+    E: Transient,
     F: FnMut(u32) -> Fut,
-    Fut: Future<Output = Attempt<R>>,
+    Fut: Future<Output = Attempt<R, E>>,
 {
     let mut attempt = 0u32;
     loop {

@@ -107,7 +107,7 @@ pub enum Command {
 pub enum LoadCommand {
     /// Load Boomi Flow resources into a dataset (incrementally where the API allows)
     #[command(after_help = LOAD_FLOW_AFTER_HELP)]
-    Flow(LoadFlowArgs),
+    Flow(LoadBoomiFlowArgs),
     /// Load the run history of Data Integration (runs, run groups, activity, data flows) into a dataset
     #[command(after_help = LOAD_HISTORY_AFTER_HELP)]
     History(LoadHistoryArgs),
@@ -197,7 +197,7 @@ pub struct LoadReadArgs {
 
 /// `bdi load flow`
 #[derive(Debug, Args)]
-pub struct LoadFlowArgs {
+pub struct LoadBoomiFlowArgs {
     /// Which dataset.
     #[command(flatten)]
     pub target: LoadTargetArgs,

@@ -1,9 +1,11 @@
-//! Failures at the CLI's edge: domain errors, usage errors and local errors become one
-//! [`CliError`] with a message, an optional `hint:` naming the next `bdi` command, and an
-//! [`ExitStatus`].
+//! Failures at the CLI's edge: domain errors, Boomi Flow errors, usage errors and local errors
+//! become one [`CliError`] with a message, an optional `hint:` naming the next `bdi` command, and
+//! an [`ExitStatus`]. A Boomi Flow failure ([`BoomiFlowError`], `bdi load flow`) is worded for
+//! the Boomi Flow API and its own settings, never as a Data Integration one.
 
 use std::io::{self, Write};
 
+use bdi_api_client::BoomiFlowError;
 use bdi_domain::error::EMPTY_ENVIRONMENT_ID;
 use bdi_domain::{Error, NextStep, StateConflict};
 
@@ -37,8 +39,6 @@ pub enum Doing {
     ChangeFlow(String),
     /// Activating or disabling data flow `flow`.
     Toggle(String),
-    /// Reading the Boomi Flow API (`bdi load flow`): its own URL and key.
-    LoadFlow,
 }
 
 impl CliError {
@@ -105,6 +105,68 @@ impl CliError {
         }
     }
 
+    /// A failure of the Boomi Flow API (`bdi load flow`), matched by its variant: the exit
+    /// status and the hint speak of the Boomi Flow API and its own settings
+    /// (`BOOMI_FLOW_API_URL`, `BOOMI_FLOW_API_KEY`, `BOOMI_FLOW_TENANT_ID`), never of Data
+    /// Integration's: its 429 is the Boomi Flow API's limit, not the platform's.
+    pub fn boomi_flow(err: &BoomiFlowError) -> Self {
+        const SETTINGS: &str = "check BOOMI_FLOW_API_URL, BOOMI_FLOW_API_KEY and BOOMI_FLOW_TENANT_ID (or `bdi configure --flow`); try it first with `bdi --sandbox load flow`";
+        let (status, hint) = match err {
+            BoomiFlowError::Config { .. } => (ExitStatus::Api, SETTINGS.to_owned()),
+            BoomiFlowError::Redirected { .. } => (
+                ExitStatus::Api,
+                "set BOOMI_FLOW_API_URL (or `bdi configure --flow`) to the Boomi Flow API's own address".to_owned(),
+            ),
+            BoomiFlowError::RateLimited { retry_after, .. } => (
+                ExitStatus::Throttled,
+                match retry_after {
+                    Some(d) if d.as_secs() > 3600 => "the Boomi Flow API asked for a pause of more than an hour; load again later".to_owned(),
+                    Some(d) => format!(
+                        "the Boomi Flow API asked to slow down: wait {} s, then load again",
+                        bdi_domain::throttle::ceil_secs(*d).max(1)
+                    ),
+                    None => "the Boomi Flow API asked to slow down: wait a minute, then load again".to_owned(),
+                },
+            ),
+            BoomiFlowError::Unauthorized { .. } | BoomiFlowError::Forbidden { .. } => (
+                ExitStatus::Api,
+                "check BOOMI_FLOW_API_KEY and BOOMI_FLOW_TENANT_ID (or `bdi configure --flow`): a key works only for the tenant it was made for".to_owned(),
+            ),
+            BoomiFlowError::NotFound { .. } => (
+                ExitStatus::Api,
+                "check BOOMI_FLOW_API_URL (or `bdi configure --flow`): it is the API's base, such as https://flow.boomi.com/api".to_owned(),
+            ),
+            BoomiFlowError::Status { status, .. } if *status >= 500 => (
+                ExitStatus::Api,
+                "the Boomi Flow API failed; try again in a minute".to_owned(),
+            ),
+            BoomiFlowError::Transport { .. } => (
+                ExitStatus::Api,
+                "check the network and the Boomi Flow API's URL (BOOMI_FLOW_API_URL, or `bdi configure --flow`)".to_owned(),
+            ),
+            BoomiFlowError::TooManyPages { .. } => (
+                ExitStatus::Api,
+                "the listing kept announcing more pages; report it with the listing above".to_owned(),
+            ),
+            BoomiFlowError::InvalidPath { .. } => (
+                ExitStatus::Failure,
+                "this is a bug in bdi; report it with the path above".to_owned(),
+            ),
+            // A 4xx with no meaning of its own, an unreadable answer, and what a later version
+            // of the client may add.
+            _ => (
+                ExitStatus::Api,
+                "the Boomi Flow API answered in an unexpected way; report it with the path above".to_owned(),
+            ),
+        };
+        Self {
+            message: err.to_string(),
+            detail: Vec::new(),
+            hint: Some(hint),
+            status,
+        }
+    }
+
     /// Writes `error: ...`, the detail lines, and the hint after a blank line.
     pub fn write(&self, err: &mut dyn Write, style: Style) -> io::Result<()> {
         writeln!(
@@ -135,6 +197,12 @@ impl From<Error> for CliError {
     }
 }
 
+impl From<BoomiFlowError> for CliError {
+    fn from(err: BoomiFlowError) -> Self {
+        Self::boomi_flow(&err)
+    }
+}
+
 /// A next step in `bdi` words: the command to run, with the data flow when the failing command
 /// named one.
 pub fn words(step: &NextStep, doing: &Doing) -> String {
@@ -142,15 +210,8 @@ pub fn words(step: &NextStep, doing: &Doing) -> String {
         Doing::Run(f) | Doing::DeleteFlow(f) | Doing::ChangeFlow(f) | Doing::Toggle(f) => {
             f.as_str()
         }
-        Doing::Other | Doing::LoadFlow => "FLOW",
+        Doing::Other => "FLOW",
     };
-    if matches!(doing, Doing::LoadFlow) {
-        match step {
-            NextStep::CheckNetwork => return "check the network and the Boomi Flow API's URL (BOOMI_FLOW_API_URL, or `bdi configure --flow`)".to_owned(),
-            NextStep::CheckToken | NextStep::Configure => return "check BOOMI_FLOW_API_KEY and BOOMI_FLOW_TENANT_ID (or `bdi configure --flow`): a key works only for the tenant it was made for".to_owned(),
-            _ => {}
-        }
-    }
     match step {
         NextStep::Configure => "run `bdi configure`, or set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID; try it without an account with `--sandbox`".to_owned(),
         NextStep::PickEnvironment => "leave out --environment-id to use the default environment; `bdi environments list` shows the ids".to_owned(),
@@ -191,10 +252,9 @@ fn cli_hint(err: &Error, doing: &Doing) -> Option<String> {
         Doing::Run(f) | Doing::DeleteFlow(f) | Doing::ChangeFlow(f) | Doing::Toggle(f) => {
             f.as_str()
         }
-        Doing::Other | Doing::LoadFlow => "FLOW",
+        Doing::Other => "FLOW",
     };
     Some(match err {
-        Error::Config(_) if matches!(doing, Doing::LoadFlow) => "check BOOMI_FLOW_API_URL, BOOMI_FLOW_API_KEY and BOOMI_FLOW_TENANT_ID (or `bdi configure --flow`); try it first with `bdi --sandbox load flow`".to_owned(),
         Error::Config(_) => "run `bdi configure`, or set DATA_INTEGRATION_API_TOKEN and DATA_INTEGRATION_ACCOUNT_ID; try it without an account with `--sandbox`".to_owned(),
         Error::InvalidInput { field, message }
             if field == "environment_id" && message == EMPTY_ENVIRONMENT_ID =>

@@ -16,7 +16,8 @@ pub enum ExitStatus {
     Api = 3,
     /// The run finished in failure, or the activation ended in error.
     RunFailed = 4,
-    /// The platform or the local throttle refused the call for now (rate limited).
+    /// The platform, the Boomi Flow API or the local throttle refused the call for now (rate
+    /// limited).
     Throttled = 5,
     /// The wait timed out or was cancelled; the work continues upstream.
     WaitIncomplete = 6,
@@ -55,7 +56,7 @@ impl ExitStatus {
                 "the run finished in failure, or the activation ended in error (status E)"
             }
             Self::Throttled => {
-                "throttled: rate limited by the platform or the local throttle; try again later"
+                "throttled: rate limited by the platform, the Boomi Flow API or the local throttle; try again later"
             }
             Self::WaitIncomplete => {
                 "the wait timed out or was cancelled (Ctrl-C); the work continues upstream"

@@ -11,7 +11,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// `bdi load flow`: Boomi Flow.
-    Flow,
+    BoomiFlow,
     /// `bdi load history`: the run history of Data Integration.
     History,
 }
@@ -20,7 +20,7 @@ impl Kind {
     /// As the page names it.
     pub fn title(self) -> &'static str {
         match self {
-            Self::Flow => "Boomi Flow",
+            Self::BoomiFlow => "Boomi Flow",
             Self::History => "Data Integration run history",
         }
     }
@@ -67,7 +67,7 @@ pub struct Chart {
 pub fn charts(kind: Kind) -> &'static [Chart] {
     match kind {
         Kind::History => HISTORY,
-        Kind::Flow => FLOW,
+        Kind::BoomiFlow => FLOW,
     }
 }
 

@@ -82,7 +82,7 @@ impl Dashboard {
         .await?;
         if info.tables.is_empty() {
             let how = match self.kind {
-                Kind::Flow => "bdi load flow",
+                Kind::BoomiFlow => "bdi load flow",
                 Kind::History => "bdi load history",
             };
             return Err(DashboardError::Unreadable(format!(

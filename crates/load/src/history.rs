@@ -30,7 +30,7 @@ use bdi_domain::models::{ActivityQuery, DataFlowQuery, PageQuery, RunQuery, Time
 use bdi_domain::paging::sweep;
 use bdi_domain::{Env, EnvironmentId, Error, RunId, Scope, Service};
 use chrono::{DateTime, TimeDelta, Utc};
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -38,7 +38,7 @@ use tokio::sync::OnceCell;
 
 use crate::normalize::Scrub;
 use crate::schema::WriteDisposition;
-use crate::source::{Incremental, Page, Resource, Source};
+use crate::source::{Incremental, Page, Resource, Source, SourceError};
 
 /// The pipeline's default name.
 pub const PIPELINE: &str = "data_integration_pipeline";
@@ -517,7 +517,7 @@ impl HistorySource {
                         let id = self.service.backend().default_environment().ok_or_else(|| {
                             Error::invalid(
                                 "environment",
-                                "the token may not list environments (scope environment:list) and no environment is configured: name one with --environment or DATA_INTEGRATION_ENVIRONMENT_ID",
+                                "the token may not list environments (scope environment:list) and no environment is configured: configure one (DATA_INTEGRATION_ENVIRONMENT_ID), or give the token the scope environment:list",
                             )
                         })?;
                         Ok(Arc::new(vec![EnvRef {
@@ -1014,19 +1014,15 @@ impl Source for HistorySource {
         &'a self,
         resource: &'a Resource,
         start: Option<String>,
-    ) -> BoxStream<'a, Result<Page, Error>> {
+    ) -> BoxStream<'a, Result<Page, SourceError>> {
         let Some(which) = HistoryResource::parse(&resource.name) else {
-            let e = Error::invalid(
-                "resource",
-                format!(
-                    "unknown history resource {}: one of {}",
-                    bdi_domain::error::quote(&resource.name),
-                    HistoryResource::names()
-                ),
-            );
+            let e = SourceError::UnknownResource {
+                name: resource.name.clone(),
+                known: HistoryResource::names(),
+            };
             return stream::once(async move { Err(e) }).boxed();
         };
-        match which {
+        let pages = match which {
             HistoryResource::Environments => self.environments_pages(),
             HistoryResource::DataFlows => self.data_flows_pages(),
             HistoryResource::Connections => self.connections_pages(),
@@ -1040,6 +1036,7 @@ impl Source for HistorySource {
             HistoryResource::ActivitiesStatistics => {
                 self.daily_pages(start, move |e, a, b| self.statistics_of(e, a, b))
             }
-        }
+        };
+        pages.map_err(SourceError::from).boxed()
     }
 }

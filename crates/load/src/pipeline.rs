@@ -20,7 +20,7 @@ use crate::destination::{Destination, DestinationError, LoadRecord};
 use crate::normalize::{Batch, Normalizer};
 use crate::rows::Rows;
 use crate::schema::{Cell, Schema, Table, WriteDisposition};
-use crate::source::{Page, Resource, Source};
+use crate::source::{Page, Resource, Source, SourceError};
 use crate::state::{Cursor, PipelineState};
 
 /// Why a load failed; in every case nothing of it was committed.
@@ -31,8 +31,9 @@ pub enum LoadError {
     Source {
         /// The resource being read.
         resource: String,
-        /// What failed.
-        error: bdi_domain::Error,
+        /// What failed: the source's API's own error.
+        #[source]
+        error: SourceError,
     },
     /// The destination failed.
     #[error("{0}")]

@@ -44,6 +44,27 @@ pub struct Page {
     pub notes: Vec<String>,
 }
 
+/// Why a source could not read a resource: the error of the API it reads, kept as its own type
+/// so that a caller tells a Boomi Flow failure from a Data Integration one by type, never by
+/// text (a Boomi Flow 429 is not the Data Integration platform's limit).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The Boomi Flow API failed ([`crate::boomi_flow`]).
+    #[error(transparent)]
+    BoomiFlow(#[from] bdi_api_client::BoomiFlowError),
+    /// The Data Integration API or the domain failed ([`crate::history`]).
+    #[error(transparent)]
+    DataIntegration(#[from] bdi_domain::Error),
+    /// The source has no resource of this name.
+    #[error("unknown resource {name:?}: one of {known}")]
+    UnknownResource {
+        /// The name asked for.
+        name: String,
+        /// The source's resources, comma-separated.
+        known: String,
+    },
+}
+
 /// A source of resources.
 pub trait Source: Send + Sync {
     /// The schema name recorded with each load (`boomi_flow`).
@@ -59,5 +80,5 @@ pub trait Source: Send + Sync {
         &'a self,
         resource: &'a Resource,
         start: Option<String>,
-    ) -> BoxStream<'a, bdi_domain::Result<Page>>;
+    ) -> BoxStream<'a, Result<Page, SourceError>>;
 }

@@ -83,9 +83,12 @@ fn blocking_failed(e: &tokio::task::JoinError) -> String {
 fn load_error(e: &bdi_load::LoadError) -> String {
     let message = format!("the sync failed, nothing of it was kept: {e}");
     match e {
-        bdi_load::LoadError::Source { error, .. } => match error.next_step() {
-            Some(step) => format!("error: {message}\nhint: {}", crate::errors::hint(&step)),
-            None => dataset_error(message, None),
+        bdi_load::LoadError::Source { error, .. } => match error {
+            bdi_load::SourceError::DataIntegration(e) => match e.next_step() {
+                Some(step) => format!("error: {message}\nhint: {}", crate::errors::hint(&step)),
+                None => dataset_error(message, None),
+            },
+            _ => dataset_error(message, None),
         },
         bdi_load::LoadError::Destination(d) => dataset_error(message, d.next_step()),
         bdi_load::LoadError::Aborted(_) => dataset_error(message, None),

@@ -1,5 +1,5 @@
 //! The test-facing control handle: fault injection, latency, the virtual clock, the poll count an
-//! operation or run takes, request counting, and the Flow API's growth (new audit events and
+//! operation or run takes, request counting, and the Boomi Flow API's growth (new audit events and
 //! states). All methods are synchronous but [`Control::requests_reached`], which awaits a
 //! request count without sleeping. The control API (`/_sandbox/...`, `routes/control.rs`) offers
 //! the Data Integration controls over HTTP.
@@ -147,30 +147,30 @@ impl Control {
         }
     }
 
-    /// The Flow audit source grows by `n` events after the current last one (each later than
+    /// The Boomi Flow audit source grows by `n` events after the current last one (each later than
     /// every earlier event, on the same timeline).
     pub fn add_audit_events(&self, n: u64) {
-        let mut flow = self.shared.flow();
+        let mut flow = self.shared.boomi_flow();
         flow.audit_events = flow.audit_events.saturating_add(n);
     }
 
-    /// How many audit events the Flow source holds now.
+    /// How many audit events the Boomi Flow source holds now.
     pub fn audit_event_count(&self) -> u64 {
-        self.shared.flow().audit_events
+        self.shared.boomi_flow().audit_events
     }
 
-    /// Adds `n` Flow states, created and modified at the virtual clock's now (each at least one
+    /// Adds `n` Boomi Flow states, created and modified at the virtual clock's now (each at least one
     /// second after the latest `dateModified`, so an incremental `from` sees them).
     pub fn add_states(&self, n: usize) {
-        let now = self.shared.flow_now();
-        self.shared.flow().add_states(n, now);
+        let now = self.shared.boomi_flow_now();
+        self.shared.boomi_flow().add_states(n, now);
     }
 
-    /// Sets a Flow state's `dateModified` to the virtual clock's now (at least one second after
+    /// Sets a Boomi Flow state's `dateModified` to the virtual clock's now (at least one second after
     /// the latest one); false when no state has that id.
     pub fn touch_state(&self, id: &str) -> bool {
-        let now = self.shared.flow_now();
-        self.shared.flow().touch_state(id, now)
+        let now = self.shared.boomi_flow_now();
+        self.shared.boomi_flow().touch_state(id, now)
     }
 
     /// How many GET polls an operation or run created from now on takes to finish (default 2:

@@ -1,5 +1,5 @@
 //! A faithful local emulator of the Boomi Data Integration (ex-Rivery) public API v1, and of the
-//! Boomi Flow API's read paths under `/api` ([`flow`]).
+//! Boomi Flow API's read paths under `/api` ([`boomi_flow`]).
 //!
 //! The sandbox is written from the upstream contract (`docs/upstream-api.md`), not
 //! from our client: it handles its JSON as `serde_json::Value` and its own small structs, so a
@@ -8,11 +8,11 @@
 //! inject faults through [`Control`], in process, or through the control API under `/_sandbox`
 //! over HTTP. State advances by poll count and a virtual clock, never by sleeping.
 
+pub mod boomi_flow;
 mod catalog;
 mod control;
 pub mod demo;
 mod error;
-pub mod flow;
 mod http;
 mod middleware;
 mod model;
@@ -29,8 +29,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use boomi_flow::BoomiFlowConfig;
 pub use control::Control;
-pub use flow::FlowConfig;
 
 /// The bearer token the sandbox accepts unless configured otherwise.
 pub const DEFAULT_TOKEN: &str = "bdi-sandbox-token";
@@ -53,7 +53,7 @@ pub struct SandboxConfig {
     /// Reject `cross_id`, `account_id`, `environment_name` and `group_name` on writes (422).
     pub strict: bool,
     /// The Boomi Flow API emulator served under `/api` (key, tenant, demo data sizes, envelope).
-    pub flow: FlowConfig,
+    pub boomi_flow: BoomiFlowConfig,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -64,7 +64,7 @@ impl fmt::Debug for SandboxConfig {
             .field("environment_id", &self.environment_id)
             .field("demo_data", &self.demo_data)
             .field("strict", &self.strict)
-            .field("flow", &self.flow)
+            .field("boomi_flow", &self.boomi_flow)
             .finish()
     }
 }
@@ -77,7 +77,7 @@ impl Default for SandboxConfig {
             environment_id: DEFAULT_ENVIRONMENT_ID.to_owned(),
             demo_data: true,
             strict: true,
-            flow: FlowConfig::default(),
+            boomi_flow: BoomiFlowConfig::default(),
         }
     }
 }
@@ -175,8 +175,8 @@ impl Sandbox {
     }
 
     /// The Boomi Flow API base URL, `http://127.0.0.1:PORT/api`, without a trailing slash.
-    pub fn flow_base_url(&self) -> String {
-        format!("{}{}", self.base_url(), flow::PREFIX)
+    pub fn boomi_flow_base_url(&self) -> String {
+        format!("{}{}", self.base_url(), boomi_flow::PREFIX)
     }
 
     /// The bound address.

@@ -5,9 +5,10 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use bdi_sandbox::flow::{Envelope, Links, PageBase, Totals, demo};
+use bdi_sandbox::boomi_flow::{Envelope, Links, PageBase, Totals, demo};
 use bdi_sandbox::{
-    DEFAULT_ACCOUNT_ID, DEFAULT_ENVIRONMENT_ID, DEFAULT_TOKEN, FlowConfig, Sandbox, SandboxConfig,
+    BoomiFlowConfig, DEFAULT_ACCOUNT_ID, DEFAULT_ENVIRONMENT_ID, DEFAULT_TOKEN, Sandbox,
+    SandboxConfig,
 };
 use clap::{Parser, ValueEnum};
 
@@ -33,52 +34,52 @@ struct Args {
     /// Accept `cross_id`, `account_id`, `environment_name` and `group_name` on writes.
     #[arg(long)]
     lenient: bool,
-    /// The Flow API key (`x-boomi-flow-api-key`) the sandbox accepts.
-    #[arg(long, default_value = demo::FLOW_API_KEY)]
+    /// The Boomi Flow API key (`x-boomi-flow-api-key`) the sandbox accepts.
+    #[arg(long, default_value = demo::BOOMI_FLOW_API_KEY)]
     flow_key: String,
-    /// The Flow tenant (`manywhotenant`) the key is scoped to.
-    #[arg(long, default_value = demo::FLOW_TENANT_ID)]
+    /// The Boomi Flow tenant (`manywhotenant`) the key is scoped to.
+    #[arg(long, default_value = demo::BOOMI_FLOW_TENANT_ID)]
     flow_tenant: String,
-    /// How many Flow audit events the source starts with (generated on the fly).
+    /// How many Boomi Flow audit events the source starts with (generated on the fly).
     #[arg(long, default_value_t = demo::DEFAULT_AUDIT_EVENTS)]
     flow_audit_events: u64,
-    /// How many Flow flows to generate.
+    /// How many Boomi Flow flows to generate.
     #[arg(long, default_value_t = demo::DEFAULT_FLOWS)]
     flow_flows: usize,
-    /// How many Flow users to generate.
+    /// How many Boomi Flow users to generate.
     #[arg(long, default_value_t = demo::DEFAULT_USERS)]
     flow_users: usize,
-    /// How many Flow states to generate.
+    /// How many Boomi Flow states to generate.
     #[arg(long, default_value_t = demo::DEFAULT_STATES)]
     flow_states: usize,
-    /// The number of the first page of Flow paged lists.
+    /// The number of the first page of Boomi Flow paged lists.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
     flow_page_base: u8,
-    /// The page size when a Flow request has no `pageSize`.
+    /// The page size when a Boomi Flow request has no `pageSize`.
     #[arg(long, default_value_t = 20)]
     flow_default_page_size: u64,
-    /// The largest Flow page size; a larger `pageSize` is silently capped.
+    /// The largest Boomi Flow page size; a larger `pageSize` is silently capped.
     #[arg(long, default_value_t = 1000)]
     flow_max_page_size: u64,
-    /// Which links the Flow envelope's `_links` holds.
+    /// Which links the Boomi Flow envelope's `_links` holds.
     #[arg(long, value_enum, default_value_t = LinksArg::Absolute)]
     flow_links: LinksArg,
-    /// Which totals the Flow envelope's `_meta` holds.
+    /// Which totals the Boomi Flow envelope's `_meta` holds.
     #[arg(long, value_enum, default_value_t = TotalsArg::Both)]
     flow_totals: TotalsArg,
-    /// The key of the Flow envelope's metadata object.
+    /// The key of the Boomi Flow envelope's metadata object.
     #[arg(long, default_value = "_meta")]
     flow_meta_key: String,
-    /// The key of the Flow envelope's links object.
+    /// The key of the Boomi Flow envelope's links object.
     #[arg(long, default_value = "_links")]
     flow_links_key: String,
-    /// The key of the total page count in the Flow envelope's metadata.
+    /// The key of the total page count in the Boomi Flow envelope's metadata.
     #[arg(long, default_value = "totalPages")]
     flow_total_pages_key: String,
-    /// The key of the total item count in the Flow envelope's metadata.
+    /// The key of the total item count in the Boomi Flow envelope's metadata.
     #[arg(long, default_value = "totalItems")]
     flow_total_items_key: String,
-    /// Announce totals this many items off the truth in the Flow envelope (negative: short of
+    /// Announce totals this many items off the truth in the Boomi Flow envelope (negative: short of
     /// it, as a server that lies about its totals).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     flow_total_offset: i64,
@@ -91,7 +92,7 @@ enum LinksArg {
     None,
     /// Absolute URLs.
     Absolute,
-    /// Paths relative to the Flow base URL (`audit/1/search?...`).
+    /// Paths relative to the Boomi Flow base URL (`audit/1/search?...`).
     Relative,
     /// Paths from the host root (`/api/audit/1/search?...`).
     RootRelative,
@@ -118,7 +119,7 @@ impl Args {
             environment_id: self.environment_id.clone(),
             demo_data: !self.empty,
             strict: !self.lenient,
-            flow: FlowConfig {
+            boomi_flow: BoomiFlowConfig {
                 api_key: self.flow_key.clone(),
                 tenant_id: self.flow_tenant.clone(),
                 flows: self.flow_flows,
@@ -172,9 +173,9 @@ fn banner(base_url: &str, config: &SandboxConfig) -> String {
          export BOOMI_FLOW_API_URL={base_url}{prefix}\n\
          export BOOMI_FLOW_API_KEY={flow_key}\n\
          export BOOMI_FLOW_TENANT_ID={flow_tenant}",
-        prefix = bdi_sandbox::flow::PREFIX,
-        flow_key = config.flow.api_key,
-        flow_tenant = config.flow.tenant_id,
+        prefix = bdi_sandbox::boomi_flow::PREFIX,
+        flow_key = config.boomi_flow.api_key,
+        flow_tenant = config.boomi_flow.tenant_id,
         token = config.token,
         account = config.account_id,
         env = config.environment_id,
@@ -295,11 +296,11 @@ mod tests {
         assert!(text.contains("export BOOMI_FLOW_API_URL=http://127.0.0.1:8710/api\n"));
         assert!(text.contains(&format!(
             "export BOOMI_FLOW_API_KEY={}\n",
-            demo::FLOW_API_KEY
+            demo::BOOMI_FLOW_API_KEY
         )));
         assert!(text.ends_with(&format!(
             "export BOOMI_FLOW_TENANT_ID={}",
-            demo::FLOW_TENANT_ID
+            demo::BOOMI_FLOW_TENANT_ID
         )));
     }
 
@@ -308,14 +309,14 @@ mod tests {
         let config = Args::try_parse_from(["bdi-sandbox"])
             .expect("no arguments parse")
             .config();
-        let defaults = FlowConfig::default();
-        assert_eq!(config.flow.api_key, defaults.api_key);
-        assert_eq!(config.flow.tenant_id, defaults.tenant_id);
-        assert_eq!(config.flow.flows, defaults.flows);
-        assert_eq!(config.flow.users, defaults.users);
-        assert_eq!(config.flow.states, defaults.states);
-        assert_eq!(config.flow.audit_events, defaults.audit_events);
-        assert_eq!(config.flow.envelope, defaults.envelope);
+        let defaults = BoomiFlowConfig::default();
+        assert_eq!(config.boomi_flow.api_key, defaults.api_key);
+        assert_eq!(config.boomi_flow.tenant_id, defaults.tenant_id);
+        assert_eq!(config.boomi_flow.flows, defaults.flows);
+        assert_eq!(config.boomi_flow.users, defaults.users);
+        assert_eq!(config.boomi_flow.states, defaults.states);
+        assert_eq!(config.boomi_flow.audit_events, defaults.audit_events);
+        assert_eq!(config.boomi_flow.envelope, defaults.envelope);
     }
 
     #[test]
@@ -357,7 +358,7 @@ mod tests {
         ])
         .expect("all flow flags parse")
         .config();
-        let flow = config.flow;
+        let flow = config.boomi_flow;
         assert_eq!((flow.api_key.as_str(), flow.tenant_id.as_str()), ("k", "t"));
         assert_eq!(flow.audit_events, 50_000);
         assert_eq!((flow.flows, flow.users, flow.states), (200, 50, 3));

@@ -1,5 +1,5 @@
 //! Middleware: request logging and counting, injected latency and faults (outermost, like a
-//! proxy in front of the API, so they apply to the `/v1` and the Flow `/api` paths alike), and
+//! proxy in front of the API, so they apply to the `/v1` and the Boomi Flow `/api` paths alike), and
 //! the bearer-token check on matched `/v1` routes.
 
 use std::time::Instant;

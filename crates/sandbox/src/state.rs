@@ -12,8 +12,8 @@ use rand::{RngCore, SeedableRng};
 use tokio::sync::watch;
 
 use crate::SandboxConfig;
+use crate::boomi_flow::{BoomiFlowData, BoomiFlowState};
 use crate::error::ApiError;
-use crate::flow::{FlowData, FlowState};
 use crate::model::Env;
 
 /// How many polls an operation or run takes to finish unless set otherwise.
@@ -24,7 +24,7 @@ pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
     inner: Mutex<Inner>,
     faults: Mutex<Faults>,
-    flow: Mutex<FlowState>,
+    boomi_flow: Mutex<BoomiFlowState>,
     /// How many requests have arrived, for `Control::requests_reached` to wait on.
     pub(crate) arrivals: watch::Sender<u64>,
     /// Requests being answered now, and the most seen at once (`Control::max_in_flight`).
@@ -47,12 +47,12 @@ impl Shared {
             envs: Vec::new(),
         };
         crate::seed::seed(&mut inner, &config);
-        let flow = FlowState::new(&config.flow);
+        let flow = BoomiFlowState::new(&config.boomi_flow);
         Shared {
             config,
             inner: Mutex::new(inner),
             faults: Mutex::new(Faults::default()),
-            flow: Mutex::new(flow),
+            boomi_flow: Mutex::new(flow),
             arrivals: watch::Sender::new(0),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             max_in_flight: std::sync::atomic::AtomicUsize::new(0),
@@ -71,21 +71,21 @@ impl Shared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The Flow API's mutable state (states, the audit event count).
-    pub(crate) fn flow(&self) -> MutexGuard<'_, FlowState> {
-        self.flow
+    /// The Boomi Flow API's mutable state (states, the audit event count).
+    pub(crate) fn boomi_flow(&self) -> MutexGuard<'_, BoomiFlowState> {
+        self.boomi_flow
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The Flow data's virtual now: its fixed epoch plus the clock's offset (`advance_clock`).
-    pub(crate) fn flow_now(&self) -> DateTime<Utc> {
-        crate::flow::flow_epoch() + self.lock().sys.offset
+    /// The Boomi Flow data's virtual now: its fixed epoch plus the clock's offset (`advance_clock`).
+    pub(crate) fn boomi_flow_now(&self) -> DateTime<Utc> {
+        crate::boomi_flow::flow_epoch() + self.lock().sys.offset
     }
 
-    /// The Flow API's immutable generated data.
-    pub(crate) fn flow_data(&self) -> Arc<FlowData> {
-        Arc::clone(&self.flow().data)
+    /// The Boomi Flow API's immutable generated data.
+    pub(crate) fn boomi_flow_data(&self) -> Arc<BoomiFlowData> {
+        Arc::clone(&self.boomi_flow().data)
     }
 }
 

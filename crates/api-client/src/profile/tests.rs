@@ -181,14 +181,17 @@ fn flow_values_take_the_same_precedence() {
 
     let r = resolve(&Overrides::default(), None, &vars(&[("BDI_CONFIG", p)])).unwrap();
     assert_eq!(
-        r.get(FLOW_API_URL).as_deref(),
+        r.get(BOOMI_FLOW_API_URL).as_deref(),
         Some("http://flow.local/api")
     );
     assert_eq!(
-        r.get(FLOW_API_KEY).as_deref(),
+        r.get(BOOMI_FLOW_API_KEY).as_deref(),
         Some("flow-key-0123456789abcdef")
     );
-    assert_eq!(r.get(FLOW_TENANT_ID).as_deref(), Some("tenant-from-file"));
+    assert_eq!(
+        r.get(BOOMI_FLOW_TENANT_ID).as_deref(),
+        Some("tenant-from-file")
+    );
     let shown = format!("{r:?}");
     assert!(
         !shown.contains("flow-key-0123"),
@@ -198,32 +201,38 @@ fn flow_values_take_the_same_precedence() {
 
     let v = vars(&[
         ("BDI_CONFIG", p),
-        (FLOW_API_URL, "http://env.local/api"),
-        (FLOW_API_KEY, "env-key"),
-        (FLOW_TENANT_ID, ""),
+        (BOOMI_FLOW_API_URL, "http://env.local/api"),
+        (BOOMI_FLOW_API_KEY, "env-key"),
+        (BOOMI_FLOW_TENANT_ID, ""),
     ]);
     let r = resolve(&Overrides::default(), None, &v).unwrap();
-    assert_eq!(r.get(FLOW_API_URL).as_deref(), Some("http://env.local/api"));
-    assert_eq!(r.get(FLOW_API_KEY).as_deref(), Some("env-key"));
     assert_eq!(
-        r.get(FLOW_TENANT_ID).as_deref(),
+        r.get(BOOMI_FLOW_API_URL).as_deref(),
+        Some("http://env.local/api")
+    );
+    assert_eq!(r.get(BOOMI_FLOW_API_KEY).as_deref(), Some("env-key"));
+    assert_eq!(
+        r.get(BOOMI_FLOW_TENANT_ID).as_deref(),
         Some("tenant-from-file"),
         "an empty variable counts as unset"
     );
 
-    let flags = FlowOverrides {
+    let flags = BoomiFlowOverrides {
         api_url: Some("http://flag.local/api".into()),
         tenant_id: Some("tenant-from-flag".into()),
     };
-    let r = resolve_with_flow(&Overrides::default(), &flags, None, &v).unwrap();
+    let r = resolve_with_boomi_flow(&Overrides::default(), &flags, None, &v).unwrap();
     assert_eq!(
-        r.get(FLOW_API_URL).as_deref(),
+        r.get(BOOMI_FLOW_API_URL).as_deref(),
         Some("http://flag.local/api")
     );
-    assert_eq!(r.get(FLOW_TENANT_ID).as_deref(), Some("tenant-from-flag"));
-    assert_eq!(r.get(FLOW_API_KEY).as_deref(), Some("env-key"));
+    assert_eq!(
+        r.get(BOOMI_FLOW_TENANT_ID).as_deref(),
+        Some("tenant-from-flag")
+    );
+    assert_eq!(r.get(BOOMI_FLOW_API_KEY).as_deref(), Some("env-key"));
 
-    let config = crate::FlowConfig::from_lookup(|name| r.get(name)).unwrap();
+    let config = crate::BoomiFlowConfig::from_lookup(|name| r.get(name)).unwrap();
     assert_eq!(config.base_url, "http://flag.local/api");
     assert_eq!(config.tenant_id.as_deref(), Some("tenant-from-flag"));
 
@@ -234,9 +243,9 @@ fn flow_values_take_the_same_precedence() {
     )
     .unwrap();
     assert_eq!(
-        r.get(FLOW_API_KEY),
+        r.get(BOOMI_FLOW_API_KEY),
         None,
-        "a profile without Flow values gives none"
+        "a profile without Boomi Flow values gives none"
     );
 }
 

@@ -198,9 +198,9 @@ pub(crate) async fn sandbox(ctx: &mut Ctx<'_>, a: &SandboxArgs) -> Result<ExitSt
         profile::API_TOKEN: cfg.token,
         profile::ACCOUNT_ID: cfg.account_id,
         profile::ENVIRONMENT_ID: cfg.environment_id,
-        bdi_api_client::ENV_FLOW_API_URL: sb.flow_base_url(),
-        bdi_api_client::ENV_FLOW_API_KEY: cfg.flow.api_key,
-        bdi_api_client::ENV_FLOW_TENANT_ID: cfg.flow.tenant_id,
+        bdi_api_client::ENV_BOOMI_FLOW_API_URL: sb.boomi_flow_base_url(),
+        bdi_api_client::ENV_BOOMI_FLOW_API_KEY: cfg.boomi_flow.api_key,
+        bdi_api_client::ENV_BOOMI_FLOW_TENANT_ID: cfg.boomi_flow.tenant_id,
     });
     let text: String = data
         .as_object()

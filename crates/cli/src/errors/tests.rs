@@ -144,11 +144,48 @@ fn a_pause_a_server_asks_for_is_shown_only_when_it_is_reasonable() {
 
 #[test]
 fn a_flow_load_is_told_about_the_flow_apis_own_settings() {
-    let network = words(&NextStep::CheckNetwork, &Doing::LoadFlow);
-    assert!(network.contains("BOOMI_FLOW_API_URL"), "{network}");
-    assert!(!network.contains("DATA_INTEGRATION"), "{network}");
-    let e = CliError::domain(Error::Config("redirected".into()), &Doing::LoadFlow);
+    let transport = CliError::boomi_flow(&BoomiFlowError::Transport {
+        message: "GET draw/1/flow: could not connect".into(),
+        source: None,
+    });
+    let said = text(&transport);
+    assert!(said.contains("BOOMI_FLOW_API_URL"), "{said}");
+    assert!(!said.contains("DATA_INTEGRATION"), "{said}");
+    let e = CliError::boomi_flow(&BoomiFlowError::Config {
+        message: "BOOMI_FLOW_API_KEY is not set".into(),
+    });
     assert!(text(&e).contains("BOOMI_FLOW_API_URL"), "{}", text(&e));
+    assert_eq!(e.status, ExitStatus::Api);
+    let refused = CliError::boomi_flow(&BoomiFlowError::Unauthorized {
+        message: "the Boomi Flow API refused the key".into(),
+    });
+    assert!(
+        text(&refused).contains("BOOMI_FLOW_TENANT_ID"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!text(&refused).contains("API token"), "{}", text(&refused));
+}
+
+#[test]
+fn a_boomi_flow_429_is_the_boomi_flow_apis_limit_not_the_platforms() {
+    let e = CliError::boomi_flow(&BoomiFlowError::RateLimited {
+        path: "audit/1/search?page=2".into(),
+        retry_after: Some(Duration::from_secs(7)),
+        message: String::new(),
+    });
+    let said = text(&e);
+    assert_eq!(e.status, ExitStatus::Throttled);
+    assert!(
+        said.contains("Boomi Flow API") && said.contains("429"),
+        "{said}"
+    );
+    assert!(said.contains("wait 7 s"), "{said}");
+    assert!(!said.to_lowercase().contains("platform"), "{said}");
+    assert!(
+        !said.contains("bdi runs") && !said.contains("bdi flows"),
+        "{said}"
+    );
 }
 
 #[test]

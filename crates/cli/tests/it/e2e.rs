@@ -488,12 +488,12 @@ fn a_run_the_platform_refuses_is_handed_back_at_once_and_not_repeated() {
     assert_eq!(s.control().request_count("POST", &path), 3);
 }
 
-/// `bdi load flow` for the sandbox's Flow API, audit events only, 50 a page.
+/// `bdi load flow` for the sandbox's Boomi Flow API, audit events only, 50 a page.
 fn load_audit(s: &Served, dest: &str) -> Command {
     let sb = s.sandbox.as_ref().expect("running until dropped");
-    let flow = &sb.config().flow;
+    let flow = &sb.config().boomi_flow;
     let mut cmd = base_command();
-    cmd.env("BOOMI_FLOW_API_URL", sb.flow_base_url())
+    cmd.env("BOOMI_FLOW_API_URL", sb.boomi_flow_base_url())
         .env("BOOMI_FLOW_API_KEY", &flow.api_key)
         .env("BOOMI_FLOW_TENANT_ID", &flow.tenant_id)
         .args([
@@ -1026,7 +1026,7 @@ fn loads_at_once_into_one_duckdb_file_never_store_a_row_twice() {
         assert_eq!(v[2], v[3], "{n} loads: {line}");
         assert_eq!(
             v[0],
-            bdi_sandbox::flow::demo::DEFAULT_AUDIT_EVENTS,
+            bdi_sandbox::boomi_flow::demo::DEFAULT_AUDIT_EVENTS,
             "{n} loads: {line}"
         );
         assert_eq!(v[4], n, "every load committed: {line}");
@@ -1053,9 +1053,10 @@ fn bdi_log_shows_the_requests_and_never_the_key() {
         ],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("flow request"), "{}", out.stderr);
+    assert!(out.stderr.contains("Boomi Flow request"), "{}", out.stderr);
     assert!(
-        !out.stderr.contains(bdi_sandbox::flow::demo::FLOW_API_KEY),
+        !out.stderr
+            .contains(bdi_sandbox::boomi_flow::demo::BOOMI_FLOW_API_KEY),
         "{}",
         out.stderr
     );

@@ -1,7 +1,7 @@
 //! `bdi load flow|info|query` in process: a whole load on the embedded sandbox, its summary,
 //! what `info` and `query` show of it, and every input refused before any request.
 
-use bdi_sandbox::flow::demo;
+use bdi_sandbox::boomi_flow::demo;
 use bdi_sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -184,11 +184,49 @@ async fn a_missing_key_says_how_to_set_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boomi_flow_429_is_the_boomi_flow_apis_limit_not_the_platforms() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    // More 429s than the client makes attempts (5, a second apart).
+    sandbox
+        .control()
+        .rate_limit_next("GET", "/api/draw/1/flow", Some(1), 100);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
+    let base = sandbox.boomi_flow_base_url();
+    let out = load(
+        &[
+            "load",
+            "flow",
+            "--resources",
+            "flows",
+            "--destination",
+            &dest,
+        ],
+        &[
+            ("BDI_CONFIG", "/nonexistent/c.toml"),
+            ("BOOMI_FLOW_API_URL", &base),
+            ("BOOMI_FLOW_API_KEY", demo::BOOMI_FLOW_API_KEY),
+            ("BOOMI_FLOW_TENANT_ID", demo::BOOMI_FLOW_TENANT_ID),
+        ],
+    )
+    .await;
+    assert_eq!(exit_code(&out), "5", "throttled: {out}");
+    assert!(
+        out.contains("the Boomi Flow API kept answering 429"),
+        "{out}"
+    );
+    assert!(out.contains("wait 1 s, then load again"), "{out}");
+    assert!(!out.to_lowercase().contains("platform"), "{out}");
+    assert!(!out.contains(demo::BOOMI_FLOW_API_KEY), "{out}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_key_names_the_header_and_never_shows_the_key() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
-    let base = sandbox.flow_base_url();
+    let base = sandbox.boomi_flow_base_url();
     let wrong = "wrongkey0000000000000000000000zz";
     let out = load(
         &[
@@ -203,7 +241,7 @@ async fn a_wrong_key_names_the_header_and_never_shows_the_key() {
             ("BDI_CONFIG", "/nonexistent/c.toml"),
             ("BOOMI_FLOW_API_URL", &base),
             ("BOOMI_FLOW_API_KEY", wrong),
-            ("BOOMI_FLOW_TENANT_ID", demo::FLOW_TENANT_ID),
+            ("BOOMI_FLOW_TENANT_ID", demo::BOOMI_FLOW_TENANT_ID),
         ],
     )
     .await;
@@ -218,24 +256,24 @@ async fn configure_flow_saves_the_key_that_load_then_uses() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml").display().to_string();
-    let base = sandbox.flow_base_url();
+    let base = sandbox.boomi_flow_base_url();
     let saved = bdi_with(
         &[
             "configure",
             "--flow",
             "--tenant-id",
-            demo::FLOW_TENANT_ID,
+            demo::BOOMI_FLOW_TENANT_ID,
             "--flow-api-url",
             &base,
         ],
         None,
         &[("BDI_CONFIG", &config)],
-        &format!("{}\n", demo::FLOW_API_KEY),
+        &format!("{}\n", demo::BOOMI_FLOW_API_KEY),
         CancellationToken::new(),
     )
     .await;
     assert_eq!(exit_code(&saved), "0", "{saved}");
-    assert!(!saved.contains(demo::FLOW_API_KEY), "{saved}");
+    assert!(!saved.contains(demo::BOOMI_FLOW_API_KEY), "{saved}");
     let dest = format!("duckdb:{}", dir.path().join("x.duckdb").display());
     let out = load(
         &[

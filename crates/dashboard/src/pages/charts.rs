@@ -63,7 +63,7 @@ pub(super) async fn charts_page(State(app): State<Arc<App>>) -> Response {
 
 fn figure(app: &App, chart: &Chart, drawn: &Drawn) -> Markup {
     let how = match app.dashboard.kind {
-        crate::Kind::Flow => "bdi load flow",
+        crate::Kind::BoomiFlow => "bdi load flow",
         crate::Kind::History => "bdi load history",
     };
     html! {

@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use bdi_api_client::{EmbeddedSandbox, FlowClient, HttpBackend};
+use bdi_api_client::{BoomiFlowClient, EmbeddedSandbox, HttpBackend};
 use bdi_dashboard::charts::{Shape, charts};
 use bdi_dashboard::{Dashboard, Kind};
 use bdi_domain::Service;
-use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, resource};
+use bdi_load::boomi_flow::{BoomiFlowSource, DEFAULT_RESOURCES, resource};
 use bdi_load::history::{self, HistoryOptions, HistorySource};
 use bdi_load::location::Location;
 use bdi_load::query::QueryLimits;
@@ -44,14 +44,14 @@ async fn load_flow(location: &Location, resources: &[&str]) {
 /// Loads the sandbox's Boomi Flow data (`resources`) into `dataset` at `location`.
 async fn load_flow_into(location: &Location, dataset: &str, resources: &[&str]) {
     let sandbox = EmbeddedSandbox::start().await.unwrap();
-    let client = FlowClient::new(sandbox.flow_config().unwrap()).unwrap();
+    let client = BoomiFlowClient::new(sandbox.boomi_flow_config().unwrap()).unwrap();
     let location2 = location.clone();
     let dest = tokio::task::spawn_blocking(move || location2.open())
         .await
         .unwrap()
         .unwrap();
     load(
-        Arc::new(FlowSource::new(client)),
+        Arc::new(BoomiFlowSource::new(client)),
         dest,
         LoadOptions {
             pipeline: "boomi_flow_pipeline".to_owned(),
@@ -110,7 +110,7 @@ fn dashboard(location: &Location, dataset: &str, kind: Kind) -> Dashboard {
         location: location.clone(),
         dataset: dataset.to_owned(),
         pipeline: match kind {
-            Kind::Flow => "boomi_flow_pipeline".to_owned(),
+            Kind::BoomiFlow => "boomi_flow_pipeline".to_owned(),
             Kind::History => history::PIPELINE.to_owned(),
         },
         kind,
@@ -281,7 +281,7 @@ async fn flow_charts_on_duckdb_carry_the_numbers_of_their_sql() {
     let dir = tempfile::tempdir().unwrap();
     let location = Location::DuckDb(dir.path().join("flow.duckdb"));
     load_flow(&location, DEFAULT_RESOURCES).await;
-    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let d = dashboard(&location, "boomi_flow_data", Kind::BoomiFlow);
     let drawn = charts_match_their_sql(&d).await;
     let events: u64 = drawn[0]
         .iter()
@@ -295,7 +295,7 @@ async fn the_overview_shows_tables_loads_and_state() {
     let dir = tempfile::tempdir().unwrap();
     let location = Location::DuckDb(dir.path().join("flow.duckdb"));
     load_flow(&location, &["flows", "states", "audit_search"]).await;
-    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let d = dashboard(&location, "boomi_flow_data", Kind::BoomiFlow);
     let info = d.check().await.unwrap();
     let page = get(&d, "/").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -362,7 +362,7 @@ async fn the_sql_box_refuses_writes_and_keeps_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let location = Location::DuckDb(dir.path().join("flow.duckdb"));
     load_flow(&location, &["flows", "audit_search"]).await;
-    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let d = dashboard(&location, "boomi_flow_data", Kind::BoomiFlow);
     let before = d.check().await.unwrap().tables;
 
     for write in [
@@ -430,7 +430,7 @@ async fn other_hosts_and_methods_are_refused_and_pages_carry_a_strict_policy() {
     let dir = tempfile::tempdir().unwrap();
     let location = Location::DuckDb(dir.path().join("flow.duckdb"));
     load_flow(&location, &["flows"]).await;
-    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let d = dashboard(&location, "boomi_flow_data", Kind::BoomiFlow);
 
     // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1.
     for host in ["evil.example:4321", "127.0.0.1:9999", ""] {
@@ -479,7 +479,7 @@ async fn a_chart_whose_table_was_not_loaded_says_what_to_load() {
     let dir = tempfile::tempdir().unwrap();
     let location = Location::DuckDb(dir.path().join("flow.duckdb"));
     load_flow(&location, &["flows", "states"]).await;
-    let d = dashboard(&location, "boomi_flow_data", Kind::Flow);
+    let d = dashboard(&location, "boomi_flow_data", Kind::BoomiFlow);
     let page = get(&d, "/charts").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
@@ -499,7 +499,7 @@ async fn a_chart_whose_table_was_not_loaded_says_what_to_load() {
 async fn a_missing_or_empty_dataset_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let missing = Location::DuckDb(dir.path().join("none.duckdb"));
-    let e = dashboard(&missing, "boomi_flow_data", Kind::Flow)
+    let e = dashboard(&missing, "boomi_flow_data", Kind::BoomiFlow)
         .check()
         .await
         .unwrap_err()
@@ -617,14 +617,14 @@ async fn flow_charts_on_postgres_carry_the_numbers_of_their_sql_as_on_duckdb() {
     let location = Location::parse(&postgres_url()).unwrap();
     let dataset = "t_dashboard_flow";
     load_flow_into(&location, dataset, DEFAULT_RESOURCES).await;
-    let d = dashboard(&location, dataset, Kind::Flow);
+    let d = dashboard(&location, dataset, Kind::BoomiFlow);
     charts_match_their_sql(&d).await;
 
     let dir = tempfile::tempdir().unwrap();
     let duck = Location::DuckDb(dir.path().join("flow.duckdb"));
     load_flow(&duck, DEFAULT_RESOURCES).await;
-    let on_duck = dashboard(&duck, "boomi_flow_data", Kind::Flow);
-    for chart in charts(Kind::Flow) {
+    let on_duck = dashboard(&duck, "boomi_flow_data", Kind::BoomiFlow);
+    for chart in charts(Kind::BoomiFlow) {
         assert_eq!(
             expected(&d, chart.id).await,
             expected(&on_duck, chart.id).await,
@@ -669,7 +669,7 @@ async fn many_data_flows_and_flows_are_charted_as_the_largest_and_the_rest() {
 
     let run = |dataset: &str, id: &str| {
         let kind = if dataset == "boomi_flow_data" {
-            Kind::Flow
+            Kind::BoomiFlow
         } else {
             Kind::History
         };

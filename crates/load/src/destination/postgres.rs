@@ -159,7 +159,7 @@ impl Postgres {
     }
 
     /// Connects to run other people's SQL (see [`crate::sql_worker`]). Refuses a role that could
-    /// do more than read through a query ([`privileged`]), and makes the session read-only
+    /// do more than read through a query (`privileged`), and makes the session read-only
     /// from the start (`default_transaction_read_only`).
     pub fn connect_reader(url: &str) -> Result<Self, QueryError> {
         let mut db = Self::connect_read_only(url)?;

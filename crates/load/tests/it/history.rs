@@ -397,10 +397,15 @@ async fn a_listing_that_never_ends_is_an_error_at_the_cap_not_a_truncated_load()
     );
     let resource = HistoryResource::Activities.spec(LOOKBACK);
     let pages: Vec<_> = source.pages(&resource, None).collect().await;
-    let errors: Vec<&Error> = pages.iter().filter_map(|p| p.as_ref().err()).collect();
+    let errors: Vec<&bdi_load::SourceError> =
+        pages.iter().filter_map(|p| p.as_ref().err()).collect();
     assert_eq!(pages.len(), 1, "no page of a listing cut short is loaded");
     assert!(
-        matches!(errors[..], [Error::PagingCap { pages }] if *pages == history::MAX_PAGES),
+        matches!(
+            errors[..],
+            [bdi_load::SourceError::DataIntegration(Error::PagingCap { pages })]
+                if *pages == history::MAX_PAGES
+        ),
         "{errors:?}"
     );
     assert_eq!(calls.load(Ordering::Relaxed), history::MAX_PAGES);

@@ -1,5 +1,5 @@
 //! Integration tests of the loading engine: whole loads through the pipeline into DuckDB files,
-//! with a scripted source, and from the Flow emulator into PostgreSQL and DuckDB alike.
+//! with a scripted source, and from the Boomi Flow emulator into PostgreSQL and DuckDB alike.
 
 #![allow(
     clippy::unwrap_used,
@@ -7,7 +7,7 @@
     reason = "test harness: panics are the failure report"
 )]
 
-mod flow;
+mod boomi_flow;
 #[cfg(feature = "duckdb")]
 mod history;
 #[cfg(feature = "duckdb")]

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use bdi_load::destination::duckdb::DuckDb;
 use bdi_load::{
-    Incremental, LoadError, LoadOptions, Page, Resource, Source, WriteDisposition, load,
+    Incremental, LoadError, LoadOptions, Page, Resource, Source, SourceError, WriteDisposition,
+    load,
 };
 use futures::stream::{self, BoxStream, StreamExt};
 use serde_json::{Value, json};
@@ -51,7 +52,7 @@ impl Source for Scripted {
         &'a self,
         resource: &'a Resource,
         start: Option<String>,
-    ) -> BoxStream<'a, bdi_domain::Result<Page>> {
+    ) -> BoxStream<'a, Result<Page, SourceError>> {
         let mut items = self
             .items
             .lock()
@@ -63,15 +64,15 @@ impl Source for Scripted {
             items.retain(|i| i["occurredAt"].as_str().unwrap() >= start.as_str());
         }
         let fail = self.fail_at.lock().unwrap().clone();
-        let pages: Vec<bdi_domain::Result<Page>> = items
+        let pages: Vec<Result<Page, SourceError>> = items
             .chunks(self.page_size.max(1))
             .enumerate()
             .map(|(i, chunk)| match &fail {
                 Some((r, at)) if *r == resource.name && *at == i => {
-                    Err(bdi_domain::Error::Upstream {
+                    Err(SourceError::DataIntegration(bdi_domain::Error::Upstream {
                         status: 503,
                         body: "the source failed midway".into(),
-                    })
+                    }))
                 }
                 _ => Ok(Page {
                     items: chunk

@@ -1,14 +1,14 @@
 //! Loads end to end into PostgreSQL (`BDI_TEST_POSTGRES_URL`, set by `cargo xtask with-postgres`
-//! and `cargo xtask ci`): every resource of the Flow emulator loaded with `bdi_load::load` gives
+//! and `cargo xtask ci`): every resource of the Boomi Flow emulator loaded with `bdi_load::load` gives
 //! the tables, columns, types and row counts a DuckDB load of the same data gives, and a second
 //! load gives the same again on both.
 
 use std::sync::Arc;
 
+use bdi_load::boomi_flow::{BoomiFlowSource, RESOURCES, resource};
 use bdi_load::destination::Destination;
 use bdi_load::destination::duckdb::DuckDb;
 use bdi_load::destination::postgres::Postgres;
-use bdi_load::flow::{FlowSource, RESOURCES, resource};
 use bdi_load::query::{QueryLimits, TableInfo};
 use bdi_load::schema::Schema;
 use bdi_load::{LoadOptions, LoadReport, Resource, load};
@@ -25,8 +25,8 @@ fn server_url() -> String {
     })
 }
 
-fn source(sandbox: &Sandbox) -> Arc<FlowSource> {
-    Arc::new(crate::flow::source(sandbox))
+fn source(sandbox: &Sandbox) -> Arc<BoomiFlowSource> {
+    Arc::new(crate::boomi_flow::source(sandbox))
 }
 
 fn options(dataset: &str, full_refresh: bool) -> LoadOptions {
@@ -76,7 +76,11 @@ fn sorted(mut tables: Vec<TableInfo>) -> Vec<TableInfo> {
 /// What a destination holds after a load: the shape of its tables and their counts.
 type Held = (Vec<(String, Vec<(String, &'static str)>)>, Vec<TableInfo>);
 
-async fn into_postgres(source: &Arc<FlowSource>, dataset: &str, full_refresh: bool) -> LoadReport {
+async fn into_postgres(
+    source: &Arc<BoomiFlowSource>,
+    dataset: &str,
+    full_refresh: bool,
+) -> LoadReport {
     // The driver blocks: it connects (and is dropped) on a blocking thread, never on a task.
     let url = server_url();
     let dest = tokio::task::spawn_blocking(move || Postgres::connect(&url))

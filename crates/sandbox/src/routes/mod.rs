@@ -1,4 +1,4 @@
-//! The route table: every emulated `/v1` path, the auth layer on matched routes, the Flow API
+//! The route table: every emulated `/v1` path, the auth layer on matched routes, the Boomi Flow API
 //! routes under `/api` (with their own key check), the fault layer on everything but the control
 //! API (`/_sandbox`), and FastAPI-style 404/405 fallbacks.
 
@@ -99,7 +99,7 @@ pub(crate) fn router(state: AppState) -> Router {
             state.clone(),
             middleware::auth,
         ));
-    api.merge(crate::flow::router(&state))
+    api.merge(crate::boomi_flow::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -2,11 +2,11 @@
 
 mod activities;
 mod auth;
+mod boomi_flow;
 mod connections;
 mod control_api;
 mod discovery;
 mod faults;
-mod flow;
 mod lifecycle;
 mod listing;
 mod rivers;

@@ -8,21 +8,22 @@ mod show;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bdi_api_client::{FlowClient, FlowConfig};
+use bdi_api_client::{BoomiFlowClient, BoomiFlowConfig};
 use bdi_domain::{EnvironmentId, Scope, Service};
-use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, RESOURCES, resource};
+use bdi_load::boomi_flow::{BoomiFlowSource, DEFAULT_RESOURCES, RESOURCES, resource};
 use bdi_load::history::{self, HistoryOptions, HistoryResource, HistorySource, PlanError, Skipped};
 use bdi_load::location::{Location, Reader};
 use bdi_load::query::{CsvFor, QueryError, QueryLimits};
 use bdi_load::{
-    Destination, LoadError, LoadOptions, LoadReport, Progress, Resource, Source, WriteDisposition,
+    Destination, LoadError, LoadOptions, LoadReport, Progress, Resource, Source, SourceError,
+    WriteDisposition,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::cli::{
-    LoadCommand, LoadFlowArgs, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadTargetArgs,
+    LoadBoomiFlowArgs, LoadCommand, LoadHistoryArgs, LoadQueryArgs, LoadReadArgs, LoadTargetArgs,
 };
 use crate::errors::CliError;
 use crate::exit::ExitStatus;
@@ -47,7 +48,7 @@ pub(crate) async fn run(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Boomi Flow: `boomi_flow_pipeline`, `boomi_flow_data`.
-    Flow,
+    BoomiFlow,
     /// The run history: `data_integration_pipeline`, `data_integration`.
     History,
 }
@@ -64,7 +65,7 @@ pub(crate) struct Target {
 /// defaults of `kind`; every name checked.
 pub(crate) fn target(ctx: &Ctx<'_>, t: &LoadTargetArgs, kind: Kind) -> Result<Target, CliError> {
     let (pipeline, dataset) = match kind {
-        Kind::Flow => ("boomi_flow_pipeline", "boomi_flow_data"),
+        Kind::BoomiFlow => ("boomi_flow_pipeline", "boomi_flow_data"),
         Kind::History => (history::PIPELINE, history::DATASET),
     };
     let pipeline = t.pipeline.clone().unwrap_or_else(|| pipeline.to_owned());
@@ -170,7 +171,7 @@ pub(crate) fn dataset_step(step: bdi_load::DatasetStep) -> &'static str {
 }
 
 /// The resources to load, with their dispositions; every name is checked before any request.
-pub(crate) fn resources(a: &LoadFlowArgs) -> Result<Vec<Resource>, CliError> {
+pub(crate) fn resources(a: &LoadBoomiFlowArgs) -> Result<Vec<Resource>, CliError> {
     let valid = RESOURCES.join(", ");
     let names: Vec<String> = if a.resources.is_empty() {
         DEFAULT_RESOURCES.iter().map(|s| (*s).to_owned()).collect()
@@ -230,13 +231,13 @@ pub(crate) fn resources(a: &LoadFlowArgs) -> Result<Vec<Resource>, CliError> {
     Ok(out)
 }
 
-/// The Flow client's configuration: flags, then the variables, then the profile.
-fn flow_config(ctx: &Ctx<'_>, a: &LoadFlowArgs) -> Result<FlowConfig, CliError> {
-    let flags = bdi_api_client::profile::FlowOverrides {
+/// The Boomi Flow client's configuration: flags, then the variables, then the profile.
+fn boomi_flow_config(ctx: &Ctx<'_>, a: &LoadBoomiFlowArgs) -> Result<BoomiFlowConfig, CliError> {
+    let flags = bdi_api_client::profile::BoomiFlowOverrides {
         api_url: a.flow_api_url.clone(),
         tenant_id: a.tenant_id.clone(),
     };
-    let resolved = bdi_api_client::profile::resolve_with_flow(
+    let resolved = bdi_api_client::profile::resolve_with_boomi_flow(
         &ctx.global.overrides,
         &flags,
         ctx.global.profile.as_deref(),
@@ -248,18 +249,21 @@ fn flow_config(ctx: &Ctx<'_>, a: &LoadFlowArgs) -> Result<FlowConfig, CliError> 
             "list the profiles with `bdi configure --list`, or set BOOMI_FLOW_API_KEY",
         )
     })?;
-    FlowConfig::from_lookup(|name| resolved.get(name)).map_err(|e| {
-        CliError::config(
-            e.to_string(),
-            "set BOOMI_FLOW_API_KEY (and BOOMI_FLOW_TENANT_ID), or save them with `bdi configure --flow`; try `bdi --sandbox load flow` first",
-        )
-    })
+    BoomiFlowConfig::from_lookup(|name| resolved.get(name)).map_err(|e| CliError::boomi_flow(&e))
 }
 
 fn load_error(e: LoadError, doing: &crate::errors::Doing) -> CliError {
     match e {
         LoadError::Source { resource, error } => {
-            let mut err = CliError::domain(error, doing);
+            // Each API's error by its type: a Boomi Flow 429 is the Boomi Flow API's limit, not
+            // the Data Integration platform's.
+            let mut err = match error {
+                SourceError::BoomiFlow(e) => CliError::boomi_flow(&e),
+                SourceError::DataIntegration(e) => CliError::domain(e, doing),
+                unknown @ SourceError::UnknownResource { .. } => {
+                    CliError::usage(unknown.to_string(), None)
+                }
+            };
             err.message = format!("{resource}: {}", err.message);
             err.detail
                 .push("nothing of this load was kept: the dataset is as it was before".to_owned());
@@ -339,8 +343,12 @@ impl Bars {
     }
 }
 
-async fn flow(ctx: &mut Ctx<'_>, a: LoadFlowArgs, sandbox: bool) -> Result<ExitStatus, CliError> {
-    let target = target(ctx, &a.target, Kind::Flow)?;
+async fn flow(
+    ctx: &mut Ctx<'_>,
+    a: LoadBoomiFlowArgs,
+    sandbox: bool,
+) -> Result<ExitStatus, CliError> {
+    let target = target(ctx, &a.target, Kind::BoomiFlow)?;
     let resources = resources(&a)?;
     let sandbox = if sandbox {
         Some(bdi_api_client::EmbeddedSandbox::start().await?)
@@ -349,20 +357,20 @@ async fn flow(ctx: &mut Ctx<'_>, a: LoadFlowArgs, sandbox: bool) -> Result<ExitS
     };
     let mut config = match &sandbox {
         Some(embedded) => embedded
-            .flow_config()
+            .boomi_flow_config()
             .map_err(|e| CliError::local(e.to_string()))?,
-        None => flow_config(ctx, &a)?,
+        None => boomi_flow_config(ctx, &a)?,
     };
     config.page_size = a.page_size;
-    let client = FlowClient::new(config).map_err(CliError::from)?;
-    let source = Arc::new(FlowSource::new(client));
+    let client = BoomiFlowClient::new(config).map_err(CliError::from)?;
+    let source = Arc::new(BoomiFlowSource::new(client));
     let outcome = run_load(
         ctx,
         source,
         &target,
         resources,
         a.full_refresh,
-        &crate::errors::Doing::LoadFlow,
+        &crate::errors::Doing::Other,
     )
     .await;
     if let Some(sb) = sandbox {
@@ -590,7 +598,11 @@ fn summary(
 }
 
 fn read_target(ctx: &Ctx<'_>, a: &LoadReadArgs) -> Result<Target, CliError> {
-    let kind = if a.history { Kind::History } else { Kind::Flow };
+    let kind = if a.history {
+        Kind::History
+    } else {
+        Kind::BoomiFlow
+    };
     target(ctx, &a.target, kind)
 }
 

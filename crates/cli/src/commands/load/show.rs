@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bdi_api_client::FlowClient;
+use bdi_api_client::BoomiFlowClient;
 use bdi_domain::Service;
-use bdi_load::flow::{DEFAULT_RESOURCES, FlowSource, resource};
+use bdi_load::boomi_flow::{BoomiFlowSource, DEFAULT_RESOURCES, resource};
 use bdi_load::history::{self, HistoryOptions, HistorySource};
 use bdi_load::location::Location;
 use serde_json::json;
@@ -56,20 +56,20 @@ async fn sandbox_dataset(
         .await
     } else {
         let config = embedded
-            .flow_config()
+            .boomi_flow_config()
             .map_err(|e| CliError::local(e.to_string()))?;
-        let client = FlowClient::new(config).map_err(CliError::from)?;
+        let client = BoomiFlowClient::new(config).map_err(CliError::from)?;
         let resources = DEFAULT_RESOURCES
             .iter()
             .filter_map(|r| resource(r))
             .collect();
         run_load(
             ctx,
-            Arc::new(FlowSource::new(client)),
+            Arc::new(BoomiFlowSource::new(client)),
             target,
             resources,
             true,
-            &crate::errors::Doing::LoadFlow,
+            &crate::errors::Doing::Other,
         )
         .await
     };
@@ -109,7 +109,7 @@ pub(super) async fn show(
         kind: if a.read.history {
             bdi_dashboard::Kind::History
         } else {
-            bdi_dashboard::Kind::Flow
+            bdi_dashboard::Kind::BoomiFlow
         },
     };
     let info = dashboard.check().await.map_err(|e| {

@@ -1,4 +1,4 @@
-//! The paged envelope of the Flow API in each configured variant: reading `page` and `pageSize`
+//! The paged envelope of the Boomi Flow API in each configured variant: reading `page` and `pageSize`
 //! in the configured base with the server's cap, and writing `_meta`, `_links` and `items`
 //! around a page of items that is already JSON text (so a 1,000-event page is written once).
 
@@ -7,7 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::{Envelope, FlowError, Links, PREFIX, PageBase, Totals};
+use super::{BoomiFlowHttpError, Envelope, Links, PREFIX, PageBase, Totals};
 use crate::http::Ctx;
 
 /// A validated page request.
@@ -24,12 +24,14 @@ pub(crate) struct PageRequest {
 impl PageRequest {
     /// Reads `page` and `pageSize`: absent means the first page and the default size; a size
     /// above the cap is capped; with base 1, page 0 is page 1. Anything unparsable is a 400.
-    pub(crate) fn read(env: &Envelope, ctx: &Ctx) -> Result<PageRequest, FlowError> {
+    pub(crate) fn read(env: &Envelope, ctx: &Ctx) -> Result<PageRequest, BoomiFlowHttpError> {
         let first = env.page_base.first();
         let page = match ctx.get_nonempty("page") {
             None => first,
             Some(raw) => raw.trim().parse::<u64>().map_err(|_| {
-                FlowError::bad_request(format!("page must be a non-negative integer, got `{raw}`"))
+                BoomiFlowHttpError::bad_request(format!(
+                    "page must be a non-negative integer, got `{raw}`"
+                ))
             })?,
         };
         let page = page.max(first);
@@ -39,7 +41,7 @@ impl PageRequest {
             Some(raw) => match raw.trim().parse::<u64>() {
                 Ok(n) if n >= 1 => n,
                 _ => {
-                    return Err(FlowError::bad_request(format!(
+                    return Err(BoomiFlowHttpError::bad_request(format!(
                         "pageSize must be a positive integer, got `{raw}`"
                     )));
                 }

@@ -1,4 +1,4 @@
-//! `FlowClient` against a small axum server on 127.0.0.1 written here from the Boomi Flow
+//! `BoomiFlowClient` against a small axum server on 127.0.0.1 written here from the Boomi Flow
 //! contract (`docs/boomi-flow-api.md`, sections 1 and 2): every paging variant, the
 //! headers sent, the error messages, retries and the timeout, and the key kept out of every
 //! error and `Debug` output.
@@ -11,8 +11,9 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use bdi_api_client::{FlowClient, FlowConfig, FlowPage, RetryPolicy};
-use bdi_domain::Error;
+use bdi_api_client::{
+    BoomiFlowClient, BoomiFlowConfig, BoomiFlowError, BoomiFlowPage, RetryPolicy,
+};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -142,21 +143,21 @@ async fn serve(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) 
     }
 }
 
-fn config(base: &str, key: &str, tenant: Option<&str>) -> FlowConfig {
-    FlowConfig::new(base, key, tenant)
+fn config(base: &str, key: &str, tenant: Option<&str>) -> BoomiFlowConfig {
+    BoomiFlowConfig::new(base, key, tenant)
         .expect("valid configuration")
         .with_retry(fast_policy())
 }
 
-fn client(base: &str) -> FlowClient {
-    FlowClient::new(config(base, KEY, Some(TENANT))).expect("client builds")
+fn client(base: &str) -> BoomiFlowClient {
+    BoomiFlowClient::new(config(base, KEY, Some(TENANT))).expect("client builds")
 }
 
-async fn walk(client: &FlowClient, path: &str) -> Vec<Result<FlowPage, Error>> {
+async fn walk(client: &BoomiFlowClient, path: &str) -> Vec<Result<BoomiFlowPage, BoomiFlowError>> {
     client.pages(path, Vec::new()).collect().await
 }
 
-async fn all_pages(client: &FlowClient, path: &str) -> Vec<FlowPage> {
+async fn all_pages(client: &BoomiFlowClient, path: &str) -> Vec<BoomiFlowPage> {
     walk(client, path)
         .await
         .into_iter()
@@ -164,15 +165,15 @@ async fn all_pages(client: &FlowClient, path: &str) -> Vec<FlowPage> {
         .expect("every page reads")
 }
 
-fn ids(pages: &[FlowPage]) -> Vec<u64> {
+fn ids(pages: &[BoomiFlowPage]) -> Vec<u64> {
     pages
         .iter()
-        .flat_map(FlowPage::values)
+        .flat_map(BoomiFlowPage::values)
         .map(|i| i["id"].as_u64().expect("numeric id"))
         .collect()
 }
 
-fn sizes(pages: &[FlowPage]) -> Vec<usize> {
+fn sizes(pages: &[BoomiFlowPage]) -> Vec<usize> {
     pages.iter().map(|p| p.items.len()).collect()
 }
 
@@ -445,7 +446,10 @@ async fn a_next_link_to_another_host_is_refused() {
     assert_eq!(ids(std::slice::from_ref(first)), upto(3));
     let e = results[1].as_ref().expect_err("the link is refused");
     let text = e.to_string();
-    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(
+        matches!(e, BoomiFlowError::BadResponse { at, source: None, .. } if at == "_links.next"),
+        "{e:?}"
+    );
     assert!(text.contains("http://evil.example"), "{text}");
     assert!(
         text.contains("refusing to send the API key there"),
@@ -509,7 +513,7 @@ async fn total_items_with_a_server_cap_and_other_key_spellings() {
             ..Listing::new(1_050)
         })
         .await;
-        let client = FlowClient::new(config(&server.url, KEY, None).with_concurrency(2))
+        let client = BoomiFlowClient::new(config(&server.url, KEY, None).with_concurrency(2))
             .expect("client builds");
         let pages = all_pages(&client, "admin/1/users").await;
         assert_eq!(ids(&pages), upto(1_050), "odd keys: {odd_keys}");
@@ -554,7 +558,7 @@ async fn an_endless_listing_stops_at_the_page_cap() {
         )
     })
     .await;
-    let capped = FlowClient::new(FlowConfig {
+    let capped = BoomiFlowClient::new(BoomiFlowConfig {
         max_pages: 5,
         ..config(&server.url, KEY, None)
     })
@@ -610,7 +614,7 @@ async fn the_caller_query_is_kept_and_its_page_size_asked() {
         ("page".to_owned(), "7".to_owned()),
     ];
     let client = client(&server.url);
-    let pages: Vec<FlowPage> = client
+    let pages: Vec<BoomiFlowPage> = client
         .pages("admin/1/users", query)
         .map(|p| p.expect("page reads"))
         .collect()
@@ -629,7 +633,7 @@ async fn every_request_carries_the_key_and_the_tenant_when_there_is_one() {
         .get_json("admin/1/tenant/runtimes", &[])
         .await
         .expect("answers");
-    let none = FlowClient::new(config(&server.url, KEY, None)).expect("client builds");
+    let none = BoomiFlowClient::new(config(&server.url, KEY, None)).expect("client builds");
     none.get_json("admin/1/tenant/runtimes", &[])
         .await
         .expect("answers");
@@ -677,7 +681,20 @@ async fn get_json_reads_json_whatever_the_content_type() {
         .get_json("draw/1/flow", &[])
         .await
         .expect_err("not JSON");
-    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    assert!(
+        matches!(
+            &e,
+            BoomiFlowError::BadResponse {
+                source: Some(_),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        std::error::Error::source(&e).is_some(),
+        "the parser's error is kept as the source"
+    );
 }
 
 /// A server that refuses every request with `status`, echoing the key it was sent.
@@ -705,8 +722,10 @@ async fn refused_keys_name_the_header_and_the_tenant() {
             .expect_err("refused");
         let text = e.to_string();
         match status {
-            StatusCode::UNAUTHORIZED => assert!(matches!(e, Error::Unauthorized { .. }), "{e:?}"),
-            _ => assert!(matches!(e, Error::Forbidden { .. }), "{e:?}"),
+            StatusCode::UNAUTHORIZED => {
+                assert!(matches!(e, BoomiFlowError::Unauthorized { .. }), "{e:?}");
+            }
+            _ => assert!(matches!(e, BoomiFlowError::Forbidden { .. }), "{e:?}"),
         }
         for needle in [
             "x-boomi-flow-api-key",
@@ -721,7 +740,8 @@ async fn refused_keys_name_the_header_and_the_tenant() {
         assert!(!text.contains(KEY), "{text}");
         assert_eq!(server.seen().len(), 1, "never retried");
 
-        let no_tenant = FlowClient::new(config(&server.url, KEY, None)).expect("client builds");
+        let no_tenant =
+            BoomiFlowClient::new(config(&server.url, KEY, None)).expect("client builds");
         let text = no_tenant
             .get_json("admin/1/users", &[])
             .await
@@ -743,8 +763,8 @@ async fn a_404_names_the_path() {
         .await
         .expect_err("not found");
     match &e {
-        Error::NotFound { what, message } => {
-            assert!(what.contains("draw/1/flow/123"), "{what}");
+        BoomiFlowError::NotFound { path, message } => {
+            assert_eq!(path, "draw/1/flow/123");
             assert!(message.contains("no such flow"), "{message}");
         }
         other => panic!("expected NotFound, got {other:?}"),
@@ -785,7 +805,7 @@ async fn a_rate_limit_that_lasts_is_reported_as_such() {
         .await
         .expect_err("rate limited");
     assert!(
-        matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(1)),
+        matches!(e, BoomiFlowError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(1)),
         "{e:?}"
     );
     assert_eq!(server.seen().len(), 4, "max_retries + 1 attempts");
@@ -807,13 +827,13 @@ async fn server_errors_are_retried_then_reported_without_the_key() {
             }
         })
         .await;
-        let client = FlowClient::new(config(&server.url, key, Some(TENANT))).expect("builds");
+        let client = BoomiFlowClient::new(config(&server.url, key, Some(TENANT))).expect("builds");
         let e = client
             .get_json("audit/1/search", &[])
             .await
             .expect_err("exhausted");
         match &e {
-            Error::Upstream { status, body } => {
+            BoomiFlowError::Status { status, body, .. } => {
                 assert_eq!(*status, 500);
                 assert!(body.starts_with("boom: key *** xxx"), "{body}");
                 assert!(
@@ -821,7 +841,7 @@ async fn server_errors_are_retried_then_reported_without_the_key() {
                     "at most 500 characters: {body}"
                 );
             }
-            other => panic!("expected Upstream, got {other:?}"),
+            other => panic!("expected Status, got {other:?}"),
         }
         assert!(!format!("{e} {e:?}").contains(key), "key {key}");
         assert_eq!(server.seen().len(), 4, "max_retries + 1 attempts");
@@ -850,19 +870,19 @@ async fn the_key_never_shows_in_errors_or_debug() {
                 )
             })
             .await;
-            let client = FlowClient::new(config(&server.url, key, None)).expect("builds");
+            let client = BoomiFlowClient::new(config(&server.url, key, None)).expect("builds");
             let e = client
                 .get_json("admin/1/users", &[])
                 .await
                 .expect_err("refused");
-            let shown = format!("{e} {e:?} {:?} {client:?}", e.next_step());
+            let shown = format!("{e} {e:?} {client:?}");
             assert!(!shown.contains(key), "{status} key {key}: {shown}");
         }
         // A transport error: nothing listens on the port any more.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         drop(listener);
-        let client = FlowClient::new(
+        let client = BoomiFlowClient::new(
             config(&format!("http://{addr}"), key, None).with_retry(RetryPolicy::none()),
         )
         .expect("builds");
@@ -870,7 +890,16 @@ async fn the_key_never_shows_in_errors_or_debug() {
             .get_json("admin/1/users", &[])
             .await
             .expect_err("no server");
-        assert!(matches!(e, Error::Transport(_)), "{e:?}");
+        assert!(
+            matches!(
+                &e,
+                BoomiFlowError::Transport {
+                    source: Some(_),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(!format!("{e} {e:?}").contains(key), "{e}");
     }
 }
@@ -878,7 +907,7 @@ async fn the_key_never_shows_in_errors_or_debug() {
 #[tokio::test]
 async fn a_request_that_takes_too_long_times_out_and_is_retried() {
     let server = serve(|_, _| Reply::Hang).await;
-    let client = FlowClient::new(
+    let client = BoomiFlowClient::new(
         config(&server.url, KEY, None)
             .with_timeout(Duration::from_millis(50))
             .with_retry(RetryPolicy {
@@ -892,7 +921,7 @@ async fn a_request_that_takes_too_long_times_out_and_is_retried() {
         .await
         .expect_err("timed out");
     assert!(
-        matches!(&e, Error::Transport(m) if m.contains("timed out after 0.05 s") && m.contains("audit/1/search")),
+        matches!(&e, BoomiFlowError::Transport { message: m, .. } if m.contains("timed out after 0.05 s") && m.contains("audit/1/search")),
         "{e:?}"
     );
     assert_eq!(server.seen().len(), 2, "a timeout is retried");

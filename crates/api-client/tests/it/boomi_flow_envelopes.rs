@@ -1,22 +1,24 @@
-//! `FlowClient::pages` against the sandbox's Flow emulator in every envelope variant the contract
-//! leaves open (section 2): page base 0 or 1, next links absolute, relative, root-relative or
-//! none, totals as pages, items, both or none, other key names, and a server cap below the page
-//! size asked. Every variant must yield every audit event once, in order.
+//! `BoomiFlowClient::pages` against the sandbox's Boomi Flow emulator in every envelope variant
+//! the contract leaves open (section 2): page base 0 or 1, next links absolute, relative,
+//! root-relative or none, totals as pages, items, both or none, other key names, and a server cap
+//! below the page size asked. Every variant must yield every audit event once, in order. And the
+//! emulator's 429 surfaces as the Boomi Flow client's own rate limit.
 //!
 //! Section numbers are those of the Boomi Flow contract, `docs/boomi-flow-api.md`.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
-use bdi_api_client::{FlowClient, FlowConfig};
-use bdi_sandbox::flow::{Envelope, Links, PageBase, Totals, demo};
-use bdi_sandbox::{FlowConfig as EmulatorConfig, Sandbox, SandboxConfig};
+use bdi_api_client::{BoomiFlowClient, BoomiFlowConfig, BoomiFlowError};
+use bdi_sandbox::boomi_flow::{Envelope, Links, PageBase, Totals, demo};
+use bdi_sandbox::{BoomiFlowConfig as EmulatorConfig, Sandbox, SandboxConfig};
 use futures::StreamExt;
 
 const EVENTS: u64 = 237;
 
 async fn read_all(envelope: Envelope) -> Vec<String> {
     let config = SandboxConfig {
-        flow: EmulatorConfig {
+        boomi_flow: EmulatorConfig {
             audit_events: EVENTS,
             envelope,
             ..EmulatorConfig::default()
@@ -24,10 +26,10 @@ async fn read_all(envelope: Envelope) -> Vec<String> {
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await.expect("the sandbox starts");
-    let flow = &sandbox.config().flow;
-    let client = FlowClient::new(
-        FlowConfig::new(
-            &sandbox.flow_base_url(),
+    let flow = &sandbox.config().boomi_flow;
+    let client = BoomiFlowClient::new(
+        BoomiFlowConfig::new(
+            &sandbox.boomi_flow_base_url(),
             &flow.api_key,
             Some(&flow.tenant_id),
         )
@@ -99,4 +101,55 @@ async fn every_envelope_variant_yields_every_event_once_in_order() {
         assert_eq!(unique.len(), ids.len(), "duplicates with {label}");
         assert_eq!(ids, expected, "with {label}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_of_the_boomi_flow_api_is_its_own_rate_limit_not_the_platforms() {
+    let sandbox = Sandbox::start(SandboxConfig::default())
+        .await
+        .expect("the sandbox starts");
+    // More 429s than the client makes attempts.
+    sandbox
+        .control()
+        .rate_limit_next("GET", "/api/audit/1/search", Some(7), 100);
+    let flow = &sandbox.config().boomi_flow;
+    let client = BoomiFlowClient::new(
+        BoomiFlowConfig::new(
+            &sandbox.boomi_flow_base_url(),
+            &flow.api_key,
+            Some(&flow.tenant_id),
+        )
+        .expect("valid")
+        .with_retry(crate::support::fast_policy()),
+    )
+    .expect("a client");
+    let results: Vec<_> = client.pages("audit/1/search", Vec::new()).collect().await;
+    assert_eq!(results.len(), 1, "the walk ends at its first error");
+    let e = results
+        .into_iter()
+        .next()
+        .expect("one result")
+        .expect_err("rate limited");
+    match &e {
+        BoomiFlowError::RateLimited {
+            path, retry_after, ..
+        } => {
+            assert!(path.starts_with("audit/1/search"), "{path}");
+            assert_eq!(*retry_after, Some(Duration::from_secs(7)));
+        }
+        other => panic!("expected the Boomi Flow rate limit, got {other:?}"),
+    }
+    assert!(e.is_transient());
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+    let text = e.to_string();
+    assert!(
+        text.contains("Boomi Flow API") && text.contains("429"),
+        "{text}"
+    );
+    assert!(!text.contains(&flow.api_key), "{text}");
+    let attempts = sandbox
+        .control()
+        .request_count("GET", "/api/audit/1/search");
+    assert_eq!(attempts, 4, "max_retries + 1 attempts");
+    sandbox.shutdown().await;
 }

@@ -1,4 +1,4 @@
-//! The Flow API handlers: the flow lists (with `filter`), one flow and its graph, runtimes,
+//! The Boomi Flow API handlers: the flow lists (with `filter`), one flow and its graph, runtimes,
 //! users, API keys, states (list with `status`, `from`, `to`; and one), audit search, and
 //! translations. Lists that the contract calls paged answer the configured envelope; the others
 //! answer a bare JSON array.
@@ -8,7 +8,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::FlowError;
+use super::BoomiFlowHttpError;
 use super::data::{AuditType, StateRecord, audit_index_at_or_after, flow_is_translated};
 use super::filter::Filter;
 use super::paging::{PageRequest, array_text, envelope, json_text};
@@ -16,20 +16,20 @@ use crate::AppState;
 use crate::http::{Ctx, parse_time};
 
 /// The `filter` parameter, parsed.
-fn filter(ctx: &Ctx) -> Result<Filter, FlowError> {
-    Filter::parse(ctx.get("filter").unwrap_or_default()).map_err(FlowError::bad_request)
+fn filter(ctx: &Ctx) -> Result<Filter, BoomiFlowHttpError> {
+    Filter::parse(ctx.get("filter").unwrap_or_default()).map_err(BoomiFlowHttpError::bad_request)
 }
 
 fn now(app: &AppState) -> DateTime<Utc> {
-    app.shared.flow_now()
+    app.shared.boomi_flow_now()
 }
 
 /// A time filter parameter (ISO 8601), if present.
-fn time_param(ctx: &Ctx, key: &str) -> Result<Option<DateTime<Utc>>, FlowError> {
+fn time_param(ctx: &Ctx, key: &str) -> Result<Option<DateTime<Utc>>, BoomiFlowHttpError> {
     ctx.get_nonempty(key)
         .map(|raw| {
             parse_time(raw).ok_or_else(|| {
-                FlowError::bad_request(format!(
+                BoomiFlowHttpError::bad_request(format!(
                     "{key} must be an ISO 8601 date-time such as 2025-03-01T08:00:00Z, got `{raw}`"
                 ))
             })
@@ -51,9 +51,12 @@ fn repeated(ctx: &Ctx, key: &str) -> Vec<String> {
 }
 
 /// `draw/1/flow`: every flow (FlowResponseAPI), whole list.
-pub(crate) async fn flows(State(app): State<AppState>, ctx: Ctx) -> Result<Response, FlowError> {
+pub(crate) async fn flows(
+    State(app): State<AppState>,
+    ctx: Ctx,
+) -> Result<Response, BoomiFlowHttpError> {
     let filter = filter(&ctx)?;
-    let data = app.shared.flow_data();
+    let data = app.shared.boomi_flow_data();
     Ok(json_text(array_text(
         data.flows.iter().filter(|f| filter.matches(f)),
     )))
@@ -64,9 +67,9 @@ pub(crate) async fn flows(State(app): State<AppState>, ctx: Ctx) -> Result<Respo
 pub(crate) async fn flows_active(
     State(app): State<AppState>,
     ctx: Ctx,
-) -> Result<Response, FlowError> {
+) -> Result<Response, BoomiFlowHttpError> {
     let filter = filter(&ctx)?;
-    let data = app.shared.flow_data();
+    let data = app.shared.boomi_flow_data();
     let active: Vec<Value> = data
         .flows
         .iter()
@@ -85,19 +88,19 @@ pub(crate) async fn flows_active(
     Ok(json_text(array_text(&active)))
 }
 
-fn flow_position(flows: &[Value], id: &str) -> Result<usize, FlowError> {
+fn flow_position(flows: &[Value], id: &str) -> Result<usize, BoomiFlowHttpError> {
     flows
         .iter()
         .position(|f| f["id"]["id"].as_str() == Some(id))
-        .ok_or_else(|| FlowError::not_found(format!("Not Found: no flow with id {id}")))
+        .ok_or_else(|| BoomiFlowHttpError::not_found(format!("Not Found: no flow with id {id}")))
 }
 
 /// `draw/1/flow/{id}`: one flow.
 pub(crate) async fn flow(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, FlowError> {
-    let data = app.shared.flow_data();
+) -> Result<Response, BoomiFlowHttpError> {
+    let data = app.shared.boomi_flow_data();
     let k = flow_position(&data.flows, &id)?;
     Ok(json_text(data.flows[k].to_string()))
 }
@@ -106,27 +109,35 @@ pub(crate) async fn flow(
 pub(crate) async fn graph(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, FlowError> {
-    let data = app.shared.flow_data();
+) -> Result<Response, BoomiFlowHttpError> {
+    let data = app.shared.boomi_flow_data();
     let k = flow_position(&data.flows, &id)?;
     Ok(json_text(data.graphs[k].to_string()))
 }
 
 /// `admin/1/tenant/runtimes`.
 pub(crate) async fn tenant_runtimes(State(app): State<AppState>) -> Response {
-    json_text(app.shared.flow_data().tenant_runtimes.to_string())
+    json_text(app.shared.boomi_flow_data().tenant_runtimes.to_string())
 }
 
 /// `admin/1/organization/runtimes`.
 pub(crate) async fn organization_runtimes(State(app): State<AppState>) -> Response {
-    json_text(app.shared.flow_data().organization_runtimes.to_string())
+    json_text(
+        app.shared
+            .boomi_flow_data()
+            .organization_runtimes
+            .to_string(),
+    )
 }
 
 /// `admin/1/users`: paged UserAPI.
-pub(crate) async fn users(State(app): State<AppState>, ctx: Ctx) -> Result<Response, FlowError> {
-    let env = &app.shared.config.flow.envelope;
+pub(crate) async fn users(
+    State(app): State<AppState>,
+    ctx: Ctx,
+) -> Result<Response, BoomiFlowHttpError> {
+    let env = &app.shared.config.boomi_flow.envelope;
     let req = PageRequest::read(env, &ctx)?;
-    let data = app.shared.flow_data();
+    let data = app.shared.boomi_flow_data();
     let page: Vec<&Value> = data
         .users
         .iter()
@@ -145,7 +156,7 @@ pub(crate) async fn users(State(app): State<AppState>, ctx: Ctx) -> Result<Respo
 
 /// `admin/1/users/me/keys`: the current user's keys (secrets).
 pub(crate) async fn api_keys(State(app): State<AppState>) -> Response {
-    json_text(app.shared.flow_data().api_keys.to_string())
+    json_text(app.shared.boomi_flow_data().api_keys.to_string())
 }
 
 /// The `status` filter of the states list.
@@ -157,12 +168,12 @@ enum StateStatus {
 }
 
 impl StateStatus {
-    fn parse(raw: &str) -> Result<StateStatus, FlowError> {
+    fn parse(raw: &str) -> Result<StateStatus, BoomiFlowHttpError> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "active" => Ok(StateStatus::Active),
             "done" => Ok(StateStatus::Done),
             "expired" => Ok(StateStatus::Expired),
-            _ => Err(FlowError::bad_request(format!(
+            _ => Err(BoomiFlowHttpError::bad_request(format!(
                 "status must be one of active, done, expired; got `{raw}`"
             ))),
         }
@@ -179,8 +190,11 @@ impl StateStatus {
 
 /// `admin/1/states`: paged StateAPI ordered by (`dateModified`, `id`); `status`, and `from`
 /// (inclusive) and `to` (exclusive) on `dateModified`.
-pub(crate) async fn states(State(app): State<AppState>, ctx: Ctx) -> Result<Response, FlowError> {
-    let env = &app.shared.config.flow.envelope;
+pub(crate) async fn states(
+    State(app): State<AppState>,
+    ctx: Ctx,
+) -> Result<Response, BoomiFlowHttpError> {
+    let env = &app.shared.config.boomi_flow.envelope;
     let req = PageRequest::read(env, &ctx)?;
     let status = ctx
         .get_nonempty("status")
@@ -189,7 +203,7 @@ pub(crate) async fn states(State(app): State<AppState>, ctx: Ctx) -> Result<Resp
     let from = time_param(&ctx, "from")?;
     let to = time_param(&ctx, "to")?;
     let now = now(&app);
-    let flow = app.shared.flow();
+    let flow = app.shared.boomi_flow();
     let mut selected: Vec<&StateRecord> = flow
         .states
         .iter()
@@ -220,14 +234,12 @@ pub(crate) async fn states(State(app): State<AppState>, ctx: Ctx) -> Result<Resp
 pub(crate) async fn state(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, FlowError> {
+) -> Result<Response, BoomiFlowHttpError> {
     let now = now(&app);
-    let flow = app.shared.flow();
-    let state = flow
-        .states
-        .iter()
-        .find(|s| s.id == id)
-        .ok_or_else(|| FlowError::not_found(format!("Not Found: no state with id {id}")))?;
+    let flow = app.shared.boomi_flow();
+    let state = flow.states.iter().find(|s| s.id == id).ok_or_else(|| {
+        BoomiFlowHttpError::not_found(format!("Not Found: no state with id {id}"))
+    })?;
     Ok(json_text(state.json(now).to_string()))
 }
 
@@ -236,15 +248,15 @@ pub(crate) async fn state(
 pub(crate) async fn audit_search(
     State(app): State<AppState>,
     ctx: Ctx,
-) -> Result<Response, FlowError> {
-    let env = &app.shared.config.flow.envelope;
+) -> Result<Response, BoomiFlowHttpError> {
+    let env = &app.shared.config.boomi_flow.envelope;
     let req = PageRequest::read(env, &ctx)?;
     let from = time_param(&ctx, "from")?;
     let to = time_param(&ctx, "to")?;
     if let Some(order) = ctx.get_nonempty("orderBy")
         && !order.eq_ignore_ascii_case("occurredAt")
     {
-        return Err(FlowError::bad_request(format!(
+        return Err(BoomiFlowHttpError::bad_request(format!(
             "orderBy must be occurredAt, got `{order}`"
         )));
     }
@@ -253,7 +265,7 @@ pub(crate) async fn audit_search(
         Some(d) if d.eq_ignore_ascii_case("asc") => false,
         Some(d) if d.eq_ignore_ascii_case("desc") => true,
         Some(d) => {
-            return Err(FlowError::bad_request(format!(
+            return Err(BoomiFlowHttpError::bad_request(format!(
                 "orderDirection must be ASC or DESC, got `{d}`"
             )));
         }
@@ -266,7 +278,7 @@ pub(crate) async fn audit_search(
         .collect();
 
     let (data, count) = {
-        let flow = app.shared.flow();
+        let flow = app.shared.boomi_flow();
         (std::sync::Arc::clone(&flow.data), flow.audit_events)
     };
     let source = &data.audit;
@@ -322,9 +334,9 @@ pub(crate) async fn audit_search(
 pub(crate) async fn translations(
     State(app): State<AppState>,
     ctx: Ctx,
-) -> Result<Response, FlowError> {
+) -> Result<Response, BoomiFlowHttpError> {
     let filter = filter(&ctx)?;
-    let data = app.shared.flow_data();
+    let data = app.shared.boomi_flow_data();
     Ok(json_text(array_text(
         data.flows
             .iter()

@@ -2,7 +2,7 @@
 //! `bdi load` copies into DuckDB (contract: `docs/boomi-flow-api.md`, sections 1
 //! and 2).
 //!
-//! [`FlowClient`] sends GETs only. Every request carries the key in the `x-boomi-flow-api-key`
+//! [`BoomiFlowClient`] sends GETs only. Every request carries the key in the `x-boomi-flow-api-key`
 //! header (marked sensitive, so reqwest never shows it), the tenant in `manywhotenant` when one is
 //! configured, and `Accept: application/json`; bodies are parsed as JSON whatever their content
 //! type says. Failures are retried with the crate's [`RetryPolicy`]: 429 and 503 wait for their
@@ -10,14 +10,15 @@
 //! The key never appears in `Debug` output, logs or errors: error bodies are scrubbed of it,
 //! whatever its length, and never quote request headers.
 //!
-//! [`FlowClient::pages`] walks a listing page by page; the rules are in the `paging` module.
+//! [`BoomiFlowClient::pages`] walks a listing page by page; the rules are in the `paging` module.
+//! Every failure is a [`BoomiFlowError`], the client's own: a Boomi Flow API failure is never
+//! mistaken for one of Data Integration.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use bdi_domain::{Error, Result};
 use bytes::Bytes;
 use futures::Stream;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -30,33 +31,39 @@ use crate::config::{DEFAULT_TIMEOUT, Secret, default_user_agent, http_base_url};
 use crate::retry::{self, Attempt, RetryPolicy};
 use crate::status::truncate;
 
+mod error;
 mod paging;
 
+pub use error::BoomiFlowError;
+
+/// The Boomi Flow client's result.
+pub(crate) type Result<T, E = BoomiFlowError> = std::result::Result<T, E>;
+
 /// The variable holding the Boomi Flow API base URL.
-pub const ENV_FLOW_API_URL: &str = "BOOMI_FLOW_API_URL";
+pub const ENV_BOOMI_FLOW_API_URL: &str = "BOOMI_FLOW_API_URL";
 /// The variable holding the Boomi Flow API key.
-pub const ENV_FLOW_API_KEY: &str = "BOOMI_FLOW_API_KEY";
+pub const ENV_BOOMI_FLOW_API_KEY: &str = "BOOMI_FLOW_API_KEY";
 /// The variable holding the Boomi Flow tenant id (sent as `manywhotenant`).
-pub const ENV_FLOW_TENANT_ID: &str = "BOOMI_FLOW_TENANT_ID";
+pub const ENV_BOOMI_FLOW_TENANT_ID: &str = "BOOMI_FLOW_TENANT_ID";
 /// The Boomi Flow API's base URL when none is configured.
-pub const DEFAULT_FLOW_API_URL: &str = "https://flow.boomi.com/api";
+pub const DEFAULT_BOOMI_FLOW_API_URL: &str = "https://flow.boomi.com/api";
 /// The `pageSize` asked for when none is configured.
-pub const DEFAULT_FLOW_PAGE_SIZE: u32 = 500;
+pub const DEFAULT_BOOMI_FLOW_PAGE_SIZE: u32 = 500;
 /// How many pages are fetched at once when a listing's total is known.
-pub const DEFAULT_FLOW_CONCURRENCY: usize = 4;
-/// The most pages one listing may take before [`FlowClient::pages`] gives up with an error.
-pub const FLOW_MAX_PAGES: u32 = 100_000;
+pub const DEFAULT_BOOMI_FLOW_CONCURRENCY: usize = 4;
+/// The most pages one listing may take before [`BoomiFlowClient::pages`] gives up with an error.
+pub const BOOMI_FLOW_MAX_PAGES: u32 = 100_000;
 
 /// The header carrying the API key.
 pub(crate) const KEY_HEADER: &str = "x-boomi-flow-api-key";
 /// The header carrying the tenant id.
 pub(crate) const TENANT_HEADER: &str = "manywhotenant";
 
-/// Everything [`FlowClient`] needs. `Debug` shows the key as `***`.
+/// Everything [`BoomiFlowClient`] needs. `Debug` shows the key as `***`.
 #[derive(Clone, Debug)]
-pub struct FlowConfig {
+pub struct BoomiFlowConfig {
     /// The API base URL, without trailing slash (`BOOMI_FLOW_API_URL`, default
-    /// [`DEFAULT_FLOW_API_URL`]).
+    /// [`DEFAULT_BOOMI_FLOW_API_URL`]).
     pub base_url: String,
     /// The API key (`BOOMI_FLOW_API_KEY`); keys are tenant-scoped.
     pub api_key: Secret,
@@ -70,16 +77,16 @@ pub struct FlowConfig {
     pub timeout: Duration,
     /// Retries: the crate's policy, 4 retries (5 attempts, as dlt makes) by default.
     pub retry: RetryPolicy,
-    /// The most pages one listing may take ([`FLOW_MAX_PAGES`] by default).
+    /// The most pages one listing may take ([`BOOMI_FLOW_MAX_PAGES`] by default).
     pub max_pages: u32,
 }
 
-impl FlowConfig {
+impl BoomiFlowConfig {
     /// A configuration with the defaults. `base_url` must be an `http(s)` URL (a trailing slash is
     /// dropped); an empty or blank `tenant_id` counts as none.
     pub fn new(base_url: &str, api_key: &str, tenant_id: Option<&str>) -> Result<Self> {
         let base_url = http_base_url(base_url)
-            .map_err(|e| Error::Config(format!("the Boomi Flow API URL: {e}")))?;
+            .map_err(|e| BoomiFlowError::config(format!("the Boomi Flow API URL: {e}")))?;
         let api_key = api_key.trim();
         if api_key.is_empty() {
             return Err(missing_key());
@@ -91,11 +98,11 @@ impl FlowConfig {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned),
-            page_size: DEFAULT_FLOW_PAGE_SIZE,
-            concurrency: DEFAULT_FLOW_CONCURRENCY,
+            page_size: DEFAULT_BOOMI_FLOW_PAGE_SIZE,
+            concurrency: DEFAULT_BOOMI_FLOW_CONCURRENCY,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
-            max_pages: FLOW_MAX_PAGES,
+            max_pages: BOOMI_FLOW_MAX_PAGES,
         })
     }
 
@@ -105,7 +112,7 @@ impl FlowConfig {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Like [`FlowConfig::from_env`], reading each variable through `lookup` (a
+    /// Like [`BoomiFlowConfig::from_env`], reading each variable through `lookup` (a
     /// [`crate::profile::Resolved`] fits). Empty values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |name: &str| {
@@ -113,14 +120,13 @@ impl FlowConfig {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let base_url = match get(ENV_FLOW_API_URL) {
-            Some(v) => {
-                http_base_url(&v).map_err(|e| Error::Config(format!("{ENV_FLOW_API_URL}: {e}")))?
-            }
-            None => DEFAULT_FLOW_API_URL.to_owned(),
+        let base_url = match get(ENV_BOOMI_FLOW_API_URL) {
+            Some(v) => http_base_url(&v)
+                .map_err(|e| BoomiFlowError::config(format!("{ENV_BOOMI_FLOW_API_URL}: {e}")))?,
+            None => DEFAULT_BOOMI_FLOW_API_URL.to_owned(),
         };
-        let key = get(ENV_FLOW_API_KEY).ok_or_else(missing_key)?;
-        let tenant = get(ENV_FLOW_TENANT_ID);
+        let key = get(ENV_BOOMI_FLOW_API_KEY).ok_or_else(missing_key)?;
+        let tenant = get(ENV_BOOMI_FLOW_TENANT_ID);
         Self::new(&base_url, &key, tenant.as_deref())
     }
 
@@ -149,15 +155,15 @@ impl FlowConfig {
     }
 }
 
-fn missing_key() -> Error {
-    Error::Config(format!(
-        "{ENV_FLOW_API_KEY} is not set: create an API key in Boomi Flow (User Settings > API keys) and export it, or save it in a profile with `bdi configure --flow`"
+fn missing_key() -> BoomiFlowError {
+    BoomiFlowError::config(format!(
+        "{ENV_BOOMI_FLOW_API_KEY} is not set: create an API key in Boomi Flow (User Settings > API keys) and export it, or save it in a profile with `bdi configure --flow`"
     ))
 }
 
-/// One page of a listing, as [`FlowClient::pages`] yields it.
+/// One page of a listing, as [`BoomiFlowClient::pages`] yields it.
 #[derive(Clone, Debug)]
-pub struct FlowPage {
+pub struct BoomiFlowPage {
     /// The page's position in the listing, from 1 (not the server's page number, whose base
     /// varies).
     pub number: u32,
@@ -172,7 +178,7 @@ pub struct FlowPage {
     pub notes: Vec<String>,
 }
 
-impl FlowPage {
+impl BoomiFlowPage {
     /// The items parsed as JSON values.
     pub fn values(&self) -> Vec<Value> {
         self.items
@@ -187,21 +193,21 @@ impl FlowPage {
 /// Cheap to clone: the clones share the connection pool (kept alive between requests) and what
 /// was learned about each listing's page base. `Debug` never shows the key.
 #[derive(Clone)]
-pub struct FlowClient {
+pub struct BoomiFlowClient {
     inner: Arc<Inner>,
 }
 
 struct Inner {
     http: reqwest::Client,
-    config: FlowConfig,
+    config: BoomiFlowConfig,
     base: Url,
     /// The first page number of each listing (0 or 1), by path, once detected.
     page_bases: Mutex<HashMap<String, u32>>,
 }
 
-impl fmt::Debug for FlowClient {
+impl fmt::Debug for BoomiFlowClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowClient")
+        f.debug_struct("BoomiFlowClient")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
@@ -214,35 +220,35 @@ struct Reply {
     body: Bytes,
 }
 
-impl FlowClient {
-    /// Builds a client. Fails with [`Error::Config`] on a bad base URL, an empty key, a key or
+impl BoomiFlowClient {
+    /// Builds a client. Fails with [`BoomiFlowError::Config`] on a bad base URL, an empty key, a key or
     /// tenant that cannot be sent in a header, or a zero page size, concurrency or page cap.
-    pub fn new(config: FlowConfig) -> Result<Self> {
+    pub fn new(config: BoomiFlowConfig) -> Result<Self> {
         let base_url = http_base_url(&config.base_url)
-            .map_err(|e| Error::Config(format!("the Boomi Flow API URL: {e}")))?;
+            .map_err(|e| BoomiFlowError::config(format!("the Boomi Flow API URL: {e}")))?;
         let base = Url::parse(&base_url)
-            .map_err(|e| Error::Config(format!("the Boomi Flow API URL: {e}")))?;
+            .map_err(|e| BoomiFlowError::config(format!("the Boomi Flow API URL: {e}")))?;
         if config.api_key.expose().trim().is_empty() {
             return Err(missing_key());
         }
         if config.page_size == 0 || config.concurrency == 0 || config.max_pages == 0 {
-            return Err(Error::Config(
-                "the Boomi Flow page size, concurrency and page cap must be at least 1".to_owned(),
+            return Err(BoomiFlowError::config(
+                "the Boomi Flow page size, concurrency and page cap must be at least 1",
             ));
         }
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut key = HeaderValue::from_str(config.api_key.expose().trim()).map_err(|_| {
-            Error::Config(format!(
-                "{ENV_FLOW_API_KEY} contains characters that cannot be sent in a header"
+            BoomiFlowError::config(format!(
+                "{ENV_BOOMI_FLOW_API_KEY} contains characters that cannot be sent in a header"
             ))
         })?;
         key.set_sensitive(true);
         headers.insert(HeaderName::from_static(KEY_HEADER), key);
         if let Some(tenant) = &config.tenant_id {
             let value = HeaderValue::from_str(tenant.trim()).map_err(|_| {
-                Error::Config(format!(
-                    "{ENV_FLOW_TENANT_ID} contains characters that cannot be sent in a header"
+                BoomiFlowError::config(format!(
+                    "{ENV_BOOMI_FLOW_TENANT_ID} contains characters that cannot be sent in a header"
                 ))
             })?;
             headers.insert(HeaderName::from_static(TENANT_HEADER), value);
@@ -254,11 +260,13 @@ impl FlowClient {
             .redirect(crate::redirect::policy())
             .timeout(config.timeout)
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", chain(&e))))?;
+            .map_err(|e| {
+                BoomiFlowError::config(format!("cannot build the HTTP client: {}", chain(&e)))
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
-                config: FlowConfig { base_url, ..config },
+                config: BoomiFlowConfig { base_url, ..config },
                 base,
                 page_bases: Mutex::default(),
             }),
@@ -267,11 +275,11 @@ impl FlowClient {
 
     /// Builds a client from the `BOOMI_FLOW_*` environment variables.
     pub fn from_env() -> Result<Self> {
-        Self::new(FlowConfig::from_env()?)
+        Self::new(BoomiFlowConfig::from_env()?)
     }
 
     /// The configuration in use (its base URL without trailing slash).
-    pub fn config(&self) -> &FlowConfig {
+    pub fn config(&self) -> &BoomiFlowConfig {
         &self.inner.config
     }
 
@@ -297,22 +305,28 @@ impl FlowClient {
     ///
     /// Pages without items are not yielded, so an empty listing yields nothing. `page` and
     /// `pageSize` in `query` are replaced by the walk's own (a `pageSize` given there is the
-    /// size asked for). More than `max_pages` requests, a `next` link to another host or back
-    /// to a page already read end the stream with an [`Error::Decode`]; the stream ends after
-    /// its first error, once the pages read before it are yielded.
+    /// size asked for). More than `max_pages` requests end the stream with
+    /// [`BoomiFlowError::TooManyPages`], a `next` link to another host or back to a page already
+    /// read with [`BoomiFlowError::BadResponse`]; the stream ends after its first error, once the
+    /// pages read before it are yielded.
     pub fn pages(
         &self,
         path: &str,
         query: Vec<(String, String)>,
-    ) -> impl Stream<Item = Result<FlowPage>> + Send + '_ {
+    ) -> impl Stream<Item = Result<BoomiFlowPage>> + Send + '_ {
         paging::walk(self, path, query)
     }
 
     /// The URL of `path` under the base URL, with `query` appended.
     fn url_for(&self, path: &str, query: &[(String, String)]) -> Result<Url> {
         let path = path.trim().trim_start_matches('/');
-        let mut url = Url::parse(&format!("{}/{path}", self.inner.config.base_url))
-            .map_err(|e| Error::invalid("path", format!("`{path}` makes no URL: {e}")))?;
+        let mut url =
+            Url::parse(&format!("{}/{path}", self.inner.config.base_url)).map_err(|source| {
+                BoomiFlowError::InvalidPath {
+                    path: self.scrub(path),
+                    source,
+                }
+            })?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
@@ -373,21 +387,22 @@ impl FlowClient {
     /// GETs `url` with retries and parses its body as JSON.
     pub(crate) async fn fetch(&self, url: &Url) -> Result<Value> {
         let body = self.fetch_bytes(url).await?;
-        parse_json(&body).map_err(|message| Error::Decode {
-            path: ".".to_owned(),
+        parse_json(&body).map_err(|source| BoomiFlowError::BadResponse {
+            at: ".".to_owned(),
             message: self.scrub(&format!(
-                "the response to GET {} is not JSON: {message}",
+                "the response to GET {} is not JSON: {source}",
                 self.relative(url)
             )),
+            source: Some(source),
         })
     }
 
     /// One attempt: send, then read the whole body.
-    async fn attempt(&self, url: &Url, attempt: u32) -> Attempt<Reply> {
-        tracing::debug!(path = %self.relative(url), attempt, "flow request");
+    async fn attempt(&self, url: &Url, attempt: u32) -> Attempt<Reply, BoomiFlowError> {
+        tracing::debug!(path = %self.relative(url), attempt, "Boomi Flow request");
         let resp = match self.inner.http.get(url.clone()).send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::Transport(self.transport_error(url, &e)),
+            Err(e) => return Attempt::Transport(self.transport_error(url, e)),
         };
         let status = resp.status().as_u16();
         let retry_after = resp
@@ -405,39 +420,35 @@ impl FlowClient {
                     body,
                 },
             },
-            Err(e) => Attempt::Transport(self.transport_error(url, &e)),
+            Err(e) => Attempt::Transport(self.transport_error(url, e)),
         }
     }
 
-    /// Maps a non-2xx reply to an [`Error`].
-    fn status_error(&self, url: &Url, reply: &Reply) -> Error {
+    /// Maps a non-2xx reply to a [`BoomiFlowError`].
+    fn status_error(&self, url: &Url, reply: &Reply) -> BoomiFlowError {
         let text = truncate(self.scrub(&String::from_utf8_lossy(&reply.body)).trim());
         let path = self.relative(url);
         match reply.status {
-            401 => Error::Unauthorized {
+            401 => BoomiFlowError::Unauthorized {
                 message: self.auth_message(401, &text),
             },
-            403 => Error::Forbidden {
+            403 => BoomiFlowError::Forbidden {
                 message: self.auth_message(403, &text),
             },
-            404 => Error::NotFound {
-                what: format!("Boomi Flow path `{}`", path.split('?').next().unwrap_or("")),
-                message: if text.is_empty() {
-                    format!("GET {path} answered 404")
-                } else {
-                    text
-                },
+            404 => BoomiFlowError::NotFound {
+                path: path.split('?').next().unwrap_or("").to_owned(),
+                message: text,
             },
-            429 => Error::RateLimited {
+            429 => BoomiFlowError::RateLimited {
+                path,
                 retry_after: reply.retry_after,
-                limit: bdi_domain::Limit::Upstream,
-                message: if text.is_empty() {
-                    format!("the Boomi Flow API kept answering 429 to GET {path}")
-                } else {
-                    text
-                },
+                message: text,
             },
-            status => Error::Upstream { status, body: text },
+            status => BoomiFlowError::Status {
+                status,
+                path,
+                body: text,
+            },
         }
     }
 
@@ -446,7 +457,7 @@ impl FlowClient {
         let tenant = match &self.inner.config.tenant_id {
             Some(t) => format!(" (the tenant sent is `{t}`)"),
             None => format!(
-                "; no tenant is configured: set {ENV_FLOW_TENANT_ID} to the id (a uuid) of the tenant the key was created for, or save it in a profile with `bdi configure --flow`"
+                "; no tenant is configured: set {ENV_BOOMI_FLOW_TENANT_ID} to the id (a uuid) of the tenant the key was created for, or save it in a profile with `bdi configure --flow`"
             ),
         };
         let said = if server.is_empty() {
@@ -455,17 +466,18 @@ impl FlowClient {
             format!("; the server said: {server}")
         };
         format!(
-            "the Boomi Flow API refused the key sent in the {KEY_HEADER} header ({status}): API keys are tenant-scoped, a key works only for the tenant chosen when it was created, so check {ENV_FLOW_API_KEY} and that {ENV_FLOW_TENANT_ID} (sent as the {TENANT_HEADER} header) names that tenant{tenant}{said}"
+            "the Boomi Flow API refused the key sent in the {KEY_HEADER} header ({status}): API keys are tenant-scoped, a key works only for the tenant chosen when it was created, so check {ENV_BOOMI_FLOW_API_KEY} and that {ENV_BOOMI_FLOW_TENANT_ID} (sent as the {TENANT_HEADER} header) names that tenant{tenant}{said}"
         )
     }
 
-    fn transport_error(&self, url: &Url, e: &reqwest::Error) -> Error {
-        if let Some(refused) = crate::redirect::refused(e) {
-            return Error::Config(self.scrub(&format!(
-                "GET {}: the Boomi Flow API at {} answered with {refused}, which bdi does not follow, so that the key ({KEY_HEADER}) and the tenant never go to another host: set {ENV_FLOW_API_URL} to the API's own address",
+    fn transport_error(&self, url: &Url, e: reqwest::Error) -> BoomiFlowError {
+        if let Some(refused) = crate::redirect::refused(&e) {
+            let message = self.scrub(&format!(
+                "GET {}: the Boomi Flow API at {} answered with {refused}, which bdi does not follow, so that the key ({KEY_HEADER}) and the tenant never go to another host: set {ENV_BOOMI_FLOW_API_URL} to the API's own address",
                 self.relative(url),
                 self.inner.config.base_url
-            )));
+            ));
+            return BoomiFlowError::Redirected { message, source: e };
         }
         let what = if e.is_timeout() {
             format!(
@@ -476,12 +488,15 @@ impl FlowClient {
             format!(
                 "could not connect to {}: {}",
                 self.inner.config.base_url,
-                chain(e)
+                chain(&e)
             )
         } else {
-            chain(e)
+            chain(&e)
         };
-        Error::Transport(self.scrub(&format!("GET {}: {what}", self.relative(url))))
+        BoomiFlowError::Transport {
+            message: self.scrub(&format!("GET {}: {what}", self.relative(url))),
+            source: Some(e),
+        }
     }
 
     /// `text` without the key, whatever its length.
@@ -497,12 +512,12 @@ impl FlowClient {
 
 /// Parses a body as JSON; an empty or blank body (a 204, say) is `null`, a UTF-8 byte order mark
 /// is skipped.
-fn parse_json(body: &[u8]) -> std::result::Result<Value, String> {
+fn parse_json(body: &[u8]) -> std::result::Result<Value, serde_json::Error> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(body).map_err(|e| e.to_string())
+    serde_json::from_slice(body)
 }
 
 #[cfg(test)]

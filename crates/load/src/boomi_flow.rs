@@ -1,4 +1,4 @@
-//! The Boomi Flow source: the ten resources of the vendor's dlt example over [`bdi_api_client::FlowClient`], with the
+//! The Boomi Flow source: the ten resources of the vendor's dlt example over [`bdi_api_client::BoomiFlowClient`], with the
 //! contract's paths (`docs/boomi-flow-api.md`; not the example's defective ones), their parent/child dependencies, incremental
 //! cursors, and secrets removed before anything is normalized or stored.
 //!
@@ -17,14 +17,14 @@
 
 use std::sync::Arc;
 
-use bdi_api_client::FlowClient;
+use bdi_api_client::{BoomiFlowClient, BoomiFlowError};
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::normalize::Scrub;
 use crate::schema::WriteDisposition;
-use crate::source::{Incremental, Page, Resource, Source};
+use crate::source::{Incremental, Page, Resource, Source, SourceError};
 
 /// Every resource of the source, in load order.
 pub const RESOURCES: &[&str] = &[
@@ -93,14 +93,14 @@ pub fn resource(name: &str) -> Option<Resource> {
 
 /// The Boomi Flow API as a source.
 #[derive(Debug)]
-pub struct FlowSource {
-    client: FlowClient,
+pub struct BoomiFlowSource {
+    client: BoomiFlowClient,
     flow_ids: OnceCell<Arc<Vec<String>>>,
 }
 
-impl FlowSource {
+impl BoomiFlowSource {
     /// A source over `client`.
-    pub fn new(client: FlowClient) -> Self {
+    pub fn new(client: BoomiFlowClient) -> Self {
         Self {
             client,
             flow_ids: OnceCell::new(),
@@ -111,7 +111,7 @@ impl FlowSource {
         &'a self,
         path: &'a str,
         query: Vec<(String, String)>,
-    ) -> BoxStream<'a, bdi_domain::Result<Page>> {
+    ) -> BoxStream<'a, Result<Page, BoomiFlowError>> {
         self.client
             .pages(path, query)
             .map_ok(|p| Page {
@@ -122,7 +122,7 @@ impl FlowSource {
     }
 
     /// The ids (`id.id`) of every flow, read once per load.
-    async fn flow_ids(&self) -> bdi_domain::Result<Arc<Vec<String>>> {
+    async fn flow_ids(&self) -> Result<Arc<Vec<String>>, BoomiFlowError> {
         self.flow_ids
             .get_or_try_init(|| async {
                 let list = self.client.get_json("draw/1/flow", &[]).await?;
@@ -143,7 +143,7 @@ impl FlowSource {
     }
 
     /// One item per flow, from `prefix/{id}`.
-    fn per_flow<'a>(&'a self, prefix: &'a str) -> BoxStream<'a, bdi_domain::Result<Page>> {
+    fn per_flow<'a>(&'a self, prefix: &'a str) -> BoxStream<'a, Result<Page, BoomiFlowError>> {
         stream::once(self.flow_ids())
             .map_ok(move |ids| {
                 let ids: Vec<String> = ids.as_ref().clone();
@@ -164,9 +164,12 @@ impl FlowSource {
                         items,
                         notes: Vec::new(),
                     })
-                    .map_err(|e| bdi_domain::Error::Decode {
-                        path: ".".to_owned(),
-                        message: e.to_string(),
+                    .map_err(|source| BoomiFlowError::BadResponse {
+                        at: ".".to_owned(),
+                        message: format!(
+                            "the items under {prefix} cannot be kept as JSON: {source}"
+                        ),
+                        source: Some(source),
                     }),
                 Err(e) => Err(e.1),
             })
@@ -174,7 +177,7 @@ impl FlowSource {
     }
 }
 
-impl Source for FlowSource {
+impl Source for BoomiFlowSource {
     fn schema_name(&self) -> &'static str {
         "boomi_flow"
     }
@@ -190,7 +193,7 @@ impl Source for FlowSource {
         &'a self,
         resource: &'a Resource,
         start: Option<String>,
-    ) -> BoxStream<'a, bdi_domain::Result<Page>> {
+    ) -> BoxStream<'a, Result<Page, SourceError>> {
         let from = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
             let mut q: Vec<(String, String)> = extra
                 .iter()
@@ -201,7 +204,7 @@ impl Source for FlowSource {
             }
             q
         };
-        match resource.name.as_str() {
+        let pages = match resource.name.as_str() {
             "flows" => self.listing("draw/1/flow", Vec::new()),
             "flow" => self.per_flow("draw/1/flow"),
             "flow_active" => self.listing("draw/1/flow/active", Vec::new()),
@@ -215,14 +218,15 @@ impl Source for FlowSource {
                 from(&[("orderBy", "occurredAt"), ("orderDirection", "ASC")]),
             ),
             "translations" => self.listing("translate/1/flow", Vec::new()),
-            other => stream::once(async move {
-                Err(bdi_domain::Error::InvalidInput {
-                    field: "resources".to_owned(),
-                    message: format!("unknown resource {other}"),
-                })
-            })
-            .boxed(),
-        }
+            other => {
+                let e = SourceError::UnknownResource {
+                    name: other.to_owned(),
+                    known: RESOURCES.join(", "),
+                };
+                return stream::once(async move { Err(e) }).boxed();
+            }
+        };
+        pages.map_err(SourceError::from).boxed()
     }
 }
 
@@ -251,8 +255,9 @@ mod tests {
     #[test]
     fn secrets_never_reach_a_row() {
         let config =
-            bdi_api_client::FlowConfig::new("http://127.0.0.1:9", "the-key-itself", None).unwrap();
-        let source = FlowSource::new(FlowClient::new(config).unwrap());
+            bdi_api_client::BoomiFlowConfig::new("http://127.0.0.1:9", "the-key-itself", None)
+                .unwrap();
+        let source = BoomiFlowSource::new(BoomiFlowClient::new(config).unwrap());
         assert!(!format!("{:?}", source.scrub()).contains("the-key-itself"));
         let item = serde_json::value::to_raw_value(&json!({
             "id": "s1",

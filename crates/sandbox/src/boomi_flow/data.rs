@@ -1,4 +1,4 @@
-//! The Flow API's demo data, generated deterministically from a fixed seed (no randomness across
+//! The Boomi Flow API's demo data, generated deterministically from a fixed seed (no randomness across
 //! runs): flows and their graphs, runtimes, users, API keys, states, translations, and audit
 //! events, which are a pure function of their index so that a million of them cost no memory.
 //!
@@ -13,8 +13,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use serde_json::{Map, Value, json};
 
-use super::FlowConfig;
-use super::demo::{AUDIT_BASE_MS, AUDIT_STEP_MS, FLOW_NOW_MS};
+use super::BoomiFlowConfig;
+use super::demo::{AUDIT_BASE_MS, AUDIT_STEP_MS, BOOMI_FLOW_NOW_MS};
 
 /// The seed every id and choice derives from.
 const SEED: u64 = 0x0b00_f10e_5a4d_b0c5;
@@ -101,9 +101,9 @@ pub(crate) fn at_ms(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-/// The virtual "now" of the Flow data when the clock has not been advanced.
+/// The virtual "now" of the Boomi Flow data when the clock has not been advanced.
 pub(crate) fn flow_epoch() -> DateTime<Utc> {
-    at_ms(FLOW_NOW_MS)
+    at_ms(BOOMI_FLOW_NOW_MS)
 }
 
 /// Writes `2025-03-01T08:00:00.000Z` without going through a format string.
@@ -222,7 +222,7 @@ struct UserRef {
 
 /// What other records need to know about a flow.
 #[derive(Debug)]
-struct FlowRef {
+struct BoomiFlowRef {
     id: String,
     version_id: String,
     name: String,
@@ -233,7 +233,7 @@ struct FlowRef {
 
 /// The immutable generated data.
 #[derive(Debug)]
-pub(crate) struct FlowData {
+pub(crate) struct BoomiFlowData {
     pub(crate) flows: Vec<Value>,
     pub(crate) graphs: Vec<Value>,
     pub(crate) tenant_runtimes: Value,
@@ -242,7 +242,7 @@ pub(crate) struct FlowData {
     pub(crate) api_keys: Value,
     pub(crate) audit: AuditSource,
     users_ref: Vec<UserRef>,
-    flows_ref: Vec<FlowRef>,
+    flows_ref: Vec<BoomiFlowRef>,
 }
 
 /// One state and what its filters read.
@@ -269,18 +269,18 @@ impl StateRecord {
     }
 }
 
-/// The mutable Flow API state behind a sandbox.
+/// The mutable Boomi Flow API state behind a sandbox.
 #[derive(Debug)]
-pub(crate) struct FlowState {
-    pub(crate) data: Arc<FlowData>,
+pub(crate) struct BoomiFlowState {
+    pub(crate) data: Arc<BoomiFlowData>,
     pub(crate) states: Vec<StateRecord>,
     pub(crate) audit_events: u64,
     last_tick: DateTime<Utc>,
 }
 
-impl FlowState {
-    pub(crate) fn new(config: &FlowConfig) -> Self {
-        let data = Arc::new(FlowData::new(config));
+impl BoomiFlowState {
+    pub(crate) fn new(config: &BoomiFlowConfig) -> Self {
+        let data = Arc::new(BoomiFlowData::new(config));
         let count = u64::try_from(config.states).unwrap_or(u64::MAX);
         let epoch = flow_epoch();
         let mut states: Vec<StateRecord> = Vec::with_capacity(config.states);
@@ -293,7 +293,7 @@ impl FlowState {
             states.push(data.state(n, created, modified, parent));
         }
         let last_tick = states.iter().map(|s| s.modified).max().unwrap_or(epoch);
-        FlowState {
+        BoomiFlowState {
             data,
             states,
             audit_events: config.audit_events,
@@ -360,7 +360,7 @@ fn user_ref(i: u64) -> UserRef {
     }
 }
 
-fn flow_ref(i: u64) -> FlowRef {
+fn flow_ref(i: u64) -> BoomiFlowRef {
     let idx = usize::try_from(i).unwrap_or(usize::MAX);
     let base = FLOWS[idx % FLOWS.len()];
     let name = if idx < FLOWS.len() {
@@ -373,7 +373,7 @@ fn flow_ref(i: u64) -> FlowRef {
         .zip(kinds)
         .map(|(e, kind)| (uuid(K_ELEMENT, i * ELEMENTS_PER_FLOW + e), kind))
         .collect();
-    FlowRef {
+    BoomiFlowRef {
         id: uuid(K_FLOW, i),
         version_id: uuid(K_VERSION, i),
         name,
@@ -382,11 +382,11 @@ fn flow_ref(i: u64) -> FlowRef {
     }
 }
 
-impl FlowData {
-    fn new(config: &FlowConfig) -> Self {
+impl BoomiFlowData {
+    fn new(config: &BoomiFlowConfig) -> Self {
         let users_ref: Vec<UserRef> = (0..config.users as u64).map(user_ref).collect();
-        let flows_ref: Vec<FlowRef> = (0..config.flows as u64).map(flow_ref).collect();
-        let mut data = FlowData {
+        let flows_ref: Vec<BoomiFlowRef> = (0..config.flows as u64).map(flow_ref).collect();
+        let mut data = BoomiFlowData {
             flows: Vec::new(),
             graphs: Vec::new(),
             tenant_runtimes: Value::Null,
@@ -424,7 +424,8 @@ impl FlowData {
         let f = &self.flows_ref[i];
         let n = i as u64;
         let (_, summary, tags, expiration) = FLOWS[i % FLOWS.len()];
-        let created = at_ms(FLOW_NOW_MS) - TimeDelta::days(400) + TimeDelta::hours(n as i64 * 31);
+        let created =
+            at_ms(BOOMI_FLOW_NOW_MS) - TimeDelta::days(400) + TimeDelta::hours(n as i64 * 31);
         let modified = created
             + TimeDelta::days(20 + (pick(K_CHOICE, n, 300) as i64))
             + TimeDelta::milliseconds(pick(K_CHOICE + 1, n, 1000) as i64);
@@ -570,7 +571,7 @@ impl FlowData {
     fn user(&self, i: usize, tenant_id: &str) -> Value {
         let u = &self.users_ref[i];
         let n = i as u64;
-        let created = at_ms(FLOW_NOW_MS) - TimeDelta::days(700)
+        let created = at_ms(BOOMI_FLOW_NOW_MS) - TimeDelta::days(700)
             + TimeDelta::hours(n as i64 * 53)
             + TimeDelta::milliseconds(pick(K_CHOICE + 2, n, 1000) as i64);
         let (role_name, friendly) = match i % 5 {
@@ -596,7 +597,7 @@ impl FlowData {
             "roleId": role_id,
             "isSso": is_sso,
             "expiresAt": null,
-            "lastLoggedInAt": ts(at_ms(FLOW_NOW_MS) - TimeDelta::minutes(pick(K_CHOICE + 3, n, 20_000) as i64)),
+            "lastLoggedInAt": ts(at_ms(BOOMI_FLOW_NOW_MS) - TimeDelta::minutes(pick(K_CHOICE + 3, n, 20_000) as i64)),
         })];
         if i % 4 == 1 {
             tenants.push(json!({
@@ -605,7 +606,7 @@ impl FlowData {
                 "role": "builder",
                 "roleId": uuid(K_ROLE, 1),
                 "isSso": false,
-                "expiresAt": ts(at_ms(FLOW_NOW_MS) + TimeDelta::days(30 + n as i64)),
+                "expiresAt": ts(at_ms(BOOMI_FLOW_NOW_MS) + TimeDelta::days(30 + n as i64)),
                 "lastLoggedInAt": null,
             }));
         }
@@ -735,7 +736,7 @@ struct Runtime {
 
 /// The tenant's and the organization's runtime lists.
 fn runtimes() -> (Value, Value) {
-    let now = at_ms(FLOW_NOW_MS);
+    let now = at_ms(BOOMI_FLOW_NOW_MS);
     let rows = [
         Runtime {
             name: "eu-west-prod-1",
@@ -814,8 +815,8 @@ fn runtimes() -> (Value, Value) {
 }
 
 /// The current user's API keys: the configured key (the caller's own) and one more.
-fn api_keys(config: &FlowConfig) -> Value {
-    let now = at_ms(FLOW_NOW_MS);
+fn api_keys(config: &BoomiFlowConfig) -> Value {
+    let now = at_ms(BOOMI_FLOW_NOW_MS);
     let second: String = (0..2)
         .map(|k| format!("{:016x}", mix(K_SECRET + 2, k)))
         .collect();
@@ -911,7 +912,7 @@ struct AuditFlow {
 }
 
 impl AuditSource {
-    fn new(tenant_id: &str, users: &[UserRef], flows: &[FlowRef]) -> Self {
+    fn new(tenant_id: &str, users: &[UserRef], flows: &[BoomiFlowRef]) -> Self {
         AuditSource {
             tenant: json_str(tenant_id),
             user_ids: users.iter().map(|u| u.id.clone()).collect(),

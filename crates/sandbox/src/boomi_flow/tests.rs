@@ -1,4 +1,4 @@
-//! Unit tests of the Flow demo data (determinism, known ids, shapes the loader must handle), the
+//! Unit tests of the Boomi Flow demo data (determinism, known ids, shapes the loader must handle), the
 //! audit timeline arithmetic, the `filter` parser and page requests.
 
 use std::collections::HashSet;
@@ -10,11 +10,11 @@ use super::data::*;
 use super::demo;
 use super::filter::Filter;
 use super::paging::PageRequest;
-use super::{Envelope, FlowConfig, PageBase};
+use super::{BoomiFlowConfig, Envelope, PageBase};
 use crate::http::Ctx;
 
-fn state() -> FlowState {
-    FlowState::new(&FlowConfig::default())
+fn state() -> BoomiFlowState {
+    BoomiFlowState::new(&BoomiFlowConfig::default())
 }
 
 fn event(source: &AuditSource, i: u64) -> Value {
@@ -30,7 +30,7 @@ fn the_data_is_the_same_on_every_run() {
     assert_eq!(a.data.graphs, b.data.graphs);
     assert_eq!(a.data.users, b.data.users);
     let now = flow_epoch();
-    let states = |s: &FlowState| s.states.iter().map(|r| r.json(now)).collect::<Vec<_>>();
+    let states = |s: &BoomiFlowState| s.states.iter().map(|r| r.json(now)).collect::<Vec<_>>();
     assert_eq!(states(&a), states(&b));
     assert_eq!(event(&a.data.audit, 17), event(&b.data.audit, 17));
 }
@@ -69,9 +69,9 @@ fn the_published_ids_are_the_generated_ones() {
         d.organization_runtimes.as_array().map(Vec::len),
         Some(demo::DEFAULT_ORGANIZATION_RUNTIMES)
     );
-    assert_eq!(demo::FLOW_API_KEY.len(), 32);
+    assert_eq!(demo::BOOMI_FLOW_API_KEY.len(), 32);
     assert_eq!(demo::audit_occurred_at(0), demo::AUDIT_BASE);
-    assert_eq!(ts(flow_epoch()), demo::FLOW_NOW);
+    assert_eq!(ts(flow_epoch()), demo::BOOMI_FLOW_NOW);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn events_cover_every_type_with_keys_that_differ_by_type() {
         let e = event(source, i);
         assert_eq!(e["occurredAt"], demo::audit_occurred_at(i));
         assert_eq!(e["id"], demo::audit_event_id(i));
-        assert_eq!(e["tenantId"], demo::FLOW_TENANT_ID);
+        assert_eq!(e["tenantId"], demo::BOOMI_FLOW_TENANT_ID);
         assert_eq!(e["userId"], e["user"]["id"]);
         let kind = e["type"].as_str().expect("type").to_owned();
         let data = e["data"].as_object().expect("data is an object");
@@ -161,7 +161,7 @@ fn records_hold_the_shapes_a_loader_must_handle() {
     assert!(d.flows.iter().any(|f| f["tags"] == json!([])));
     let g = &d.graphs[0];
     assert_eq!(g["startMapElementId"], g["mapElements"][0]["id"]);
-    assert_eq!(g["tenantId"], demo::FLOW_TENANT_ID);
+    assert_eq!(g["tenantId"], demo::BOOMI_FLOW_TENANT_ID);
     assert!(
         g["mapElements"][2]["outcomes"]
             .as_array()

@@ -5,27 +5,27 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use bdi_sandbox::flow::{Envelope, FlowConfig, Links, PageBase, Totals, demo};
+use bdi_sandbox::boomi_flow::{BoomiFlowConfig, Envelope, Links, PageBase, Totals, demo};
 use bdi_sandbox::{Sandbox, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::support::{Harness, Resp};
 
-/// A sandbox and requests that carry the Flow key and tenant.
+/// A sandbox and requests that carry the Boomi Flow key and tenant.
 struct Flow {
     h: Harness,
 }
 
 impl Flow {
     async fn start() -> Flow {
-        Flow::with(FlowConfig::default()).await
+        Flow::with(BoomiFlowConfig::default()).await
     }
 
-    async fn with(flow: FlowConfig) -> Flow {
+    async fn with(flow: BoomiFlowConfig) -> Flow {
         Flow {
             h: Harness::with(SandboxConfig {
-                flow,
+                boomi_flow: flow,
                 ..SandboxConfig::default()
             })
             .await,
@@ -33,9 +33,9 @@ impl Flow {
     }
 
     async fn envelope(envelope: Envelope) -> Flow {
-        Flow::with(FlowConfig {
+        Flow::with(BoomiFlowConfig {
             envelope,
-            ..FlowConfig::default()
+            ..BoomiFlowConfig::default()
         })
         .await
     }
@@ -44,9 +44,9 @@ impl Flow {
         &self.h.sandbox
     }
 
-    /// `{flow_base_url}/{path}`.
+    /// `{boomi_flow_base_url}/{path}`.
     fn url(&self, path: &str) -> String {
-        format!("{}/{path}", self.sandbox().flow_base_url())
+        format!("{}/{path}", self.sandbox().boomi_flow_base_url())
     }
 
     /// GET with the given headers only.
@@ -68,7 +68,7 @@ impl Flow {
 
     /// GET an absolute URL with the configured key and tenant.
     async fn get_url(&self, url: &str) -> Resp {
-        let flow = &self.sandbox().config().flow;
+        let flow = &self.sandbox().config().boomi_flow;
         self.get_with(
             url,
             &[
@@ -79,7 +79,7 @@ impl Flow {
         .await
     }
 
-    /// GET a path relative to the Flow base URL; asserts a 200 and returns the JSON.
+    /// GET a path relative to the Boomi Flow base URL; asserts a 200 and returns the JSON.
     async fn json(&self, path: &str) -> Value {
         let r = self.get_url(&self.url(path)).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
@@ -143,7 +143,7 @@ fn keys(v: &Value) -> Vec<&str> {
 async fn the_key_header_is_required_and_checked() {
     let f = Flow::start().await;
     let url = f.url("draw/1/flow");
-    let tenant = ("manywhotenant", demo::FLOW_TENANT_ID);
+    let tenant = ("manywhotenant", demo::BOOMI_FLOW_TENANT_ID);
 
     let none = f.get_with(&url, &[tenant]).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
@@ -172,18 +172,18 @@ async fn the_key_header_is_required_and_checked() {
 
     // The vendor example's bug: the key sent as `Authorization`.
     let seed = f
-        .get_with(&url, &[("authorization", demo::FLOW_API_KEY), tenant])
+        .get_with(&url, &[("authorization", demo::BOOMI_FLOW_API_KEY), tenant])
         .await;
     assert_eq!(seed.status, StatusCode::UNAUTHORIZED);
     assert!(seed.text.contains("not Authorization"), "{}", seed.text);
-    assert!(!seed.text.contains(demo::FLOW_API_KEY));
+    assert!(!seed.text.contains(demo::BOOMI_FLOW_API_KEY));
 }
 
 #[tokio::test]
 async fn the_tenant_header_is_required_and_must_be_the_keys() {
     let f = Flow::start().await;
     let url = f.url("draw/1/flow");
-    let key = ("x-boomi-flow-api-key", demo::FLOW_API_KEY);
+    let key = ("x-boomi-flow-api-key", demo::BOOMI_FLOW_API_KEY);
 
     let missing = f.get_with(&url, &[key]).await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
@@ -210,8 +210,8 @@ async fn the_tenant_header_is_required_and_must_be_the_keys() {
         .get_with(
             &url,
             &[
-                ("X-Boomi-Flow-Api-Key", demo::FLOW_API_KEY),
-                ("ManyWhoTenant", demo::FLOW_TENANT_ID),
+                ("X-Boomi-Flow-Api-Key", demo::BOOMI_FLOW_API_KEY),
+                ("ManyWhoTenant", demo::BOOMI_FLOW_TENANT_ID),
             ],
         )
         .await;
@@ -221,10 +221,10 @@ async fn the_tenant_header_is_required_and_must_be_the_keys() {
 
 #[tokio::test]
 async fn a_configured_key_and_tenant_replace_the_defaults() {
-    let f = Flow::with(FlowConfig {
+    let f = Flow::with(BoomiFlowConfig {
         api_key: "k".repeat(32),
         tenant_id: "11111111-2222-4333-8444-555555555555".to_owned(),
-        ..FlowConfig::default()
+        ..BoomiFlowConfig::default()
     })
     .await;
     let url = f.url("admin/1/users/me/keys");
@@ -232,8 +232,8 @@ async fn a_configured_key_and_tenant_replace_the_defaults() {
         .get_with(
             &url,
             &[
-                ("x-boomi-flow-api-key", demo::FLOW_API_KEY),
-                ("manywhotenant", demo::FLOW_TENANT_ID),
+                ("x-boomi-flow-api-key", demo::BOOMI_FLOW_API_KEY),
+                ("manywhotenant", demo::BOOMI_FLOW_TENANT_ID),
             ],
         )
         .await;
@@ -395,7 +395,7 @@ async fn a_flow_graph_holds_elements_outcomes_and_the_tenant() {
     for (k, v) in flow.as_object().expect("object") {
         assert_eq!(&graph[k], v, "{k}");
     }
-    assert_eq!(graph["tenantId"], demo::FLOW_TENANT_ID);
+    assert_eq!(graph["tenantId"], demo::BOOMI_FLOW_TENANT_ID);
     let elements = graph["mapElements"].as_array().expect("mapElements");
     assert!(elements.len() >= 2);
     assert_eq!(elements[0]["id"], graph["startMapElementId"]);
@@ -501,7 +501,7 @@ async fn users_come_in_the_default_envelope() {
         keys(&user["role"]),
         ["roleId", "developerName", "friendlyName"]
     );
-    assert_eq!(user["tenants"][0]["id"], demo::FLOW_TENANT_ID);
+    assert_eq!(user["tenants"][0]["id"], demo::BOOMI_FLOW_TENANT_ID);
     for key in [
         "id",
         "developerName",
@@ -529,7 +529,7 @@ async fn api_keys_are_the_callers_secrets() {
         assert_eq!(keys(k), ["name", "apiKey", "createdAt", "tenantId"]);
         assert_eq!(k["apiKey"].as_str().map(str::len), Some(32));
     }
-    assert_eq!(list[0]["apiKey"], demo::FLOW_API_KEY);
+    assert_eq!(list[0]["apiKey"], demo::BOOMI_FLOW_API_KEY);
     assert_eq!(list[1]["apiKey"], demo::SECOND_API_KEY);
 }
 
@@ -825,9 +825,9 @@ async fn the_audit_source_grows_after_its_last_event() {
 
 #[tokio::test]
 async fn a_large_audit_source_serves_every_page_once() {
-    let f = Flow::with(FlowConfig {
+    let f = Flow::with(BoomiFlowConfig {
         audit_events: 50_000,
-        ..FlowConfig::default()
+        ..BoomiFlowConfig::default()
     })
     .await;
     let mut seen = HashSet::new();
@@ -986,7 +986,7 @@ async fn next_links_in_every_style_read_everything_once() {
         .as_str()
         .expect("next")
         .to_owned();
-    let naive = format!("{}{next}", f.sandbox().flow_base_url());
+    let naive = format!("{}{next}", f.sandbox().boomi_flow_base_url());
     assert_eq!(f.get_url(&naive).await.status, StatusCode::NOT_FOUND);
 }
 
@@ -1122,12 +1122,12 @@ async fn requests_reached_wakes_when_the_kth_page_is_asked_for() {
 
 #[tokio::test]
 async fn an_empty_flow_source_answers_empty_lists() {
-    let f = Flow::with(FlowConfig {
+    let f = Flow::with(BoomiFlowConfig {
         flows: 0,
         users: 0,
         states: 0,
         audit_events: 0,
-        ..FlowConfig::default()
+        ..BoomiFlowConfig::default()
     })
     .await;
     for path in ["draw/1/flow", "draw/1/flow/active", "translate/1/flow"] {
@@ -1157,6 +1157,6 @@ async fn an_empty_flow_source_answers_empty_lists() {
 async fn the_flow_key_never_shows_in_debug_output() {
     let f = Flow::start().await;
     let shown = format!("{:?} {:?}", f.sandbox(), f.sandbox().config());
-    assert!(!shown.contains(demo::FLOW_API_KEY), "{shown}");
-    assert!(shown.contains(demo::FLOW_TENANT_ID));
+    assert!(!shown.contains(demo::BOOMI_FLOW_API_KEY), "{shown}");
+    assert!(shown.contains(demo::BOOMI_FLOW_TENANT_ID));
 }

@@ -2,30 +2,30 @@
 //! what the emulator holds, ids come from the parent listing, secrets never reach a row, and an
 //! incremental start is inclusive.
 
-use bdi_api_client::{FlowClient, FlowConfig};
-use bdi_load::flow::{FlowSource, RESOURCES, resource};
+use bdi_api_client::{BoomiFlowClient, BoomiFlowConfig};
+use bdi_load::boomi_flow::{BoomiFlowSource, RESOURCES, resource};
 use bdi_load::normalize::{Batch, Normalizer};
 use bdi_load::schema::{Cell, Schema};
 use bdi_load::{Page, Source};
-use bdi_sandbox::flow::demo;
+use bdi_sandbox::boomi_flow::demo;
 use bdi_sandbox::{Sandbox, SandboxConfig};
 use futures::StreamExt;
 use serde_json::Value;
 
-/// The Flow source on `sandbox`'s emulator, 50 items a page.
-pub(crate) fn source(sandbox: &Sandbox) -> FlowSource {
-    let flow = &sandbox.config().flow;
-    let config = FlowConfig::new(
-        &sandbox.flow_base_url(),
+/// The Boomi Flow source on `sandbox`'s emulator, 50 items a page.
+pub(crate) fn source(sandbox: &Sandbox) -> BoomiFlowSource {
+    let flow = &sandbox.config().boomi_flow;
+    let config = BoomiFlowConfig::new(
+        &sandbox.boomi_flow_base_url(),
         &flow.api_key,
         Some(&flow.tenant_id),
     )
     .unwrap()
     .with_page_size(50);
-    FlowSource::new(FlowClient::new(config).unwrap())
+    BoomiFlowSource::new(BoomiFlowClient::new(config).unwrap())
 }
 
-async fn read(source: &FlowSource, name: &str, start: Option<String>) -> Vec<Value> {
+async fn read(source: &BoomiFlowSource, name: &str, start: Option<String>) -> Vec<Value> {
     let r = resource(name).unwrap();
     let pages: Vec<Page> = source
         .pages(&r, start)
@@ -80,7 +80,10 @@ async fn every_resource_reads_what_the_emulator_holds_and_no_secret_reaches_a_ro
         for rows in batch.tables.values() {
             for cell in (0..rows.len()).flat_map(|r| rows.row(r)) {
                 if let Cell::Text(text) = &cell {
-                    assert!(!text.contains(demo::FLOW_API_KEY), "{name} holds the key");
+                    assert!(
+                        !text.contains(demo::BOOMI_FLOW_API_KEY),
+                        "{name} holds the key"
+                    );
                     assert!(!text.contains(demo::SECOND_API_KEY), "{name} holds a key");
                 }
             }
@@ -111,10 +114,10 @@ async fn an_incremental_start_is_inclusive() {
 async fn a_total_short_of_the_truth_loses_nothing_and_is_a_warning() {
     use bdi_load::destination::duckdb::DuckDb;
     use bdi_load::{LoadOptions, load};
-    use bdi_sandbox::flow::{Envelope, FlowConfig as Emulated};
+    use bdi_sandbox::boomi_flow::{BoomiFlowConfig as Emulated, Envelope};
 
     let sandbox = Sandbox::start(SandboxConfig {
-        flow: Emulated {
+        boomi_flow: Emulated {
             envelope: Envelope {
                 total_offset: -60,
                 ..Envelope::default()

@@ -1,5 +1,5 @@
 //! The Boomi Flow API emulator, served by the same router as the Data Integration API under the
-//! path prefix `/api` (so a sandbox's Flow base URL is `{base_url}/api`).
+//! path prefix `/api` (so a sandbox's Boomi Flow base URL is `{base_url}/api`).
 //!
 //! Written from the contract (`docs/boomi-flow-api.md`), not from any client: the
 //! read paths the vendor's dlt example uses (flows, flow graphs, runtimes, users, API keys, states, audit search,
@@ -26,18 +26,18 @@ use axum::routing::{any, get};
 
 use crate::AppState;
 
-pub(crate) use data::{FlowData, FlowState, flow_epoch};
+pub(crate) use data::{BoomiFlowData, BoomiFlowState, flow_epoch};
 
-/// The path prefix the Flow API is mounted under.
+/// The path prefix the Boomi Flow API is mounted under.
 pub const PREFIX: &str = "/api";
 
-/// How the Flow API emulator is configured (`SandboxConfig::flow`).
+/// How the Boomi Flow API emulator is configured (`SandboxConfig::boomi_flow`).
 #[derive(Clone)]
-pub struct FlowConfig {
-    /// The only `x-boomi-flow-api-key` accepted (default [`demo::FLOW_API_KEY`]).
+pub struct BoomiFlowConfig {
+    /// The only `x-boomi-flow-api-key` accepted (default [`demo::BOOMI_FLOW_API_KEY`]).
     pub api_key: String,
     /// The tenant the key is scoped to: `manywhotenant` must name it (default
-    /// [`demo::FLOW_TENANT_ID`]).
+    /// [`demo::BOOMI_FLOW_TENANT_ID`]).
     pub tenant_id: String,
     /// How many flows to generate (default [`demo::DEFAULT_FLOWS`]).
     pub flows: usize,
@@ -52,9 +52,9 @@ pub struct FlowConfig {
     pub envelope: Envelope,
 }
 
-impl fmt::Debug for FlowConfig {
+impl fmt::Debug for BoomiFlowConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowConfig")
+        f.debug_struct("BoomiFlowConfig")
             .field("api_key", &"<redacted>")
             .field("tenant_id", &self.tenant_id)
             .field("flows", &self.flows)
@@ -66,11 +66,11 @@ impl fmt::Debug for FlowConfig {
     }
 }
 
-impl Default for FlowConfig {
+impl Default for BoomiFlowConfig {
     fn default() -> Self {
-        FlowConfig {
-            api_key: demo::FLOW_API_KEY.to_owned(),
-            tenant_id: demo::FLOW_TENANT_ID.to_owned(),
+        BoomiFlowConfig {
+            api_key: demo::BOOMI_FLOW_API_KEY.to_owned(),
+            tenant_id: demo::BOOMI_FLOW_TENANT_ID.to_owned(),
             flows: demo::DEFAULT_FLOWS,
             users: demo::DEFAULT_USERS,
             states: demo::DEFAULT_STATES,
@@ -164,7 +164,7 @@ pub enum Links {
     /// Absolute URLs: `http://127.0.0.1:PORT/api/audit/1/search?page=2&pageSize=1000`.
     #[default]
     Absolute,
-    /// Paths relative to the Flow base URL: `audit/1/search?page=2&pageSize=1000`.
+    /// Paths relative to the Boomi Flow base URL: `audit/1/search?page=2&pageSize=1000`.
     Relative,
     /// Paths from the host's root, which already hold the `/api` prefix:
     /// `/api/audit/1/search?page=2&pageSize=1000` (a client that appends them to its base URL
@@ -186,7 +186,7 @@ pub enum Totals {
     Both,
 }
 
-/// The Flow API routes, with the key and tenant check on every matched route; any other path
+/// The Boomi Flow API routes, with the key and tenant check on every matched route; any other path
 /// under `/api` answers a text 404.
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     let p = |suffix: &str| format!("{PREFIX}/{suffix}");
@@ -212,45 +212,45 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route(&p("{*rest}"), any(not_found))
 }
 
-/// An error answer of the Flow API: a status and a short text body (the real format is
+/// An error answer of the Boomi Flow API: a status and a short text body (the real format is
 /// unknown; the contract tells clients to treat it as text).
 #[derive(Debug)]
-pub(crate) struct FlowError {
+pub(crate) struct BoomiFlowHttpError {
     status: StatusCode,
     message: String,
 }
 
-impl FlowError {
+impl BoomiFlowHttpError {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        FlowError {
+        BoomiFlowHttpError {
             status,
             message: message.into(),
         }
     }
 
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
-        FlowError::new(StatusCode::BAD_REQUEST, message)
+        BoomiFlowHttpError::new(StatusCode::BAD_REQUEST, message)
     }
 
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
-        FlowError::new(StatusCode::NOT_FOUND, message)
+        BoomiFlowHttpError::new(StatusCode::NOT_FOUND, message)
     }
 }
 
-impl IntoResponse for FlowError {
+impl IntoResponse for BoomiFlowHttpError {
     fn into_response(self) -> Response {
         (self.status, self.message).into_response()
     }
 }
 
-async fn not_found() -> FlowError {
-    FlowError::not_found("Not Found: no such Flow API path")
+async fn not_found() -> BoomiFlowHttpError {
+    BoomiFlowHttpError::not_found("Not Found: no such Flow API path")
 }
 
 /// The key and tenant check: 401 unless `x-boomi-flow-api-key` is the configured key, then 403
 /// unless `manywhotenant` names the key's tenant. Neither value is ever echoed.
 async fn auth(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let config = &app.shared.config.flow;
+    let config = &app.shared.config.boomi_flow;
     let headers = req.headers();
     let key = headers
         .get("x-boomi-flow-api-key")
@@ -259,8 +259,11 @@ async fn auth(State(app): State<AppState>, req: Request, next: Next) -> Response
     match key {
         Some(key) if key == config.api_key => {}
         Some(_) => {
-            return FlowError::new(StatusCode::UNAUTHORIZED, "Unauthorized: invalid API key")
-                .into_response();
+            return BoomiFlowHttpError::new(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized: invalid API key",
+            )
+            .into_response();
         }
         None => {
             let message = if headers.contains_key(axum::http::header::AUTHORIZATION) {
@@ -268,7 +271,7 @@ async fn auth(State(app): State<AppState>, req: Request, next: Next) -> Response
             } else {
                 "Unauthorized: the x-boomi-flow-api-key header is missing"
             };
-            return FlowError::new(StatusCode::UNAUTHORIZED, message).into_response();
+            return BoomiFlowHttpError::new(StatusCode::UNAUTHORIZED, message).into_response();
         }
     }
     let tenant = headers
@@ -277,12 +280,12 @@ async fn auth(State(app): State<AppState>, req: Request, next: Next) -> Response
         .map(str::trim);
     match tenant {
         Some(t) if t.eq_ignore_ascii_case(&config.tenant_id) => next.run(req).await,
-        Some(_) => FlowError::new(
+        Some(_) => BoomiFlowHttpError::new(
             StatusCode::FORBIDDEN,
             "Forbidden: API keys are tenant-scoped and this key does not belong to the tenant in the manywhotenant header",
         )
         .into_response(),
-        None => FlowError::new(
+        None => BoomiFlowHttpError::new(
             StatusCode::FORBIDDEN,
             "Forbidden: the manywhotenant header is required (API keys are tenant-scoped)",
         )

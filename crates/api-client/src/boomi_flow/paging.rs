@@ -28,7 +28,7 @@
 //!    A total is not trusted to end the walk: once it is reached, a full page is followed by one
 //!    more request, so a total short of the truth loses nothing; and when the items returned
 //!    differ from the total announced, the walk's last page (empty if need be) carries a note
-//!    that says so ([`FlowPage::notes`]).
+//!    that says so ([`BoomiFlowPage::notes`]).
 //! 4. **Neither.** Else pages are read one after the other until a page is empty or holds fewer
 //!    items than the largest page seen so far. Not "fewer than asked": a server that caps
 //!    `pageSize` returns full pages smaller than asked although more follow.
@@ -40,7 +40,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bdi_domain::{Error, Result};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
@@ -49,7 +48,7 @@ use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 use url::Url;
 
-use super::{FlowClient, FlowPage};
+use super::{BoomiFlowClient, BoomiFlowError, BoomiFlowPage, Result};
 
 /// What a body's shape says about the listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,10 +175,10 @@ fn raw_kind(raw: &str) -> &'static str {
 }
 
 /// Why a body is not a page.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum BodyError {
-    /// It is not JSON (the parser's message).
-    NotJson(String),
+    /// It is not JSON (the parser's error).
+    NotJson(serde_json::Error),
     /// It is JSON of the wrong shape.
     Shape(String),
 }
@@ -188,7 +187,7 @@ pub(crate) enum BodyError {
 /// message). The items are kept as JSON text: a reader parses each one as it needs, and the page
 /// costs one allocation per item instead of a tree of them.
 pub(crate) fn read_body(body: &[u8]) -> std::result::Result<Parsed, BodyError> {
-    let not_json = |e: serde_json::Error| BodyError::NotJson(e.to_string());
+    let not_json = BodyError::NotJson;
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let bare = |shape, items| Parsed {
         shape,
@@ -211,8 +210,9 @@ pub(crate) fn read_body(body: &[u8]) -> std::result::Result<Parsed, BodyError> {
             let is_envelope =
                 items_at.is_some() || entries.iter().any(|(k, _)| is(k, &["_meta", "_links"]));
             if !is_envelope {
-                let text =
-                    std::str::from_utf8(body).map_err(|e| BodyError::NotJson(e.to_string()))?;
+                let text = std::str::from_utf8(body).map_err(|e| {
+                    BodyError::NotJson(<serde_json::Error as serde::de::Error>::custom(e))
+                })?;
                 let item = RawValue::from_string(text.trim().to_owned()).map_err(not_json)?;
                 return Ok(bare(Shape::Single, vec![item]));
             }
@@ -447,7 +447,7 @@ struct Fetched {
 struct Task(JoinHandle<Result<Fetched>>);
 
 impl Task {
-    fn spawn(client: &FlowClient, url: Url) -> Self {
+    fn spawn(client: &BoomiFlowClient, url: Url) -> Self {
         let client = client.clone();
         Self(tokio::spawn(async move { fetch_page(&client, url).await }))
     }
@@ -466,7 +466,10 @@ impl Future for Task {
         Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(Error::Transport(format!("a page fetch was cancelled: {e}"))),
+            Err(e) => Err(BoomiFlowError::Transport {
+                message: format!("a page fetch was cancelled: {e}"),
+                source: None,
+            }),
         })
     }
 }
@@ -486,14 +489,14 @@ enum State {
         previous: Url,
     },
     /// The walk cannot go on: this error comes once the pages read so far are yielded.
-    Failed(Error),
+    Failed(BoomiFlowError),
     /// Done.
     End,
 }
 
 /// The walk over one listing.
 struct Walker {
-    client: FlowClient,
+    client: BoomiFlowClient,
     /// The listing's key in the client's page-base memory: its path.
     key: String,
     /// The listing's URL with the caller's query, without `page` and `pageSize`.
@@ -504,7 +507,7 @@ struct Walker {
     ready: VecDeque<Fetched>,
     state: State,
     /// An error to report before anything else (a path that makes no URL).
-    failed: Option<Error>,
+    failed: Option<BoomiFlowError>,
     progress: Progress,
     /// Pages yielded so far.
     yielded: u32,
@@ -516,12 +519,12 @@ struct Walker {
     announced: Option<u64>,
 }
 
-/// The stream behind [`FlowClient::pages`].
+/// The stream behind [`BoomiFlowClient::pages`].
 pub(crate) fn walk(
-    client: &FlowClient,
+    client: &BoomiFlowClient,
     path: &str,
     query: Vec<(String, String)>,
-) -> impl Stream<Item = Result<FlowPage>> + Send + 'static {
+) -> impl Stream<Item = Result<BoomiFlowPage>> + Send + 'static {
     let path = path.trim().trim_start_matches('/');
     let key = path
         .split('?')
@@ -569,7 +572,7 @@ pub(crate) fn walk(
 
 impl Walker {
     /// The next page to yield, `None` at the end (and after an error).
-    async fn next_page(&mut self) -> Option<Result<FlowPage>> {
+    async fn next_page(&mut self) -> Option<Result<BoomiFlowPage>> {
         if let Some(e) = self.failed.take() {
             self.state = State::End;
             return Some(Err(e));
@@ -577,7 +580,7 @@ impl Walker {
         loop {
             if let Some(f) = self.ready.pop_front() {
                 self.yielded += 1;
-                return Some(Ok(FlowPage {
+                return Some(Ok(BoomiFlowPage {
                     number: self.yielded,
                     items: f.parsed.items,
                     url: self.client.scrub(f.url.as_str()),
@@ -598,14 +601,14 @@ impl Walker {
 
     /// Once the walk is complete: an empty last page whose note says that the items returned
     /// differ from the total the server announced, when they do (once).
-    fn last_note(&mut self) -> Option<Result<FlowPage>> {
+    fn last_note(&mut self) -> Option<Result<BoomiFlowPage>> {
         let announced = self.announced.take()?;
         let count = self.progress.count;
         if announced == count {
             return None;
         }
         self.yielded += 1;
-        Some(Ok(FlowPage {
+        Some(Ok(BoomiFlowPage {
             number: self.yielded,
             items: Vec::new(),
             url: self.client.scrub(self.template.as_str()),
@@ -649,12 +652,9 @@ impl Walker {
     fn count_requests(&mut self, n: u32) -> Result<()> {
         let cap = self.client.config().max_pages;
         if self.requests.saturating_add(n) > cap {
-            return Err(Error::Decode {
-                path: ".".to_owned(),
-                message: format!(
-                    "the listing `{}` did not end within {cap} pages: stopped to avoid an endless walk (raise max_pages if it really is this long)",
-                    self.key
-                ),
+            return Err(BoomiFlowError::TooManyPages {
+                listing: self.key.clone(),
+                max_pages: cap,
             });
         }
         self.requests += n;
@@ -753,10 +753,10 @@ impl Walker {
                 Ok(is_zero.then_some(zero))
             }
             Err(
-                e @ (Error::Transport(_)
-                | Error::RateLimited { .. }
-                | Error::Unauthorized { .. }
-                | Error::Forbidden { .. }),
+                e @ (BoomiFlowError::Transport { .. }
+                | BoomiFlowError::RateLimited { .. }
+                | BoomiFlowError::Unauthorized { .. }
+                | BoomiFlowError::Forbidden { .. }),
             ) => Err(e),
             Err(e) => {
                 // A refused page 0: the listing counts from 1.
@@ -805,9 +805,10 @@ impl Walker {
                 State::Page(n, self.spawn(url)?)
             }
             Step::Link(link) => {
-                let bad = |message: String| Error::Decode {
-                    path: "_links.next".to_owned(),
+                let bad = |message: String| BoomiFlowError::BadResponse {
+                    at: "_links.next".to_owned(),
                     message: self.client.scrub(&message),
+                    source: None,
                 };
                 let url = resolve_next(self.client.base(), current, &link).map_err(bad)?;
                 if self.seen.contains(url.as_str()) {
@@ -853,17 +854,22 @@ fn page_url(template: &Url, n: u32, asked: u32) -> Url {
 }
 
 /// GETs `url` and reads its body as a page.
-async fn fetch_page(client: &FlowClient, url: Url) -> Result<Fetched> {
+async fn fetch_page(client: &BoomiFlowClient, url: Url) -> Result<Fetched> {
     let body = client.fetch_bytes(&url).await?;
-    let parsed = read_body(&body).map_err(|e| Error::Decode {
-        path: ".".to_owned(),
-        message: client.scrub(&match e {
-            BodyError::NotJson(message) => format!(
-                "the response to GET {} is not JSON: {message}",
+    let parsed = read_body(&body).map_err(|e| match e {
+        BodyError::NotJson(source) => BoomiFlowError::BadResponse {
+            at: ".".to_owned(),
+            message: client.scrub(&format!(
+                "the response to GET {} is not JSON: {source}",
                 client.relative(&url)
-            ),
-            BodyError::Shape(message) => format!("GET {}: {message}", client.relative(&url)),
-        }),
+            )),
+            source: Some(source),
+        },
+        BodyError::Shape(message) => BoomiFlowError::BadResponse {
+            at: ".".to_owned(),
+            message: client.scrub(&format!("GET {}: {message}", client.relative(&url))),
+            source: None,
+        },
     })?;
     Ok(Fetched { url, parsed })
 }

@@ -23,7 +23,7 @@ const KEY: &str = "0123456789abcdef0123456789abcdef";
 
 #[test]
 fn the_variables_and_their_defaults() {
-    let c = FlowConfig::from_lookup(vars(&[(ENV_FLOW_API_KEY, KEY)])).unwrap();
+    let c = BoomiFlowConfig::from_lookup(vars(&[(ENV_BOOMI_FLOW_API_KEY, KEY)])).unwrap();
     assert_eq!(c.base_url, "https://flow.boomi.com/api");
     assert_eq!(c.api_key.expose(), KEY);
     assert_eq!(c.tenant_id, None);
@@ -33,10 +33,13 @@ fn the_variables_and_their_defaults() {
     );
     assert_eq!(c.retry.max_retries + 1, 5, "5 attempts, like dlt");
 
-    let c = FlowConfig::from_lookup(vars(&[
-        (ENV_FLOW_API_URL, " http://127.0.0.1:8080/api// "),
-        (ENV_FLOW_API_KEY, &format!(" {KEY} ")),
-        (ENV_FLOW_TENANT_ID, "6f1ba8a4-3f0c-4d58-9d47-3b1c0d1a2b3c"),
+    let c = BoomiFlowConfig::from_lookup(vars(&[
+        (ENV_BOOMI_FLOW_API_URL, " http://127.0.0.1:8080/api// "),
+        (ENV_BOOMI_FLOW_API_KEY, &format!(" {KEY} ")),
+        (
+            ENV_BOOMI_FLOW_TENANT_ID,
+            "6f1ba8a4-3f0c-4d58-9d47-3b1c0d1a2b3c",
+        ),
     ]))
     .unwrap();
     assert_eq!(
@@ -49,29 +52,29 @@ fn the_variables_and_their_defaults() {
         Some("6f1ba8a4-3f0c-4d58-9d47-3b1c0d1a2b3c")
     );
 
-    let c = FlowConfig::from_lookup(vars(&[
-        (ENV_FLOW_API_URL, ""),
-        (ENV_FLOW_API_KEY, KEY),
-        (ENV_FLOW_TENANT_ID, "  "),
+    let c = BoomiFlowConfig::from_lookup(vars(&[
+        (ENV_BOOMI_FLOW_API_URL, ""),
+        (ENV_BOOMI_FLOW_API_KEY, KEY),
+        (ENV_BOOMI_FLOW_TENANT_ID, "  "),
     ]))
     .unwrap();
     assert_eq!(
         (c.base_url.as_str(), c.tenant_id),
-        (DEFAULT_FLOW_API_URL, None),
+        (DEFAULT_BOOMI_FLOW_API_URL, None),
         "empty values count as unset"
     );
 }
 
 #[test]
 fn a_missing_key_says_what_to_set() {
-    for lookup in [vars(&[]), vars(&[(ENV_FLOW_API_KEY, "  ")])] {
-        let e = FlowConfig::from_lookup(lookup).unwrap_err();
+    for lookup in [vars(&[]), vars(&[(ENV_BOOMI_FLOW_API_KEY, "  ")])] {
+        let e = BoomiFlowConfig::from_lookup(lookup).unwrap_err();
         let text = e.to_string();
-        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        assert!(matches!(e, BoomiFlowError::Config { .. }), "{e:?}");
         assert!(text.contains("BOOMI_FLOW_API_KEY"), "{text}");
         assert!(text.contains("bdi configure --flow"), "{text}");
     }
-    let e = FlowConfig::new(DEFAULT_FLOW_API_URL, "", None).unwrap_err();
+    let e = BoomiFlowConfig::new(DEFAULT_BOOMI_FLOW_API_URL, "", None).unwrap_err();
     assert!(e.to_string().contains("BOOMI_FLOW_API_KEY"), "{e}");
 }
 
@@ -83,15 +86,18 @@ fn bad_urls_are_refused_with_the_variable_named() {
         "https://x/api?a=1",
         "https://",
     ] {
-        let e = FlowConfig::from_lookup(vars(&[(ENV_FLOW_API_URL, url), (ENV_FLOW_API_KEY, KEY)]))
-            .unwrap_err();
+        let e = BoomiFlowConfig::from_lookup(vars(&[
+            (ENV_BOOMI_FLOW_API_URL, url),
+            (ENV_BOOMI_FLOW_API_KEY, KEY),
+        ]))
+        .unwrap_err();
         assert!(
-            matches!(&e, Error::Config(m) if m.starts_with("BOOMI_FLOW_API_URL: ")),
+            matches!(&e, BoomiFlowError::Config { message: m } if m.starts_with("BOOMI_FLOW_API_URL: ")),
             "{url}: {e:?}"
         );
     }
     assert!(
-        FlowConfig::new("eu", KEY, None).is_err(),
+        BoomiFlowConfig::new("eu", KEY, None).is_err(),
         "no region shorthands"
     );
 }
@@ -99,11 +105,11 @@ fn bad_urls_are_refused_with_the_variable_named() {
 #[test]
 fn debug_never_shows_the_key() {
     for key in [KEY, "k9"] {
-        let c = FlowConfig::new("http://127.0.0.1:9/api", key, Some("t")).unwrap();
+        let c = BoomiFlowConfig::new("http://127.0.0.1:9/api", key, Some("t")).unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains(key), "{shown}");
         assert!(shown.contains("***"), "{shown}");
-        let client = FlowClient::new(c).unwrap();
+        let client = BoomiFlowClient::new(c).unwrap();
         let shown = format!("{client:?} {client:#?}");
         assert!(!shown.contains(key), "{shown}");
     }
@@ -111,29 +117,29 @@ fn debug_never_shows_the_key() {
 
 #[test]
 fn the_client_refuses_what_it_cannot_send() {
-    let ok = FlowConfig::new("http://127.0.0.1:9", KEY, None).unwrap();
+    let ok = BoomiFlowConfig::new("http://127.0.0.1:9", KEY, None).unwrap();
     let cases = [
-        FlowConfig {
+        BoomiFlowConfig {
             api_key: Secret::new("bad\nkey"),
             ..ok.clone()
         },
-        FlowConfig {
+        BoomiFlowConfig {
             tenant_id: Some("bad\ntenant".into()),
             ..ok.clone()
         },
         ok.clone().with_page_size(0),
         ok.clone().with_concurrency(0),
-        FlowConfig {
+        BoomiFlowConfig {
             base_url: "nope".into(),
             ..ok.clone()
         },
     ];
     for c in cases {
-        let e = FlowClient::new(c).unwrap_err();
-        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        let e = BoomiFlowClient::new(c).unwrap_err();
+        assert!(matches!(e, BoomiFlowError::Config { .. }), "{e:?}");
         assert!(!e.to_string().contains("bad\nkey"), "{e}");
     }
-    let client = FlowClient::new(FlowConfig {
+    let client = BoomiFlowClient::new(BoomiFlowConfig {
         base_url: "http://127.0.0.1:9/api/".into(),
         ..ok
     })
@@ -144,7 +150,8 @@ fn the_client_refuses_what_it_cannot_send() {
 #[test]
 fn urls_are_built_under_the_base() {
     let client =
-        FlowClient::new(FlowConfig::new("http://127.0.0.1:9/api", KEY, None).unwrap()).unwrap();
+        BoomiFlowClient::new(BoomiFlowConfig::new("http://127.0.0.1:9/api", KEY, None).unwrap())
+            .unwrap();
     let q = vec![("filter".to_owned(), "developerName eq 'x'".to_owned())];
     for path in ["draw/1/flow", "/draw/1/flow"] {
         let url = client.url_for(path, &q).unwrap();
@@ -163,7 +170,8 @@ fn urls_are_built_under_the_base() {
 fn scrubbing_removes_the_key_whatever_its_length() {
     for key in [KEY, "k9", "x"] {
         let client =
-            FlowClient::new(FlowConfig::new("http://127.0.0.1:9", key, None).unwrap()).unwrap();
+            BoomiFlowClient::new(BoomiFlowConfig::new("http://127.0.0.1:9", key, None).unwrap())
+                .unwrap();
         let text = format!("bad key {key}!{key}");
         assert_eq!(client.scrub(&text), "bad key ***!***", "key {key}");
     }
@@ -485,8 +493,8 @@ async fn a_redirect_to_another_origin_never_carries_the_key_or_the_tenant() {
             Canned::new(status, "").header("location", &format!("{elsewhere}/api/steal")),
         ])
         .await;
-        let client = FlowClient::new(
-            FlowConfig::new(&format!("{base}/api"), KEY, Some("tenant-1")).unwrap(),
+        let client = BoomiFlowClient::new(
+            BoomiFlowConfig::new(&format!("{base}/api"), KEY, Some("tenant-1")).unwrap(),
         )
         .unwrap();
         let e = client
@@ -494,11 +502,14 @@ async fn a_redirect_to_another_origin_never_carries_the_key_or_the_tenant() {
             .await
             .expect_err("not followed");
         let text = e.to_string();
-        assert!(matches!(e, Error::Config(_)), "{status}: {e:?}");
+        assert!(
+            matches!(e, BoomiFlowError::Redirected { .. }),
+            "{status}: {e:?}"
+        );
         assert!(
             text.contains("another origin")
                 && text.contains(&elsewhere)
-                && text.contains(ENV_FLOW_API_URL),
+                && text.contains(ENV_BOOMI_FLOW_API_URL),
             "{status}: {text}"
         );
         assert!(!text.contains(KEY), "{text}");
@@ -516,7 +527,8 @@ async fn a_redirect_to_another_origin_never_carries_the_key_or_the_tenant() {
     ])
     .await;
     let client =
-        FlowClient::new(FlowConfig::new(&format!("{base}/api"), KEY, None).unwrap()).unwrap();
+        BoomiFlowClient::new(BoomiFlowConfig::new(&format!("{base}/api"), KEY, None).unwrap())
+            .unwrap();
     client.get_json("draw/1/flow", &[]).await.unwrap();
     assert!(recorded.lock().unwrap()[1].starts_with("GET /api/moved"));
 }
