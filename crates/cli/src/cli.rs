@@ -297,7 +297,7 @@ pub enum FlowsCommand {
     Tables(TablesCommand),
     /// Write a data flow as a clean, re-appliable YAML or JSON document
     Export(FlowExportArgs),
-    /// Create or update a data flow to match a document
+    /// Create or update a data flow to match a document, or an environment to match a directory (--dir)
     Apply(FlowApplyArgs),
     /// Write every data flow of the environment as documents under a directory, with a record of which flow each file is
     Pull(FlowPullArgs),
@@ -462,11 +462,26 @@ pub struct FlowExportArgs {
 #[derive(Debug, Args)]
 pub struct FlowApplyArgs {
     /// The document (JSON or YAML; - for stdin), as `bdi flows export` writes it
-    #[arg(short, long, value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        required_unless_present = "dir",
+        conflicts_with = "dir"
+    )]
+    pub file: Option<PathBuf>,
+    /// Apply every document of a directory `bdi flows pull` wrote (the plan of `bdi flows plan`)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Show what would change, and change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dir: apply without asking (required when stdin is not a terminal)
+    #[arg(long, requires = "dir")]
+    pub yes: bool,
+    /// With --dir: also delete the data flows that exist upstream but not in the directory
+    #[arg(long, requires = "dir")]
+    pub prune: bool,
 }
 
 /// `bdi flows pull`

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod exit;
 pub mod flowdoc;
 mod limits;
+mod locks;
 pub mod output;
 mod progress;
 

@@ -361,6 +361,37 @@ pub fn compare(current: &Map<String, Value>, desired: &Map<String, Value>) -> Ve
     out
 }
 
+/// The merge patch that makes `current` what `desired` asks, and nothing more: only the keys
+/// whose comparison shows a change, objects patched key by key, a list (or any other value) whole.
+/// A patch of only what changed leaves alone what someone else changed meanwhile in the other
+/// fields, when the domain merges it into the data flow as it is at the write.
+pub fn patch(current: &Map<String, Value>, desired: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, want) in desired {
+        let mut one = Vec::new();
+        let single = |v: &Value| Map::from_iter([(k.clone(), v.clone())]);
+        let have = current.get(k);
+        merge_walk(
+            "",
+            &have.map(single).unwrap_or_default(),
+            &single(want),
+            &mut one,
+        );
+        if one.is_empty() {
+            continue;
+        }
+        match (have, want) {
+            (Some(Value::Object(h)), Value::Object(w)) => {
+                out.insert(k.clone(), Value::Object(patch(h, w)));
+            }
+            _ => {
+                out.insert(k.clone(), want.clone());
+            }
+        }
+    }
+    out
+}
+
 fn join(base: &str, key: &str) -> String {
     if base.is_empty() {
         key.to_owned()

@@ -705,7 +705,17 @@ async fn find_target(
 }
 
 async fn apply(ctx: &mut Ctx<'_>, svc: &Service, a: FlowApplyArgs) -> Result<ExitStatus, CliError> {
-    let doc = read_doc(ctx, &a.file)?;
+    let file = match (&a.dir, &a.file) {
+        (Some(dir), _) => return super::flows_code::apply(ctx, svc, dir, &a).await,
+        (None, Some(file)) => file.clone(),
+        (None, None) => {
+            return Err(CliError::usage(
+                "bdi flows apply needs -f FILE or --dir DIR",
+                None,
+            ));
+        }
+    };
+    let doc = read_doc(ctx, &file)?;
     let target = find_target(ctx, svc, &doc).await?;
     let desired = flowdoc::clean(&doc);
     let name = desired
@@ -760,7 +770,7 @@ async fn apply(ctx: &mut Ctx<'_>, svc: &Service, a: FlowApplyArgs) -> Result<Exi
         format!("data flow {id} (`{name}`)")
     };
     let summary = match action {
-        "unchanged" => format!("{what} already matches {}", a.file.display()),
+        "unchanged" => format!("{what} already matches {}", file.display()),
         "would update" | "would create" => {
             format!(
                 "{action} {what}: {} changes; nothing was changed (--dry-run)",

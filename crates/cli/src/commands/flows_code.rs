@@ -21,7 +21,7 @@ use super::Ctx;
 use crate::cli::{FlowPlanArgs, FlowPullArgs};
 use crate::errors::CliError;
 use crate::exit::ExitStatus;
-use crate::output::{View, yaml_text};
+use crate::output::{Format, View, yaml_text};
 
 /// The identity record's file, at the directory's root.
 pub(crate) const IDENTITY_FILE: &str = "bdi-identity.yaml";
@@ -213,12 +213,7 @@ pub(crate) async fn pull(
         .filter(|(_, id)| !flows.iter().any(|f| &f.id == *id))
         .map(|(file, _)| file.clone())
         .collect();
-    let text = format!(
-        "{IDENTITY_HEADER}{}",
-        serde_norway::to_string(&identity)
-            .map_err(|e| CliError::local(format!("could not write the identity record: {e}")))?
-    );
-    write_file(&a.dir.join(IDENTITY_FILE), &text)?;
+    write_identity(&a.dir, &identity)?;
     let data = json!({
         "environment": {"id": env_id, "name": env_name},
         "directory": a.dir,
@@ -338,14 +333,20 @@ fn render(plan: &Plan, prune: bool) -> String {
     out
 }
 
-/// `bdi flows plan --dir DIR`: exit 0 when nothing would change, 7 when something would.
-pub(crate) async fn plan(
-    ctx: &mut Ctx<'_>,
-    svc: &Service,
-    a: FlowPlanArgs,
-) -> Result<ExitStatus, CliError> {
-    let desired = read_documents(&a.dir)?;
-    let identity = read_identity(&a.dir)?;
+/// What a plan or an apply starts from: the documents, the record, the environment and its
+/// data flows, and the plan between them.
+struct Planned {
+    desired: Vec<Desired>,
+    identity: IdentityFile,
+    env_id: String,
+    env_name: String,
+    current: Vec<Current>,
+    plan: Plan,
+}
+
+async fn prepare(ctx: &Ctx<'_>, svc: &Service, dir: &Path) -> Result<Planned, CliError> {
+    let desired = read_documents(dir)?;
+    let identity = read_identity(dir)?;
     let (env_id, env_name) = environment(ctx, svc).await?;
     let record = Identity(
         identity
@@ -368,43 +369,245 @@ pub(crate) async fn plan(
             Some("fix the documents or the identity record; nothing was sent".to_owned()),
         )
     })?;
-    let pending = plan.has_changes(a.prune);
-    let changes: Vec<&plan::Change> = plan
-        .changes
-        .iter()
-        .filter(|c| a.prune || c.action != Action::Delete)
-        .collect();
-    let upstream_only: Vec<&plan::Change> = plan
-        .changes
-        .iter()
-        .filter(|c| !a.prune && c.action == Action::Delete)
-        .collect();
-    let data = json!({
-        "environment": {"id": env_id, "name": env_name},
-        "changes": changes,
-        "upstream_only": upstream_only,
-        "unchanged": plan.unchanged,
-    });
-    ctx.emit(&data, View::Text(render(&plan, a.prune)))?;
+    Ok(Planned {
+        desired,
+        identity,
+        env_id,
+        env_name,
+        current,
+        plan,
+    })
+}
+
+/// One line of counts.
+fn counts(plan: &Plan, prune: bool) -> String {
     let count = |action: Action| plan.changes.iter().filter(|c| c.action == action).count();
-    ctx.note(&format!(
+    format!(
         "{} to create, {} to update, {} to rename, {} {}, {} unchanged",
         count(Action::Create),
         count(Action::Update),
         count(Action::Rename),
         count(Action::Delete),
-        if a.prune {
-            "to delete"
-        } else {
-            "upstream only"
-        },
+        if prune { "to delete" } else { "upstream only" },
         plan.unchanged
-    ))?;
+    )
+}
+
+/// `bdi flows plan --dir DIR`: exit 0 when nothing would change, 7 when something would.
+pub(crate) async fn plan(
+    ctx: &mut Ctx<'_>,
+    svc: &Service,
+    a: FlowPlanArgs,
+) -> Result<ExitStatus, CliError> {
+    let p = prepare(ctx, svc, &a.dir).await?;
+    let pending = p.plan.has_changes(a.prune);
+    let changes: Vec<&plan::Change> = p
+        .plan
+        .changes
+        .iter()
+        .filter(|c| a.prune || c.action != Action::Delete)
+        .collect();
+    let upstream_only: Vec<&plan::Change> = p
+        .plan
+        .changes
+        .iter()
+        .filter(|c| !a.prune && c.action == Action::Delete)
+        .collect();
+    let data = json!({
+        "environment": {"id": p.env_id, "name": p.env_name},
+        "changes": changes,
+        "upstream_only": upstream_only,
+        "unchanged": p.plan.unchanged,
+    });
+    ctx.emit(&data, View::Text(render(&p.plan, a.prune)))?;
+    ctx.note(&counts(&p.plan, a.prune))?;
     Ok(if pending {
         ExitStatus::ChangesPending
     } else {
         ExitStatus::Success
     })
+}
+
+/// Asks the person at the terminal; anywhere else, only `--yes` applies.
+fn confirm(ctx: &mut Ctx<'_>, question: &str) -> Result<bool, CliError> {
+    if !ctx.stdin_terminal {
+        return Err(CliError::usage(
+            "bdi flows apply --dir changes the environment and there is no terminal to confirm on",
+            Some("pass --yes to apply without asking (review the plan with `bdi flows plan` first); nothing was sent".to_owned()),
+        ));
+    }
+    ctx.note(&format!("{question} [y/N]"))?;
+    let mut line = String::new();
+    ctx.stdin
+        .read_line(&mut line)
+        .map_err(|e| CliError::local(format!("could not read the answer: {e}")))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+/// Writes the identity record back.
+fn write_identity(dir: &Path, identity: &IdentityFile) -> Result<(), CliError> {
+    let text = format!(
+        "{IDENTITY_HEADER}{}",
+        serde_norway::to_string(identity)
+            .map_err(|e| CliError::local(format!("could not write the identity record: {e}")))?
+    );
+    write_file(&dir.join(IDENTITY_FILE), &text)
+}
+
+/// `bdi flows apply --dir DIR [--yes] [--prune] [--dry-run]`: carries out the plan. An update
+/// patches only the fields that differ, through the domain's read-modify-write under the lock
+/// every `bdi` process shares, so a change made meanwhile to other fields is kept. Creates are
+/// recorded as they happen, so an apply stopped midway never creates a flow twice when run again.
+/// Never runs a data flow.
+pub(crate) async fn apply(
+    ctx: &mut Ctx<'_>,
+    svc: &Service,
+    dir: &Path,
+    a: &crate::cli::FlowApplyArgs,
+) -> Result<ExitStatus, CliError> {
+    let Planned {
+        desired,
+        mut identity,
+        env_id,
+        env_name,
+        current,
+        plan,
+    } = prepare(ctx, svc, dir).await?;
+    let env_label = if env_name.is_empty() {
+        env_id.clone()
+    } else {
+        format!("{env_name} ({env_id})")
+    };
+    let record = identity.environments.entry(env_id.clone()).or_default();
+    if record.name.is_none() && !env_name.is_empty() {
+        record.name = Some(env_name.clone());
+    }
+    let todo: Vec<&plan::Change> = plan
+        .changes
+        .iter()
+        .filter(|c| a.prune || c.action != Action::Delete)
+        .collect();
+    if todo.is_empty() {
+        ctx.emit(
+            &json!({"environment": {"id": env_id, "name": env_name}, "applied": [], "unchanged": plan.unchanged}),
+            View::Text(String::new()),
+        )?;
+        ctx.note(&format!(
+            "environment {env_label} already matches {}",
+            dir.display()
+        ))?;
+        return Ok(ExitStatus::Success);
+    }
+    if ctx.format == Format::Table {
+        ctx.emit(&Value::Null, View::Text(render(&plan, a.prune)))?;
+    }
+    if a.dry_run {
+        ctx.note(&format!(
+            "{}; nothing was changed (--dry-run)",
+            counts(&plan, a.prune)
+        ))?;
+        return Ok(ExitStatus::ChangesPending);
+    }
+    if !a.yes
+        && !confirm(
+            ctx,
+            &format!(
+                "apply {} to environment {env_label}?",
+                counts(&plan, a.prune)
+            ),
+        )?
+    {
+        ctx.note("nothing was changed")?;
+        return Ok(ExitStatus::Success);
+    }
+    let body_of = |file: &str| {
+        desired
+            .iter()
+            .find(|d| d.file == file)
+            .map(|d| d.body.clone())
+            .unwrap_or_default()
+    };
+    let mut applied = Vec::new();
+    let mut failed = None;
+    for change in todo {
+        let file = change.file.clone().unwrap_or_default();
+        let outcome: Result<String, bdi_domain::Error> = match (change.action, &change.id) {
+            (Action::Create, _) => svc
+                .create_data_flow(&ctx.env, body_of(&file))
+                .await
+                .map(|flow| flow.cross_id),
+            (Action::Update | Action::Rename, Some(id)) => {
+                let now = current
+                    .iter()
+                    .find(|c| &c.id == id)
+                    .map(|c| c.body.clone())
+                    .unwrap_or_default();
+                let patch = plan::patch(&now, &body_of(&file));
+                match bdi_domain::DataFlowId::parse(id) {
+                    Ok(flow) => svc
+                        .patch_data_flow(&ctx.env, &flow, &Value::Object(patch))
+                        .await
+                        .map(|_| id.clone()),
+                    Err(e) => Err(e),
+                }
+            }
+            (Action::Delete, Some(id)) => match bdi_domain::DataFlowId::parse(id) {
+                Ok(flow) => svc
+                    .delete_data_flow(&ctx.env, &flow)
+                    .await
+                    .map(|()| id.clone()),
+                Err(e) => Err(e),
+            },
+            (_, None) => continue,
+        };
+        match outcome {
+            Ok(id) => {
+                let record = identity.environments.entry(env_id.clone()).or_default();
+                if change.action == Action::Delete {
+                    record.flows.retain(|_, v| *v != id);
+                } else {
+                    record.flows.insert(file.clone(), id.clone());
+                }
+                applied.push(json!({"action": change.action, "name": change.name, "id": id, "file": change.file}));
+            }
+            Err(e) => {
+                failed = Some((change.name.clone(), e));
+                break;
+            }
+        }
+    }
+    // Files matched by name are recorded too, so the next apply finds them by id.
+    let record = identity.environments.entry(env_id.clone()).or_default();
+    for d in &desired {
+        if record.flows.contains_key(&d.file) {
+            continue;
+        }
+        let name = d.body.get("name").and_then(Value::as_str);
+        if let Some(c) = current.iter().find(|c| {
+            c.body.get("name").and_then(Value::as_str) == name
+                && !record.flows.values().any(|v| v == &c.id)
+        }) {
+            record.flows.insert(d.file.clone(), c.id.clone());
+        }
+    }
+    write_identity(dir, &identity)?;
+    let data = json!({"environment": {"id": env_id, "name": env_name}, "applied": applied});
+    if ctx.format != Format::Table {
+        ctx.emit(&data, View::Text(String::new()))?;
+    }
+    if let Some((name, e)) = failed {
+        ctx.note(&format!(
+            "applied {} of the changes; stopped at {}: what was applied is recorded in {IDENTITY_FILE}, so applying again carries on",
+            applied.len(),
+            bdi_domain::error::quote(&name)
+        ))?;
+        return Err(CliError::from(e));
+    }
+    ctx.note(&format!(
+        "applied {} changes to environment {env_label}",
+        applied.len()
+    ))?;
+    Ok(ExitStatus::Success)
 }
 
 #[cfg(test)]

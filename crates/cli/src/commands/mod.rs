@@ -292,14 +292,21 @@ async fn dispatch(
     };
     let svc = match (account, crate::limits::state_file(ctx.vars)) {
         // A real account: every bdi process of the user shares the run limits, counted per
-        // account (each --sandbox invocation has a sandbox, and so limits, of its own).
+        // account, and the read-modify-write locks (each --sandbox invocation has a sandbox,
+        // and so limits, of its own).
         (Some(account), Some(path)) => {
             let config = ServiceConfig {
                 user_key: format!("account:{account}"),
                 ..ServiceConfig::default()
             };
+            let locks = crate::locks::FileLocks::new(
+                path.parent()
+                    .map_or_else(|| std::path::PathBuf::from("locks"), |d| d.join("locks")),
+            );
             let limiter = crate::limits::FileLimiter::new(path, config.limits.clone());
-            Service::with_config(backend, config).with_limiter(Arc::new(limiter))
+            Service::with_config(backend, config)
+                .with_limiter(Arc::new(limiter))
+                .with_locks(Arc::new(locks))
         }
         _ => Service::new(backend),
     };

@@ -1174,3 +1174,136 @@ fn a_pulled_environment_plans_no_change_and_shows_drift_and_renames() {
         );
     }
 }
+
+/// Replaces the first `from` in `file` with `to`.
+fn edit(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).expect("the document reads");
+    assert!(text.contains(from), "{from:?} in {text}");
+    std::fs::write(file, text.replacen(from, to, 1)).expect("the document writes");
+}
+
+#[test]
+fn apply_carries_out_the_plan_and_a_second_plan_is_empty() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pulled = s
+        .bdi(&["flows", "pull", "--dir", d, "-o", "json"])
+        .ok()
+        .json();
+    let first = pulled["flows"][0].clone();
+    let id = first["id"].as_str().unwrap().to_owned();
+    let file = dir.path().join(first["file"].as_str().unwrap());
+    let name = first["name"].as_str().unwrap().to_owned();
+
+    // A file edit, and a new document (a copy under another name).
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = if text.contains("description:") {
+        text.replacen("description:", "description: edited in git #", 1)
+    } else {
+        text.replacen(
+            &format!("name: {name}\n"),
+            &format!("name: {name}\nmetadata:\n  description: edited in git\n"),
+            1,
+        )
+    };
+    std::fs::write(&file, &edited).unwrap();
+    let copy = dir.path().join("flows/a-copy.yaml");
+    std::fs::write(
+        &copy,
+        edited.replacen(&format!("name: {name}"), "name: a copy made in git", 1),
+    )
+    .unwrap();
+    let plan = s.bdi(&["flows", "plan", "--dir", d]);
+    assert_eq!(plan.code, 7, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("1 to create, 1 to update"),
+        "{}",
+        plan.stderr
+    );
+
+    // No terminal to confirm on: refused, nothing sent.
+    let refused = s.bdi(&["flows", "apply", "--dir", d]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    assert_eq!(
+        s.bdi(&["flows", "plan", "--dir", d]).code,
+        7,
+        "nothing was applied"
+    );
+
+    let applied = s
+        .bdi(&["flows", "apply", "--dir", d, "--yes", "-o", "json"])
+        .ok();
+    let done = applied.json();
+    assert_eq!(done["applied"].as_array().unwrap().len(), 2, "{done}");
+    let identity = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).unwrap();
+    assert!(
+        identity.contains("flows/a-copy.yaml"),
+        "the created flow is recorded: {identity}"
+    );
+    let flow = s.bdi(&["flows", "get", &id, "-o", "json"]).ok().json();
+    assert!(
+        flow.to_string().contains("edited in git"),
+        "the edit is upstream: {flow}"
+    );
+
+    // A second plan shows nothing to do, the created flow included.
+    let plan = s.bdi(&["flows", "plan", "--dir", d, "-o", "json"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(plan.json()["changes"], serde_json::json!([]));
+    // And applying again changes nothing.
+    let again = s.bdi(&["flows", "apply", "--dir", d, "--yes"]).ok();
+    assert!(again.stderr.contains("already matches"), "{}", again.stderr);
+}
+
+#[test]
+fn two_applies_at_once_on_one_flow_lose_neither_change() {
+    let s = Served::start();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (da, db) = (a.path().to_str().unwrap(), b.path().to_str().unwrap());
+    let pulled = s
+        .bdi(&["flows", "pull", "--dir", da, "-o", "json"])
+        .ok()
+        .json();
+    s.bdi(&["flows", "pull", "--dir", db]).ok();
+    let first = &pulled["flows"][0];
+    let id = first["id"].as_str().unwrap();
+    let name = first["name"].as_str().unwrap();
+    let file = first["file"].as_str().unwrap();
+    // One renames the flow, the other sets its run timeout.
+    edit(
+        &a.path().join(file),
+        &format!("name: {name}"),
+        "name: renamed by a",
+    );
+    let doc = std::fs::read_to_string(b.path().join(file)).unwrap();
+    let with_settings = if doc.contains("settings:") {
+        doc.replacen("settings:", "settings:\n  run_timeout_seconds: 4321", 1)
+    } else {
+        format!("{doc}settings:\n  run_timeout_seconds: 4321\n")
+    };
+    std::fs::write(b.path().join(file), with_settings).unwrap();
+    let children: Vec<_> = [da, db]
+        .iter()
+        .map(|d| {
+            let mut cmd = s.command();
+            cmd.args(["flows", "apply", "--dir", d, "--yes"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().expect("bdi starts")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let flow = s.bdi(&["flows", "get", id, "-o", "json"]).ok().json();
+    let text = flow.to_string();
+    assert!(text.contains("renamed by a"), "a's rename is kept: {text}");
+    assert!(text.contains("4321"), "b's timeout is kept: {text}");
+}

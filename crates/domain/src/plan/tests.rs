@@ -253,3 +253,23 @@ fn lists_of_another_length_are_one_change_and_null_removes_a_key() {
         ]
     );
 }
+
+#[test]
+fn a_patch_holds_only_what_changed_with_lists_whole() {
+    let current = obj(
+        json!({"name": "a", "metadata": {"description": "d", "owner": "x"},
+        "schedulers": [{"cron_expression": "0 * * * *", "is_enabled": false}], "settings": {"run_timeout_seconds": 60}}),
+    );
+    let desired = obj(
+        json!({"name": "a", "metadata": {"description": "new", "owner": "x"},
+        "schedulers": [{"cron_expression": "5 * * * *"}], "settings": {"run_timeout_seconds": 60}}),
+    );
+    assert_eq!(
+        Value::Object(patch(&current, &desired)),
+        json!({"metadata": {"description": "new"}, "schedulers": [{"cron_expression": "5 * * * *"}]})
+    );
+    // A list that differs only by the server's defaults is not patched.
+    let same = obj(json!({"schedulers": [{"cron_expression": "0 * * * *"}]}));
+    assert!(patch(&current, &same).is_empty());
+    assert!(patch(&current, &current).is_empty());
+}
