@@ -45,17 +45,8 @@ const SERVER_METADATA_KEYS: &[&str] = &[
 /// `properties` keys the server adds on write (read-only enrichment).
 const SERVER_PROPERTY_KEYS: &[&str] = &["additional_source_settings", "additional_target_settings"];
 
-/// The order keys are written in; the rest follow in their own order.
-const KEY_ORDER: &[&str] = &[
-    "name",
-    "type",
-    "kind",
-    "group_id",
-    "metadata",
-    "settings",
-    "properties",
-    "schedulers",
-];
+/// The order keys are written in ([`DOCUMENT_KEYS`]); the rest follow in their own order.
+const KEY_ORDER: &[&str] = DOCUMENT_KEYS;
 
 /// Fields inside list items that the server fills when a write leaves them out, with the value it
 /// fills (`docs/upstream-api.md`, the data flow body): a path pattern where `[]` is any item.
@@ -214,6 +205,141 @@ pub struct Problem {
     pub path: Option<String>,
     /// What is wrong.
     pub message: String,
+}
+
+/// The keys a data flow document may hold at the top (`docs/upstream-api.md` 6.1), once clean.
+pub const DOCUMENT_KEYS: &[&str] = &[
+    "name",
+    "type",
+    "kind",
+    "group_id",
+    "metadata",
+    "settings",
+    "properties",
+    "schedulers",
+];
+
+/// The data flow types a document may name.
+const TYPES: &[&str] = &["source_to_target", "actions", "logic", "connector_executor"];
+
+/// Where a document names a connection.
+const CONNECTION_PATHS: &[(&str, &str)] =
+    &[("source", "connection_id"), ("target", "connection_id")];
+
+/// Every problem of `documents` that the platform would refuse or that would write the wrong
+/// thing, found before anything is sent: an unknown top-level key (a top-level `description`
+/// belongs in `metadata.description`), a value of the wrong type, an unknown data flow type or
+/// kind, more than one scheduler, and a connection the environment does not have (`connections`:
+/// the ids it has).
+pub fn validate(documents: &[Desired], connections: &BTreeSet<String>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for d in documents {
+        let mut problem = |path: &str, message: String| {
+            out.push(Problem {
+                file: d.file.clone(),
+                path: Some(path.to_owned()),
+                message,
+            });
+        };
+        for (key, value) in &d.body {
+            if !DOCUMENT_KEYS.contains(&key.as_str()) {
+                let hint = if key == "description" {
+                    " (a description belongs in metadata.description)".to_owned()
+                } else {
+                    format!(": a document holds {}", DOCUMENT_KEYS.join(", "))
+                };
+                problem(key, format!("unknown key{hint}"));
+                continue;
+            }
+            let wanted = match key.as_str() {
+                "name" | "type" | "kind" | "group_id" => "a string",
+                "metadata" | "settings" | "properties" => "an object",
+                _ => "a list",
+            };
+            let fits = match wanted {
+                "a string" => value.is_string(),
+                "an object" => value.is_object(),
+                _ => value.is_array(),
+            };
+            if !fits {
+                problem(key, format!("must be {wanted}, not {}", kind_of(value)));
+                continue;
+            }
+            match (key.as_str(), value) {
+                ("type", Value::String(t)) if !TYPES.contains(&t.as_str()) => {
+                    problem(
+                        key,
+                        format!("unknown type {t:?}: one of {}", TYPES.join(", ")),
+                    );
+                }
+                ("kind", Value::String(k)) if k != "main_river" && k != "sub_river" => {
+                    problem(key, format!("unknown kind {k:?}: main_river or sub_river"));
+                }
+                ("schedulers", Value::Array(items)) => {
+                    if items.len() > 1 {
+                        problem(
+                            key,
+                            format!(
+                                "holds {} schedulers; a data flow has at most one",
+                                items.len()
+                            ),
+                        );
+                    }
+                    for (i, item) in items.iter().enumerate() {
+                        let cron = item.get("cron_expression");
+                        if !cron.is_some_and(Value::is_string) {
+                            problem(
+                                &format!("schedulers[{i}].cron_expression"),
+                                "a scheduler needs a cron_expression (a string, e.g. \"0 * * * *\")".to_owned(),
+                            );
+                        }
+                    }
+                }
+                ("properties", Value::Object(props)) => {
+                    for (side, field) in CONNECTION_PATHS {
+                        let Some(found) = props.get(*side).and_then(|s| s.get(*field)) else {
+                            continue;
+                        };
+                        let path = format!("properties.{side}.{field}");
+                        match found.as_str() {
+                            Some(id) if !connections.contains(id) => {
+                                problem(&path, format!("the environment has no connection {id}"));
+                            }
+                            Some(_) => {}
+                            None => {
+                                problem(&path, format!("must be a string, not {}", kind_of(found)));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The connections a document names.
+pub fn connections_of(body: &Map<String, Value>) -> Vec<String> {
+    let Some(Value::Object(props)) = body.get("properties") else {
+        return Vec::new();
+    };
+    CONNECTION_PATHS
+        .iter()
+        .filter_map(|(side, field)| props.get(*side)?.get(*field)?.as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 fn name_of(body: &Map<String, Value>) -> Option<&str> {

@@ -355,20 +355,27 @@ async fn prepare(ctx: &Ctx<'_>, svc: &Service, dir: &Path) -> Result<Planned, Cl
             .map(|r| r.flows.clone())
             .unwrap_or_default(),
     );
+    let connections = svc.list_all_connections(&ctx.env, 500).await?;
+    if !connections.incomplete_pages.is_empty() {
+        return Err(CliError::from(bdi_domain::Error::Unavailable(
+            "the environment's connections could not all be listed, so the documents' connections cannot be checked".to_owned(),
+        )));
+    }
     let (current, _legacy) = upstream(ctx, svc).await?;
-    let plan = plan::plan(&desired, &record, &current).map_err(|problems| {
-        CliError::usage(
-            problems
-                .iter()
-                .map(|p| match &p.path {
-                    Some(path) => format!("{}: {path}: {}", p.file, p.message),
-                    None => format!("{}: {}", p.file, p.message),
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Some("fix the documents or the identity record; nothing was sent".to_owned()),
-        )
-    })?;
+    // A connection the environment lists, or one a data flow there already uses (the platform
+    // holds it, whatever the listing says): a document never fails for what is upstream already.
+    let mut ids: std::collections::BTreeSet<String> =
+        connections.items.into_iter().map(|c| c.cross_id).collect();
+    ids.extend(current.iter().flat_map(|c| plan::connections_of(&c.body)));
+    let mut problems = plan::validate(&desired, &ids);
+    let plan = match plan::plan(&desired, &record, &current) {
+        Ok(plan) if problems.is_empty() => plan,
+        Ok(_) => return Err(refused(&problems)),
+        Err(more) => {
+            problems.extend(more);
+            return Err(refused(&problems));
+        }
+    };
     Ok(Planned {
         desired,
         identity,
@@ -377,6 +384,21 @@ async fn prepare(ctx: &Ctx<'_>, svc: &Service, dir: &Path) -> Result<Planned, Cl
         current,
         plan,
     })
+}
+
+/// Documents refused before anything is sent: every problem, with its file and path.
+fn refused(problems: &[plan::Problem]) -> CliError {
+    CliError::usage(
+        problems
+            .iter()
+            .map(|p| match &p.path {
+                Some(path) => format!("{}: {path}: {}", p.file, p.message),
+                None => format!("{}: {}", p.file, p.message),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Some("fix the documents or the identity record; nothing was sent".to_owned()),
+    )
 }
 
 /// One line of counts.

@@ -1307,3 +1307,39 @@ fn two_applies_at_once_on_one_flow_lose_neither_change() {
     assert!(text.contains("renamed by a"), "a's rename is kept: {text}");
     assert!(text.contains("4321"), "b's timeout is kept: {text}");
 }
+
+#[test]
+fn bad_documents_are_refused_with_every_problem_before_any_write() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    s.bdi(&["flows", "pull", "--dir", d]).ok();
+    let flows = dir.path().join("flows");
+    std::fs::write(
+        flows.join("zz-bad.yaml"),
+        "name: bad one\ntype: source_to_target\ndescription: top level\nproperties:\n  source:\n    connection_id: 64b0c0a1e4b0a1c2d3e4f5ff\n",
+    )
+    .expect("writes");
+    std::fs::write(flows.join("zz-worse.yaml"), "name: bad one\ntype: 3\n").expect("writes");
+    for args in [
+        vec!["flows", "plan", "--dir", d],
+        vec!["flows", "apply", "--dir", d, "--yes"],
+    ] {
+        let out = s.bdi(&args);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        for wanted in [
+            "flows/zz-bad.yaml: description: unknown key (a description belongs in metadata.description)",
+            "flows/zz-bad.yaml: properties.source.connection_id: the environment has no connection 64b0c0a1e4b0a1c2d3e4f5ff",
+            "flows/zz-worse.yaml: type: must be a string, not a number",
+            r#"flows/zz-worse.yaml: name: the name "bad one" is also the name in flows/zz-bad.yaml"#,
+            "nothing was sent",
+        ] {
+            assert!(out.stderr.contains(wanted), "{wanted}\n{}", out.stderr);
+        }
+    }
+    let listed = s.bdi(&["flows", "list", "-o", "json"]).ok().json();
+    assert!(
+        !listed.to_string().contains("bad one"),
+        "nothing was created"
+    );
+}

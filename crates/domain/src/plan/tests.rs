@@ -273,3 +273,53 @@ fn a_patch_holds_only_what_changed_with_lists_whole() {
     assert!(patch(&current, &same).is_empty());
     assert!(patch(&current, &current).is_empty());
 }
+
+#[test]
+fn validation_lists_every_problem_with_its_file_and_path() {
+    let connections: BTreeSet<String> = ["64b0c0a1e4b0a1c2d3e4f501".to_owned()].into();
+    let problems = validate(
+        &[
+            desired(
+                "a.yaml",
+                json!({"name": "a", "type": "source_to_target", "description": "x", "colour": 1,
+                    "properties": {"source": {"connection_id": "64b0c0a1e4b0a1c2d3e4f501"},
+                                   "target": {"connection_id": "64b0c0a1e4b0a1c2d3e4f5ff"}}}),
+            ),
+            desired(
+                "b.yaml",
+                json!({"name": 7, "type": "teleport", "kind": "side_river", "settings": [],
+                    "schedulers": [{"cron_expression": "0 * * * *"}, {"is_enabled": true}]}),
+            ),
+            desired(
+                "c.yaml",
+                json!({"name": "fine", "type": "logic", "schedulers": []}),
+            ),
+        ],
+        &connections,
+    );
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}: {}",
+                p.file,
+                p.path.as_deref().unwrap_or("-"),
+                p.message
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "a.yaml description: unknown key (a description belongs in metadata.description)",
+            "a.yaml colour: unknown key: a document holds name, type, kind, group_id, metadata, settings, properties, schedulers",
+            "a.yaml properties.target.connection_id: the environment has no connection 64b0c0a1e4b0a1c2d3e4f5ff",
+            "b.yaml name: must be a string, not a number",
+            r#"b.yaml type: unknown type "teleport": one of source_to_target, actions, logic, connector_executor"#,
+            r#"b.yaml kind: unknown kind "side_river": main_river or sub_river"#,
+            "b.yaml settings: must be an object, not a list",
+            "b.yaml schedulers: holds 2 schedulers; a data flow has at most one",
+            r#"b.yaml schedulers[1].cron_expression: a scheduler needs a cron_expression (a string, e.g. "0 * * * *")"#,
+        ]
+    );
+}
