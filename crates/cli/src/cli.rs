@@ -303,6 +303,8 @@ pub enum FlowsCommand {
     Pull(FlowPullArgs),
     /// Compare the documents under a directory with the environment: creates, updates, renames and drift (exit 7 when something would change)
     Plan(FlowPlanArgs),
+    /// Make another environment match the documents, connections mapped by name (dev -> prod)
+    Promote(FlowPromoteArgs),
 }
 
 /// One data flow.
@@ -501,6 +503,26 @@ pub struct FlowPlanArgs {
     /// Count data flows that exist upstream but not in the directory as deletes
     #[arg(long)]
     pub prune: bool,
+}
+
+/// `bdi flows promote`
+#[derive(Debug, Args)]
+pub struct FlowPromoteArgs {
+    /// The directory `bdi flows pull` wrote (from the source environment)
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The target environment, by id or name
+    #[arg(long, value_name = "ENVIRONMENT")]
+    pub to: String,
+    /// A YAML file mapping connections whose names differ: `connections: {source name: target name or id}`
+    #[arg(long, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// Promote without asking (required when stdin is not a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Show what would change in the target, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// A time window: `--since`, or `--start` and `--end`.

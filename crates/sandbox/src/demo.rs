@@ -23,6 +23,9 @@ pub const UNREACHABLE_CONNECTION_ID: &str = "64b0c0a1e4b0a1c2d3e4f505";
 pub const SHEETS_CONNECTION_ID: &str = "64b0c0a1e4b0a1c2d3e4f506";
 /// A MySQL connection in the second environment.
 pub const SECOND_ENV_MYSQL_CONNECTION_ID: &str = "64b0c0a1e4b0a1c2d3e4f5a1";
+/// The second environment's Snowflake connection, named as the first environment's is
+/// ("Warehouse Snowflake"), so a promotion maps it by name.
+pub const SECOND_ENV_SNOWFLAKE_CONNECTION_ID: &str = "64b0c0a1e4b0a1c2d3e4f5a2";
 /// How many connections the demo environment holds (several pages at 20 per page).
 pub const DEMO_CONNECTION_COUNT: usize = 48;
 

@@ -43,6 +43,12 @@ pub(crate) fn seed(inner: &mut Inner, config: &SandboxConfig) {
         "mysql",
         now,
     ));
+    staging.connections.push(connection(
+        SECOND_ENV_SNOWFLAKE_CONNECTION_ID,
+        "Warehouse Snowflake",
+        "snowflake",
+        now,
+    ));
     staging.rivers.push(river(
         SECOND_ENV_FLOW_ID,
         "Staging orders copy",
@@ -51,7 +57,7 @@ pub(crate) fn seed(inner: &mut Inner, config: &SandboxConfig) {
             "mysql",
             SECOND_ENV_MYSQL_CONNECTION_ID,
             "snowflake",
-            SNOWFLAKE_CONNECTION_ID,
+            SECOND_ENV_SNOWFLAKE_CONNECTION_ID,
             json!([]),
         ),
         false,

@@ -54,6 +54,7 @@ pub(crate) async fn run(
         FlowsCommand::Apply(a) => apply(ctx, svc, a).await,
         FlowsCommand::Pull(a) => super::flows_code::pull(ctx, svc, a).await,
         FlowsCommand::Plan(a) => super::flows_code::plan(ctx, svc, a).await,
+        FlowsCommand::Promote(a) => super::flows_code::promote(ctx, svc, a).await,
     }
 }
 

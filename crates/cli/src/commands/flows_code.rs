@@ -39,6 +39,9 @@ const MAX_PAGES: u32 = 500;
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IdentityFile {
+    /// The environment the documents were last pulled from: their connection ids are its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pulled_from: Option<String>,
     /// Per environment id.
     #[serde(default)]
     environments: BTreeMap<String, EnvRecord>,
@@ -54,6 +57,9 @@ struct EnvRecord {
     /// File → data flow id.
     #[serde(default)]
     flows: BTreeMap<String, String>,
+    /// The connections the pulled documents use, by name → id (what a promotion maps by name).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    connections: BTreeMap<String, String>,
 }
 
 const IDENTITY_HEADER: &str = "# Which data flow each file is, per environment (environment id → file → data flow id).\n# Written by `bdi flows pull`; keep it in git with the documents.\n";
@@ -207,12 +213,25 @@ pub(crate) async fn pull(
         record.flows.insert(file.clone(), flow.id.clone());
         written.push(json!({"file": file, "id": flow.id, "name": flow.body.get("name")}));
     }
+    // The connections the documents use, by name, for a promotion to map them.
+    let listed = svc.list_all_connections(&ctx.env, 500).await?;
+    let used: std::collections::BTreeSet<String> = flows
+        .iter()
+        .flat_map(|f| plan::connections_of(&f.body))
+        .collect();
+    record.connections = listed
+        .items
+        .iter()
+        .filter(|c| used.contains(&c.cross_id))
+        .map(|c| (c.connection_name.clone(), c.cross_id.clone()))
+        .collect();
     let gone: Vec<String> = record
         .flows
         .iter()
         .filter(|(_, id)| !flows.iter().any(|f| &f.id == *id))
         .map(|(file, _)| file.clone())
         .collect();
+    identity.pulled_from = Some(env_id.clone());
     write_identity(&a.dir, &identity)?;
     let data = json!({
         "environment": {"id": env_id, "name": env_name},
@@ -344,10 +363,21 @@ struct Planned {
     plan: Plan,
 }
 
-async fn prepare(ctx: &Ctx<'_>, svc: &Service, dir: &Path) -> Result<Planned, CliError> {
-    let desired = read_documents(dir)?;
+async fn prepare(
+    ctx: &Ctx<'_>,
+    svc: &Service,
+    dir: &Path,
+    promotion: Option<&Promotion>,
+) -> Result<Planned, CliError> {
+    let mut desired = read_documents(dir)?;
     let identity = read_identity(dir)?;
     let (env_id, env_name) = environment(ctx, svc).await?;
+    if let Some(p) = promotion {
+        let problems = p.translate(&mut desired, &identity);
+        if !problems.is_empty() {
+            return Err(refused(&problems));
+        }
+    }
     let record = Identity(
         identity
             .environments
@@ -386,6 +416,171 @@ async fn prepare(ctx: &Ctx<'_>, svc: &Service, dir: &Path) -> Result<Planned, Cl
     })
 }
 
+/// A promotion: the documents' connections, named in the record of the environment they were
+/// pulled from, mapped by name (or by the mapping file) to the target's own.
+struct Promotion {
+    /// The target's connections: name → id.
+    target: BTreeMap<String, String>,
+    /// Overrides: a source connection's name → the target's connection name or id.
+    mapping: BTreeMap<String, String>,
+}
+
+/// `--map FILE`: `connections: {source name: target name or id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingFile {
+    #[serde(default)]
+    connections: BTreeMap<String, String>,
+}
+
+impl Promotion {
+    /// Rewrites each document's connection ids for the target, and drops its `group_id` (a
+    /// group is the environment's own: the target keeps its flows' groups, and gives new ones its
+    /// default). Every connection that cannot be mapped is a problem, all listed.
+    fn translate(&self, docs: &mut [Desired], identity: &IdentityFile) -> Vec<plan::Problem> {
+        let source = identity
+            .pulled_from
+            .as_ref()
+            .and_then(|id| identity.environments.get(id));
+        let name_of: BTreeMap<&str, &str> = source
+            .map(|r| {
+                r.connections
+                    .iter()
+                    .map(|(name, id)| (id.as_str(), name.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let target_ids: std::collections::BTreeSet<&str> =
+            self.target.values().map(String::as_str).collect();
+        let mut problems = Vec::new();
+        for d in docs.iter_mut() {
+            d.body.remove("group_id");
+            let Some(Value::Object(props)) = d.body.get_mut("properties") else {
+                continue;
+            };
+            for side in ["source", "target"] {
+                let Some(Value::Object(end)) = props.get_mut(side) else {
+                    continue;
+                };
+                let Some(id) = end
+                    .get("connection_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                else {
+                    continue;
+                };
+                let path = Some(format!("properties.{side}.connection_id"));
+                let Some(name) = name_of.get(id.as_str()) else {
+                    problems.push(plan::Problem {
+                        file: d.file.clone(),
+                        path,
+                        message: format!(
+                            "connection {id} is not in the record of the environment the documents were pulled from: pull them again"
+                        ),
+                    });
+                    continue;
+                };
+                let wanted = self.mapping.get(*name).map_or(*name, String::as_str);
+                let mapped = self
+                    .target
+                    .get(wanted)
+                    .map(String::as_str)
+                    .or_else(|| target_ids.contains(wanted).then_some(wanted));
+                match mapped {
+                    Some(target) => {
+                        end.insert("connection_id".to_owned(), Value::String(target.to_owned()));
+                        if end.contains_key("connection_name") {
+                            end.insert("connection_name".to_owned(), Value::String(wanted.to_owned()));
+                        }
+                    }
+                    None => problems.push(plan::Problem {
+                        file: d.file.clone(),
+                        path,
+                        message: format!(
+                            "the target environment has no connection named {} (create it there, or map it in the mapping file)",
+                            bdi_domain::error::quote(wanted)
+                        ),
+                    }),
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// `bdi flows promote --dir DIR --to ENVIRONMENT [--map FILE] [--yes]`: makes the target
+/// environment match the documents, their connections mapped by name to the target's own; the
+/// flows it creates there are recorded under the target in the identity record, so the next
+/// promotion updates them. A connection the target lacks refuses the whole promotion before any
+/// write.
+pub(crate) async fn promote(
+    ctx: &mut Ctx<'_>,
+    svc: &Service,
+    a: crate::cli::FlowPromoteArgs,
+) -> Result<ExitStatus, CliError> {
+    let environments = svc.list_all_environments(false).await?;
+    let wanted = a.to.trim();
+    let found: Vec<_> = environments
+        .iter()
+        .filter(|e| e.cross_id == wanted || e.environment_name.eq_ignore_ascii_case(wanted))
+        .collect();
+    let target = match found.as_slice() {
+        [one] => bdi_domain::EnvironmentId::parse(&one.cross_id)?,
+        [] => {
+            return Err(CliError::usage(
+                format!(
+                    "no environment is named or has the id {}",
+                    bdi_domain::error::quote(wanted)
+                ),
+                Some("`bdi environments list` shows them".to_owned()),
+            ));
+        }
+        many => {
+            return Err(CliError::usage(
+                format!(
+                    "{} environments are named {}",
+                    many.len(),
+                    bdi_domain::error::quote(wanted)
+                ),
+                Some("name it by id".to_owned()),
+            ));
+        }
+    };
+    let mapping = match &a.map {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!("could not read {}: {e}", path.display()), None)
+            })?;
+            serde_norway::from_str::<MappingFile>(&text).map_err(|e| {
+                CliError::usage(
+                    format!("{} is not a valid mapping file: {e}", path.display()),
+                    Some(
+                        "write `connections:` with lines `source name: target name or id`"
+                            .to_owned(),
+                    ),
+                )
+            })?
+        }
+        None => MappingFile::default(),
+    };
+    ctx.env = Env::Id(target);
+    let listed = svc.list_all_connections(&ctx.env, 500).await?;
+    let promotion = Promotion {
+        target: listed
+            .items
+            .into_iter()
+            .map(|c| (c.connection_name, c.cross_id))
+            .collect(),
+        mapping: mapping.connections,
+    };
+    let how = How {
+        yes: a.yes,
+        prune: false,
+        dry_run: a.dry_run,
+    };
+    carry_out(ctx, svc, &a.dir, &how, Some(&promotion)).await
+}
+
 /// Documents refused before anything is sent: every problem, with its file and path.
 fn refused(problems: &[plan::Problem]) -> CliError {
     CliError::usage(
@@ -421,7 +616,7 @@ pub(crate) async fn plan(
     svc: &Service,
     a: FlowPlanArgs,
 ) -> Result<ExitStatus, CliError> {
-    let p = prepare(ctx, svc, &a.dir).await?;
+    let p = prepare(ctx, svc, &a.dir, None).await?;
     let pending = p.plan.has_changes(a.prune);
     let changes: Vec<&plan::Change> = p
         .plan
@@ -487,6 +682,30 @@ pub(crate) async fn apply(
     dir: &Path,
     a: &crate::cli::FlowApplyArgs,
 ) -> Result<ExitStatus, CliError> {
+    let how = How {
+        yes: a.yes,
+        prune: a.prune,
+        dry_run: a.dry_run,
+    };
+    carry_out(ctx, svc, dir, &how, None).await
+}
+
+/// How an apply or a promotion goes.
+struct How {
+    yes: bool,
+    prune: bool,
+    dry_run: bool,
+}
+
+/// Plans, confirms and carries out (see [`apply`]), in `ctx.env`, with the documents translated
+/// for another environment when promoting.
+async fn carry_out(
+    ctx: &mut Ctx<'_>,
+    svc: &Service,
+    dir: &Path,
+    a: &How,
+    promotion: Option<&Promotion>,
+) -> Result<ExitStatus, CliError> {
     let Planned {
         desired,
         mut identity,
@@ -494,7 +713,7 @@ pub(crate) async fn apply(
         env_name,
         current,
         plan,
-    } = prepare(ctx, svc, dir).await?;
+    } = prepare(ctx, svc, dir, promotion).await?;
     let env_label = if env_name.is_empty() {
         env_id.clone()
     } else {

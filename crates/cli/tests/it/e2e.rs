@@ -1343,3 +1343,98 @@ fn bad_documents_are_refused_with_every_problem_before_any_write() {
         "nothing was created"
     );
 }
+
+#[test]
+fn promote_maps_connections_by_name_refuses_a_missing_one_and_creates_once() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    in_env(
+        &s,
+        Some(demo::SECOND_ENVIRONMENT_ID),
+        &["flows", "pull", "--dir", d],
+    )
+    .ok();
+    let named = |name: &str| {
+        let flows = s.bdi(&["flows", "list", "-o", "json"]).ok().json();
+        flows
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|f| f["name"] == name)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let before = s.bdi(&["flows", "list", "-o", "json"]).ok().json();
+
+    // Production has no "Staging MySQL": refused before any write, naming it.
+    let refused = s.bdi(&[
+        "flows",
+        "promote",
+        "--dir",
+        d,
+        "--to",
+        "Production",
+        "--yes",
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("properties.source.connection_id: the target environment has no connection named `Staging MySQL`"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        s.bdi(&["flows", "list", "-o", "json"]).ok().json(),
+        before,
+        "nothing was written"
+    );
+
+    // A mapping file names it; Snowflake maps by its name.
+    let map = dir.path().join("map.yaml");
+    std::fs::write(&map, "connections:\n  Staging MySQL: Orders MySQL\n").expect("writes");
+    let m = map.to_str().expect("a UTF-8 path");
+    for round in 0..2 {
+        let out = s.bdi(&[
+            "flows",
+            "promote",
+            "--dir",
+            d,
+            "--to",
+            "Production",
+            "--map",
+            m,
+            "--yes",
+        ]);
+        assert_eq!(out.code, 0, "round {round}: {}\n{}", out.stdout, out.stderr);
+        if round == 1 {
+            assert!(out.stderr.contains("already matches"), "{}", out.stderr);
+        }
+    }
+    let promoted = named("Staging orders copy");
+    assert_eq!(promoted.len(), 1, "one flow per document: {promoted:?}");
+    let id = promoted[0]["river_cross_id"].as_str().expect("an id");
+    let flow = s.bdi(&["flows", "get", id, "-o", "json"]).ok().json();
+    let text = flow.to_string();
+    assert!(
+        text.contains(demo::MYSQL_CONNECTION_ID),
+        "mapped by the file: {text}"
+    );
+    assert!(
+        text.contains(demo::SNOWFLAKE_CONNECTION_ID),
+        "mapped by name: {text}"
+    );
+    let identity = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).expect("reads");
+    assert!(
+        identity.contains(id),
+        "recorded under Production: {identity}"
+    );
+    // The source environment is untouched, and planning it still shows nothing to do.
+    let plan = in_env(
+        &s,
+        Some(demo::SECOND_ENVIRONMENT_ID),
+        &["flows", "plan", "--dir", d],
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+}
