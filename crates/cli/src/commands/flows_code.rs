@@ -99,14 +99,20 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
 /// The environment the command works on: its id and name.
 async fn environment(ctx: &Ctx<'_>, svc: &Service) -> Result<(String, String), CliError> {
     let all = svc.list_all_environments(false).await?;
-    let found = match &ctx.env {
-        Env::Id(id) => all.iter().find(|e| e.cross_id == id.as_str()),
-        Env::Default => all.iter().find(|e| e.is_default),
+    // The environment the requests go to: the one named, else the one configured
+    // (DATA_INTEGRATION_ENVIRONMENT_ID, a profile), else the account's default.
+    let named = match &ctx.env {
+        Env::Id(id) => Some(id.clone()),
+        Env::Default => svc.backend().default_environment(),
     };
-    match (found, &ctx.env) {
+    let found = match &named {
+        Some(id) => all.iter().find(|e| e.cross_id == id.as_str()),
+        None => all.iter().find(|e| e.is_default),
+    };
+    match (found, named) {
         (Some(e), _) => Ok((e.cross_id.clone(), e.environment_name.clone())),
-        (None, Env::Id(id)) => Ok((id.to_string(), String::new())),
-        (None, Env::Default) => Err(CliError::usage(
+        (None, Some(id)) => Ok((id.to_string(), String::new())),
+        (None, None) => Err(CliError::usage(
             "the account has no default environment",
             Some("name one with --environment-id".to_owned()),
         )),

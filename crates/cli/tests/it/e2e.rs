@@ -1438,3 +1438,114 @@ fn promote_maps_connections_by_name_refuses_a_missing_one_and_creates_once() {
     );
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
 }
+
+#[test]
+fn the_plan_reads_well_as_text_and_as_json() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    in_env(
+        &s,
+        Some(demo::SECOND_ENVIRONMENT_ID),
+        &["flows", "pull", "--dir", d],
+    )
+    .ok();
+    let file = dir.path().join("flows/staging-orders-copy.yaml");
+    edit(
+        &file,
+        "name: Staging orders copy",
+        "name: Staging orders (renamed)",
+    );
+    std::fs::write(
+        dir.path().join("flows/new-logic.yaml"),
+        "name: new logic\ntype: logic\nproperties:\n  properties_type: logic\n  logic_steps:\n  - step: 1\n",
+    )
+    .expect("writes");
+    let text = in_env(
+        &s,
+        Some(demo::SECOND_ENVIRONMENT_ID),
+        &["flows", "plan", "--dir", d],
+    );
+    let json = in_env(
+        &s,
+        Some(demo::SECOND_ENVIRONMENT_ID),
+        &["flows", "plan", "--dir", d, "-o", "json"],
+    );
+    assert_eq!((text.code, json.code), (7, 7), "{}", text.stderr);
+    insta::assert_snapshot!(
+        format!("{}----- stderr -----\n{}", text.stdout, text.stderr),
+        @r#"
+    + create new logic [flows/new-logic.yaml]
+        name: (none) -> "new logic"
+        type: (none) -> "logic"
+        properties: (none) -> {"properties_type":"logic","logic_steps":[{"step":1}]}
+    ~ rename Staging orders (renamed) (65c1d2e3f4a5b6c7d8e9f008) [flows/staging-orders-copy.yaml]
+        name: "Staging orders copy" -> "Staging orders (renamed)"
+    ----- stderr -----
+    1 to create, 0 to update, 1 to rename, 0 upstream only, 0 unchanged
+    "#
+    );
+    insta::assert_json_snapshot!(json.json(), @r#"
+    {
+      "environment": {
+        "id": "6a7b8c9d0e1f2a3b4c5d6e80",
+        "name": "Staging"
+      },
+      "changes": [
+        {
+          "action": "create",
+          "name": "new logic",
+          "id": null,
+          "file": "flows/new-logic.yaml",
+          "fields": [
+            {
+              "path": "name",
+              "before": null,
+              "after": "new logic"
+            },
+            {
+              "path": "type",
+              "before": null,
+              "after": "logic"
+            },
+            {
+              "path": "properties",
+              "before": null,
+              "after": {
+                "properties_type": "logic",
+                "logic_steps": [
+                  {
+                    "step": 1
+                  }
+                ]
+              }
+            }
+          ]
+        },
+        {
+          "action": "rename",
+          "name": "Staging orders (renamed)",
+          "id": "65c1d2e3f4a5b6c7d8e9f008",
+          "file": "flows/staging-orders-copy.yaml",
+          "fields": [
+            {
+              "path": "name",
+              "before": "Staging orders copy",
+              "after": "Staging orders (renamed)"
+            }
+          ]
+        }
+      ],
+      "upstream_only": [],
+      "unchanged": 0
+    }
+    "#);
+    // The record names the environment the flows are in.
+    let identity = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).expect("reads");
+    assert!(
+        identity.contains(&format!("pulled_from: {}", demo::SECOND_ENVIRONMENT_ID))
+            && identity.contains("name: Staging")
+            && !identity.contains("Production"),
+        "{identity}"
+    );
+}
