@@ -105,6 +105,7 @@ pub struct RunOptions {
 mod connections;
 mod flows;
 mod outcomes;
+mod plans;
 mod runs;
 
 pub use connections::{
@@ -114,6 +115,7 @@ pub use flows::{NewDataFlow, normalize_loading_method, source_to_target_body};
 pub use outcomes::{
     Activation, RunOutcome, RunStage, RunState, TablesSet, ToggleState, explain_operation,
 };
+pub use plans::{Checked, Upstream};
 
 type CatalogKey = (Env, ConnectionId);
 

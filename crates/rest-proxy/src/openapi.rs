@@ -232,6 +232,38 @@ fn request_schema(takes: Takes) -> Schema {
             )
             .additional_properties(Some(AdditionalProperties::FreeForm(false)))
             .into(),
+        Takes::Plan => ObjectBuilder::new()
+            .property(
+                "documents",
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .property(
+                                "file",
+                                typed(Type::String).description(Some(
+                                    "the document's file in the directory (flows/orders.yaml)",
+                                )),
+                            )
+                            .required("file")
+                            .property("document", object())
+                            .required("document")
+                            .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+                    )
+                    .description(Some("the data flow documents, as `bdi flows pull` writes them")),
+            )
+            .required("documents")
+            .property(
+                "identity",
+                typed(Type::Object)
+                    .additional_properties(Some(AdditionalProperties::RefOr(
+                        typed(Type::String).pattern(Some(OBJECT_ID_PATTERN)).into(),
+                    )))
+                    .description(Some(
+                        "this environment's part of bdi-identity.yaml: file -> data flow id",
+                    )),
+            )
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .into(),
     }
 }
 

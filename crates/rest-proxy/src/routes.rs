@@ -49,6 +49,8 @@ pub enum Takes {
     Variables,
     /// `{"tables": ["name", ...], "connection_id"?: "..."}`.
     SourceTables,
+    /// `{"documents": [{"file": "...", "document": {...}}, ...], "identity"?: {"file": "id"}}`.
+    Plan,
 }
 
 /// The type of a query parameter, as documented (the handlers parse the same).
@@ -766,6 +768,17 @@ pub fn table() -> Vec<RouteSpec> {
             handler: get(bdi::list_all_connections),
         })
         .query(const { &[per_page(500, "page size of the sweep, 1-500 (default 100)")] }),
+        spec(Route {
+            method: Method::POST,
+            path: "/bdi/v1/environments/{env}/plan",
+            operation_id: "plan_documents",
+            tag: BDI,
+            summary: "Plan data flow documents against the environment (flows as code): creates, updates, renames, drift; reads only",
+            scope: DataFlowList,
+            success: &[200],
+            handler: post(bdi::plan),
+        })
+        .consumes(JSON, Takes::Plan),
     ]
 }
 

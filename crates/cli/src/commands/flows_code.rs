@@ -10,10 +10,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bdi_domain::models::DataFlowQuery;
 use bdi_domain::plan::{self, Action, Current, Desired, Identity, Plan};
 use bdi_domain::{Env, Service};
-use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -27,13 +25,6 @@ use crate::output::{Format, View, yaml_text};
 pub(crate) const IDENTITY_FILE: &str = "bdi-identity.yaml";
 /// The folder of the data flows' documents.
 const FLOWS_DIR: &str = "flows";
-/// Data flows read at once: within the platform's read limits, with the client's 429 handling.
-const CONCURRENCY: usize = 4;
-/// Data flows listed per page (the most the platform gives).
-const PER_PAGE: u32 = 500;
-/// Pages listed at most (250,000 data flows): a listing longer than that is an error
-/// (`Error::PagingCap`), never a silent cut.
-const MAX_PAGES: u32 = 500;
 
 /// `bdi-identity.yaml`.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -119,36 +110,10 @@ async fn environment(ctx: &Ctx<'_>, svc: &Service) -> Result<(String, String), C
     }
 }
 
-/// Every data flow of the environment, in clean form: the list, then each flow read, a few at
-/// once. Flows made in the legacy console cannot be read through the API and are returned apart.
+/// Every data flow of the environment, in clean form, and the names of the legacy ones.
 async fn upstream(ctx: &Ctx<'_>, svc: &Service) -> Result<(Vec<Current>, Vec<String>), CliError> {
-    let env = &ctx.env;
-    let summaries = bdi_domain::paging::sweep(PER_PAGE, MAX_PAGES, |page| async move {
-        let query = DataFlowQuery {
-            page,
-            ..Default::default()
-        };
-        svc.backend().list_data_flows(env, &query).await
-    })
-    .await?;
-    let (readable, legacy): (Vec<_>, Vec<_>) = summaries.into_iter().partition(|s| s.is_api_v2);
-    let env = ctx.env.clone();
-    let flows: Vec<Current> = futures::stream::iter(readable)
-        .map(|s| {
-            let env = env.clone();
-            async move {
-                let id = bdi_domain::DataFlowId::parse(&s.river_cross_id)?;
-                let flow = svc.backend().get_data_flow(&env, &id).await?;
-                Ok::<_, bdi_domain::Error>(Current {
-                    id: s.river_cross_id,
-                    body: plan::clean(&flow.to_document()),
-                })
-            }
-        })
-        .buffered(CONCURRENCY)
-        .try_collect()
-        .await?;
-    Ok((flows, legacy.into_iter().map(|s| s.name).collect()))
+    let found = svc.data_flow_documents(&ctx.env).await?;
+    Ok((found.flows, found.legacy))
 }
 
 /// A file name for a data flow named `name`: lower case, words joined by `-`.
@@ -391,26 +356,9 @@ async fn prepare(
             .map(|r| r.flows.clone())
             .unwrap_or_default(),
     );
-    let connections = svc.list_all_connections(&ctx.env, 500).await?;
-    if !connections.incomplete_pages.is_empty() {
-        return Err(CliError::from(bdi_domain::Error::Unavailable(
-            "the environment's connections could not all be listed, so the documents' connections cannot be checked".to_owned(),
-        )));
-    }
-    let (current, _legacy) = upstream(ctx, svc).await?;
-    // A connection the environment lists, or one a data flow there already uses (the platform
-    // holds it, whatever the listing says): a document never fails for what is upstream already.
-    let mut ids: std::collections::BTreeSet<String> =
-        connections.items.into_iter().map(|c| c.cross_id).collect();
-    ids.extend(current.iter().flat_map(|c| plan::connections_of(&c.body)));
-    let mut problems = plan::validate(&desired, &ids);
-    let plan = match plan::plan(&desired, &record, &current) {
-        Ok(plan) if problems.is_empty() => plan,
-        Ok(_) => return Err(refused(&problems)),
-        Err(more) => {
-            problems.extend(more);
-            return Err(refused(&problems));
-        }
+    let (plan, current) = match svc.check_documents(&ctx.env, &desired, &record).await? {
+        bdi_domain::Checked::Planned { plan, upstream } => (plan, upstream.flows),
+        bdi_domain::Checked::Refused(problems) => return Err(refused(&problems)),
     };
     Ok(Planned {
         desired,

@@ -280,3 +280,94 @@ pub(crate) async fn list_all_connections(
     })
     .into_response())
 }
+
+/// A document of `POST /bdi/v1/environments/{env}/plan`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanDocument {
+    /// The file it comes from (`flows/orders.yaml`): how the plan and the record name it.
+    file: String,
+    /// The data flow document.
+    document: serde_json::Map<String, Value>,
+}
+
+/// The body of `POST /bdi/v1/environments/{env}/plan`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanRequest {
+    documents: Vec<PlanDocument>,
+    /// The environment's part of the identity record: file → data flow id.
+    #[serde(default)]
+    identity: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /bdi/v1/environments/{env}/plan`: documents in, the plan out (what `bdi flows plan`
+/// prints as JSON), for a CI job that may read but holds no account token. Reads only. Documents
+/// with problems are a 422 listing every one (`loc` is the file and the path).
+pub(crate) async fn plan(
+    State(st): State<AppState>,
+    Path(ids): Path<Ids>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let request: PlanRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::validation(
+            &["body"],
+            "json_invalid",
+            &format!("not a plan request: {e}"),
+        )
+    })?;
+    let desired: Vec<bdi_domain::plan::Desired> = request
+        .documents
+        .into_iter()
+        .map(|d| bdi_domain::plan::Desired {
+            file: d.file,
+            body: bdi_domain::plan::clean(&d.document),
+        })
+        .collect();
+    let identity = bdi_domain::plan::Identity(request.identity);
+    match st
+        .service()
+        .check_documents(&env_of(&ids)?, &desired, &identity)
+        .await?
+    {
+        bdi_domain::Checked::Refused(problems) => {
+            let detail = problems
+                .iter()
+                .map(|p| bdi_domain::ValidationDetail {
+                    loc: std::iter::once(Value::String(p.file.clone()))
+                        .chain(p.path.iter().map(|path| Value::String(path.clone())))
+                        .collect(),
+                    msg: p.message.clone(),
+                    kind: "document".to_owned(),
+                })
+                .collect::<Vec<_>>();
+            Err(ApiError::from(bdi_domain::Error::Validation {
+                status: 422,
+                message: format!(
+                    "{} problem(s) in the documents: {}",
+                    detail.len(),
+                    detail
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                detail,
+            }))
+        }
+        bdi_domain::Checked::Planned { plan, .. } => {
+            let pending = plan.has_changes(false);
+            let (deletes, changes): (Vec<_>, Vec<_>) = plan
+                .changes
+                .into_iter()
+                .partition(|c| c.action == bdi_domain::plan::Action::Delete);
+            Ok(Json(serde_json::json!({
+                "changes": changes,
+                "upstream_only": deletes,
+                "unchanged": plan.unchanged,
+                "pending": pending,
+            }))
+            .into_response())
+        }
+    }
+}

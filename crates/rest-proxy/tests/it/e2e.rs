@@ -253,3 +253,76 @@ fn a_stop_signal_right_after_start_drains_and_exits_cleanly() {
     assert!(sent.success());
     assert_eq!(child.wait().unwrap().code(), Some(0), "a clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ci_job_plans_documents_through_the_gateway_without_the_account_token() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let sc = sandbox.config().clone();
+    let env_id = sc.environment_id.clone();
+    let state = AppState::new(crate::support::sandbox_gateway(&sandbox, "ci-plan", KEY));
+    let gw = RunningGateway::start("127.0.0.1:0".parse().unwrap(), state)
+        .await
+        .unwrap();
+    // The documents, as a pull would have written them.
+    let upstream = HttpBackend::new(
+        ClientConfig::new(
+            &sandbox.base_url(),
+            &sc.token,
+            AccountId::parse(&sc.account_id).unwrap(),
+        )
+        .unwrap()
+        .with_default_environment(Some(EnvironmentId::parse(&env_id).unwrap())),
+    )
+    .unwrap();
+    let found = bdi_domain::Service::new(std::sync::Arc::new(upstream))
+        .data_flow_documents(&Env::Default)
+        .await
+        .unwrap();
+    let mut documents: Vec<Value> = found
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| json!({"file": format!("flows/{i}.yaml"), "document": f.body}))
+        .collect();
+    let identity: serde_json::Map<String, Value> = found
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (format!("flows/{i}.yaml"), json!(f.id)))
+        .collect();
+    let url = format!("{}/bdi/v1/environments/{env_id}/plan", gw.base_url());
+    let plan = |body: Value| {
+        let url = url.clone();
+        async move {
+            let r = http()
+                .post(url)
+                .bearer_auth(KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+
+    let (status, body) = plan(json!({"documents": documents, "identity": identity})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["changes"], json!([]));
+    assert_eq!(body["pending"], false);
+    assert_eq!(body["unchanged"].as_u64(), Some(found.flows.len() as u64));
+
+    documents[0]["document"]["name"] = json!("renamed in a pull request");
+    let (status, body) = plan(json!({"documents": documents, "identity": identity})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["pending"], true);
+    assert_eq!(body["changes"][0]["action"], "rename");
+    assert_eq!(body["changes"][0]["id"], json!(found.flows[0].id));
+
+    documents.push(json!({"file": "flows/bad.yaml", "document": {"name": "bad", "type": "logic", "colour": 1}}));
+    let (status, body) = plan(json!({"documents": documents, "identity": identity})).await;
+    assert_eq!(status, 422, "{body}");
+    let detail = &body["error"]["upstream_detail"][0];
+    assert_eq!(detail["loc"], json!(["flows/bad.yaml", "colour"]), "{body}");
+    gw.shutdown().await.unwrap();
+    sandbox.shutdown().await;
+}
