@@ -147,6 +147,13 @@ impl Control {
         }
     }
 
+    /// Adds `n` data flows to the default environment (`Bulk flow 0001`, ...: MySQL to
+    /// Snowflake, a few tables, a schedule), for benchmarks of a large environment; returns
+    /// their ids.
+    pub fn add_data_flows(&self, n: usize) -> Vec<String> {
+        crate::seed::add_data_flows(&mut self.shared.lock(), None, n)
+    }
+
     /// The Boomi Flow audit source grows by `n` events after the current last one (each later than
     /// every earlier event, on the same timeline).
     pub fn add_audit_events(&self, n: u64) {

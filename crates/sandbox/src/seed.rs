@@ -70,6 +70,51 @@ pub(crate) fn seed(inner: &mut Inner, config: &SandboxConfig) {
     inner.envs.push(staging);
 }
 
+/// Adds `n` source-to-target data flows (MySQL to Snowflake, each with a few tables and a
+/// schedule) to the environment `environment_id` (the default one when `None`), named
+/// `Bulk flow 0001`, ...: what a benchmark of a large environment reads. Returns their ids.
+pub(crate) fn add_data_flows(
+    inner: &mut Inner,
+    environment_id: Option<&str>,
+    n: usize,
+) -> Vec<String> {
+    let now = inner.sys.now();
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        ids.push(inner.sys.object_id());
+    }
+    let Some(env) = inner
+        .envs
+        .iter_mut()
+        .find(|e| environment_id.map_or(e.is_default, |id| e.id == id))
+    else {
+        return Vec::new();
+    };
+    let start = env.rivers.len();
+    for (i, id) in ids.iter().enumerate() {
+        let mut flow = river(
+            id,
+            &format!("Bulk flow {:04}", start + i + 1),
+            "source_to_target",
+            s2t(
+                "mysql",
+                MYSQL_CONNECTION_ID,
+                "snowflake",
+                SNOWFLAKE_CONNECTION_ID,
+                json!([{"name": "sales", "tables": [
+                    table("orders", true), table("customers", i % 2 == 0), table("order_items", false),
+                ]}]),
+            ),
+            false,
+            now - TimeDelta::days(1),
+        );
+        flow.schedulers =
+            json!([{"cron_expression": format!("{} * * * *", i % 60), "is_enabled": false}]);
+        env.rivers.push(flow);
+    }
+    ids
+}
+
 fn vars(pairs: &[(&str, &str)]) -> Map<String, Value> {
     pairs
         .iter()
