@@ -44,18 +44,10 @@ pub fn parse_document(text: &str, json: bool, name: &str) -> Result<Map<String, 
     };
     match value {
         Value::Object(m) => Ok(m),
-        other => Err(format!("{name} must hold an object, not {}", kind(&other))),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+        other => Err(format!(
+            "{name} must hold an object, not {}",
+            bdi_domain::plan::kind_of(&other)
+        )),
     }
 }
 
@@ -102,23 +94,15 @@ pub fn diff(from: &Value, to: &Value) -> Vec<Change> {
     out
 }
 
-fn join(base: &str, key: &str) -> String {
-    if base.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{base}.{key}")
-    }
-}
-
 fn walk(path: &str, from: &Value, to: &Value, out: &mut Vec<Change>) {
     match (from, to) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, va) in a {
                 match b.get(k) {
-                    Some(vb) => walk(&join(path, k), va, vb, out),
+                    Some(vb) => walk(&bdi_domain::plan::join(path, k), va, vb, out),
                     None => out.push(Change {
                         op: "remove",
-                        path: join(path, k),
+                        path: bdi_domain::plan::join(path, k),
                         from: Some(va.clone()),
                         to: None,
                     }),
@@ -128,7 +112,7 @@ fn walk(path: &str, from: &Value, to: &Value, out: &mut Vec<Change>) {
                 if !a.contains_key(k) {
                     out.push(Change {
                         op: "add",
-                        path: join(path, k),
+                        path: bdi_domain::plan::join(path, k),
                         from: None,
                         to: Some(vb.clone()),
                     });

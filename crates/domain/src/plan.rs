@@ -331,7 +331,8 @@ pub fn connections_of(body: &Map<String, Value>) -> Vec<String> {
         .collect()
 }
 
-fn kind_of(v: &Value) -> &'static str {
+/// `a string`, `a list`, ...: a value's kind, as messages name it.
+pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -518,7 +519,8 @@ pub fn patch(current: &Map<String, Value>, desired: &Map<String, Value>) -> Map<
     out
 }
 
-fn join(base: &str, key: &str) -> String {
+/// `base.key` (`key` alone at the top): a field's path.
+pub fn join(base: &str, key: &str) -> String {
     if base.is_empty() {
         key.to_owned()
     } else {
