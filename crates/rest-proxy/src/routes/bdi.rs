@@ -303,7 +303,7 @@ struct PlanRequest {
 
 /// `POST /bdi/v1/environments/{env}/plan`: documents in, the plan out (what `bdi flows plan`
 /// prints as JSON), for a CI job that may read but holds no account token. Reads only. Documents
-/// with problems are a 422 listing every one (`loc` is the file and the path).
+/// an apply would refuse are answered `valid: false` with every problem (file, path, message).
 pub(crate) async fn plan(
     State(st): State<AppState>,
     Path(ids): Path<Ids>,
@@ -324,37 +324,32 @@ pub(crate) async fn plan(
             body: bdi_domain::plan::clean(&d.document),
         })
         .collect();
+    for (file, id) in &request.identity {
+        if bdi_domain::DataFlowId::parse(id).is_err() {
+            return Err(ApiError::validation(
+                &["body", "identity", file],
+                "string_pattern_mismatch",
+                "a data flow id is 24 hexadecimal characters",
+            ));
+        }
+    }
     let identity = bdi_domain::plan::Identity(request.identity);
     match st
         .service()
         .check_documents(&env_of(&ids)?, &desired, &identity)
         .await?
     {
-        bdi_domain::Checked::Refused(problems) => {
-            let detail = problems
-                .iter()
-                .map(|p| bdi_domain::ValidationDetail {
-                    loc: std::iter::once(Value::String(p.file.clone()))
-                        .chain(p.path.iter().map(|path| Value::String(path.clone())))
-                        .collect(),
-                    msg: p.message.clone(),
-                    kind: "document".to_owned(),
-                })
-                .collect::<Vec<_>>();
-            Err(ApiError::from(bdi_domain::Error::Validation {
-                status: 422,
-                message: format!(
-                    "{} problem(s) in the documents: {}",
-                    detail.len(),
-                    detail
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                detail,
-            }))
-        }
+        // Well-formed documents that an apply would refuse: the answer says so, as a plan of
+        // nothing with the problems (`bdi flows plan` exits 2 for them).
+        bdi_domain::Checked::Refused(problems) => Ok(Json(serde_json::json!({
+            "valid": false,
+            "problems": problems,
+            "changes": [],
+            "upstream_only": [],
+            "unchanged": 0,
+            "pending": false,
+        }))
+        .into_response()),
         bdi_domain::Checked::Planned { plan, .. } => {
             let pending = plan.has_changes(false);
             let (deletes, changes): (Vec<_>, Vec<_>) = plan
@@ -362,6 +357,8 @@ pub(crate) async fn plan(
                 .into_iter()
                 .partition(|c| c.action == bdi_domain::plan::Action::Delete);
             Ok(Json(serde_json::json!({
+                "valid": true,
+                "problems": [],
                 "changes": changes,
                 "upstream_only": deletes,
                 "unchanged": plan.unchanged,
