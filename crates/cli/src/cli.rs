@@ -299,11 +299,11 @@ pub enum FlowsCommand {
     Export(FlowExportArgs),
     /// Create or update a data flow to match a document, or an environment to match a directory (--dir)
     Apply(FlowApplyArgs),
-    /// Write every data flow of the environment as documents under a directory, with a record of which flow each file is
+    /// Write every data flow of the environment, the connections they use (without secrets) and its variables as documents under a directory, with a record of which flow and connection each file is
     Pull(FlowPullArgs),
-    /// Compare the documents under a directory with the environment: creates, updates, renames and drift (exit 7 when something would change)
+    /// Compare the documents under a directory (data flows, connections, variables) with the environment: creates, updates, renames and drift (exit 7 when something would change)
     Plan(FlowPlanArgs),
-    /// Make another environment match the documents, connections mapped by name (dev -> prod)
+    /// Make another environment match the data flow documents, connections and groups mapped by name (dev -> prod)
     Promote(FlowPromoteArgs),
 }
 
@@ -514,7 +514,7 @@ pub struct FlowPromoteArgs {
     /// The target environment, by id or name
     #[arg(long, value_name = "ENVIRONMENT")]
     pub to: String,
-    /// A YAML file mapping connections whose names differ: `connections: {source name: target name or id}`
+    /// A YAML file mapping connections and groups whose names differ: `connections: {source name: target name or id}`, `groups: {...}`
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
     /// Promote without asking (required when stdin is not a terminal)

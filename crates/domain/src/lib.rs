@@ -126,8 +126,9 @@ pub use next_step::NextStep;
 pub use poll::{PollPolicy, Progress, ProgressFn, Waited};
 pub use scope::Scope;
 pub use service::{
-    Activation, Checked, ConnectionSweep, NewDataFlow, RunOptions, RunOutcome, RunStage, RunState,
-    Service, ServiceConfig, TablesSet, ToggleState, Upstream, WaitOptions, explain_operation,
+    Activation, Checked, ConnectionSweep, Documents, Identities, NewDataFlow, RunOptions,
+    RunOutcome, RunStage, RunState, Service, ServiceConfig, TablesSet, ToggleState, Upstream,
+    UpstreamSettings, WaitOptions, explain_operation,
 };
 pub use throttle::{
     Denied, InMemoryLimiter, Limit, Refusal, Reservation, RunGate, RunLimiter, SlidingWindows,

@@ -11,11 +11,21 @@
 //! leaves out is left alone upstream, so a field the server adds is never a change; a list is
 //! replaced whole, so inside list items a field only the server has is a change unless it holds
 //! the server's default for that place ([`SERVER_DEFAULTS`]).
+//!
+//! An environment is more than its data flows: [`connections`] holds the connection documents
+//! (parameters in the file, secrets named and taken from environment variables), [`variables`]
+//! the environment's variables and the `{name}` references documents make to them, and
+//! [`promotion`] the translation of documents for another environment (connections, variables
+//! and groups mapped by name).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub mod connections;
+pub mod promotion;
+pub mod variables;
 
 /// Top-level keys the server manages; they are never written back.
 const SERVER_KEYS: &[&str] = &[
@@ -152,6 +162,29 @@ pub enum Action {
     Delete,
 }
 
+/// What a change is to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    /// An environment variable (`variables.yaml`).
+    Variable,
+    /// A connection (`connections/*.yaml`).
+    Connection,
+    /// A data flow (`flows/*.yaml`).
+    DataFlow,
+}
+
+impl Resource {
+    /// How messages name it: `data flow`, `connection`, `variable`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::DataFlow => "data flow",
+            Self::Connection => "connection",
+            Self::Variable => "variable",
+        }
+    }
+}
+
 /// One field of a change: `before` upstream, `after` the document (`None`: absent).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FieldChange {
@@ -166,6 +199,8 @@ pub struct FieldChange {
 /// A change to one data flow.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Change {
+    /// What it is to.
+    pub resource: Resource,
     /// What it does.
     pub action: Action,
     /// The data flow's name (the document's, or upstream's for a delete).
@@ -178,21 +213,35 @@ pub struct Change {
     pub fields: Vec<FieldChange>,
 }
 
-/// What an apply would do: the changes, in the documents' order then the deletes.
+impl Change {
+    /// Whether an apply carries it out: everything but a delete, and a data flow's delete when
+    /// pruning. Connections and variables are never deleted by an apply: the directory holds
+    /// only the connections its data flows use, and a variable may serve flows outside it.
+    pub fn applies(&self, prune: bool) -> bool {
+        self.action != Action::Delete || (prune && self.resource == Resource::DataFlow)
+    }
+}
+
+/// What an apply would do: the changes (variables, then connections, then data flows, each in
+/// the documents' order then the deletes).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Plan {
     /// The changes.
     pub changes: Vec<Change>,
-    /// How many documents match their data flow exactly.
+    /// How many documents match their data flow, connection or variable exactly.
     pub unchanged: usize,
 }
 
 impl Plan {
-    /// Whether an apply would change anything (deletes count only when pruning).
+    /// Whether an apply would change anything ([`Change::applies`]).
     pub fn has_changes(&self, prune: bool) -> bool {
-        self.changes
-            .iter()
-            .any(|c| prune || c.action != Action::Delete)
+        self.changes.iter().any(|c| c.applies(prune))
+    }
+
+    /// Adds `other`'s changes after its own.
+    pub fn extend(&mut self, other: Plan) {
+        self.changes.extend(other.changes);
+        self.unchanged += other.unchanged;
     }
 }
 
@@ -358,6 +407,17 @@ pub fn plan(
     identity: &Identity,
     current: &[Current],
 ) -> Result<Plan, Vec<Problem>> {
+    plan_of(Resource::DataFlow, desired, identity, current)
+}
+
+/// [`plan`] for any resource whose documents have a `name`.
+pub(crate) fn plan_of(
+    resource: Resource,
+    desired: &[Desired],
+    identity: &Identity,
+    current: &[Current],
+) -> Result<Plan, Vec<Problem>> {
+    let what = resource.label();
     let mut problems = Vec::new();
     let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
@@ -366,7 +426,7 @@ pub fn plan(
             None => problems.push(Problem {
                 file: d.file.clone(),
                 path: Some("name".to_owned()),
-                message: "a data flow needs a name".to_owned(),
+                message: format!("a {what} needs a name"),
             }),
             Some(name) => {
                 if let Some(first) = names.insert(name, &d.file) {
@@ -384,7 +444,7 @@ pub fn plan(
             problems.push(Problem {
                 file: d.file.clone(),
                 path: None,
-                message: format!("the identity record gives it the data flow {id} of {first} too"),
+                message: format!("the identity record gives it the {what} {id} of {first} too"),
             });
         }
     }
@@ -423,7 +483,7 @@ pub fn plan(
                 file: d.file.clone(),
                 path: Some("name".to_owned()),
                 message: format!(
-                    "{} data flows upstream are named {name:?} ({}): record which one this file is in the identity record",
+                    "{} {what}s upstream are named {name:?} ({}): record which one this file is in the identity record",
                     many.len(),
                     many.iter()
                         .map(|c| c.id.as_str())
@@ -441,6 +501,7 @@ pub fn plan(
         let name = name_of(&d.body).unwrap_or_default().to_owned();
         let Some(c) = found else {
             out.changes.push(Change {
+                resource,
                 action: Action::Create,
                 name,
                 id: None,
@@ -456,6 +517,7 @@ pub fn plan(
         }
         let renamed = fields.iter().any(|f| f.path == "name");
         out.changes.push(Change {
+            resource,
             action: if renamed {
                 Action::Rename
             } else {
@@ -470,6 +532,7 @@ pub fn plan(
     for c in current {
         if !used.contains(c.id.as_str()) {
             out.changes.push(Change {
+                resource,
                 action: Action::Delete,
                 name: name_of(&c.body).unwrap_or_default().to_owned(),
                 id: Some(c.id.clone()),

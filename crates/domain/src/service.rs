@@ -115,7 +115,7 @@ pub use flows::{NewDataFlow, normalize_loading_method, source_to_target_body};
 pub use outcomes::{
     Activation, RunOutcome, RunStage, RunState, TablesSet, ToggleState, explain_operation,
 };
-pub use plans::{Checked, Upstream};
+pub use plans::{Checked, Documents, Identities, Upstream, UpstreamSettings};
 
 type CatalogKey = (Env, ConnectionId);
 

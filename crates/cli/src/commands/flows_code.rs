@@ -4,14 +4,21 @@
 //! The directory (`docs/flows-as-code.md`):
 //! - `flows/<name>.yaml`: one clean document per data flow, named after the flow when it was
 //!   first pulled (`orders to snowflake` → `orders-to-snowflake.yaml`);
-//! - `bdi-identity.yaml`: which data flow each file is, per environment (file → id), so that a
-//!   rename in a file renames the flow, and a second pull keeps every file where it is.
+//! - `connections/<name>.yaml`: the connections the data flows use, without secrets (each
+//!   secret named with the environment variable an apply reads it from);
+//! - `variables.yaml`: the environment's variables (a secret one as its environment variable);
+//! - `bdi-identity.yaml`: which data flow and connection each file is, per environment
+//!   (file → id), and the groups by name, so that a rename in a file renames the flow, a second
+//!   pull keeps every file where it is, and a promotion maps ids by name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use bdi_domain::plan::{self, Action, Current, Desired, Identity, Plan};
-use bdi_domain::{Env, Service};
+use bdi_domain::plan::connections::{self as conn_docs, ConnectionDocument};
+use bdi_domain::plan::promotion::{Overrides, SourceNames};
+use bdi_domain::plan::variables::{self as var_docs, VARIABLES_FILE};
+use bdi_domain::plan::{self, Action, Current, Desired, Identity, Plan, Resource};
+use bdi_domain::{Documents, Env, Identities, Service};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -25,6 +32,8 @@ use crate::output::{Format, View, yaml_text};
 pub(crate) const IDENTITY_FILE: &str = "bdi-identity.yaml";
 /// The folder of the data flows' documents.
 const FLOWS_DIR: &str = "flows";
+/// The folder of the connections' documents.
+const CONNECTIONS_DIR: &str = "connections";
 
 /// `bdi-identity.yaml`.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -48,12 +57,26 @@ struct EnvRecord {
     /// File → data flow id.
     #[serde(default)]
     flows: BTreeMap<String, String>,
-    /// The connections the pulled documents use, by name → id (what a promotion maps by name).
+    /// Connection file → connection id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     connections: BTreeMap<String, String>,
+    /// The groups of the pulled data flows: name → id (what a promotion maps by name).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    groups: BTreeMap<String, String>,
 }
 
-const IDENTITY_HEADER: &str = "# Which data flow each file is, per environment (environment id → file → data flow id).\n# Written by `bdi flows pull`; keep it in git with the documents.\n";
+impl EnvRecord {
+    fn identities(&self) -> Identities {
+        Identities {
+            flows: Identity(self.flows.clone()),
+            connections: Identity(self.connections.clone()),
+        }
+    }
+}
+
+const IDENTITY_HEADER: &str = "# Which data flow and connection each file is, per environment (environment id → file → id),\n# and the groups of the data flows by name. Written by `bdi flows pull`; keep it in git with the documents.\n";
+const CONNECTION_HEADER: &str = "# A connection, without its secrets: each one under `secrets` names the environment variable\n# that `bdi flows apply` reads it from (the platform never returns a secret). Never write a secret here.\n";
+const VARIABLES_HEADER: &str = "# The environment's variables. One whose name reads as a secret is written as the environment\n# variable that holds its value ({env: NAME}), never as the value.\n";
 
 fn read_identity(dir: &Path) -> Result<IdentityFile, CliError> {
     let path = dir.join(IDENTITY_FILE);
@@ -110,12 +133,6 @@ async fn environment(ctx: &Ctx<'_>, svc: &Service) -> Result<(String, String), C
     }
 }
 
-/// Every data flow of the environment, in clean form, and the names of the legacy ones.
-async fn upstream(ctx: &Ctx<'_>, svc: &Service) -> Result<(Vec<Current>, Vec<String>), CliError> {
-    let found = svc.data_flow_documents(&ctx.env).await?;
-    Ok((found.flows, found.legacy))
-}
-
 /// A file name for a data flow named `name`: lower case, words joined by `-`.
 fn slug(name: &str) -> String {
     let mut out = String::new();
@@ -135,7 +152,36 @@ fn slug(name: &str) -> String {
     }
 }
 
-/// `bdi flows pull --dir DIR`.
+/// The file an object keeps (`existing`), or a new one of its name in `folder`, not `taken` and
+/// not on disk.
+fn place(
+    existing: Option<&String>,
+    folder: &str,
+    name: &str,
+    taken: &mut std::collections::BTreeSet<String>,
+    dir: &Path,
+) -> String {
+    if let Some(file) = existing {
+        return file.clone();
+    }
+    let base = slug(name);
+    let mut n = 1;
+    let file = loop {
+        let candidate = if n == 1 {
+            format!("{folder}/{base}.yaml")
+        } else {
+            format!("{folder}/{base}-{n}.yaml")
+        };
+        if !taken.contains(&candidate) && !dir.join(&candidate).exists() {
+            break candidate;
+        }
+        n += 1;
+    };
+    taken.insert(file.clone());
+    file
+}
+
+/// `bdi flows pull --dir DIR`: the data flows, the connections they use and the variables.
 pub(crate) async fn pull(
     ctx: &mut Ctx<'_>,
     svc: &Service,
@@ -143,40 +189,21 @@ pub(crate) async fn pull(
 ) -> Result<ExitStatus, CliError> {
     let (env_id, env_name) = environment(ctx, svc).await?;
     let mut identity = read_identity(&a.dir)?;
-    let (flows, legacy) = upstream(ctx, svc).await?;
+    let found = svc.data_flow_documents(&ctx.env).await?;
+    let (flows, legacy) = (&found.flows, &found.legacy);
     let record = identity.environments.entry(env_id.clone()).or_default();
     record.name = Some(env_name.clone()).filter(|n| !n.is_empty());
     // A flow keeps the file it has; a new one gets a file of its own name.
-    let mut file_of: BTreeMap<String, String> = record
+    let file_of: BTreeMap<String, String> = record
         .flows
         .iter()
         .map(|(file, id)| (id.clone(), file.clone()))
         .collect();
     let mut taken: std::collections::BTreeSet<String> = record.flows.keys().cloned().collect();
     let mut written = Vec::new();
-    for flow in &flows {
-        let file = match file_of.get(&flow.id) {
-            Some(file) => file.clone(),
-            None => {
-                let name = flow.body.get("name").and_then(Value::as_str).unwrap_or("");
-                let base = slug(name);
-                let mut n = 1;
-                let file = loop {
-                    let candidate = if n == 1 {
-                        format!("{FLOWS_DIR}/{base}.yaml")
-                    } else {
-                        format!("{FLOWS_DIR}/{base}-{n}.yaml")
-                    };
-                    if !taken.contains(&candidate) && !a.dir.join(&candidate).exists() {
-                        break candidate;
-                    }
-                    n += 1;
-                };
-                taken.insert(file.clone());
-                file_of.insert(flow.id.clone(), file.clone());
-                file
-            }
-        };
+    for flow in flows {
+        let name = flow.body.get("name").and_then(Value::as_str).unwrap_or("");
+        let file = place(file_of.get(&flow.id), FLOWS_DIR, name, &mut taken, &a.dir);
         write_file(
             &a.dir.join(&file),
             &yaml_text(&Value::Object(flow.body.clone())),
@@ -184,18 +211,64 @@ pub(crate) async fn pull(
         record.flows.insert(file.clone(), flow.id.clone());
         written.push(json!({"file": file, "id": flow.id, "name": flow.body.get("name")}));
     }
-    // The connections the documents use, by name, for a promotion to map them.
-    let listed = svc.list_all_connections(&ctx.env, 500).await?;
+    // The connections the documents use, each a document without its secrets.
     let used: std::collections::BTreeSet<String> = flows
         .iter()
         .flat_map(|f| plan::connections_of(&f.body))
         .collect();
-    record.connections = listed
+    let listed = svc.list_all_connections(&ctx.env, 500).await?;
+    let ids: Vec<String> = listed
         .items
         .iter()
         .filter(|c| used.contains(&c.cross_id))
-        .map(|c| (c.connection_name.clone(), c.cross_id.clone()))
+        .map(|c| c.cross_id.clone())
         .collect();
+    let connections = svc.connection_documents(&ctx.env, ids).await?;
+    let conn_file_of: BTreeMap<String, String> = record
+        .connections
+        .iter()
+        .map(|(file, id)| (id.clone(), file.clone()))
+        .collect();
+    let mut conn_taken: std::collections::BTreeSet<String> =
+        record.connections.keys().cloned().collect();
+    record
+        .connections
+        .retain(|_, id| connections.iter().any(|(c, _)| &c.id == id));
+    let mut secrets = Vec::new();
+    for (c, stored) in &connections {
+        let name = c.body.get("name").and_then(Value::as_str).unwrap_or("");
+        let file = place(
+            conn_file_of.get(&c.id),
+            CONNECTIONS_DIR,
+            name,
+            &mut conn_taken,
+            &a.dir,
+        );
+        let value = conn_docs::file_value(&c.body, stored);
+        if let Some(Value::Object(named)) = value.get("secrets") {
+            for (field, source) in named {
+                secrets.push(json!({"file": file, "field": field, "env": source["env"]}));
+            }
+        }
+        write_file(
+            &a.dir.join(&file),
+            &format!("{CONNECTION_HEADER}{}", yaml_text(&value)),
+        )?;
+        record.connections.insert(file, c.id.clone());
+    }
+    record.groups = found
+        .groups
+        .iter()
+        .map(|(id, name)| (name.clone(), id.clone()))
+        .collect();
+    let variables = svc.backend().list_variables(&ctx.env).await?;
+    write_file(
+        &a.dir.join(VARIABLES_FILE),
+        &format!(
+            "{VARIABLES_HEADER}{}",
+            yaml_text(&var_docs::file_value(&variables))
+        ),
+    )?;
     let gone: Vec<String> = record
         .flows
         .iter()
@@ -208,13 +281,18 @@ pub(crate) async fn pull(
         "environment": {"id": env_id, "name": env_name},
         "directory": a.dir,
         "flows": written,
+        "connections": connections.len(),
+        "variables": variables.len(),
+        "secrets": secrets,
         "legacy": legacy,
         "no_longer_upstream": gone,
     });
     ctx.emit(&data, View::Text(String::new()))?;
     ctx.note(&format!(
-        "pulled {} data flows of environment {} into {}",
+        "pulled {} data flows, {} connections and {} variables of environment {} into {}",
         flows.len(),
+        connections.len(),
+        variables.len(),
         if env_name.is_empty() {
             &env_id
         } else {
@@ -222,7 +300,13 @@ pub(crate) async fn pull(
         },
         a.dir.display()
     ))?;
-    for name in &legacy {
+    if !secrets.is_empty() {
+        ctx.note(&format!(
+            "{} secrets are named in connections/ with the environment variables an apply reads them from; none was written",
+            secrets.len()
+        ))?;
+    }
+    for name in legacy {
         ctx.note(&format!(
             "skipped {}: made in the legacy console, the API cannot read it",
             bdi_domain::error::quote(name)
@@ -236,16 +320,17 @@ pub(crate) async fn pull(
     Ok(ExitStatus::Success)
 }
 
-/// The documents under `dir/flows`, in file order.
-fn read_documents(dir: &Path) -> Result<Vec<Desired>, CliError> {
-    let folder = dir.join(FLOWS_DIR);
-    let entries = match std::fs::read_dir(&folder) {
+/// The document files of `dir/folder` (`.yaml`, `.yml`, `.json`), in file order, each with its
+/// name relative to `dir`.
+fn files_in(dir: &Path, folder: &str) -> Result<Vec<(String, PathBuf)>, CliError> {
+    let path = dir.join(folder);
+    let entries = match std::fs::read_dir(&path) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => {
             return Err(CliError::local(format!(
                 "could not read {}: {e}",
-                folder.display()
+                path.display()
             )));
         }
     };
@@ -259,30 +344,66 @@ fn read_documents(dir: &Path) -> Result<Vec<Desired>, CliError> {
         })
         .collect();
     paths.sort();
-    let mut out = Vec::new();
+    Ok(paths
+        .into_iter()
+        .map(|p| {
+            let file = p
+                .strip_prefix(dir)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .replace('\\', "/");
+            (file, p)
+        })
+        .collect())
+}
+
+/// The directory's documents: `flows/`, `connections/` and `variables.yaml` (environment
+/// variables read with `vars`). Every problem of every file at once.
+fn read_documents(
+    dir: &Path,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<Documents, CliError> {
+    let mut out = Documents::default();
+    let mut unreadable = Vec::new();
     let mut problems = Vec::new();
-    for path in paths {
-        let file = path
-            .strip_prefix(dir)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (file, path) in files_in(dir, FLOWS_DIR)? {
         match crate::flowdoc::read_document(&path, &mut std::io::empty()) {
-            Ok(doc) => out.push(Desired {
+            Ok(doc) => out.flows.push(Desired {
                 file,
                 body: plan::clean(&doc),
             }),
-            Err(e) => problems.push(e),
+            Err(e) => unreadable.push(e),
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(CliError::usage(
-            problems.join("\n"),
-            Some("fix the documents; nothing was sent".to_owned()),
-        ))
+    for (file, path) in files_in(dir, CONNECTIONS_DIR)? {
+        match crate::flowdoc::read_document(&path, &mut std::io::empty()) {
+            Ok(raw) => match conn_docs::read(&file, &raw) {
+                Ok(doc) => out.connections.push(doc),
+                Err(more) => problems.extend(more),
+            },
+            Err(e) => unreadable.push(e),
+        }
     }
+    let path = dir.join(VARIABLES_FILE);
+    if path.exists() {
+        match crate::flowdoc::read_document(&path, &mut std::io::empty()) {
+            Ok(raw) => match var_docs::read(VARIABLES_FILE, &raw, vars) {
+                Ok(doc) => out.variables = Some(doc),
+                Err(more) => problems.extend(more),
+            },
+            Err(e) => unreadable.push(e),
+        }
+    }
+    if !unreadable.is_empty() {
+        return Err(CliError::usage(
+            unreadable.join("\n"),
+            Some("fix the documents; nothing was sent".to_owned()),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(refused(&problems));
+    }
+    Ok(out)
 }
 
 /// The plan as a person reads it.
@@ -293,9 +414,14 @@ fn render(plan: &Plan, prune: bool) -> String {
             .map_or_else(|| "(none)".to_owned(), Value::to_string)
     };
     for c in &plan.changes {
+        // Data flows go by their name alone; the others say what they are.
+        let what = match c.resource {
+            Resource::DataFlow => String::new(),
+            other => format!("{} ", other.label()),
+        };
         let who = match &c.id {
-            Some(id) => format!("{} ({id})", c.name),
-            None => c.name.clone(),
+            Some(id) => format!("{what}{} ({id})", c.name),
+            None => format!("{what}{}", c.name),
         };
         let file = c
             .file
@@ -306,8 +432,11 @@ fn render(plan: &Plan, prune: bool) -> String {
             Action::Create => format!("+ create {who}{file}"),
             Action::Update => format!("~ update {who}{file}"),
             Action::Rename => format!("~ rename {who}{file}"),
-            Action::Delete if prune => format!("- delete {who}"),
-            Action::Delete => format!("? {who}: upstream only (apply --prune deletes it)"),
+            Action::Delete if c.applies(prune) => format!("- delete {who}"),
+            Action::Delete if c.resource == Resource::DataFlow => {
+                format!("? {who}: upstream only (apply --prune deletes it)")
+            }
+            Action::Delete => format!("? {who}: upstream only (an apply never deletes it)"),
         };
         out.push_str(&head);
         out.push('\n');
@@ -323,143 +452,113 @@ fn render(plan: &Plan, prune: bool) -> String {
     out
 }
 
-/// What a plan or an apply starts from: the documents, the record, the environment and its
-/// data flows, and the plan between them.
+/// What a plan or an apply starts from: the documents, the record, the environment, what it
+/// holds, and the plan between them.
 struct Planned {
-    desired: Vec<Desired>,
+    documents: Documents,
     identity: IdentityFile,
     env_id: String,
     env_name: String,
     current: Vec<Current>,
+    settings: bdi_domain::UpstreamSettings,
     plan: Plan,
 }
 
+/// Reads the directory and the environment (`ctx.env`) and plans; a promotion plans the data
+/// flows alone, translated for the target.
 async fn prepare(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     svc: &Service,
     dir: &Path,
-    promotion: Option<&Promotion>,
+    promotion: Option<&Overrides>,
 ) -> Result<Planned, CliError> {
-    let mut desired = read_documents(dir)?;
+    let mut documents = read_documents(dir, ctx.vars)?;
     let identity = read_identity(dir)?;
     let (env_id, env_name) = environment(ctx, svc).await?;
-    if let Some(p) = promotion {
-        let problems = p.translate(&mut desired, &identity);
-        if !problems.is_empty() {
-            return Err(refused(&problems));
+    let record = identity
+        .environments
+        .get(&env_id)
+        .map(EnvRecord::identities)
+        .unwrap_or_default();
+    let checked = match promotion {
+        None => svc.check_environment(&ctx.env, &documents, &record).await?,
+        Some(overrides) => {
+            let source = source_names(&identity, &documents.connections);
+            let (checked, notices, translated) = svc
+                .check_promotion(
+                    &ctx.env,
+                    &documents.flows,
+                    &record.flows,
+                    &source,
+                    overrides,
+                )
+                .await?;
+            for n in notices {
+                ctx.note(&format!("{}: {}", n.file, n.message))?;
+            }
+            // What is promoted is the data flows, as translated: connections and variables are
+            // the target's own.
+            documents = Documents {
+                flows: translated,
+                ..Documents::default()
+            };
+            checked
         }
-    }
-    let record = Identity(
-        identity
-            .environments
-            .get(&env_id)
-            .map(|r| r.flows.clone())
-            .unwrap_or_default(),
-    );
-    let (plan, current) = match svc.check_documents(&ctx.env, &desired, &record).await? {
-        bdi_domain::Checked::Planned { plan, upstream } => (plan, upstream.flows),
+    };
+    let (plan, current, settings) = match checked {
+        bdi_domain::Checked::Planned {
+            plan,
+            upstream,
+            settings,
+        } => (plan, upstream.flows, settings),
         bdi_domain::Checked::Refused(problems) => return Err(refused(&problems)),
     };
     Ok(Planned {
-        desired,
+        documents,
         identity,
         env_id,
         env_name,
         current,
+        settings,
         plan,
     })
 }
 
-/// A promotion: the documents' connections, named in the record of the environment they were
-/// pulled from, mapped by name (or by the mapping file) to the target's own.
-struct Promotion {
-    /// The target's connections: name → id.
-    target: BTreeMap<String, String>,
-    /// Overrides: a source connection's name → the target's connection name or id.
-    mapping: BTreeMap<String, String>,
+/// What the documents' environment (the one they were pulled from) calls its connections and
+/// groups: the record's connection files joined with those files' names, and its groups.
+fn source_names(identity: &IdentityFile, connections: &[ConnectionDocument]) -> SourceNames {
+    let Some(record) = identity
+        .pulled_from
+        .as_ref()
+        .and_then(|id| identity.environments.get(id))
+    else {
+        return SourceNames::default();
+    };
+    SourceNames {
+        connections: record
+            .connections
+            .iter()
+            .filter_map(|(file, id)| {
+                let doc = connections.iter().find(|d| &d.file == file)?;
+                Some((id.clone(), doc.name().to_owned()))
+            })
+            .collect(),
+        groups: record
+            .groups
+            .iter()
+            .map(|(name, id)| (id.clone(), name.clone()))
+            .collect(),
+    }
 }
 
-/// `--map FILE`: `connections: {source name: target name or id}`.
+/// `--map FILE`: `connections:` and `groups:`, each `source name: target name or id`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MappingFile {
     #[serde(default)]
     connections: BTreeMap<String, String>,
-}
-
-impl Promotion {
-    /// Rewrites each document's connection ids for the target, and drops its `group_id` (a
-    /// group is the environment's own: the target keeps its flows' groups, and gives new ones its
-    /// default). Every connection that cannot be mapped is a problem, all listed.
-    fn translate(&self, docs: &mut [Desired], identity: &IdentityFile) -> Vec<plan::Problem> {
-        let source = identity
-            .pulled_from
-            .as_ref()
-            .and_then(|id| identity.environments.get(id));
-        let name_of: BTreeMap<&str, &str> = source
-            .map(|r| {
-                r.connections
-                    .iter()
-                    .map(|(name, id)| (id.as_str(), name.as_str()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let target_ids: std::collections::BTreeSet<&str> =
-            self.target.values().map(String::as_str).collect();
-        let mut problems = Vec::new();
-        for d in docs.iter_mut() {
-            d.body.remove("group_id");
-            let Some(Value::Object(props)) = d.body.get_mut("properties") else {
-                continue;
-            };
-            for side in ["source", "target"] {
-                let Some(Value::Object(end)) = props.get_mut(side) else {
-                    continue;
-                };
-                let Some(id) = end
-                    .get("connection_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                else {
-                    continue;
-                };
-                let path = Some(format!("properties.{side}.connection_id"));
-                let Some(name) = name_of.get(id.as_str()) else {
-                    problems.push(plan::Problem {
-                        file: d.file.clone(),
-                        path,
-                        message: format!(
-                            "connection {id} is not in the record of the environment the documents were pulled from: pull them again"
-                        ),
-                    });
-                    continue;
-                };
-                let wanted = self.mapping.get(*name).map_or(*name, String::as_str);
-                let mapped = self
-                    .target
-                    .get(wanted)
-                    .map(String::as_str)
-                    .or_else(|| target_ids.contains(wanted).then_some(wanted));
-                match mapped {
-                    Some(target) => {
-                        end.insert("connection_id".to_owned(), Value::String(target.to_owned()));
-                        if end.contains_key("connection_name") {
-                            end.insert("connection_name".to_owned(), Value::String(wanted.to_owned()));
-                        }
-                    }
-                    None => problems.push(plan::Problem {
-                        file: d.file.clone(),
-                        path,
-                        message: format!(
-                            "the target environment has no connection named {} (create it there, or map it in the mapping file)",
-                            bdi_domain::error::quote(wanted)
-                        ),
-                    }),
-                }
-            }
-        }
-        problems
-    }
+    #[serde(default)]
+    groups: BTreeMap<String, String>,
 }
 
 /// `bdi flows promote --dir DIR --to ENVIRONMENT [--map FILE] [--yes]`: makes the target
@@ -509,7 +608,7 @@ pub(crate) async fn promote(
                 CliError::usage(
                     format!("{} is not a valid mapping file: {e}", path.display()),
                     Some(
-                        "write `connections:` with lines `source name: target name or id`"
+                        "write `connections:` and `groups:`, each with lines `source name: target name or id`"
                             .to_owned(),
                     ),
                 )
@@ -518,14 +617,9 @@ pub(crate) async fn promote(
         None => MappingFile::default(),
     };
     ctx.env = Env::Id(target);
-    let listed = svc.list_all_connections(&ctx.env, 500).await?;
-    let promotion = Promotion {
-        target: listed
-            .items
-            .into_iter()
-            .map(|c| (c.connection_name, c.cross_id))
-            .collect(),
-        mapping: mapping.connections,
+    let promotion = Overrides {
+        connections: mapping.connections,
+        groups: mapping.groups,
     };
     let how = How {
         yes: a.yes,
@@ -554,12 +648,15 @@ fn refused(problems: &[plan::Problem]) -> CliError {
 fn counts(plan: &Plan, prune: bool) -> String {
     let count = |action: Action| plan.changes.iter().filter(|c| c.action == action).count();
     format!(
-        "{} to create, {} to update, {} to rename, {} {}, {} unchanged",
+        "{} to create, {} to update, {} to rename, {} to delete, {} upstream only, {} unchanged",
         count(Action::Create),
         count(Action::Update),
         count(Action::Rename),
-        count(Action::Delete),
-        if prune { "to delete" } else { "upstream only" },
+        plan.changes
+            .iter()
+            .filter(|c| c.action == Action::Delete && c.applies(prune))
+            .count(),
+        plan.changes.iter().filter(|c| !c.applies(prune)).count(),
         plan.unchanged
     )
 }
@@ -576,13 +673,13 @@ pub(crate) async fn plan(
         .plan
         .changes
         .iter()
-        .filter(|c| a.prune || c.action != Action::Delete)
+        .filter(|c| c.applies(a.prune))
         .collect();
     let upstream_only: Vec<&plan::Change> = p
         .plan
         .changes
         .iter()
-        .filter(|c| !a.prune && c.action == Action::Delete)
+        .filter(|c| !c.applies(a.prune))
         .collect();
     let data = json!({
         "environment": {"id": p.env_id, "name": p.env_name},
@@ -651,21 +748,71 @@ struct How {
     dry_run: bool,
 }
 
-/// Plans, confirms and carries out (see [`apply`]), in `ctx.env`, with the documents translated
-/// for another environment when promoting.
+/// The secrets an apply sends with each connection it creates or updates (file → values), read
+/// from the environment: every one that is missing, and every secret a connection stores that
+/// its document does not name, is a problem, all listed before anything is sent.
+fn connection_secrets(
+    ctx: &Ctx<'_>,
+    todo: &[&plan::Change],
+    documents: &Documents,
+    settings: &bdi_domain::UpstreamSettings,
+) -> Result<BTreeMap<String, serde_json::Map<String, Value>>, CliError> {
+    let mut out = BTreeMap::new();
+    let mut problems = Vec::new();
+    for c in todo.iter().filter(|c| c.resource == Resource::Connection) {
+        let Some(doc) = documents
+            .connections
+            .iter()
+            .find(|d| Some(&d.file) == c.file.as_ref())
+        else {
+            continue;
+        };
+        let stored =
+            c.id.as_ref()
+                .and_then(|id| settings.stored_secrets.get(id))
+                .cloned()
+                .unwrap_or_default();
+        for field in stored.iter().filter(|f| !doc.secrets.contains_key(*f)) {
+            problems.push(plan::Problem {
+                file: doc.file.clone(),
+                path: Some("secrets".to_owned()),
+                message: format!(
+                    "the connection stores a {field}, which an update erases unless it is sent again: name it, `{field}: {{env: {}}}`",
+                    conn_docs::secret_variable(doc.name(), field)
+                ),
+            });
+        }
+        match conn_docs::resolve_secrets(doc, ctx.vars) {
+            Ok(values) => {
+                out.insert(doc.file.clone(), values);
+            }
+            Err(more) => problems.extend(more),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(refused(&problems))
+    }
+}
+
+/// Plans, confirms and carries out (see [`apply`]), in `ctx.env`: variables first, then
+/// connections, then data flows, so that each can use what came before. A promotion carries
+/// out the data flows alone, translated for the target.
 async fn carry_out(
     ctx: &mut Ctx<'_>,
     svc: &Service,
     dir: &Path,
     a: &How,
-    promotion: Option<&Promotion>,
+    promotion: Option<&Overrides>,
 ) -> Result<ExitStatus, CliError> {
     let Planned {
-        desired,
+        documents,
         mut identity,
         env_id,
         env_name,
         current,
+        settings,
         plan,
     } = prepare(ctx, svc, dir, promotion).await?;
     let env_label = if env_name.is_empty() {
@@ -677,11 +824,7 @@ async fn carry_out(
     if record.name.is_none() && !env_name.is_empty() {
         record.name = Some(env_name.clone());
     }
-    let todo: Vec<&plan::Change> = plan
-        .changes
-        .iter()
-        .filter(|c| a.prune || c.action != Action::Delete)
-        .collect();
+    let todo: Vec<&plan::Change> = plan.changes.iter().filter(|c| c.applies(a.prune)).collect();
     if todo.is_empty() {
         ctx.emit(
             &json!({"environment": {"id": env_id, "name": env_name}, "applied": [], "unchanged": plan.unchanged}),
@@ -703,6 +846,7 @@ async fn carry_out(
         ))?;
         return Ok(ExitStatus::ChangesPending);
     }
+    let secrets = connection_secrets(ctx, &todo, &documents, &settings)?;
     if !a.yes
         && !confirm(
             ctx,
@@ -715,8 +859,9 @@ async fn carry_out(
         ctx.note("nothing was changed")?;
         return Ok(ExitStatus::Success);
     }
-    let body_of = |file: &str| {
-        desired
+    let flow_body = |file: &str| {
+        documents
+            .flows
             .iter()
             .find(|d| d.file == file)
             .map(|d| d.body.clone())
@@ -724,46 +869,100 @@ async fn carry_out(
     };
     let mut applied = Vec::new();
     let mut failed = None;
-    for change in todo {
-        let file = change.file.clone().unwrap_or_default();
-        let outcome: Result<String, bdi_domain::Error> = match (change.action, &change.id) {
-            (Action::Create, _) => svc
-                .create_data_flow(&ctx.env, body_of(&file))
-                .await
-                .map(|flow| flow.cross_id),
-            (Action::Update | Action::Rename, Some(id)) => {
-                let now = current
-                    .iter()
-                    .find(|c| &c.id == id)
-                    .map(|c| c.body.clone())
-                    .unwrap_or_default();
-                let patch = plan::patch(&now, &body_of(&file));
-                match bdi_domain::DataFlowId::parse(id) {
-                    Ok(flow) => svc
-                        .patch_data_flow(&ctx.env, &flow, &Value::Object(patch))
-                        .await
-                        .map(|_| id.clone()),
-                    Err(e) => Err(e),
+    // The variables in one request (an upsert leaves the others alone).
+    if let Some(vars) = &documents.variables {
+        let send = var_docs::to_send(vars, &plan);
+        if !send.is_empty() {
+            match svc.backend().upsert_variables(&ctx.env, &send).await {
+                Ok(()) => {
+                    for c in todo.iter().filter(|c| c.resource == Resource::Variable) {
+                        applied.push(json!({"resource": c.resource, "action": c.action, "name": c.name, "id": null, "file": c.file}));
+                    }
                 }
+                Err(e) => failed = Some(("variables".to_owned(), e)),
             }
-            (Action::Delete, Some(id)) => match bdi_domain::DataFlowId::parse(id) {
-                Ok(flow) => svc
-                    .delete_data_flow(&ctx.env, &flow)
+        }
+    }
+    let steps = todo
+        .iter()
+        .filter(|c| c.resource != Resource::Variable)
+        .filter(|_| failed.is_none());
+    for change in steps {
+        let file = change.file.clone().unwrap_or_default();
+        let outcome: Result<String, bdi_domain::Error> =
+            match (change.resource, change.action, &change.id) {
+                (Resource::Connection, action, id) => {
+                    let Some(doc) = documents.connections.iter().find(|d| d.file == file) else {
+                        continue;
+                    };
+                    let values = secrets.get(&file).cloned().unwrap_or_default();
+                    match (action, id) {
+                        (Action::Create, _) => svc
+                            .backend()
+                            .create_connection(&ctx.env, &conn_docs::create_body(doc, &values))
+                            .await
+                            .map(|c| c.cross_id),
+                        (_, Some(id)) => {
+                            let now = settings
+                                .connections
+                                .iter()
+                                .find(|c| &c.id == id)
+                                .map(|c| c.body.clone())
+                                .unwrap_or_default();
+                            let patch = conn_docs::update_patch(&now, doc, &values);
+                            match bdi_domain::ConnectionId::parse(id) {
+                                Ok(cid) => svc
+                                    .update_connection(&ctx.env, &cid, &Value::Object(patch), false)
+                                    .await
+                                    .map(|_| id.clone()),
+                                Err(e) => Err(e),
+                            }
+                        }
+                        (_, None) => continue,
+                    }
+                }
+                (_, Action::Create, _) => svc
+                    .create_data_flow(&ctx.env, flow_body(&file))
                     .await
-                    .map(|()| id.clone()),
-                Err(e) => Err(e),
-            },
-            (_, None) => continue,
-        };
+                    .map(|flow| flow.cross_id),
+                (_, Action::Update | Action::Rename, Some(id)) => {
+                    let now = current
+                        .iter()
+                        .find(|c| &c.id == id)
+                        .map(|c| c.body.clone())
+                        .unwrap_or_default();
+                    let patch = plan::patch(&now, &flow_body(&file));
+                    match bdi_domain::DataFlowId::parse(id) {
+                        Ok(flow) => svc
+                            .patch_data_flow(&ctx.env, &flow, &Value::Object(patch))
+                            .await
+                            .map(|_| id.clone()),
+                        Err(e) => Err(e),
+                    }
+                }
+                (_, Action::Delete, Some(id)) => match bdi_domain::DataFlowId::parse(id) {
+                    Ok(flow) => svc
+                        .delete_data_flow(&ctx.env, &flow)
+                        .await
+                        .map(|()| id.clone()),
+                    Err(e) => Err(e),
+                },
+                (_, _, None) => continue,
+            };
         match outcome {
             Ok(id) => {
                 let record = identity.environments.entry(env_id.clone()).or_default();
-                if change.action == Action::Delete {
-                    record.flows.retain(|_, v| *v != id);
+                let ids = if change.resource == Resource::Connection {
+                    &mut record.connections
                 } else {
-                    record.flows.insert(file.clone(), id.clone());
+                    &mut record.flows
+                };
+                if change.action == Action::Delete {
+                    ids.retain(|_, v| *v != id);
+                } else {
+                    ids.insert(file.clone(), id.clone());
                 }
-                applied.push(json!({"action": change.action, "name": change.name, "id": id, "file": change.file}));
+                applied.push(json!({"resource": change.resource, "action": change.action, "name": change.name, "id": id, "file": change.file}));
             }
             Err(e) => {
                 failed = Some((change.name.clone(), e));
@@ -773,7 +972,7 @@ async fn carry_out(
     }
     // Files matched by name are recorded too, so the next apply finds them by id.
     let record = identity.environments.entry(env_id.clone()).or_default();
-    for d in &desired {
+    for d in &documents.flows {
         if record.flows.contains_key(&d.file) {
             continue;
         }
@@ -783,6 +982,17 @@ async fn carry_out(
                 && !record.flows.values().any(|v| v == &c.id)
         }) {
             record.flows.insert(d.file.clone(), c.id.clone());
+        }
+    }
+    for d in &documents.connections {
+        if record.connections.contains_key(&d.file) {
+            continue;
+        }
+        if let Some(c) = settings.connections.iter().find(|c| {
+            c.body.get("name").and_then(Value::as_str) == Some(d.name())
+                && !record.connections.values().any(|v| v == &c.id)
+        }) {
+            record.connections.insert(d.file.clone(), c.id.clone());
         }
     }
     write_identity(dir, &identity)?;

@@ -1105,7 +1105,25 @@ fn a_pulled_environment_plans_no_change_and_shows_drift_and_renames() {
         assert_eq!(plan.code, 0, "{env:?}: {}\n{}", plan.stdout, plan.stderr);
         let planned = plan.json();
         assert_eq!(planned["changes"], serde_json::json!([]), "{env:?}");
-        assert_eq!(planned["unchanged"].as_u64(), Some(flows.len() as u64));
+        let pulled = pulled.json();
+        let everything = flows.len() as u64
+            + pulled["connections"].as_u64().unwrap()
+            + pulled["variables"].as_u64().unwrap();
+        assert_eq!(planned["unchanged"].as_u64(), Some(everything));
+        assert!(pulled["connections"].as_u64().unwrap() >= 2, "{pulled}");
+
+        // The connections are documents without their secrets, each secret named with the
+        // environment variable an apply reads it from.
+        let secrets = pulled["secrets"].as_array().unwrap();
+        assert!(!secrets.is_empty(), "{pulled}");
+        for secret in secrets {
+            let text =
+                std::fs::read_to_string(dir.path().join(secret["file"].as_str().unwrap())).unwrap();
+            assert!(text.contains(secret["env"].as_str().unwrap()), "{text}");
+            assert!(!text.contains("sandbox-secret"), "{text}");
+        }
+        let variables = std::fs::read_to_string(dir.path().join("variables.yaml")).unwrap();
+        assert!(variables.contains("days_ago:"), "{variables}");
 
         // A change made upstream (the console) is drift, naming the field. The description is
         // set and pulled first, so the document names it.
@@ -1461,6 +1479,19 @@ fn the_plan_reads_well_as_text_and_as_json() {
         "name: new logic\ntype: logic\nproperties:\n  properties_type: logic\n  logic_steps:\n  - step: 1\n",
     )
     .expect("writes");
+    // A variable and a connection changed in git too; the secret variable's value never shows.
+    let vars = dir.path().join("variables.yaml");
+    let text = std::fs::read_to_string(&vars).expect("variables.yaml");
+    std::fs::write(
+        &vars,
+        text.replace("days_ago: '7'", "days_ago: '8'\n  new_schema: STAGING_2"),
+    )
+    .expect("writes");
+    edit(
+        &dir.path().join("connections/warehouse-snowflake.yaml"),
+        "database: demo_database",
+        "database: STAGING_DW",
+    );
     let text = in_env(
         &s,
         Some(demo::SECOND_ENVIRONMENT_ID),
@@ -1475,6 +1506,12 @@ fn the_plan_reads_well_as_text_and_as_json() {
     insta::assert_snapshot!(
         format!("{}----- stderr -----\n{}", text.stdout, text.stderr),
         @r#"
+    ~ update variable days_ago [variables.yaml]
+        value: "7" -> "8"
+    + create variable new_schema [variables.yaml]
+        value: (none) -> "STAGING_2"
+    ~ update connection Warehouse Snowflake (64b0c0a1e4b0a1c2d3e4f5a2) [connections/warehouse-snowflake.yaml]
+        parameters.database: "demo_database" -> "STAGING_DW"
     + create new logic [flows/new-logic.yaml]
         name: (none) -> "new logic"
         type: (none) -> "logic"
@@ -1482,7 +1519,7 @@ fn the_plan_reads_well_as_text_and_as_json() {
     ~ rename Staging orders (renamed) (65c1d2e3f4a5b6c7d8e9f008) [flows/staging-orders-copy.yaml]
         name: "Staging orders copy" -> "Staging orders (renamed)"
     ----- stderr -----
-    1 to create, 0 to update, 1 to rename, 0 upstream only, 0 unchanged
+    2 to create, 2 to update, 1 to rename, 0 to delete, 0 upstream only, 2 unchanged
     "#
     );
     insta::assert_json_snapshot!(json.json(), @r#"
@@ -1493,6 +1530,49 @@ fn the_plan_reads_well_as_text_and_as_json() {
       },
       "changes": [
         {
+          "resource": "variable",
+          "action": "update",
+          "name": "days_ago",
+          "id": null,
+          "file": "variables.yaml",
+          "fields": [
+            {
+              "path": "value",
+              "before": "7",
+              "after": "8"
+            }
+          ]
+        },
+        {
+          "resource": "variable",
+          "action": "create",
+          "name": "new_schema",
+          "id": null,
+          "file": "variables.yaml",
+          "fields": [
+            {
+              "path": "value",
+              "before": null,
+              "after": "STAGING_2"
+            }
+          ]
+        },
+        {
+          "resource": "connection",
+          "action": "update",
+          "name": "Warehouse Snowflake",
+          "id": "64b0c0a1e4b0a1c2d3e4f5a2",
+          "file": "connections/warehouse-snowflake.yaml",
+          "fields": [
+            {
+              "path": "parameters.database",
+              "before": "demo_database",
+              "after": "STAGING_DW"
+            }
+          ]
+        },
+        {
+          "resource": "data_flow",
           "action": "create",
           "name": "new logic",
           "id": null,
@@ -1523,6 +1603,7 @@ fn the_plan_reads_well_as_text_and_as_json() {
           ]
         },
         {
+          "resource": "data_flow",
           "action": "rename",
           "name": "Staging orders (renamed)",
           "id": "65c1d2e3f4a5b6c7d8e9f008",
@@ -1537,7 +1618,7 @@ fn the_plan_reads_well_as_text_and_as_json() {
         }
       ],
       "upstream_only": [],
-      "unchanged": 0
+      "unchanged": 2
     }
     "#);
     // The record names the environment the flows are in.
@@ -1548,4 +1629,202 @@ fn the_plan_reads_well_as_text_and_as_json() {
             && !identity.contains("Production"),
         "{identity}"
     );
+}
+
+/// The writes the sandbox received: every POST, PUT, PATCH and DELETE under the account.
+fn writes(s: &Served) -> usize {
+    let c = s.control();
+    ["POST", "PUT", "PATCH", "DELETE"]
+        .iter()
+        .map(|m| c.request_count(m, "/v1/accounts/"))
+        .sum()
+}
+
+#[test]
+fn connections_and_variables_apply_with_their_secrets_from_the_environment() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    s.bdi(&["flows", "pull", "--dir", d]).ok();
+    let mysql = dir.path().join("connections/orders-mysql.yaml");
+    let text = std::fs::read_to_string(&mysql).expect("the data flows use Orders MySQL");
+    assert!(
+        text.contains("password:\n    env: BDI_SECRET_ORDERS_MYSQL_PASSWORD"),
+        "{text}"
+    );
+    edit(&mysql, "database: demo_database", "database: orders_v2");
+    std::fs::write(
+        dir.path().join("connections/reporting-postgres.yaml"),
+        "name: Reporting Postgres\ntype: postgres\nparameters:\n  host: reporting.internal\n  port: 5432\nsecrets:\n  password:\n    env: REPORTING_PG_PASSWORD\n",
+    )
+    .expect("writes");
+    let vars = dir.path().join("variables.yaml");
+    let text = std::fs::read_to_string(&vars).expect("variables.yaml");
+    std::fs::write(
+        &vars,
+        text.replace(
+            "days_ago: '1'",
+            "days_ago: '2'\n  api_token:\n    env: API_TOKEN_VALUE",
+        ),
+    )
+    .expect("writes");
+
+    // Planning needs no secret but the value of a variable to create; applying needs every
+    // secret it sends. Each missing one is named, and nothing is sent.
+    let before = writes(&s);
+    let refused = s.bdi(&["flows", "apply", "--dir", d, "--yes"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "variables.yaml: variables.api_token: set the environment variable API_TOKEN_VALUE"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let mut cmd = s.command();
+    cmd.env("API_TOKEN_VALUE", "tok-3141");
+    let refused = run(cmd, &["flows", "apply", "--dir", d, "--yes"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    for wanted in [
+        "connections/orders-mysql.yaml: secrets.password: set the environment variable BDI_SECRET_ORDERS_MYSQL_PASSWORD",
+        "connections/reporting-postgres.yaml: secrets.password: set the environment variable REPORTING_PG_PASSWORD",
+    ] {
+        assert!(
+            refused.stderr.contains(wanted),
+            "{wanted}\n{}",
+            refused.stderr
+        );
+    }
+    assert_eq!(writes(&s), before, "nothing was sent");
+
+    let with_secrets = || {
+        let mut cmd = s.command();
+        cmd.env("API_TOKEN_VALUE", "tok-3141")
+            .env("BDI_SECRET_ORDERS_MYSQL_PASSWORD", "my-pw-2718")
+            .env("REPORTING_PG_PASSWORD", "pg-pw-1618");
+        cmd
+    };
+    let plan = run(with_secrets(), &["flows", "plan", "--dir", d]);
+    assert_eq!(plan.code, 7, "{}", plan.stderr);
+    for wanted in [
+        "~ update variable days_ago [variables.yaml]\n    value: \"1\" -> \"2\"",
+        "+ create variable api_token [variables.yaml]\n    value: (none) -> \"(from API_TOKEN_VALUE)\"",
+        "parameters.database: \"demo_database\" -> \"orders_v2\"",
+        "+ create connection Reporting Postgres [connections/reporting-postgres.yaml]",
+    ] {
+        assert!(plan.stdout.contains(wanted), "{wanted}\n{}", plan.stdout);
+    }
+    let applied = run(
+        with_secrets(),
+        &["flows", "apply", "--dir", d, "--yes", "-o", "json"],
+    );
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    for out in [&plan.stdout, &plan.stderr, &applied.stdout, &applied.stderr] {
+        for secret in ["tok-3141", "my-pw-2718", "pg-pw-1618"] {
+            assert!(!out.contains(secret), "a secret is never shown: {out}");
+        }
+    }
+    let plan = run(with_secrets(), &["flows", "plan", "--dir", d]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    // Without the secrets, planning still works: a secret is never compared.
+    let mut cmd = s.command();
+    cmd.env("API_TOKEN_VALUE", "tok-3141");
+    assert_eq!(run(cmd, &["flows", "plan", "--dir", d]).code, 0);
+
+    let variables = s.bdi(&["variables", "list", "-o", "json"]).ok().json();
+    assert_eq!(variables["days_ago"], "2");
+    assert_eq!(variables["api_token"], "tok-3141");
+    let identity = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).expect("reads");
+    let created = identity
+        .lines()
+        .find(|l| l.contains("connections/reporting-postgres.yaml"))
+        .and_then(|l| l.split(": ").nth(1))
+        .expect("the created connection is recorded")
+        .to_owned();
+    for id in [demo::MYSQL_CONNECTION_ID, created.as_str()] {
+        let c = s.bdi(&["connections", "get", id, "-o", "json"]).ok().json();
+        assert_eq!(c["password_exists"], true, "the secret was sent: {c}");
+    }
+    let c = s
+        .bdi(&[
+            "connections",
+            "get",
+            demo::MYSQL_CONNECTION_ID,
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(c["database"], "orders_v2");
+}
+
+#[test]
+fn a_variable_no_environment_has_is_refused_and_promotion_maps_groups_by_name() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    in_env(
+        &s,
+        Some(demo::SECOND_ENVIRONMENT_ID),
+        &["flows", "pull", "--dir", d],
+    )
+    .ok();
+    let file = dir.path().join("flows/staging-orders-copy.yaml");
+    edit(
+        &file,
+        "description: 'Demo data flow: Staging orders copy'",
+        "description: 'last {days_ago} days into {target_schema}, run {run_id}, {not_a_variable_anywhere}'",
+    );
+    let before = writes(&s);
+    let plan = in_env(
+        &s,
+        Some(demo::SECOND_ENVIRONMENT_ID),
+        &["flows", "plan", "--dir", d],
+    );
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("flows/staging-orders-copy.yaml: metadata.description: names the variable {not_a_variable_anywhere}, which the environment does not have"),
+        "{}",
+        plan.stderr
+    );
+    let map = dir.path().join("map.yaml");
+    std::fs::write(&map, "connections:\n  Staging MySQL: Orders MySQL\n").expect("writes");
+    let m = map.to_str().expect("a UTF-8 path");
+    let promote = [
+        "flows",
+        "promote",
+        "--dir",
+        d,
+        "--to",
+        "Production",
+        "--map",
+        m,
+        "--yes",
+    ];
+    let refused = s.bdi(&promote);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("names the variable {not_a_variable_anywhere}, which the target environment does not have"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(writes(&s), before, "nothing was sent");
+
+    // Named by both environments: promoted, its group mapped by name to Production's own.
+    edit(&file, ", {not_a_variable_anywhere}", "");
+    let out = s.bdi(&promote);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let flows = s.bdi(&["flows", "list", "-o", "json"]).ok().json();
+    let promoted = flows
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|f| f["name"] == "Staging orders copy")
+        .expect("promoted")
+        .clone();
+    let id = promoted["river_cross_id"].as_str().expect("an id");
+    let flow = s.bdi(&["flows", "get", id, "-o", "json"]).ok().json();
+    assert_eq!(flow["group_id"], demo::DEFAULT_GROUP_ID, "{flow}");
+    let identity = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).expect("reads");
+    assert!(identity.contains("Default group:"), "{identity}");
 }
