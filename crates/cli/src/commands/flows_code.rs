@@ -358,11 +358,12 @@ fn files_in(dir: &Path, folder: &str) -> Result<Vec<(String, PathBuf)>, CliError
 }
 
 /// The directory's documents: `flows/`, `connections/` and `variables.yaml` (environment
-/// variables read with `vars`). Every problem of every file at once.
+/// variables read with `vars`), and every problem of their files (the environment's checks
+/// add theirs, so that all are listed at once). A file that cannot be read at all is an error.
 fn read_documents(
     dir: &Path,
     vars: &dyn Fn(&str) -> Option<String>,
-) -> Result<Documents, CliError> {
+) -> Result<(Documents, Vec<plan::Problem>), CliError> {
     let mut out = Documents::default();
     let mut unreadable = Vec::new();
     let mut problems = Vec::new();
@@ -400,10 +401,7 @@ fn read_documents(
             Some("fix the documents; nothing was sent".to_owned()),
         ));
     }
-    if !problems.is_empty() {
-        return Err(refused(&problems));
-    }
-    Ok(out)
+    Ok((out, problems))
 }
 
 /// The plan as a person reads it.
@@ -472,7 +470,7 @@ async fn prepare(
     dir: &Path,
     promotion: Option<&Overrides>,
 ) -> Result<Planned, CliError> {
-    let mut documents = read_documents(dir, ctx.vars)?;
+    let (mut documents, mut problems) = read_documents(dir, ctx.vars)?;
     let identity = read_identity(dir)?;
     let (env_id, env_name) = environment(ctx, svc).await?;
     let record = identity
@@ -506,12 +504,18 @@ async fn prepare(
         }
     };
     let (plan, current, settings) = match checked {
+        bdi_domain::Checked::Planned { .. } if !problems.is_empty() => {
+            return Err(refused(&problems));
+        }
         bdi_domain::Checked::Planned {
             plan,
             upstream,
             settings,
         } => (plan, upstream.flows, settings),
-        bdi_domain::Checked::Refused(problems) => return Err(refused(&problems)),
+        bdi_domain::Checked::Refused(more) => {
+            problems.extend(more);
+            return Err(refused(&problems));
+        }
     };
     Ok(Planned {
         documents,

@@ -1339,6 +1339,20 @@ fn bad_documents_are_refused_with_every_problem_before_any_write() {
     )
     .expect("writes");
     std::fs::write(flows.join("zz-worse.yaml"), "name: bad one\ntype: 3\n").expect("writes");
+    std::fs::write(
+        flows.join("zz-vars.yaml"),
+        "name: names a variable\ntype: logic\nproperties:\n  query: select {no_such_variable}\n",
+    )
+    .expect("writes");
+    std::fs::write(
+        dir.path().join("connections/zz-bad.yaml"),
+        "name: bad connection\ntype: mysql\nparameters:\n  password: hunter2\n",
+    )
+    .expect("writes");
+    let vars = dir.path().join("variables.yaml");
+    let text = std::fs::read_to_string(&vars).expect("variables.yaml");
+    std::fs::write(&vars, format!("{text}  bad.name: x\n")).expect("writes");
+    let before = writes(&s);
     for args in [
         vec!["flows", "plan", "--dir", d],
         vec!["flows", "apply", "--dir", d, "--yes"],
@@ -1350,11 +1364,16 @@ fn bad_documents_are_refused_with_every_problem_before_any_write() {
             "flows/zz-bad.yaml: properties.source.connection_id: the environment has no connection 64b0c0a1e4b0a1c2d3e4f5ff",
             "flows/zz-worse.yaml: type: must be a string, not a number",
             r#"flows/zz-worse.yaml: name: the name "bad one" is also the name in flows/zz-bad.yaml"#,
+            "connections/zz-bad.yaml: parameters.password: looks like a secret: move it out of the file",
+            "variables.yaml: variables.bad.name: a variable name holds letters, digits and _ only",
+            "flows/zz-vars.yaml: properties.query: names the variable {no_such_variable}",
             "nothing was sent",
         ] {
             assert!(out.stderr.contains(wanted), "{wanted}\n{}", out.stderr);
         }
+        assert!(!out.stderr.contains("hunter2"), "{}", out.stderr);
     }
+    assert_eq!(writes(&s), before, "the sandbox received no write");
     let listed = s.bdi(&["flows", "list", "-o", "json"]).ok().json();
     assert!(
         !listed.to_string().contains("bad one"),
@@ -1827,4 +1846,89 @@ fn a_variable_no_environment_has_is_refused_and_promotion_maps_groups_by_name() 
     assert_eq!(flow["group_id"], demo::DEFAULT_GROUP_ID, "{flow}");
     let identity = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).expect("reads");
     assert!(identity.contains("Default group:"), "{identity}");
+}
+
+#[test]
+fn a_connection_document_of_every_demo_connection_type_plans_no_change() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    s.bdi(&["flows", "pull", "--dir", d]).ok();
+    let listed = s.bdi(&["connections", "list", "-o", "json"]).ok().json();
+    let pulled = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).expect("reads");
+    let mut types = std::collections::BTreeMap::new();
+    // Of each type, a connection the pull did not write already.
+    for c in listed.as_array().expect("a list") {
+        if pulled.contains(c["cross_id"].as_str().expect("an id")) {
+            continue;
+        }
+        types
+            .entry(c["connection_type_id"].as_str().expect("a slug").to_owned())
+            .or_insert_with(|| c["cross_id"].as_str().expect("an id").to_owned());
+    }
+    // With the ones pulled, every type of the demo is covered.
+    let written: String = std::fs::read_dir(dir.path().join("connections"))
+        .expect("connections/")
+        .map(|e| std::fs::read_to_string(e.expect("an entry").path()).expect("reads"))
+        .collect();
+    let every: std::collections::BTreeSet<&str> = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|c| c["connection_type_id"].as_str())
+        .collect();
+    assert_eq!(every.len(), 13, "{every:?}");
+    for slug in every {
+        assert!(
+            types.contains_key(slug) || written.contains(&format!("type: {slug}\n")),
+            "{slug}"
+        );
+    }
+    // Each written as a pull writes a connection: what the platform shows, less what it manages,
+    // its secrets named.
+    let managed = [
+        "cross_id",
+        "_id",
+        "account_id",
+        "environment_id",
+        "connection_name",
+        "connection_type",
+        "connection_type_id",
+        "is_test_connection",
+        "connection_update_by",
+        "connection_update_time",
+    ];
+    for (slug, id) in &types {
+        let c = s.bdi(&["connections", "get", id, "-o", "json"]).ok().json();
+        let fields = c.as_object().expect("an object");
+        let parameters: serde_json::Map<String, Value> = fields
+            .iter()
+            .filter(|(k, v)| {
+                !managed.contains(&k.as_str()) && !k.ends_with("_exists") && !v.is_null()
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let secrets: serde_json::Map<String, Value> = fields
+            .iter()
+            .filter(|(k, v)| k.ends_with("_exists") && **v == Value::Bool(true))
+            .map(|(k, _)| {
+                let field = k.trim_end_matches("_exists");
+                (
+                    field.to_owned(),
+                    serde_json::json!({"env": format!("SECRET_{}", field.to_uppercase())}),
+                )
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "name": c["connection_name"], "type": slug, "parameters": parameters, "secrets": secrets,
+        });
+        std::fs::write(
+            dir.path().join(format!("connections/every-{slug}.yaml")),
+            doc.to_string(),
+        )
+        .expect("writes");
+    }
+    let plan = s.bdi(&["flows", "plan", "--dir", d, "-o", "json"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(plan.json()["changes"], serde_json::json!([]));
 }
