@@ -261,14 +261,23 @@ pub(crate) async fn pull(
         .iter()
         .map(|(id, name)| (name.clone(), id.clone()))
         .collect();
-    let variables = svc.backend().list_variables(&ctx.env).await?;
-    write_file(
-        &a.dir.join(VARIABLES_FILE),
-        &format!(
-            "{VARIABLES_HEADER}{}",
-            yaml_text(&var_docs::file_value(&variables))
-        ),
-    )?;
+    // A token that may not read variables still pulls the data flows and connections.
+    let variables = match svc.backend().list_variables(&ctx.env).await {
+        Ok(v) => {
+            write_file(
+                &a.dir.join(VARIABLES_FILE),
+                &format!("{VARIABLES_HEADER}{}", yaml_text(&var_docs::file_value(&v))),
+            )?;
+            v
+        }
+        Err(bdi_domain::Error::Forbidden { .. }) => {
+            ctx.warn(&format!(
+                "the token may not read the environment's variables (scope variables:list): {VARIABLES_FILE} was not written"
+            ))?;
+            Default::default()
+        }
+        Err(e) => return Err(e.into()),
+    };
     let gone: Vec<String> = record
         .flows
         .iter()

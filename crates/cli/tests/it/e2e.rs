@@ -1932,3 +1932,36 @@ fn a_connection_document_of_every_demo_connection_type_plans_no_change() {
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     assert_eq!(plan.json()["changes"], serde_json::json!([]));
 }
+
+#[test]
+fn a_token_that_may_not_read_variables_still_pulls_and_plans_the_data_flows() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    s.control().fail_next("GET", "/variables", 403, 2);
+    let pulled = s.bdi(&["flows", "pull", "--dir", d]);
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    assert!(
+        pulled.stderr.contains("scope variables:list"),
+        "{}",
+        pulled.stderr
+    );
+    assert!(!dir.path().join("variables.yaml").exists());
+    let plan = s.bdi(&["flows", "plan", "--dir", d]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    // With variables.yaml there, a plan that cannot compare it says so.
+    std::fs::write(
+        dir.path().join("variables.yaml"),
+        "variables:\n  days_ago: '1'\n",
+    )
+    .expect("writes");
+    s.control().fail_next("GET", "/variables", 403, 1);
+    let plan = s.bdi(&["flows", "plan", "--dir", d]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(
+        plan.stderr
+            .contains("variables.yaml: the token may not read the environment's variables"),
+        "{}",
+        plan.stderr
+    );
+}

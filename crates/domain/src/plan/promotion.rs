@@ -25,8 +25,8 @@ pub struct Target {
     pub connections: BTreeMap<String, String>,
     /// Group name → id (the groups its data flows are in: groups are made in the console only).
     pub groups: BTreeMap<String, String>,
-    /// Its variables' names.
-    pub variables: BTreeSet<String>,
+    /// Its variables' names (`None`: the token may not read them, so they are not checked).
+    pub variables: Option<BTreeSet<String>>,
 }
 
 /// A mapping file's overrides: a source name → the target's name (or id) for it.
@@ -63,8 +63,9 @@ pub fn translate(
         target.connections.values().map(String::as_str).collect();
     let target_group_ids: BTreeSet<&str> = target.groups.values().map(String::as_str).collect();
     for d in documents.iter_mut() {
+        let had = target.variables.as_ref();
         for (name, path) in super::variables::references(&d.body) {
-            if !target.variables.contains(&name)
+            if had.is_some_and(|v| !v.contains(&name))
                 && !super::variables::RESERVED.contains(&name.as_str())
             {
                 problems.push(Problem {
@@ -204,7 +205,7 @@ mod tests {
         let target = Target {
             connections: map(&[("Staging MySQL", "t-my"), ("Warehouse Snowflake", "t-sf")]),
             groups: map(&[("Finance", "g-t")]),
-            variables: BTreeSet::new(),
+            variables: Some(BTreeSet::new()),
         };
         let overrides = Overrides {
             connections: map(&[("Orders MySQL", "Staging MySQL")]),
@@ -234,13 +235,11 @@ mod tests {
             ),
         ];
         let before = docs.clone();
-        let problems = translate(
-            &mut docs,
-            &source(),
-            &Target::default(),
-            &Overrides::default(),
-        )
-        .unwrap_err();
+        let target = Target {
+            variables: Some(BTreeSet::new()),
+            ..Target::default()
+        };
+        let problems = translate(&mut docs, &source(), &target, &Overrides::default()).unwrap_err();
         let found: Vec<(&str, Option<&str>)> = problems
             .iter()
             .map(|p| (p.file.as_str(), p.path.as_deref()))

@@ -36,8 +36,8 @@ pub struct UpstreamSettings {
     pub connections: Vec<Current>,
     /// The secret fields each of those stores (id → fields).
     pub stored_secrets: BTreeMap<String, Vec<String>>,
-    /// Its variables.
-    pub variables: crate::models::Variables,
+    /// Its variables (`None`: the token may not read them, scope `variables:list`).
+    pub variables: Option<crate::models::Variables>,
 }
 
 /// The documents of a directory: data flows, connections, variables.
@@ -144,10 +144,15 @@ impl Service {
         documents: &[ConnectionDocument],
         identity: &Identity,
     ) -> Result<UpstreamSettings> {
-        let (connections, variables) = futures::try_join!(
-            self.list_all_connections(env, 500),
-            self.backend.list_variables(env)
-        )?;
+        let (connections, variables) =
+            futures::try_join!(self.list_all_connections(env, 500), async {
+                // A token that may not read variables still plans data flows and connections.
+                match self.backend.list_variables(env).await {
+                    Ok(v) => Ok(Some(v)),
+                    Err(Error::Forbidden { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })?;
         if !connections.incomplete_pages.is_empty() {
             return Err(Error::Unavailable(
                 "the environment's connections could not all be listed, so the documents' connections cannot be checked".to_owned(),
@@ -239,7 +244,10 @@ impl Service {
                 .iter()
                 .map(|(id, name)| (name.clone(), id.clone()))
                 .collect(),
-            variables: settings.variables.keys().cloned().collect(),
+            variables: settings
+                .variables
+                .as_ref()
+                .map(|v| v.keys().cloned().collect()),
         };
         let mut translated = flows.to_vec();
         let notices = match plan::promotion::translate(&mut translated, source, &target, overrides)
@@ -282,18 +290,28 @@ fn checked(
             .flat_map(|c| plan::connections_of(&c.body)),
     );
     let mut problems = plan::validate(&documents.flows, &ids);
-    let mut known: std::collections::BTreeSet<String> =
-        settings.variables.keys().cloned().collect();
-    if let Some(vars) = &documents.variables {
-        known.extend(vars.values.keys().cloned());
-        problems.extend(plan::variables::problems(vars, &settings.variables));
-    }
-    if references {
-        problems.extend(plan::variables::check_references(&documents.flows, &known));
+    match (&settings.variables, &documents.variables) {
+        (Some(current), vars) => {
+            let mut known: std::collections::BTreeSet<String> = current.keys().cloned().collect();
+            if let Some(vars) = vars {
+                known.extend(vars.values.keys().cloned());
+                problems.extend(plan::variables::problems(vars, current));
+            }
+            if references {
+                problems.extend(plan::variables::check_references(&documents.flows, &known));
+            }
+        }
+        (None, Some(vars)) => problems.push(Problem {
+            file: vars.file.clone(),
+            path: None,
+            message: "the token may not read the environment's variables (scope variables:list), so they cannot be compared: give it the scope, or move the file away".to_owned(),
+        }),
+        // Nothing to compare, and the variables the data flows name cannot be checked.
+        (None, None) => {}
     }
     let mut whole = Plan::default();
-    if let Some(vars) = &documents.variables {
-        whole.extend(plan::variables::plan(vars, &settings.variables));
+    if let (Some(vars), Some(current)) = (&documents.variables, &settings.variables) {
+        whole.extend(plan::variables::plan(vars, current));
     }
     match plan::connections::plan(
         &documents.connections,
