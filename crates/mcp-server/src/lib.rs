@@ -8,6 +8,7 @@ pub mod app;
 pub mod descriptions;
 pub mod docs;
 pub mod errors;
+pub mod guide;
 pub mod history;
 pub mod limits;
 pub mod logging;

@@ -195,7 +195,15 @@ impl BdiMcp {
         Self::all_router().list_all()
     }
 
-    /// The router of every tool, before selection, with compact schemas.
+    /// The router of every tool, before selection, with compact input schemas and no output
+    /// schemas.
+    ///
+    /// Output schemas are not listed: the hosts' model APIs take a tool's name, description
+    /// and input schema only, so an output schema costs every conversation its bytes (9.9 KB,
+    /// a quarter of `tools/list`) for a check a few clients make; each description says what
+    /// comes back, and every result still carries `structuredContent` with its JSON text.
+    /// Annotations leave `openWorldHint` to its spec default (true) on every tool that reaches
+    /// the platform; the two local history tools say false.
     pub fn all_router() -> ToolRouter<Self> {
         let mut router = Self::flows_router()
             + Self::runs_router()
@@ -205,9 +213,7 @@ impl BdiMcp {
         for route in router.map.values_mut() {
             let tool = &mut route.attr;
             tool.input_schema = Arc::new(crate::schema::compact_input(&tool.input_schema));
-            if let Some(out) = &tool.output_schema {
-                tool.output_schema = Some(Arc::new(crate::schema::compact_output(out)));
-            }
+            tool.output_schema = None;
         }
         router
     }
@@ -276,11 +282,83 @@ impl ServerHandler for BdiMcp {
         Ok(shorten_parse_error(response))
     }
 
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("bdi-mcp", env!("CARGO_PKG_VERSION")))
-            .with_instructions(d::INSTRUCTIONS.to_owned())
+    async fn list_resources(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
+        let mut result = rmcp::model::ListResourcesResult::with_all_items(vec![
+            rmcp::model::Resource::new(crate::guide::URI, "guide")
+                .with_title("bdi-mcp tool guide")
+                .with_description(crate::guide::DESCRIPTION)
+                .with_mime_type("text/markdown"),
+        ]);
+        if modern(&context) {
+            result = result
+                .with_ttl_ms(crate::guide::TTL_MS)
+                .with_cache_scope(rmcp::model::CacheScope::Public);
+        }
+        Ok(result)
     }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourceTemplatesResult, rmcp::ErrorData> {
+        let mut result = rmcp::model::ListResourceTemplatesResult::with_all_items(Vec::new());
+        if modern(&context) {
+            result = result
+                .with_ttl_ms(crate::guide::TTL_MS)
+                .with_cache_scope(rmcp::model::CacheScope::Public);
+        }
+        Ok(result)
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
+        if request.uri != crate::guide::URI {
+            return Err(rmcp::ErrorData::resource_not_found(
+                format!(
+                    "no resource {}: the only one is {}",
+                    quote(&request.uri),
+                    crate::guide::URI
+                ),
+                None,
+            ));
+        }
+        let contents =
+            rmcp::model::ResourceContents::text(crate::guide::markdown(), crate::guide::URI)
+                .with_mime_type("text/markdown");
+        let mut result = rmcp::model::ReadResourceResult::new(vec![contents]);
+        if modern(&context) {
+            result = result
+                .with_ttl_ms(crate::guide::TTL_MS)
+                .with_cache_scope(rmcp::model::CacheScope::Public);
+        }
+        Ok(result.into())
+    }
+
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new("bdi-mcp", env!("CARGO_PKG_VERSION")))
+        .with_instructions(d::INSTRUCTIONS.to_owned())
+    }
+}
+
+/// Whether the request comes from a peer of the 2026-07-28 era, which takes caching hints.
+fn modern(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v >= rmcp::model::ProtocolVersion::V_2026_07_28)
 }
 
 /// The prefix of rmcp's tool error for arguments that do not parse.
