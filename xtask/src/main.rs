@@ -431,13 +431,17 @@ fn python_client(root: &Path) -> anyhow::Result<()> {
         "python",
     )?;
     let python = venv.join("bin").join("python");
-    build_bins("build bdi-mcp", &[MCP])?;
-    let binary = target_dir(root).join("debug").join("bdi-mcp");
+    build_bins(
+        "build bdi-mcp and bdi-sandbox",
+        &[MCP, ("bdi-sandbox", "bdi-sandbox")],
+    )?;
+    let debug = target_dir(root).join("debug");
     run(
         "python mcp client",
         Command::new(python)
             .arg(root.join("xtask").join("python_client.py"))
-            .arg(binary),
+            .arg(debug.join("bdi-mcp"))
+            .arg(debug.join("bdi-sandbox")),
     )
 }
 

@@ -63,6 +63,10 @@ pub struct Args {
     /// Leave out the destructive tools (delete_data_flow, delete_connection).
     #[arg(long)]
     pub no_destructive: bool,
+    /// Ask the person (MCP elicitation) before every delete (destructive) or every change
+    /// (writes); declined, cancelled or a client that cannot ask means nothing is sent.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub confirm: Option<crate::confirm::Confirm>,
     /// API base URL or region (us, eu, il, au) [env: DATA_INTEGRATION_API_URL].
     #[arg(long, value_name = "URL|REGION")]
     pub api_url: Option<String>,
@@ -173,6 +177,7 @@ fn options(args: &Args, history: Location) -> ServerOptions {
             exclude: args.exclude_tools.clone(),
             no_destructive: args.no_destructive,
         },
+        confirm: args.confirm,
         wait_without_progress: std::time::Duration::from_secs(args.wait_budget.max(1)),
         poll: args.poll(),
         ..ServerOptions::default()

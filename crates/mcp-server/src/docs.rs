@@ -175,6 +175,17 @@ pub fn tool_reference() -> String {
         bdi_domain::error::QUOTE_CHARS,
         crate::server::MAX_PARSE_ERROR_CHARS
     );
+    let _ = writeln!(out, "\n## Approval by a person\n");
+    let _ = writeln!(
+        out,
+        "`--confirm destructive` (the deletes: {}) or `--confirm writes` (every tool that changes the account: {}) makes the server ask the person through MCP elicitation before the call sends anything, naming the tool, its target's name and id, and the environment. Only an accepted answer lets the call go on; declined or cancelled, and nothing is sent. A client that did not declare the elicitation capability gets a tool error that says so and names the flag; no tool argument can approve.\n",
+        confirm_covered(crate::confirm::Confirm::Destructive),
+        confirm_covered(crate::confirm::Confirm::Writes),
+    );
+    let _ = writeln!(
+        out,
+        "- Clients of MCP 2026-07-28, over stdio or Streamable HTTP: the call returns an `InputRequiredResult` with the question (MRTR); the client asks and calls again with the answer and the `requestState`, which names the exact call, so an answer never approves another call. Each round is one request: this works on the stateless HTTP endpoint.\n- Earlier clients over stdio: the server sends `elicitation/create` within the call and waits for the answer.\n- Earlier clients over Streamable HTTP: refused, with the reason. The endpoint keeps no MCP session, so the answer to `elicitation/create` would arrive as a new HTTP request that nothing ties to the waiting call (rmcp's stateless endpoint refuses responses). Use a 2026-07-28 client, stdio, or no `--confirm`.\n\nElicitation is the client's word: a dishonest client can answer for the person. `--read-only` and `--no-destructive` remain the operator's boundary."
+    );
     let _ = writeln!(out, "\n## Logs\n");
     let _ = writeln!(
         out,
@@ -275,4 +286,14 @@ fn kind(a: &Value) -> &'static str {
     } else {
         "write"
     }
+}
+
+/// The tools a `--confirm` mode asks about, as a Markdown list of names.
+fn confirm_covered(mode: crate::confirm::Confirm) -> String {
+    BdiMcp::all_tools()
+        .iter()
+        .filter(|t| mode.covers(t))
+        .map(|t| format!("`{}`", t.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

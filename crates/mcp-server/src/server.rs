@@ -56,6 +56,8 @@ pub struct ServerOptions {
     pub log_tail: usize,
     /// The run history dataset of the history tools.
     pub history: Arc<crate::history::History>,
+    /// Which calls need a person's approval first (`--confirm`); none by default.
+    pub confirm: Option<crate::confirm::Confirm>,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +71,7 @@ impl Default for ServerOptions {
             history: Arc::new(crate::history::History::new(
                 crate::history::History::default_location(&|k| std::env::var(k).ok()),
             )),
+            confirm: None,
         }
     }
 }
@@ -258,8 +261,9 @@ impl BdiMcp {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for BdiMcp {
     /// Every call: arguments over their size limits are refused before they are parsed (so
-    /// before any upstream request, and never echoed back whole), and the call is logged at
-    /// DEBUG with its secrets redacted.
+    /// before any upstream request, and never echoed back whole), the call is logged at DEBUG
+    /// with its secrets redacted, and with `--confirm` a change waits for a person's approval
+    /// (`crate::confirm`).
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -276,6 +280,25 @@ impl ServerHandler for BdiMcp {
                 arguments = %crate::logging::arguments_for_log(request.arguments.as_ref()),
                 "tool call"
             );
+        }
+        if let Some(mode) = self.options.confirm
+            && let Some(tool) = self.tool_router.get(&request.name)
+            && mode.covers(tool)
+        {
+            let service = match &self.backing {
+                Backing::Ready(s) => Some(s),
+                Backing::Misconfigured(_) => None,
+            };
+            match crate::confirm::approve(mode, tool, &request, &context, service).await {
+                crate::confirm::Approval::Granted => {
+                    tracing::info!(tool = %request.name, "approved by the person");
+                }
+                crate::confirm::Approval::Ask(input) => return Ok((*input).into()),
+                crate::confirm::Approval::Refused(text) => {
+                    tracing::info!(tool = %request.name, "not approved: nothing sent");
+                    return Ok(CallToolResult::error(vec![ContentBlock::text(text)]).into());
+                }
+            }
         }
         let tcc = ToolCallContext::new(self, request, context);
         let response = self.tool_router.call(tcc).await?;

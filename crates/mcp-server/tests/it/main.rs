@@ -11,6 +11,7 @@
 mod support;
 
 mod concurrency;
+mod confirm;
 mod contract;
 mod e2e;
 mod history;
