@@ -164,6 +164,36 @@ async def confirm_checks(binary: str, sandbox_binary: str) -> None:
         sandbox.wait(timeout=10)
 
 
+async def dynamic_case(binary: str, mode: str) -> None:
+    """--toolsets dynamic: the read-only core and enable_toolset; enabling a toolset sends
+    notifications/tools/list_changed (legacy sessions) and its tools appear and work."""
+    changed = []
+
+    async def on_message(message) -> None:
+        if getattr(message, "method", None) == "notifications/tools/list_changed":
+            changed.append(message)
+
+    params = StdioServerParameters(command=binary, args=["--sandbox", "--toolsets", "dynamic"], env={**os.environ, "BDI_LOG": "warn"})
+    async with Client(params, mode=mode, message_handler=on_message) as c:
+        names = {t.name for t in (await c.list_tools()).tools}
+        assert "enable_toolset" in names and "list_variables" in names and "upsert_variables" not in names, names
+        listed = await c.call_tool("enable_toolset", {})
+        assert not listed.is_error and any(t["name"] == "variables" for t in listed.structured_content["toolsets"]), listed
+        enabled = await c.call_tool("enable_toolset", {"toolset": "variables"})
+        assert not enabled.is_error and enabled.structured_content["added"] == ["upsert_variables"], enabled
+        after = {t.name for t in (await c.list_tools()).tools}
+        assert "upsert_variables" in after and len(after) == len(names) + 1, after
+        r = await c.call_tool("upsert_variables", {"variables": [{"name": "DYNAMIC", "value": "1"}]})
+        assert not r.is_error and r.structured_content["count"] == 1, r
+        if mode == "legacy":
+            for _ in range(50):
+                if changed:
+                    break
+                await asyncio.sleep(0.02)
+            assert changed, "no notifications/tools/list_changed"
+    print(f"ok: dynamic toolsets stdio mode={mode}: {len(names)} tools at first, variables enabled, upsert_variables works, list_changed {'received' if changed else 'not expected'}")
+
+
 async def main(binary: str, sandbox_binary: str) -> None:
     args = ["--sandbox", "--poll-interval-ms", "5"]
     for mode in ["legacy", "auto", "2026-07-28"]:
@@ -186,6 +216,8 @@ async def main(binary: str, sandbox_binary: str) -> None:
             server.terminate()
             server.wait(timeout=10)
     await confirm_checks(binary, sandbox_binary)
+    for mode in ["legacy", "2026-07-28"]:
+        await dynamic_case(binary, mode)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,9 @@ pub const QUERY_HISTORY: &str = "One read-only SQL SELECT on the synced run hist
 /// describe_history.
 pub const DESCRIBE_HISTORY: &str = "The history dataset's tables (columns, types, row counts), the time its runs cover and its last load: read it before writing SQL for query_history or to decide on sync_history.";
 
+/// enable_toolset (`--toolsets dynamic` only).
+pub const ENABLE_TOOLSET: &str = "Without toolset: the toolsets (groups of tools) and which are enabled. With toolset=NAME: enable that toolset's tools, which then appear in tools/list. Use it when no listed tool fits the task.";
+
 /// The detailed guidance of each tool, by name: the resource `bdi://guide`.
 pub const GUIDE: &[(&str, &str)] = &[
     (
@@ -237,5 +240,9 @@ Join runs to data_flows on (environment_id, river_cross_id). DuckDB times are TI
     (
         "describe_history",
         "Describe the history dataset: its tables with columns, types and row counts, the time its runs cover, the last load and where it lives. Use it before writing SQL for query_history, or to decide whether to call sync_history.",
+    ),
+    (
+        "enable_toolset",
+        "Only with `--toolsets dynamic`: the server starts with the read-only tools and this one. Call it without arguments to see the toolsets (flows, runs, connections, environments, variables, operations, activity, history), their tools and which are enabled; call it with toolset=NAME to enable one. The client is told the tool list changed (notifications/tools/list_changed) and lists the tools again. The other selection flags (--read-only, --no-destructive, --tools, --exclude-tools) still bound what a toolset can add.",
     ),
 ];

@@ -132,6 +132,26 @@ pub fn tool_reference() -> String {
         ro.tools.len(),
         BEFORE.1,
     );
+    let dynamic = BdiMcp::new(
+        crate::server::Backing::Misconfigured("docs".into()),
+        crate::server::ServerOptions {
+            selection: ToolSelection {
+                dynamic: true,
+                ..ToolSelection::default()
+            },
+            ..crate::server::ServerOptions::default()
+        },
+    )
+    .map(|s| list_size(&s.tools()))
+    .ok();
+    if let Some(d) = dynamic {
+        let _ = writeln!(
+            out,
+            "With `--toolsets dynamic` (stdio only) the server starts with the {} tools of `--read-only` and `enable_toolset`: {} bytes. `enable_toolset` lists the groups below and enables one; the client hears `notifications/tools/list_changed`.\n",
+            d.tools.len() - 1,
+            d.bytes
+        );
+    }
     let _ = writeln!(
         out,
         "Descriptions are terse (when to use the tool, what to check first, what comes back); each tool's detailed guidance is the resource `{}` (below, under each tool). Input schemas are compact (`crate::schema`): no `\"default\": null`, no `null` in optional types, no integer formats, and `environment_id` and `data_flow_id` are explained once in the server instructions. Output schemas are not listed: every result still carries `structuredContent` and its JSON as text.\n",

@@ -36,6 +36,8 @@ mod tests {
             let heading = format!("\n## {}\n", tool.name);
             assert_eq!(guide.matches(&heading).count(), 1, "{}", tool.name);
         }
-        assert_eq!(GUIDE.len(), crate::server::BdiMcp::all_tools().len());
+        // And enable_toolset, which only --toolsets dynamic lists.
+        assert_eq!(GUIDE.len(), crate::server::BdiMcp::all_tools().len() + 1);
+        assert_eq!(guide.matches("\n## enable_toolset\n").count(), 1);
     }
 }

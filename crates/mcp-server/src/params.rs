@@ -330,3 +330,11 @@ pub struct QueryHistoryArgs {
 /// describe_history.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct DescribeHistoryArgs {}
+
+/// enable_toolset.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct EnableToolsetArgs {
+    /// The toolset to enable; absent: list them.
+    #[serde(default)]
+    pub toolset: Option<String>,
+}

@@ -78,9 +78,13 @@ impl Default for ServerOptions {
 
 mod activity;
 mod connections;
+mod dynamic;
 mod flows;
 mod history;
 mod runs;
+
+/// The tools listed now, with `--toolsets dynamic` (shared by the clones rmcp makes).
+type Enabled = Arc<std::sync::RwLock<std::collections::BTreeSet<String>>>;
 
 /// The `bdi-mcp` server: one tool router per group of tools (`server/`), combined.
 #[derive(Clone, Debug)]
@@ -88,6 +92,8 @@ pub struct BdiMcp {
     backing: Backing,
     options: Arc<ServerOptions>,
     tool_router: ToolRouter<Self>,
+    /// With `--toolsets dynamic`, the tools of `tool_router` listed and callable now.
+    dynamic: Option<Enabled>,
 }
 
 /// The environment a tool names: absent is the default one; empty or blank is refused.
@@ -185,12 +191,41 @@ impl ProgressBridge {
 impl BdiMcp {
     /// A server over `backing` with `options`; fails when `--tools` names an unknown tool or group.
     pub fn new(backing: Backing, options: ServerOptions) -> Result<Self, String> {
-        let tool_router = options.selection.apply(Self::all_router())?;
+        let mut tool_router = options.selection.apply(Self::all_router())?;
+        let dynamic = if options.selection.dynamic {
+            tool_router += compact(Self::dynamic_router());
+            let core = tool_router
+                .list_all()
+                .into_iter()
+                .filter(|t| {
+                    t.annotations
+                        .as_ref()
+                        .and_then(|a| a.read_only_hint)
+                        .unwrap_or(false)
+                })
+                .map(|t| t.name.to_string())
+                .collect();
+            Some(Arc::new(std::sync::RwLock::new(core)))
+        } else {
+            None
+        };
         Ok(Self {
             backing,
             options: Arc::new(options),
             tool_router,
+            dynamic,
         })
+    }
+
+    /// Whether `name` is listed and callable now.
+    fn enabled(&self, name: &str) -> bool {
+        match &self.dynamic {
+            None => true,
+            Some(set) => set
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(name),
+        }
     }
 
     /// Every tool this build offers, before selection (for docs and tests).
@@ -208,22 +243,22 @@ impl BdiMcp {
     /// Annotations leave `openWorldHint` to its spec default (true) on every tool that reaches
     /// the platform; the two local history tools say false.
     pub fn all_router() -> ToolRouter<Self> {
-        let mut router = Self::flows_router()
-            + Self::runs_router()
-            + Self::connections_router()
-            + Self::activity_router()
-            + Self::history_router();
-        for route in router.map.values_mut() {
-            let tool = &mut route.attr;
-            tool.input_schema = Arc::new(crate::schema::compact_input(&tool.input_schema));
-            tool.output_schema = None;
-        }
-        router
+        compact(
+            Self::flows_router()
+                + Self::runs_router()
+                + Self::connections_router()
+                + Self::activity_router()
+                + Self::history_router(),
+        )
     }
 
-    /// The tools exposed with the current selection.
+    /// The tools listed now (with `--toolsets dynamic`, those enabled so far).
     pub fn tools(&self) -> Vec<rmcp::model::Tool> {
-        self.tool_router.list_all()
+        self.tool_router
+            .list_all()
+            .into_iter()
+            .filter(|t| self.enabled(&t.name))
+            .collect()
     }
 
     fn svc(&self) -> Result<&Service, String> {
@@ -281,6 +316,15 @@ impl ServerHandler for BdiMcp {
                 "tool call"
             );
         }
+        if !self.enabled(&request.name) {
+            return Err(rmcp::ErrorData::invalid_params(
+                format!(
+                    "tool {} is not enabled: enable its toolset with enable_toolset",
+                    quote(&request.name)
+                ),
+                None,
+            ));
+        }
         if let Some(mode) = self.options.confirm
             && let Some(tool) = self.tool_router.get(&request.name)
             && mode.covers(tool)
@@ -303,6 +347,32 @@ impl ServerHandler for BdiMcp {
         let tcc = ToolCallContext::new(self, request, context);
         let response = self.tool_router.call(tcc).await?;
         Ok(shorten_parse_error(response))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListToolsResult, rmcp::ErrorData> {
+        let mut result = rmcp::model::ListToolsResult::with_all_items(self.tools());
+        if modern(&context) {
+            // The dynamic list changes with enable_toolset: never cached for long, nor shared.
+            let scope = if self.dynamic.is_some() {
+                rmcp::model::CacheScope::Private
+            } else {
+                rmcp::model::CacheScope::Public
+            };
+            result = result.with_ttl_ms(0).with_cache_scope(scope);
+        }
+        Ok(result)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        if self.enabled(name) {
+            self.tool_router.get(name).cloned()
+        } else {
+            None
+        }
     }
 
     async fn list_resources(
@@ -366,15 +436,29 @@ impl ServerHandler for BdiMcp {
     }
 
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_resources()
-                .build(),
-        )
-        .with_server_info(Implementation::new("bdi-mcp", env!("CARGO_PKG_VERSION")))
-        .with_instructions(d::INSTRUCTIONS.to_owned())
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .build();
+        if self.dynamic.is_some()
+            && let Some(tools) = capabilities.tools.as_mut()
+        {
+            tools.list_changed = Some(true);
+        }
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("bdi-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(d::INSTRUCTIONS.to_owned())
     }
+}
+
+/// `router` with compact input schemas and no output schemas (see [`BdiMcp::all_router`]).
+fn compact(mut router: ToolRouter<BdiMcp>) -> ToolRouter<BdiMcp> {
+    for route in router.map.values_mut() {
+        let tool = &mut route.attr;
+        tool.input_schema = Arc::new(crate::schema::compact_input(&tool.input_schema));
+        tool.output_schema = None;
+    }
+    router
 }
 
 /// Whether the request comes from a peer of the 2026-07-28 era, which takes caching hints.

@@ -361,3 +361,112 @@ async fn modern_clients_get_the_same_tools_and_results() {
         serde_json::json!({"variables": {"A": "1"}, "count": 1})
     );
 }
+
+/// `--toolsets dynamic` (issue #25): the read-only core and enable_toolset at first; enabling a
+/// toolset lists its tools (within the other selection flags), tells the client, and makes them
+/// callable; a tool not enabled yet is not callable.
+#[tokio::test]
+async fn dynamic_toolsets_start_small_and_grow_on_request() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::service::NotificationContext;
+    use rmcp::{ClientHandler, RoleClient, ServiceExt};
+
+    #[derive(Clone, Default)]
+    struct Listener(Arc<AtomicUsize>);
+    impl ClientHandler for Listener {
+        async fn on_tool_list_changed(&self, _: NotificationContext<RoleClient>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    use std::sync::Arc;
+
+    let mut mock = bdi_domain::MockBackend::new();
+    mock.expect_upsert_variables().returning(|_, _| Ok(()));
+    mock.expect_list_variables()
+        .returning(|_| Ok(std::collections::BTreeMap::new()));
+    let server = bdi_mcp_server::BdiMcp::new(
+        Backing::Ready(bdi_domain::Service::new(Arc::new(mock))),
+        ServerOptions {
+            selection: ToolSelection {
+                dynamic: true,
+                no_destructive: true,
+                ..ToolSelection::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (s, c) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(r) = server.serve(s).await {
+            let _ = r.waiting().await;
+        }
+    });
+    let listener = Listener::default();
+    let heard = listener.0.clone();
+    let client = listener.serve(c).await.unwrap();
+    let names = |tools: Vec<rmcp::model::Tool>| -> Vec<String> {
+        tools.into_iter().map(|t| t.name.to_string()).collect()
+    };
+    let first = names(client.list_all_tools().await.unwrap());
+    assert_eq!(first.len(), 16, "{first:?}");
+    assert!(first.contains(&"enable_toolset".to_owned()));
+    let call = |name: &'static str, args: Value| {
+        client.call_tool(
+            CallToolRequestParams::new(name).with_arguments(args.as_object().cloned().unwrap()),
+        )
+    };
+    let refused = call(
+        "upsert_variables",
+        serde_json::json!({"variables": [{"name": "A", "value": "1"}]}),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.to_string().contains("enable_toolset"), "{refused}");
+
+    let r = ok(
+        &call("enable_toolset", serde_json::json!({"toolset": "flows"}))
+            .await
+            .unwrap(),
+    );
+    // --no-destructive still holds: delete_data_flow is not added.
+    let added: Vec<&str> = r["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        added.contains(&"run_data_flow") && !added.contains(&"delete_data_flow"),
+        "{added:?}"
+    );
+    let r = ok(&call(
+        "enable_toolset",
+        serde_json::json!({"toolset": "variables"}),
+    )
+    .await
+    .unwrap());
+    assert_eq!(r["added"], serde_json::json!(["upsert_variables"]));
+    let now = names(client.list_all_tools().await.unwrap());
+    assert!(
+        now.contains(&"upsert_variables".to_owned())
+            && !now.contains(&"delete_data_flow".to_owned())
+    );
+    ok(&call(
+        "upsert_variables",
+        serde_json::json!({"variables": [{"name": "A", "value": "1"}]}),
+    )
+    .await
+    .unwrap());
+    // Each enabling call was announced (the notification precedes the call's answer).
+    assert_eq!(heard.load(Ordering::SeqCst), 2);
+
+    let e = err(
+        &call("enable_toolset", serde_json::json!({"toolset": "nope"}))
+            .await
+            .unwrap(),
+    );
+    assert!(e.contains("flows") && e.contains("history"), "{e}");
+}
