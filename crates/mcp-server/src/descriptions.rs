@@ -55,7 +55,7 @@ pub const RUN_DATA_FLOW: &str = "Run an activated data flow now. Returns run_gro
 pub const LIST_ENVIRONMENTS: &str = "The account's environments: environment_id, name, is_default. Pass environment_id to other tools to work outside the default one.";
 
 /// list_connections.
-pub const LIST_CONNECTIONS: &str = "The environment's connections: connection_id (for source_connection_id, target_connection_id) and type_id (for source_name, target_name). has_next: ask for page + 1.";
+pub const LIST_CONNECTIONS: &str = "The environment's connections, every page in one call: connection_id (for source_connection_id, target_connection_id) and type_id (for source_name, target_name).";
 
 /// create_connection.
 pub const CREATE_CONNECTION: &str = "Create a connection from flat fields (connection_name, connection_type slug, host, port, username, password...). OAuth types (Google, Salesforce, HubSpot...) are refused: the user makes them in the console.";

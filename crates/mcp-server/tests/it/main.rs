@@ -10,6 +10,7 @@
 
 mod support;
 
+mod bounded_results;
 mod concurrency;
 mod confirm;
 mod contract;
