@@ -13,6 +13,7 @@
 //! - `browser`: `bdi load show` driven in headless Chromium (`browser.rs`), which `ci` runs after
 //!   the tests; screenshots of every view land in `<target-dir>/dashboard-screenshots`.
 //! - `bench`: the benchmarks.
+//! - `tools-size`: the bytes of `bdi-mcp`'s `tools/list`, per tool, checked against its budgets.
 //! - `with-postgres -- <command...>`: runs a command with `BDI_TEST_POSTGRES_URL` (and
 //!   `BDI_TEST_POSTGRES_CA`, its TLS certificate's CA) set to a throwaway PostgreSQL server
 //!   (`postgres.rs`), which `ci`'s test step also starts.
@@ -43,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         "python-client" => python_client(&root),
         "schemathesis" => schemathesis(&root),
         "bench" => bench(),
+        "tools-size" => tools_size(),
         "bench-load" => load::bench(&root),
         "bench-show" => load::bench_show(&root),
         "dlt-parity" => load::parity(&root),
@@ -57,7 +59,7 @@ fn main() -> anyhow::Result<()> {
         "with-services" => with_services("with-services", true, true),
         _ => {
             bail!(
-                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|bench-load|bench-show|dlt-parity|browser|with-postgres|with-redis|with-services>\n\n\
+                "usage: cargo xtask <ci|codegen|conformance|python-client|schemathesis|deny|library|bench|tools-size|bench-load|bench-show|dlt-parity|browser|with-postgres|with-redis|with-services>\n\n\
                  ci           fmt, clippy, tests, the dashboard in Chromium, tidy, the library, cargo-deny, MCP conformance, Python client, schemathesis, dlt parity\n\
                  codegen      regenerate docs generated from code (docs/mcp-tools.md, ...)\n\
                  conformance  the MCP conformance suite over Streamable HTTP\n\
@@ -66,6 +68,7 @@ fn main() -> anyhow::Result<()> {
                  deny         cargo deny check bans licenses sources\n\
                  library      the library's doc tests, docs (warnings denied) and examples against the sandbox\n\
                  bench        the benchmarks\n\
+                 tools-size   the bytes of bdi-mcp's tools/list, per tool, against its budgets (docs/mcp-tools.md)\n\
                  bench-load   bdi load flow against dlt on 50,000 audit events (release)\n\
                  bench-show   bdi load show against dlt's dashboard on the same data (release, headless Chromium)\n\
                  dlt-parity   dlt and bdi load the same emulator data; the datasets must agree\n\
@@ -428,13 +431,17 @@ fn python_client(root: &Path) -> anyhow::Result<()> {
         "python",
     )?;
     let python = venv.join("bin").join("python");
-    build_bins("build bdi-mcp", &[MCP])?;
-    let binary = target_dir(root).join("debug").join("bdi-mcp");
+    build_bins(
+        "build bdi-mcp and bdi-sandbox",
+        &[MCP, ("bdi-sandbox", "bdi-sandbox")],
+    )?;
+    let debug = target_dir(root).join("debug");
     run(
         "python mcp client",
         Command::new(python)
             .arg(root.join("xtask").join("python_client.py"))
-            .arg(binary),
+            .arg(debug.join("bdi-mcp"))
+            .arg(debug.join("bdi-sandbox")),
     )
 }
 
@@ -641,6 +648,26 @@ fn conformance(root: &Path) -> anyhow::Result<()> {
             .arg(script)
             .env("BDI_TOOLS_DIR", tools)
             .env("BDI_TARGET_DIR", target_dir(root)),
+    )
+}
+
+/// The size of `bdi-mcp`'s `tools/list`, each tool's share, and the check of its budgets
+/// (issue #25): the test that asserts them prints the table.
+fn tools_size() -> anyhow::Result<()> {
+    run(
+        "tools-size",
+        cargo().args([
+            "test",
+            "--quiet",
+            "-p",
+            "bdi-mcp-server",
+            "--test",
+            "it",
+            "--",
+            "--exact",
+            "contract::tools_list_sizes_stay_within_budget",
+            "--nocapture",
+        ]),
     )
 }
 

@@ -57,12 +57,20 @@ pub struct Args {
     /// Profile of the shared config file written by `bdi configure` [env: BDI_PROFILE].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// `dynamic`: start with the read-only tools and enable_toolset, which lists the groups
+    /// and enables one (stdio only: over stateless HTTP the tool list cannot change per client).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub toolsets: Option<Toolsets>,
     /// Comma-separated tool names or groups to leave out.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub exclude_tools: Vec<String>,
     /// Leave out the destructive tools (delete_data_flow, delete_connection).
     #[arg(long)]
     pub no_destructive: bool,
+    /// Ask the person (MCP elicitation) before every delete (destructive) or every change
+    /// (writes); declined, cancelled or a client that cannot ask means nothing is sent.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub confirm: Option<crate::confirm::Confirm>,
     /// API base URL or region (us, eu, il, au) [env: DATA_INTEGRATION_API_URL].
     #[arg(long, value_name = "URL|REGION")]
     pub api_url: Option<String>,
@@ -109,6 +117,13 @@ impl Args {
             }
         }
     }
+}
+
+/// How the toolsets are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Toolsets {
+    /// The read-only tools and enable_toolset at first; the rest on request.
+    Dynamic,
 }
 
 /// Builds the backing from `DATA_INTEGRATION_*` values given by `lookup`. Never fails: a
@@ -172,7 +187,9 @@ fn options(args: &Args, history: Location) -> ServerOptions {
             tools: args.tools.clone(),
             exclude: args.exclude_tools.clone(),
             no_destructive: args.no_destructive,
+            dynamic: args.toolsets == Some(Toolsets::Dynamic),
         },
+        confirm: args.confirm,
         wait_without_progress: std::time::Duration::from_secs(args.wait_budget.max(1)),
         poll: args.poll(),
         ..ServerOptions::default()
@@ -181,6 +198,11 @@ fn options(args: &Args, history: Location) -> ServerOptions {
 
 /// Runs the server until stdin closes (stdio) or Ctrl-C (HTTP).
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args.http.is_some() && args.toolsets == Some(Toolsets::Dynamic) {
+        anyhow::bail!(
+            "--toolsets dynamic works over stdio only: over Streamable HTTP bdi-mcp keeps no session, so a tool list that changed for one client would change for every client, and notifications/tools/list_changed has no stream to go on; choose the tools with --tools, --exclude-tools or --read-only instead"
+        );
+    }
     // From here on, a stop signal stops the server cleanly, however far it has started: the
     // handlers are in place now, and a task turns a signal into this token.
     let stopping = CancellationToken::new();

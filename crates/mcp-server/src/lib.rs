@@ -5,9 +5,11 @@
 //! speaks HTTP to the platform itself. It translates domain errors into tool errors at its edge.
 
 pub mod app;
+pub mod confirm;
 pub mod descriptions;
 pub mod docs;
 pub mod errors;
+pub mod guide;
 pub mod history;
 pub mod limits;
 pub mod logging;

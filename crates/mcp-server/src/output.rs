@@ -400,3 +400,25 @@ pub struct QueryHistoryResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<String>,
 }
+
+/// One toolset of `--toolsets dynamic`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ToolsetItem {
+    /// Its name.
+    pub name: String,
+    /// Whether all its tools are listed.
+    pub enabled: bool,
+    /// Its tools that this server offers.
+    pub tools: Vec<String>,
+}
+
+/// enable_toolset.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ToolsetsResult {
+    /// Every toolset.
+    pub toolsets: Vec<ToolsetItem>,
+    /// The tools this call enabled.
+    pub added: Vec<String>,
+    /// Where things stand.
+    pub message: String,
+}

@@ -17,7 +17,7 @@ pub struct EnvArgs {
 /// get_operation.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct OperationArgs {
-    /// Operation id (24-hex) returned by activate_data_flow or disable_data_flow.
+    /// From activate_data_flow or disable_data_flow.
     pub operation_id: String,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -27,7 +27,7 @@ pub struct OperationArgs {
 /// Tools that take one data flow.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FlowArgs {
-    /// Data flow id (24-hex), from list_data_flows.
+    /// Data flow id.
     pub data_flow_id: String,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -37,25 +37,25 @@ pub struct FlowArgs {
 /// list_runs.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListRunsArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// Window start, ISO 8601 UTC, e.g. "2026-05-25T00:00:00".
+    /// ISO 8601 UTC, e.g. "2026-05-25T00:00:00".
     pub start_time: String,
-    /// Window end, ISO 8601 UTC. Keep windows to 30 days or less.
+    /// ISO 8601 UTC.
     pub end_time: String,
-    /// Only runs of this run group (32-hex), e.g. the run_group_id from run_data_flow.
+    /// Only this trigger's runs.
     #[serde(default)]
     pub run_group_id: Option<String>,
-    /// Only runs of this target table.
+    /// Only this target table.
     #[serde(default)]
     pub target_name: Option<String>,
-    /// Keep only runs with this status (pending, running, succeeded, failed, canceled, skipped) among the page fetched.
+    /// Keep only this status among the page.
     #[serde(default)]
     pub status: Option<String>,
-    /// Page number, from 1.
+    /// From 1.
     #[serde(default)]
     pub page: Option<u32>,
-    /// Runs per page, 1 to 200 (default 20).
+    /// 1 to 200 (default 20).
     #[serde(default)]
     pub items_per_page: Option<u32>,
     /// Environment id (24-hex); defaults to the configured environment.
@@ -66,9 +66,9 @@ pub struct ListRunsArgs {
 /// get_run.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// Run id or run group id (32-hex) from run_data_flow or list_runs.
+    /// Run id or run group id.
     pub run_id: String,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -78,14 +78,14 @@ pub struct RunArgs {
 /// get_run_logs.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunLogsArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// Run id (32-hex).
+    /// Run id.
     pub run_id: String,
-    /// Return only the last N log lines (default 200; 0 = all).
+    /// Last N lines (default 200; 0: all).
     #[serde(default)]
     pub tail_lines: Option<usize>,
-    /// Return only warning and error lines.
+    /// Only warning and error lines.
     #[serde(default)]
     pub errors_only: bool,
     /// Environment id (24-hex); defaults to the configured environment.
@@ -98,21 +98,21 @@ pub struct RunLogsArgs {
 pub struct CreateFlowArgs {
     /// Display name.
     pub name: String,
-    /// Source connector type as list_connections shows it (connection_type_id), e.g. mysql, postgres, salesforce.
+    /// Source type_id, e.g. mysql.
     pub source_name: String,
-    /// cross_id of the source connection (list_connections).
+    /// connection_id of the source.
     pub source_connection_id: String,
-    /// Target connector type, e.g. snowflake, bigquery, redshift.
+    /// Target type_id, e.g. snowflake.
     pub target_name: String,
-    /// cross_id of the target connection.
+    /// connection_id of the target.
     pub target_connection_id: String,
-    /// append (default), merge, or replace (overwrite).
+    /// append (default), merge or replace.
     #[serde(default)]
     pub loading_method: Option<String>,
-    /// Target-specific fields merged into properties.target, e.g. {"database_name": "MY_DB", "schema_name": "PUBLIC"}.
+    /// Merged into properties.target, e.g. {"database_name": "DB", "schema_name": "PUBLIC"}.
     #[serde(default)]
     pub target_settings: Option<Map<String, Value>>,
-    /// Description, stored in metadata.description.
+    /// Stored in metadata.description.
     #[serde(default)]
     pub description: Option<String>,
     /// Environment id (24-hex); defaults to the configured environment.
@@ -123,16 +123,16 @@ pub struct CreateFlowArgs {
 /// list_data_flows.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListFlowsArgs {
-    /// Filter by name (case-insensitive substring). Use it whenever the user names a flow.
+    /// Case-insensitive substring.
     #[serde(default)]
     pub name: Option<String>,
-    /// Filter by status: active or disabled.
+    /// active or disabled.
     #[serde(default)]
     pub status: Option<String>,
-    /// Page number, from 1.
+    /// From 1.
     #[serde(default)]
     pub page: Option<u32>,
-    /// Flows per page, 1 to 500 (default 20).
+    /// 1 to 500 (default 20).
     #[serde(default)]
     pub items_per_page: Option<u32>,
     /// Environment id (24-hex); defaults to the configured environment.
@@ -143,9 +143,9 @@ pub struct ListFlowsArgs {
 /// update_data_flow.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct UpdateFlowArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// The full data flow document (name, type, metadata, settings, properties, ...); server-managed fields are removed.
+    /// The full data flow document.
     pub body: Map<String, Value>,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -155,9 +155,9 @@ pub struct UpdateFlowArgs {
 /// patch_data_flow.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PatchFlowArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// JSON Merge Patch: objects merge, lists and values replace, null removes a key. E.g. {"name": "New name"}.
+    /// E.g. {"name": "New name"}.
     pub patch: Map<String, Value>,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -167,11 +167,11 @@ pub struct PatchFlowArgs {
 /// set_data_flow_source_tables.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SetTablesArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// cross_id of the source connection (list_connections).
+    /// connection_id of the source.
     pub source_connection_id: String,
-    /// ALL tables to sync, e.g. ["orders", "sales.customers"]; replaces the whole selection. Case-insensitive; use schema.table when a name exists in several schemas.
+    /// ALL tables, e.g. ["orders", "sales.customers"] (schema.table when ambiguous).
     pub table_names: Vec<String>,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -181,12 +181,12 @@ pub struct SetTablesArgs {
 /// activate_data_flow and run_data_flow.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct WaitFlowArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// Block until the work finishes (or the wait budget runs out) and return the final state.
+    /// Return the final state.
     #[serde(default)]
     pub wait: bool,
-    /// Longest wait in seconds when wait=true (default: 50 without progress support, 600 with).
+    /// Longest wait, seconds.
     #[serde(default)]
     pub wait_timeout_seconds: Option<u64>,
     /// Environment id (24-hex); defaults to the configured environment.
@@ -197,7 +197,7 @@ pub struct WaitFlowArgs {
 /// create_connection.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateConnectionArgs {
-    /// Flat body: {"connection_name": ..., "connection_type": "<slug, e.g. postgres>", host, port, username, password, ...}.
+    /// Flat connection fields.
     pub body: Map<String, Value>,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -207,11 +207,11 @@ pub struct CreateConnectionArgs {
 /// update_connection.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct UpdateConnectionArgs {
-    /// Connection id (cross_id, 24-hex).
+    /// Connection id.
     pub connection_id: String,
-    /// Fields to change, merged into the current connection. Include the credentials again: the API cannot read them back.
+    /// Fields to change, credentials included.
     pub body: Map<String, Value>,
-    /// Allow an update that clears stored credentials.
+    /// Allow clearing stored credentials.
     #[serde(default)]
     pub allow_credential_reset: bool,
     /// Environment id (24-hex); defaults to the configured environment.
@@ -222,7 +222,7 @@ pub struct UpdateConnectionArgs {
 /// delete_connection.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ConnectionArgs {
-    /// Connection id (cross_id, 24-hex).
+    /// Connection id.
     pub connection_id: String,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -232,7 +232,7 @@ pub struct ConnectionArgs {
 /// One variable.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct VariableItem {
-    /// Name (no '.' or '$').
+    /// Name.
     pub name: String,
     /// Value.
     pub value: String,
@@ -241,7 +241,7 @@ pub struct VariableItem {
 /// upsert_variables.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct UpsertVariablesArgs {
-    /// Variables to create or update; others are left untouched.
+    /// Variables to set.
     pub variables: Vec<VariableItem>,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -251,7 +251,7 @@ pub struct UpsertVariablesArgs {
 /// list_environments.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListEnvironmentsArgs {
-    /// Include soft-deleted environments.
+    /// Include deleted ones.
     #[serde(default)]
     pub include_deleted: bool,
 }
@@ -259,14 +259,14 @@ pub struct ListEnvironmentsArgs {
 /// get_activity_summary.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ActivitySummaryArgs {
-    /// Window start, ISO 8601 UTC.
+    /// ISO 8601 UTC.
     pub start_time: String,
-    /// Window end, ISO 8601 UTC.
+    /// ISO 8601 UTC.
     pub end_time: String,
-    /// Only data flows whose name contains this.
+    /// Data flow name contains.
     #[serde(default)]
     pub search: Option<String>,
-    /// Also list per data flow activity (page 1, up to 50 flows).
+    /// Add each data flow (up to 50).
     #[serde(default)]
     pub include_data_flows: bool,
     /// Environment id (24-hex); defaults to the configured environment.
@@ -277,16 +277,16 @@ pub struct ActivitySummaryArgs {
 /// get_data_flow_activity and list_run_groups.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FlowActivityArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// Window start, ISO 8601 UTC.
+    /// ISO 8601 UTC.
     pub start_time: String,
-    /// Window end, ISO 8601 UTC.
+    /// ISO 8601 UTC.
     pub end_time: String,
-    /// Only this status: pending, running, succeeded, failed, canceled.
+    /// Only this run status.
     #[serde(default)]
     pub status: Option<String>,
-    /// Page number for run groups, from 1.
+    /// From 1.
     #[serde(default)]
     pub page: Option<u32>,
     /// Environment id (24-hex); defaults to the configured environment.
@@ -297,9 +297,9 @@ pub struct FlowActivityArgs {
 /// get_run_group.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RunGroupArgs {
-    /// Data flow id (24-hex).
+    /// Data flow id.
     pub data_flow_id: String,
-    /// Run group id (32-hex) from run_data_flow or list_run_groups.
+    /// Run group id.
     pub run_group_id: String,
     /// Environment id (24-hex); defaults to the configured environment.
     #[serde(default)]
@@ -309,15 +309,13 @@ pub struct RunGroupArgs {
 /// sync_history.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct SyncHistoryArgs {
-    /// Where a first sync starts: a duration back from now ("30d", "12h", "2w") or a date
-    /// ("2026-11-01"); default "14d". Later syncs continue from the last run loaded.
+    /// First sync's start: "30d", "12h", "2w" or a date (default "14d").
     #[serde(default)]
     pub since: Option<String>,
-    /// Longest wait in seconds (default: 50 without progress support, 600 with); past it the
-    /// sync goes on in the server and describe_history shows when it ends.
+    /// Longest wait, seconds; the sync goes on after it.
     #[serde(default)]
     pub wait_timeout_seconds: Option<u64>,
-    /// Only this environment (24-hex); default: every environment the token sees.
+    /// Only this environment (default: all).
     #[serde(default)]
     pub environment_id: Option<String>,
 }
@@ -325,10 +323,18 @@ pub struct SyncHistoryArgs {
 /// query_history.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct QueryHistoryArgs {
-    /// One SELECT (or WITH ... SELECT) statement on the history tables, e.g. "select status, count(*) from runs group by status".
+    /// One SELECT, e.g. "select status, count(*) from runs group by status".
     pub sql: String,
 }
 
 /// describe_history.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct DescribeHistoryArgs {}
+
+/// enable_toolset.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct EnableToolsetArgs {
+    /// The toolset to enable; absent: list them.
+    #[serde(default)]
+    pub toolset: Option<String>,
+}

@@ -56,6 +56,8 @@ pub struct ServerOptions {
     pub log_tail: usize,
     /// The run history dataset of the history tools.
     pub history: Arc<crate::history::History>,
+    /// Which calls need a person's approval first (`--confirm`); none by default.
+    pub confirm: Option<crate::confirm::Confirm>,
 }
 
 impl Default for ServerOptions {
@@ -69,15 +71,20 @@ impl Default for ServerOptions {
             history: Arc::new(crate::history::History::new(
                 crate::history::History::default_location(&|k| std::env::var(k).ok()),
             )),
+            confirm: None,
         }
     }
 }
 
 mod activity;
 mod connections;
+mod dynamic;
 mod flows;
 mod history;
 mod runs;
+
+/// The tools listed now, with `--toolsets dynamic` (shared by the clones rmcp makes).
+type Enabled = Arc<std::sync::RwLock<std::collections::BTreeSet<String>>>;
 
 /// The `bdi-mcp` server: one tool router per group of tools (`server/`), combined.
 #[derive(Clone, Debug)]
@@ -85,6 +92,8 @@ pub struct BdiMcp {
     backing: Backing,
     options: Arc<ServerOptions>,
     tool_router: ToolRouter<Self>,
+    /// With `--toolsets dynamic`, the tools of `tool_router` listed and callable now.
+    dynamic: Option<Enabled>,
 }
 
 /// The environment a tool names: absent is the default one; empty or blank is refused.
@@ -182,12 +191,41 @@ impl ProgressBridge {
 impl BdiMcp {
     /// A server over `backing` with `options`; fails when `--tools` names an unknown tool or group.
     pub fn new(backing: Backing, options: ServerOptions) -> Result<Self, String> {
-        let tool_router = options.selection.apply(Self::all_router())?;
+        let mut tool_router = options.selection.apply(Self::all_router())?;
+        let dynamic = if options.selection.dynamic {
+            tool_router += compact(Self::dynamic_router());
+            let core = tool_router
+                .list_all()
+                .into_iter()
+                .filter(|t| {
+                    t.annotations
+                        .as_ref()
+                        .and_then(|a| a.read_only_hint)
+                        .unwrap_or(false)
+                })
+                .map(|t| t.name.to_string())
+                .collect();
+            Some(Arc::new(std::sync::RwLock::new(core)))
+        } else {
+            None
+        };
         Ok(Self {
             backing,
             options: Arc::new(options),
             tool_router,
+            dynamic,
         })
+    }
+
+    /// Whether `name` is listed and callable now.
+    fn enabled(&self, name: &str) -> bool {
+        match &self.dynamic {
+            None => true,
+            Some(set) => set
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(name),
+        }
     }
 
     /// Every tool this build offers, before selection (for docs and tests).
@@ -195,26 +233,32 @@ impl BdiMcp {
         Self::all_router().list_all()
     }
 
-    /// The router of every tool, before selection, with compact schemas.
+    /// The router of every tool, before selection, with compact input schemas and no output
+    /// schemas.
+    ///
+    /// Output schemas are not listed: the hosts' model APIs take a tool's name, description
+    /// and input schema only, so an output schema costs every conversation its bytes (9.9 KB,
+    /// a quarter of `tools/list`) for a check a few clients make; each description says what
+    /// comes back, and every result still carries `structuredContent` with its JSON text.
+    /// Annotations leave `openWorldHint` to its spec default (true) on every tool that reaches
+    /// the platform; the two local history tools say false.
     pub fn all_router() -> ToolRouter<Self> {
-        let mut router = Self::flows_router()
-            + Self::runs_router()
-            + Self::connections_router()
-            + Self::activity_router()
-            + Self::history_router();
-        for route in router.map.values_mut() {
-            let tool = &mut route.attr;
-            tool.input_schema = Arc::new(crate::schema::compact_input(&tool.input_schema));
-            if let Some(out) = &tool.output_schema {
-                tool.output_schema = Some(Arc::new(crate::schema::compact_output(out)));
-            }
-        }
-        router
+        compact(
+            Self::flows_router()
+                + Self::runs_router()
+                + Self::connections_router()
+                + Self::activity_router()
+                + Self::history_router(),
+        )
     }
 
-    /// The tools exposed with the current selection.
+    /// The tools listed now (with `--toolsets dynamic`, those enabled so far).
     pub fn tools(&self) -> Vec<rmcp::model::Tool> {
-        self.tool_router.list_all()
+        self.tool_router
+            .list_all()
+            .into_iter()
+            .filter(|t| self.enabled(&t.name))
+            .collect()
     }
 
     fn svc(&self) -> Result<&Service, String> {
@@ -252,8 +296,9 @@ impl BdiMcp {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for BdiMcp {
     /// Every call: arguments over their size limits are refused before they are parsed (so
-    /// before any upstream request, and never echoed back whole), and the call is logged at
-    /// DEBUG with its secrets redacted.
+    /// before any upstream request, and never echoed back whole), the call is logged at DEBUG
+    /// with its secrets redacted, and with `--confirm` a change waits for a person's approval
+    /// (`crate::confirm`).
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -271,16 +316,156 @@ impl ServerHandler for BdiMcp {
                 "tool call"
             );
         }
+        if !self.enabled(&request.name) {
+            return Err(rmcp::ErrorData::invalid_params(
+                format!(
+                    "tool {} is not enabled: enable its toolset with enable_toolset",
+                    quote(&request.name)
+                ),
+                None,
+            ));
+        }
+        if let Some(mode) = self.options.confirm
+            && let Some(tool) = self.tool_router.get(&request.name)
+            && mode.covers(tool)
+        {
+            let service = match &self.backing {
+                Backing::Ready(s) => Some(s),
+                Backing::Misconfigured(_) => None,
+            };
+            match crate::confirm::approve(mode, tool, &request, &context, service).await {
+                crate::confirm::Approval::Granted => {
+                    tracing::info!(tool = %request.name, "approved by the person");
+                }
+                crate::confirm::Approval::Ask(input) => return Ok((*input).into()),
+                crate::confirm::Approval::Refused(text) => {
+                    tracing::info!(tool = %request.name, "not approved: nothing sent");
+                    return Ok(CallToolResult::error(vec![ContentBlock::text(text)]).into());
+                }
+            }
+        }
         let tcc = ToolCallContext::new(self, request, context);
         let response = self.tool_router.call(tcc).await?;
         Ok(shorten_parse_error(response))
     }
 
+    async fn list_tools(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListToolsResult, rmcp::ErrorData> {
+        let mut result = rmcp::model::ListToolsResult::with_all_items(self.tools());
+        if modern(&context) {
+            // The dynamic list changes with enable_toolset: never cached for long, nor shared.
+            let scope = if self.dynamic.is_some() {
+                rmcp::model::CacheScope::Private
+            } else {
+                rmcp::model::CacheScope::Public
+            };
+            result = result.with_ttl_ms(0).with_cache_scope(scope);
+        }
+        Ok(result)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<rmcp::model::Tool> {
+        if self.enabled(name) {
+            self.tool_router.get(name).cloned()
+        } else {
+            None
+        }
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
+        let mut result = rmcp::model::ListResourcesResult::with_all_items(vec![
+            rmcp::model::Resource::new(crate::guide::URI, "guide")
+                .with_title("bdi-mcp tool guide")
+                .with_description(crate::guide::DESCRIPTION)
+                .with_mime_type("text/markdown"),
+        ]);
+        if modern(&context) {
+            result = result
+                .with_ttl_ms(crate::guide::TTL_MS)
+                .with_cache_scope(rmcp::model::CacheScope::Public);
+        }
+        Ok(result)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<rmcp::model::PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourceTemplatesResult, rmcp::ErrorData> {
+        let mut result = rmcp::model::ListResourceTemplatesResult::with_all_items(Vec::new());
+        if modern(&context) {
+            result = result
+                .with_ttl_ms(crate::guide::TTL_MS)
+                .with_cache_scope(rmcp::model::CacheScope::Public);
+        }
+        Ok(result)
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
+        if request.uri != crate::guide::URI {
+            return Err(rmcp::ErrorData::resource_not_found(
+                format!(
+                    "no resource {}: the only one is {}",
+                    quote(&request.uri),
+                    crate::guide::URI
+                ),
+                None,
+            ));
+        }
+        let contents =
+            rmcp::model::ResourceContents::text(crate::guide::markdown(), crate::guide::URI)
+                .with_mime_type("text/markdown");
+        let mut result = rmcp::model::ReadResourceResult::new(vec![contents]);
+        if modern(&context) {
+            result = result
+                .with_ttl_ms(crate::guide::TTL_MS)
+                .with_cache_scope(rmcp::model::CacheScope::Public);
+        }
+        Ok(result.into())
+    }
+
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .build();
+        if self.dynamic.is_some()
+            && let Some(tools) = capabilities.tools.as_mut()
+        {
+            tools.list_changed = Some(true);
+        }
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("bdi-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(d::INSTRUCTIONS.to_owned())
     }
+}
+
+/// `router` with compact input schemas and no output schemas (see [`BdiMcp::all_router`]).
+fn compact(mut router: ToolRouter<BdiMcp>) -> ToolRouter<BdiMcp> {
+    for route in router.map.values_mut() {
+        let tool = &mut route.attr;
+        tool.input_schema = Arc::new(crate::schema::compact_input(&tool.input_schema));
+        tool.output_schema = None;
+    }
+    router
+}
+
+/// Whether the request comes from a peer of the 2026-07-28 era, which takes caching hints.
+fn modern(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v >= rmcp::model::ProtocolVersion::V_2026_07_28)
 }
 
 /// The prefix of rmcp's tool error for arguments that do not parse.

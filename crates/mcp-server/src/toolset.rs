@@ -65,6 +65,9 @@ pub struct ToolSelection {
     pub exclude: Vec<String>,
     /// Leave out the destructive tools (the deletes).
     pub no_destructive: bool,
+    /// `--toolsets dynamic`: list the read-only tools and `enable_toolset` at first, and the
+    /// rest of the selection as toolsets are enabled.
+    pub dynamic: bool,
 }
 
 /// The tools named by `names` (tool or group names); an unknown name is an error naming `flag`.

@@ -4,7 +4,7 @@ use super::*;
 
 #[tool_router(router = activity_router, vis = "pub(super)")]
 impl BdiMcp {
-    #[tool(description = d::GET_ACTIVITY_SUMMARY, annotations(title = "Activity summary", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::GET_ACTIVITY_SUMMARY, annotations(title = "Activity summary", read_only_hint = true))]
     async fn get_activity_summary(
         &self,
         Parameters(a): Parameters<ActivitySummaryArgs>,
@@ -40,7 +40,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::GET_DATA_FLOW_ACTIVITY, annotations(title = "Data flow activity", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::GET_DATA_FLOW_ACTIVITY, annotations(title = "Data flow activity", read_only_hint = true))]
     async fn get_data_flow_activity(
         &self,
         Parameters(a): Parameters<FlowActivityArgs>,
@@ -70,7 +70,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::LIST_RUN_GROUPS, annotations(title = "List run groups", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::LIST_RUN_GROUPS, annotations(title = "List run groups", read_only_hint = true))]
     async fn list_run_groups(
         &self,
         Parameters(a): Parameters<FlowActivityArgs>,
@@ -96,7 +96,7 @@ impl BdiMcp {
         Ok(Json(Listing::from_page(groups, 50, |v| v)))
     }
 
-    #[tool(description = d::GET_RUN_GROUP, annotations(title = "Get run group", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::GET_RUN_GROUP, annotations(title = "Get run group", read_only_hint = true))]
     async fn get_run_group(
         &self,
         Parameters(a): Parameters<RunGroupArgs>,

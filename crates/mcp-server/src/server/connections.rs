@@ -4,7 +4,7 @@ use super::*;
 
 #[tool_router(router = connections_router, vis = "pub(super)")]
 impl BdiMcp {
-    #[tool(description = d::LIST_ENVIRONMENTS, annotations(title = "List environments", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::LIST_ENVIRONMENTS, annotations(title = "List environments", read_only_hint = true))]
     async fn list_environments(
         &self,
         Parameters(a): Parameters<ListEnvironmentsArgs>,
@@ -26,7 +26,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::LIST_CONNECTIONS, annotations(title = "List connections", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::LIST_CONNECTIONS, annotations(title = "List connections", read_only_hint = true))]
     async fn list_connections(
         &self,
         Parameters(a): Parameters<EnvArgs>,
@@ -46,7 +46,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::CREATE_CONNECTION, annotations(title = "Create connection", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true))]
+    #[tool(description = d::CREATE_CONNECTION, annotations(title = "Create connection", read_only_hint = false, destructive_hint = false, idempotent_hint = false))]
     async fn create_connection(
         &self,
         Parameters(a): Parameters<CreateConnectionArgs>,
@@ -70,7 +70,7 @@ impl BdiMcp {
         Ok(Json(document(&conn)))
     }
 
-    #[tool(description = d::UPDATE_CONNECTION, annotations(title = "Update connection", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::UPDATE_CONNECTION, annotations(title = "Update connection", read_only_hint = false, destructive_hint = false, idempotent_hint = true))]
     async fn update_connection(
         &self,
         Parameters(a): Parameters<UpdateConnectionArgs>,
@@ -85,7 +85,7 @@ impl BdiMcp {
         Ok(Json(document(&conn)))
     }
 
-    #[tool(description = d::DELETE_CONNECTION, annotations(title = "Delete connection", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::DELETE_CONNECTION, annotations(title = "Delete connection", read_only_hint = false, destructive_hint = true, idempotent_hint = true))]
     async fn delete_connection(
         &self,
         Parameters(a): Parameters<ConnectionArgs>,
@@ -104,7 +104,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::LIST_VARIABLES, annotations(title = "List variables", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::LIST_VARIABLES, annotations(title = "List variables", read_only_hint = true))]
     async fn list_variables(
         &self,
         Parameters(a): Parameters<EnvArgs>,
@@ -122,7 +122,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::UPSERT_VARIABLES, annotations(title = "Set variables", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::UPSERT_VARIABLES, annotations(title = "Set variables", read_only_hint = false, destructive_hint = false, idempotent_hint = true))]
     async fn upsert_variables(
         &self,
         Parameters(a): Parameters<UpsertVariablesArgs>,

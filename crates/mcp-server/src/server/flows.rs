@@ -4,7 +4,7 @@ use super::*;
 
 #[tool_router(router = flows_router, vis = "pub(super)")]
 impl BdiMcp {
-    #[tool(description = d::CREATE_DATA_FLOW, annotations(title = "Create data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true))]
+    #[tool(description = d::CREATE_DATA_FLOW, annotations(title = "Create data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = false))]
     async fn create_data_flow(
         &self,
         Parameters(a): Parameters<CreateFlowArgs>,
@@ -44,7 +44,7 @@ impl BdiMcp {
         Ok(Json(flow.to_document()))
     }
 
-    #[tool(description = d::LIST_DATA_FLOWS, annotations(title = "List data flows", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::LIST_DATA_FLOWS, annotations(title = "List data flows", read_only_hint = true))]
     async fn list_data_flows(
         &self,
         Parameters(a): Parameters<ListFlowsArgs>,
@@ -79,7 +79,7 @@ impl BdiMcp {
         Ok(Json(Listing::from_page(page, per_page, FlowItem::from)))
     }
 
-    #[tool(description = d::UPDATE_DATA_FLOW, annotations(title = "Replace data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::UPDATE_DATA_FLOW, annotations(title = "Replace data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = true))]
     async fn update_data_flow(
         &self,
         Parameters(a): Parameters<UpdateFlowArgs>,
@@ -94,7 +94,7 @@ impl BdiMcp {
         Ok(Json(flow.to_document()))
     }
 
-    #[tool(description = d::SET_SOURCE_TABLES, annotations(title = "Set source tables", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::SET_SOURCE_TABLES, annotations(title = "Set source tables", read_only_hint = false, destructive_hint = false, idempotent_hint = true))]
     async fn set_data_flow_source_tables(
         &self,
         Parameters(a): Parameters<SetTablesArgs>,
@@ -125,7 +125,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::PATCH_DATA_FLOW, annotations(title = "Patch data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::PATCH_DATA_FLOW, annotations(title = "Patch data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = true))]
     async fn patch_data_flow(
         &self,
         Parameters(a): Parameters<PatchFlowArgs>,
@@ -140,7 +140,7 @@ impl BdiMcp {
         Ok(Json(flow.to_document()))
     }
 
-    #[tool(description = d::DELETE_DATA_FLOW, annotations(title = "Delete data flow", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::DELETE_DATA_FLOW, annotations(title = "Delete data flow", read_only_hint = false, destructive_hint = true, idempotent_hint = true))]
     async fn delete_data_flow(
         &self,
         Parameters(a): Parameters<FlowArgs>,
@@ -158,7 +158,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::GET_DATA_FLOW, annotations(title = "Get data flow", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::GET_DATA_FLOW, annotations(title = "Get data flow", read_only_hint = true))]
     async fn get_data_flow(
         &self,
         Parameters(a): Parameters<FlowArgs>,
@@ -174,7 +174,7 @@ impl BdiMcp {
         Ok(Json(flow.to_document()))
     }
 
-    #[tool(description = d::ACTIVATE_DATA_FLOW, annotations(title = "Activate data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::ACTIVATE_DATA_FLOW, annotations(title = "Activate data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = true))]
     async fn activate_data_flow(
         &self,
         Parameters(a): Parameters<WaitFlowArgs>,
@@ -192,7 +192,7 @@ impl BdiMcp {
         Ok(Json(toggle_result(&flow, outcome.or_tool_error()?, true)))
     }
 
-    #[tool(description = d::DISABLE_DATA_FLOW, annotations(title = "Disable data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::DISABLE_DATA_FLOW, annotations(title = "Disable data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = true))]
     async fn disable_data_flow(
         &self,
         Parameters(a): Parameters<FlowArgs>,
@@ -210,7 +210,7 @@ impl BdiMcp {
         Ok(Json(toggle_result(&flow, outcome.or_tool_error()?, false)))
     }
 
-    #[tool(description = d::RUN_DATA_FLOW, annotations(title = "Run data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = true))]
+    #[tool(description = d::RUN_DATA_FLOW, annotations(title = "Run data flow", read_only_hint = false, destructive_hint = false, idempotent_hint = false))]
     async fn run_data_flow(
         &self,
         Parameters(a): Parameters<WaitFlowArgs>,

@@ -14,7 +14,7 @@ const LOOKBACK: Duration = Duration::from_secs(2 * 86_400);
 
 #[tool_router(router = history_router, vis = "pub(super)")]
 impl BdiMcp {
-    #[tool(description = d::SYNC_HISTORY, annotations(title = "Sync run history", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = true))]
+    #[tool(description = d::SYNC_HISTORY, annotations(title = "Sync run history", read_only_hint = false, destructive_hint = false, idempotent_hint = true))]
     async fn sync_history(
         &self,
         Parameters(a): Parameters<SyncHistoryArgs>,

@@ -4,7 +4,7 @@ use super::*;
 
 #[tool_router(router = runs_router, vis = "pub(super)")]
 impl BdiMcp {
-    #[tool(description = d::GET_OPERATION, annotations(title = "Get operation", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::GET_OPERATION, annotations(title = "Get operation", read_only_hint = true))]
     async fn get_operation(
         &self,
         Parameters(a): Parameters<OperationArgs>,
@@ -20,7 +20,7 @@ impl BdiMcp {
         Ok(Json(op.into()))
     }
 
-    #[tool(description = d::LIST_RUNS, annotations(title = "List runs", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::LIST_RUNS, annotations(title = "List runs", read_only_hint = true))]
     async fn list_runs(
         &self,
         Parameters(a): Parameters<ListRunsArgs>,
@@ -52,7 +52,7 @@ impl BdiMcp {
         Ok(Json(listing))
     }
 
-    #[tool(description = d::GET_RUN, annotations(title = "Get run", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::GET_RUN, annotations(title = "Get run", read_only_hint = true))]
     async fn get_run(&self, Parameters(a): Parameters<RunArgs>) -> Result<Json<RunResult>, String> {
         let env = env_of(a.environment_id)?;
         let flow = flow_id(&a.data_flow_id)?;
@@ -72,7 +72,7 @@ impl BdiMcp {
         }))
     }
 
-    #[tool(description = d::GET_RUN_LOGS, annotations(title = "Get run logs", read_only_hint = true, open_world_hint = true))]
+    #[tool(description = d::GET_RUN_LOGS, annotations(title = "Get run logs", read_only_hint = true))]
     async fn get_run_logs(
         &self,
         Parameters(a): Parameters<RunLogsArgs>,

@@ -10,7 +10,9 @@
 
 mod support;
 
+mod bounded_results;
 mod concurrency;
+mod confirm;
 mod contract;
 mod e2e;
 mod history;
