@@ -253,13 +253,39 @@ fn request_schema(takes: Takes) -> Schema {
             )
             .required("documents")
             .property(
+                "connections",
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .property(
+                                "file",
+                                typed(Type::String).description(Some(
+                                    "the document's file (connections/warehouse.yaml)",
+                                )),
+                            )
+                            .required("file")
+                            .property("document", object())
+                            .required("document")
+                            .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+                    )
+                    .description(Some(
+                        "the connection documents (name, type, parameters, secrets named by environment variable; never a secret)",
+                    )),
+            )
+            .property(
+                "variables",
+                typed(Type::Object).description(Some(
+                    "variables.yaml's content: {\"variables\": {name: value or {env: NAME}}}",
+                )),
+            )
+            .property(
                 "identity",
                 typed(Type::Object)
                     .additional_properties(Some(AdditionalProperties::RefOr(
                         typed(Type::String).pattern(Some(OBJECT_ID_PATTERN)).into(),
                     )))
                     .description(Some(
-                        "this environment's part of bdi-identity.yaml: file -> data flow id",
+                        "this environment's part of bdi-identity.yaml: file -> data flow or connection id",
                     )),
             )
             .additional_properties(Some(AdditionalProperties::FreeForm(false)))

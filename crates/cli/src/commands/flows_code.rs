@@ -762,8 +762,9 @@ struct How {
 }
 
 /// The secrets an apply sends with each connection it creates or updates (file → values), read
-/// from the environment: every one that is missing, and every secret a connection stores that
-/// its document does not name, is a problem, all listed before anything is sent.
+/// from the environment: every one that is missing, every secret a connection stores that its
+/// document does not name, and every variable to create whose value is not set, is a problem,
+/// all listed before anything is sent. (A plan needs none of them: a secret is never compared.)
 fn connection_secrets(
     ctx: &Ctx<'_>,
     todo: &[&plan::Change],
@@ -801,6 +802,9 @@ fn connection_secrets(
             }
             Err(more) => problems.extend(more),
         }
+    }
+    if let (Some(vars), Some(current)) = (&documents.variables, &settings.variables) {
+        problems.extend(var_docs::problems(vars, current));
     }
     if problems.is_empty() {
         Ok(out)

@@ -198,7 +198,7 @@ impl Service {
 
     /// Checks a directory's documents against `env` and plans them: every problem at once
     /// ([`plan::validate`] with the connections the environment lists or its data flows use,
-    /// the variables the data flows name, the variables to create), or the plan: variables,
+    /// and the variables the data flows name), or the plan: variables,
     /// then connections, then data flows. Reads only.
     pub async fn check_environment(
         &self,
@@ -295,7 +295,6 @@ fn checked(
             let mut known: std::collections::BTreeSet<String> = current.keys().cloned().collect();
             if let Some(vars) = vars {
                 known.extend(vars.values.keys().cloned());
-                problems.extend(plan::variables::problems(vars, current));
             }
             if references {
                 problems.extend(plan::variables::check_references(&documents.flows, &known));

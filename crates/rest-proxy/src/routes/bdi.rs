@@ -295,14 +295,21 @@ struct PlanDocument {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlanRequest {
+    /// The data flow documents (`flows/*.yaml`).
     documents: Vec<PlanDocument>,
-    /// The environment's part of the identity record: file → data flow id.
+    /// The connection documents (`connections/*.yaml`), without secrets.
+    #[serde(default)]
+    connections: Vec<PlanDocument>,
+    /// `variables.yaml`'s content (`{"variables": {...}}`).
+    #[serde(default)]
+    variables: Option<serde_json::Map<String, Value>>,
+    /// The environment's part of the identity record: file → id (data flows and connections).
     #[serde(default)]
     identity: std::collections::BTreeMap<String, String>,
 }
 
-/// `POST /bdi/v1/environments/{env}/plan`: documents in, the plan out (what `bdi flows plan`
-/// prints as JSON), for a CI job that may read but holds no account token. Reads only. Documents
+/// `POST /bdi/v1/environments/{env}/plan`: documents in (data flows, and optionally connections
+/// and variables), the plan out (what `bdi flows plan` prints as JSON), for a CI job that may read but holds no account token. Reads only. Documents
 /// an apply would refuse are answered `valid: false` with every problem (file, path, message).
 pub(crate) async fn plan(
     State(st): State<AppState>,
@@ -333,12 +340,53 @@ pub(crate) async fn plan(
             ));
         }
     }
+    // The documents' own problems are answered with the environment's, all at once.
+    let mut problems = Vec::new();
+    let mut connections = Vec::new();
+    for d in request.connections {
+        match bdi_domain::plan::connections::read(&d.file, &d.document) {
+            Ok(doc) => connections.push(doc),
+            Err(more) => problems.extend(more),
+        }
+    }
+    // A value from an environment variable is the CI job's own: never sent here, never compared.
+    let variables = match request.variables {
+        Some(raw) => match bdi_domain::plan::variables::read(
+            bdi_domain::plan::variables::VARIABLES_FILE,
+            &raw,
+            |_| None,
+        ) {
+            Ok(doc) => Some(doc),
+            Err(more) => {
+                problems.extend(more);
+                None
+            }
+        },
+        None => None,
+    };
     let identity = bdi_domain::plan::Identity(request.identity);
-    match st
+    let documents = bdi_domain::Documents {
+        flows: desired,
+        connections,
+        variables,
+    };
+    let identities = bdi_domain::Identities {
+        flows: identity.clone(),
+        connections: identity,
+    };
+    let checked = st
         .service()
-        .check_documents(&env_of(&ids)?, &desired, &identity)
-        .await?
-    {
+        .check_environment(&env_of(&ids)?, &documents, &identities)
+        .await?;
+    let checked = match checked {
+        bdi_domain::Checked::Refused(more) => {
+            problems.extend(more);
+            bdi_domain::Checked::Refused(problems)
+        }
+        planned if problems.is_empty() => planned,
+        bdi_domain::Checked::Planned { .. } => bdi_domain::Checked::Refused(problems),
+    };
+    match checked {
         // Well-formed documents that an apply would refuse: the answer says so, as a plan of
         // nothing with the problems (`bdi flows plan` exits 2 for them).
         bdi_domain::Checked::Refused(problems) => Ok(Json(serde_json::json!({
@@ -352,10 +400,8 @@ pub(crate) async fn plan(
         .into_response()),
         bdi_domain::Checked::Planned { plan, .. } => {
             let pending = plan.has_changes(false);
-            let (deletes, changes): (Vec<_>, Vec<_>) = plan
-                .changes
-                .into_iter()
-                .partition(|c| c.action == bdi_domain::plan::Action::Delete);
+            let (changes, deletes): (Vec<_>, Vec<_>) =
+                plan.changes.into_iter().partition(|c| c.applies(false));
             Ok(Json(serde_json::json!({
                 "valid": true,
                 "problems": [],

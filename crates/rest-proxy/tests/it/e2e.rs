@@ -318,6 +318,79 @@ async fn a_ci_job_plans_documents_through_the_gateway_without_the_account_token(
     assert_eq!(body["changes"][0]["action"], "rename");
     assert_eq!(body["changes"][0]["id"], json!(found.flows[0].id));
 
+    // Connections and variables too: a parameter and a value changed in git, a secret in a file
+    // refused, and a variable from the job's environment neither sent nor compared.
+    let service = bdi_domain::Service::new(std::sync::Arc::new(
+        HttpBackend::new(
+            ClientConfig::new(
+                &sandbox.base_url(),
+                &sc.token,
+                AccountId::parse(&sc.account_id).unwrap(),
+            )
+            .unwrap()
+            .with_default_environment(Some(EnvironmentId::parse(&env_id).unwrap())),
+        )
+        .unwrap(),
+    ));
+    let used: std::collections::BTreeSet<String> = found
+        .flows
+        .iter()
+        .flat_map(|f| bdi_domain::plan::connections_of(&f.body))
+        .collect();
+    let read = service
+        .connection_documents(&Env::Default, used)
+        .await
+        .unwrap();
+    let mut connections: Vec<Value> = read
+        .iter()
+        .map(|(c, stored)| {
+            json!({"file": format!("connections/{}.yaml", c.id),
+                "document": bdi_domain::plan::connections::file_value(&c.body, stored)})
+        })
+        .collect();
+    let mut with_ids = identity.clone();
+    for (c, _) in &read {
+        with_ids.insert(format!("connections/{}.yaml", c.id), json!(c.id));
+    }
+    connections[0]["document"]["parameters"]["database"] = json!("changed_in_git");
+    let variables = json!({"variables": {"days_ago": "9", "api_token": {"env": "CI_ONLY"}}});
+    documents[0]["document"]["name"] = found.flows[0].body["name"].clone();
+    let (status, body) = plan(json!({"documents": documents, "connections": connections,
+        "variables": variables, "identity": with_ids}))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let summary: Vec<(String, String, String)> = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["resource"].as_str().unwrap().to_owned(),
+                c["action"].as_str().unwrap().to_owned(),
+                c["fields"][0]["path"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let owned = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        summary,
+        [
+            owned("variable", "create", "value"),
+            owned("variable", "update", "value"),
+            owned("connection", "update", "parameters.database"),
+        ],
+        "{body}"
+    );
+    assert_eq!(body["changes"][0]["fields"][0]["after"], "(from CI_ONLY)");
+    connections[1]["document"]["parameters"]["password"] = json!("hunter2");
+    let (status, body) = plan(json!({"documents": documents, "connections": connections,
+        "identity": with_ids}))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["valid"], false, "{body}");
+    assert_eq!(body["problems"][0]["path"], "parameters.password", "{body}");
+    assert!(!body.to_string().contains("hunter2"), "{body}");
+
     documents.push(json!({"file": "flows/bad.yaml", "document": {"name": "bad", "type": "logic", "colour": 1}}));
     let (status, body) = plan(json!({"documents": documents, "identity": identity})).await;
     assert_eq!(status, 200, "{body}");
