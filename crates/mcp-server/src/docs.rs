@@ -195,6 +195,19 @@ pub fn tool_reference() -> String {
         bdi_domain::error::QUOTE_CHARS,
         crate::server::MAX_PARSE_ERROR_CHARS
     );
+    let _ = writeln!(out, "\n## Results stay bounded\n");
+    let _ = writeln!(
+        out,
+        "A tool result's JSON text is at most {} bytes (issue #25's figure: every read tool met it on the demo account before any cut, the largest being `list_connections` at 5.7 KB). A larger result is cut once, at the one place every call passes (`bounded.rs`), so `structuredContent` and its text stay the same JSON; the cut result gains `truncated`: what was left out (`omitted_items`, `omitted_lines`, `omitted_rows` or `elided_fields`), `reason`, and `next`, the argument or tool that gets it. A list whose surroundings are still too large is cut as a document too. An elided field holds the text `{} N bytes, see truncated>`; `update_data_flow` and `patch_data_flow` refuse a body that holds one. `get_run_logs` and `query_history` also say in `truncated` what `tail_lines`, `errors_only` or the query's own cap (200 rows, 64 KB) left out.\n",
+        crate::bounded::BUDGET,
+        crate::bounded::ELIDED,
+    );
+    let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    names.sort();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for line in crate::bounded::describe(&names) {
+        let _ = writeln!(out, "- {line}");
+    }
     let _ = writeln!(out, "\n## Approval by a person\n");
     let _ = writeln!(
         out,

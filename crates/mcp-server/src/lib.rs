@@ -5,6 +5,7 @@
 //! speaks HTTP to the platform itself. It translates domain errors into tool errors at its edge.
 
 pub mod app;
+pub mod bounded;
 pub mod confirm;
 pub mod descriptions;
 pub mod docs;

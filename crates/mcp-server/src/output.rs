@@ -8,6 +8,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use crate::bounded::Truncated;
+
 /// A full JSON document (a data flow, a connection, an activity report).
 pub type Doc = Map<String, Value>;
 
@@ -152,8 +154,10 @@ pub struct LogsResult {
     pub total_lines: usize,
     /// Lines returned here.
     pub returned_lines: usize,
-    /// True when lines were left out (tail_lines or errors_only).
-    pub truncated: bool,
+    /// Set when lines were left out (tail_lines, errors_only, or the result's budget): how many,
+    /// why, and which argument returns them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<Truncated>,
     /// The CSV text: the header, then the selected lines.
     pub csv: String,
     /// Set when the log is empty: the source may keep no logs, or logs expired (about 2 weeks).
@@ -396,9 +400,10 @@ pub struct QueryHistoryResult {
     pub rows: Vec<Vec<Value>>,
     /// Rows returned.
     pub row_count: usize,
-    /// Why rows are missing, when the result was cut at 200 rows or 64 KB.
+    /// Set when rows were left out (the query read 200 rows or 64 KB, or the result's budget):
+    /// why, and how to get them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub truncated: Option<String>,
+    pub truncated: Option<Truncated>,
 }
 
 /// One toolset of `--toolsets dynamic`.

@@ -297,8 +297,9 @@ impl BdiMcp {
 impl ServerHandler for BdiMcp {
     /// Every call: arguments over their size limits are refused before they are parsed (so
     /// before any upstream request, and never echoed back whole), the call is logged at DEBUG
-    /// with its secrets redacted, and with `--confirm` a change waits for a person's approval
-    /// (`crate::confirm`).
+    /// with its secrets redacted, with `--confirm` a change waits for a person's approval
+    /// (`crate::confirm`), and a result over its budget is cut, saying what was left out and how
+    /// to get it (`crate::bounded`).
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -344,9 +345,15 @@ impl ServerHandler for BdiMcp {
                 }
             }
         }
+        let name = request.name.clone();
+        let arguments = request.arguments.clone();
         let tcc = ToolCallContext::new(self, request, context);
         let response = self.tool_router.call(tcc).await?;
-        Ok(shorten_parse_error(response))
+        Ok(crate::bounded::bound(
+            &name,
+            arguments.as_ref(),
+            shorten_parse_error(response),
+        ))
     }
 
     async fn list_tools(

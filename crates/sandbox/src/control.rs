@@ -1,6 +1,6 @@
 //! The test-facing control handle: fault injection, latency, the virtual clock, the poll count an
-//! operation or run takes, request counting, and the Boomi Flow API's growth (new audit events and
-//! states). All methods are synchronous but [`Control::requests_reached`], which awaits a
+//! operation or run takes, request counting, the growth of an account (data flows, connections, a
+//! run's log) and the Boomi Flow API's growth (new audit events and states). All methods are synchronous but [`Control::requests_reached`], which awaits a
 //! request count without sleeping. The control API (`/_sandbox/...`, `routes/control.rs`) offers
 //! the Data Integration controls over HTTP.
 //!
@@ -152,6 +152,30 @@ impl Control {
     /// their ids.
     pub fn add_data_flows(&self, n: usize) -> Vec<String> {
         crate::seed::add_data_flows(&mut self.shared.lock(), None, n)
+    }
+
+    /// Adds `n` connections to the default environment (`Bulk connection 0001`, ...), for tests
+    /// of a large environment; returns their ids.
+    pub fn add_connections(&self, n: usize) -> Vec<String> {
+        crate::seed::add_connections(&mut self.shared.lock(), n)
+    }
+
+    /// Gives the log of run `run_id` (in any environment) `lines` more lines of progress, for
+    /// tests of a long log; false when no run has that id.
+    pub fn lengthen_log(&self, run_id: &str, lines: usize) -> bool {
+        let mut inner = self.shared.lock();
+        let run = inner
+            .envs
+            .iter_mut()
+            .flat_map(|e| e.runs.iter_mut())
+            .find(|r| r.run_id == run_id);
+        match run {
+            Some(r) => {
+                r.extra_log_lines += lines;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The Boomi Flow audit source grows by `n` events after the current last one (each later than

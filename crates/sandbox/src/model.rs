@@ -485,6 +485,9 @@ pub(crate) struct Run {
     pub(crate) trigger: String,
     /// Sources that keep no logs answer an empty logs body.
     pub(crate) keeps_logs: bool,
+    /// Lines of progress the log holds between connecting and the outcome (a long log; 0 for
+    /// runs as the platform's demo runs log them).
+    pub(crate) extra_log_lines: usize,
 }
 
 /// Sources whose runs keep no logs.
@@ -592,6 +595,13 @@ impl Run {
             at(120),
             self.datasource_id
         ));
+        for i in 1..=self.extra_log_lines {
+            lines.push(format!(
+                "{},INFO,Read batch {i} of {} from {qualified}",
+                at(121 + i as i64),
+                self.extra_log_lines
+            ));
+        }
         if self.status() == "running" {
             lines.push(format!("{},INFO,Extracting rows from {qualified}", at(400)));
             return lines.join("\n") + "\n";

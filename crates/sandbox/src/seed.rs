@@ -115,6 +115,27 @@ pub(crate) fn add_data_flows(
     ids
 }
 
+/// Adds `n` connections to the default environment (`Bulk connection 0001`, ..., cycling through
+/// the connection types), for tests of a large environment; returns their ids.
+pub(crate) fn add_connections(inner: &mut Inner, n: usize) -> Vec<String> {
+    let now = inner.sys.now();
+    let ids: Vec<String> = (0..n).map(|_| inner.sys.object_id()).collect();
+    let Some(env) = inner.envs.iter_mut().find(|e| e.is_default) else {
+        return Vec::new();
+    };
+    let start = env.connections.len();
+    for (i, id) in ids.iter().enumerate() {
+        let slug = CONN_TYPES[i % CONN_TYPES.len()].slug;
+        env.connections.push(connection(
+            id,
+            &format!("Bulk connection {:04}", start + i + 1),
+            slug,
+            now,
+        ));
+    }
+    ids
+}
+
 fn vars(pairs: &[(&str, &str)]) -> Map<String, Value> {
     pairs
         .iter()
@@ -439,6 +460,7 @@ fn past_run(
         },
         trigger: "scheduler".to_owned(),
         keeps_logs: !crate::model::SOURCES_WITHOUT_LOGS.contains(&source),
+        extra_log_lines: 0,
     }
 }
 

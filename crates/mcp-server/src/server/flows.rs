@@ -86,6 +86,7 @@ impl BdiMcp {
     ) -> Result<Json<Doc>, String> {
         let env = env_of(a.environment_id)?;
         let flow = flow_id(&a.data_flow_id)?;
+        refuse_elided("body", &a.body)?;
         let flow = self
             .svc()?
             .update_data_flow(&env, &flow, a.body)
@@ -132,6 +133,7 @@ impl BdiMcp {
     ) -> Result<Json<Doc>, String> {
         let env = env_of(a.environment_id)?;
         let flow = flow_id(&a.data_flow_id)?;
+        refuse_elided("patch", &a.patch)?;
         let flow = self
             .svc()?
             .patch_data_flow(&env, &flow, &Value::Object(a.patch))
@@ -289,5 +291,19 @@ impl BdiMcp {
             messages,
             message,
         }))
+    }
+}
+
+/// Refuses a document that holds the text a cut result put in place of an elided field: it
+/// would be written as that text.
+fn refuse_elided(field: &str, doc: &serde_json::Map<String, Value>) -> Result<(), String> {
+    match crate::bounded::elided_field_in(doc) {
+        None => Ok(()),
+        Some(path) => Err(crate::errors::tool_error(&Error::invalid(
+            field,
+            format!(
+                "{path} holds the text that stood in for a field elided from a large result, not the field: change fields with patch_data_flow, leaving the elided ones out"
+            ),
+        ))),
     }
 }

@@ -113,7 +113,12 @@ impl BdiMcp {
             row_count: r.rows.len(),
             columns: r.columns,
             rows: r.rows,
-            truncated: r.truncated,
+            truncated: r.truncated.map(|reason| Truncated {
+                reason,
+                next: "narrow the query: WHERE, GROUP BY, fewer columns, or LIMIT and OFFSET"
+                    .to_owned(),
+                ..Truncated::default()
+            }),
         }))
     }
 

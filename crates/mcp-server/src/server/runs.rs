@@ -91,11 +91,31 @@ impl BdiMcp {
         let note = (sel.total == 0).then(|| {
             "the log is empty: the source may keep no logs, or the run is older than the retention (about 2 weeks)".to_owned()
         });
+        let truncated = (sel.kept < sel.total).then(|| {
+            let reason = match (a.errors_only, tail) {
+                (true, n) if n == 0 || sel.kept < n => {
+                    "errors_only=true keeps only warnings and errors".to_owned()
+                }
+                (true, n) => format!("errors_only=true keeps only warnings and errors, tail_lines={n} the last {n} of them"),
+                (false, n) => format!("tail_lines={n} keeps the last {n} lines"),
+            };
+            let next = if a.errors_only {
+                "errors_only=false returns every line"
+            } else {
+                "a larger tail_lines returns more (0: all, up to what fits in one result)"
+            };
+            Truncated {
+                omitted_lines: Some(sel.total - sel.kept),
+                reason,
+                next: next.to_owned(),
+                ..Truncated::default()
+            }
+        });
         Ok(Json(LogsResult {
             run_id: run.to_string(),
             total_lines: sel.total,
             returned_lines: sel.kept,
-            truncated: sel.kept < sel.total,
+            truncated,
             csv: sel.csv,
             note,
         }))

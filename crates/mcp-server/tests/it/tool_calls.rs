@@ -87,9 +87,20 @@ async fn get_run_logs_tails_and_filters() {
         (
             r["total_lines"].as_u64(),
             r["returned_lines"].as_u64(),
-            r["truncated"].as_bool()
+            r["truncated"]["omitted_lines"].as_u64()
         ),
-        (Some(301), Some(200), Some(true))
+        (Some(301), Some(200), Some(101))
+    );
+    assert!(
+        r["truncated"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("tail_lines=200")
+            && r["truncated"]["next"]
+                .as_str()
+                .unwrap()
+                .contains("tail_lines"),
+        "{r}"
     );
     assert!(
         r["csv"]
@@ -253,7 +264,8 @@ async fn list_connections_sweeps_pages_and_reports_incomplete_ones() {
         assert_eq!(p.items_per_page, 100);
         match p.page {
             1 => Ok(page(
-                json!((0..100).map(conn).collect::<Vec<_>>()),
+                // A short first page: the listing stays within its budget (`bounded_results`).
+                json!((0..30).map(conn).collect::<Vec<_>>()),
                 1,
                 201,
                 true,
@@ -268,12 +280,12 @@ async fn list_connections_sweeps_pages_and_reports_incomplete_ones() {
     let c = client(mock).await;
     let r = ok(&call(&c, "list_connections", json!({})).await);
     assert_eq!(r["incomplete_pages"], json!([2]));
-    assert_eq!(r["items"].as_array().unwrap().len(), 101);
+    assert_eq!(r["items"].as_array().unwrap().len(), 31);
     assert_eq!(
         r["items"][0],
         json!({"connection_id": "5f880000000000000000000000000000"[..24], "name": "conn 0", "type_id": "mysql", "type_name": "MySQL"})
     );
-    assert_eq!(r["items"][100]["name"], "conn 200");
+    assert_eq!(r["items"][30]["name"], "conn 200");
     assert_eq!(
         (r["total_items"].as_u64(), r["has_next"].as_bool()),
         (Some(201), Some(false))

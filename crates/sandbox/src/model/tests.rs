@@ -26,6 +26,7 @@ fn run(steps: u32, outcome: Outcome) -> Run {
         rows: 10,
         trigger: "api".to_owned(),
         keeps_logs: true,
+        extra_log_lines: 0,
     }
 }
 

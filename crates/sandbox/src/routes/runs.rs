@@ -142,6 +142,7 @@ pub(crate) async fn start(
             rows,
             trigger: "api".to_owned(),
             keeps_logs,
+            extra_log_lines: 0,
         };
         run.stamp_end(now);
         items.push(json!({
