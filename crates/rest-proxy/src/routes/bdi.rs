@@ -300,12 +300,20 @@ struct PlanRequest {
     /// The connection documents (`connections/*.yaml`), without secrets.
     #[serde(default)]
     connections: Vec<PlanDocument>,
-    /// `variables.yaml`'s content (`{"variables": {...}}`).
-    #[serde(default)]
+    /// `variables.yaml`'s content (`{"variables": {...}}`); `null` is not an object and is refused,
+    /// as the schema says.
+    #[serde(default, deserialize_with = "some_object")]
     variables: Option<serde_json::Map<String, Value>>,
     /// The environment's part of the identity record: file → id (data flows and connections).
     #[serde(default)]
     identity: std::collections::BTreeMap<String, String>,
+}
+
+/// A field that, when present, must be an object (`null` included in what is refused).
+fn some_object<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Map<String, Value>>, D::Error> {
+    serde_json::Map::deserialize(d).map(Some)
 }
 
 /// `POST /bdi/v1/environments/{env}/plan`: documents in (data flows, and optionally connections

@@ -401,6 +401,9 @@ async fn a_ci_job_plans_documents_through_the_gateway_without_the_account_token(
         json!({"file": "flows/bad.yaml", "path": "colour", "message": "unknown key: a document holds name, type, kind, group_id, metadata, settings, properties, schedulers"}),
         "{body}"
     );
+    // `variables: null` is not the object the schema names (schemathesis found it accepted).
+    let (status, body) = plan(json!({"documents": [], "variables": null})).await;
+    assert_eq!(status, 422, "{body}");
     // A record whose id is not one is refused as a bad request.
     let (status, body) = plan(json!({"documents": [], "identity": {"flows/a.yaml": "nope"}})).await;
     assert_eq!(status, 422, "{body}");
