@@ -224,6 +224,11 @@ pub(crate) async fn pull(
         .map(|c| c.cross_id.clone())
         .collect();
     let connections = svc.connection_documents(&ctx.env, ids).await?;
+    // A record written before connections were documents names them by name (not a file under
+    // connections/): those entries are replaced.
+    record
+        .connections
+        .retain(|file, _| file.starts_with(&format!("{CONNECTIONS_DIR}/")));
     let conn_file_of: BTreeMap<String, String> = record
         .connections
         .iter()

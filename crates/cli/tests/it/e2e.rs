@@ -1965,3 +1965,31 @@ fn a_token_that_may_not_read_variables_still_pulls_and_plans_the_data_flows() {
         plan.stderr
     );
 }
+
+#[test]
+fn a_record_from_before_connection_documents_is_pulled_into_files() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    // Last release's record named connections by name.
+    std::fs::write(
+        dir.path().join("bdi-identity.yaml"),
+        format!(
+            "environments:\n  {}:\n    flows: {{}}\n    connections:\n      Orders MySQL: {}\n",
+            bdi_sandbox::DEFAULT_ENVIRONMENT_ID,
+            demo::MYSQL_CONNECTION_ID
+        ),
+    )
+    .expect("writes");
+    s.bdi(&["flows", "pull", "--dir", d]).ok();
+    assert!(!dir.path().join("Orders MySQL").exists());
+    let identity = std::fs::read_to_string(dir.path().join("bdi-identity.yaml")).expect("reads");
+    assert!(
+        identity.contains(&format!(
+            "connections/orders-mysql.yaml: {}",
+            demo::MYSQL_CONNECTION_ID
+        )),
+        "{identity}"
+    );
+    assert!(!identity.contains("Orders MySQL:"), "{identity}");
+}
