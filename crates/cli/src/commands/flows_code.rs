@@ -487,6 +487,32 @@ async fn prepare(
     let (mut documents, mut problems) = read_documents(dir, ctx.vars)?;
     let identity = read_identity(dir)?;
     let (env_id, env_name) = environment(ctx, svc).await?;
+    // The documents hold the ids (and connection documents the parameters) of the environment
+    // they were pulled from: another one is a promotion, never a plain plan or apply.
+    if promotion.is_none()
+        && let Some(source) = identity.pulled_from.as_ref().filter(|s| **s != env_id)
+    {
+        let source_name = identity
+            .environments
+            .get(source)
+            .and_then(|r| r.name.clone())
+            .unwrap_or_else(|| source.clone());
+        let target = if env_name.is_empty() {
+            &env_id
+        } else {
+            &env_name
+        };
+        return Err(CliError::usage(
+            format!(
+                "{} holds the documents of environment {source_name} ({source}): their connection ids and connection and variable documents are that environment's, not {target}'s",
+                dir.display()
+            ),
+            Some(format!(
+                "to make {target} match them, run `bdi flows promote --dir {} --to {target}`; to plan {source_name}, name it with --environment-id {source}; nothing was sent",
+                dir.display()
+            )),
+        ));
+    }
     let record = identity
         .environments
         .get(&env_id)

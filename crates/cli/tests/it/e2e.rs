@@ -1993,3 +1993,34 @@ fn a_record_from_before_connection_documents_is_pulled_into_files() {
     );
     assert!(!identity.contains("Orders MySQL:"), "{identity}");
 }
+
+#[test]
+fn documents_of_one_environment_are_never_applied_to_another_but_promoted() {
+    let s = Served::start();
+    let dir = tempfile::tempdir().expect("a directory");
+    let d = dir.path().to_str().expect("a UTF-8 path");
+    in_env(
+        &s,
+        Some(demo::SECOND_ENVIRONMENT_ID),
+        &["flows", "pull", "--dir", d],
+    )
+    .ok();
+    let before = writes(&s);
+    // Production is the configured environment: Staging's documents are not its own.
+    for args in [
+        vec!["flows", "plan", "--dir", d],
+        vec!["flows", "apply", "--dir", d, "--yes"],
+    ] {
+        let out = s.bdi(&args);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("holds the documents of environment Staging")
+                && out.stderr.contains("bdi flows promote --dir")
+                && out.stderr.contains("--to Production"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(writes(&s), before, "nothing was sent");
+}
