@@ -3,7 +3,8 @@
 //! Every call passes through [`bound`] (from `BdiMcp::call_tool`), which leaves a result within
 //! the budget untouched and cuts a larger one in the way its shape allows ([`shape`]): a list
 //! keeps its first items, a log its last lines, an SQL answer its first rows, and a document
-//! replaces its largest fields with a short text saying their size ([`ELIDED`]).
+//! replaces its largest fields with a short text saying their size ([`ELIDED`]), or for a list
+//! inside it keeps its first items and ends it with such a text saying how many more there were.
 //! A cut is never silent: the result gains `truncated` ([`Truncated`]), which says what was left
 //! out, why, and which argument (or tool) gets it.
 //! `structuredContent` and the text are the same JSON, cut once.
@@ -262,7 +263,10 @@ pub fn describe(tools: &[&str]) -> Vec<String> {
                     "keeps the header and the last lines of `csv`".to_owned(),
                     format!("tail_lines=N returns what fits; {}", doc_next(tool)),
                 ),
-                Shape::Document => ("elides its largest fields".to_owned(), doc_next(tool)),
+                Shape::Document => (
+                    "elides its largest fields (a list keeps its first items)".to_owned(),
+                    doc_next(tool),
+                ),
             };
             format!("`{tool}`: {how}; next: {next}")
         })
@@ -303,8 +307,15 @@ fn with_truncated(mut value: Value, cut: Truncated) -> Value {
     value
 }
 
-fn at_mut<'v>(value: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
-    path.iter().try_fold(value, |v, k| v.get_mut(*k))
+/// The value at `path` (an object's keys, `[i]` for a list's items).
+fn at_mut<'v, S: AsRef<str>>(value: &'v mut Value, path: &[S]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |v, k| {
+        let k = k.as_ref();
+        match (v, k.strip_prefix('[').and_then(|i| i.strip_suffix(']'))) {
+            (Value::Array(items), Some(i)) => items.get_mut(i.parse::<usize>().ok()?),
+            (v, _) => v.get_mut(k),
+        }
+    })
 }
 
 /// Keeps the first `kept` entries of an array or an object.
@@ -425,13 +436,31 @@ fn cut_log(value: &Value, over: &str, budget: usize) -> Option<Value> {
 /// A field is worth eliding when its text is longer than this (about the text that replaces it).
 const WORTH_ELIDING: usize = 64;
 
-/// Replaces the largest fields of `value` with a text saying their size until it fits; the
-/// fields are named in `truncated`, after what `earlier` says.
+/// Room kept for what a cut adds (the marker and its entry in `truncated`) when a list is cut.
+const MARKER_ROOM: usize = 160;
+
+/// A path as a person reads it: `properties.schemas[0].tables`.
+fn display(path: &[String]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        if !seg.starts_with('[') && !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(seg);
+    }
+    out
+}
+
+/// Replaces the largest fields of `value` until it fits: a list keeps its first items that fit,
+/// then a text saying how many more there were ([`ELIDED`]); any other field becomes a text
+/// saying its size. The fields are named in `truncated`, after what `earlier` says. The marker
+/// stays inside the document, so a write of it back is refused ([`elided_field`]).
 fn elide(tool: &str, mut value: Value, earlier: Truncated, over: &str, budget: usize) -> Value {
-    let mut elided = Vec::new();
+    // Path → (what is said of it, the list's length before any cut).
+    let mut elided: Vec<(String, String, Option<usize>)> = Vec::new();
     loop {
         let cut = Truncated {
-            elided_fields: elided.clone(),
+            elided_fields: elided.iter().map(|(_, said, _)| said.clone()).collect(),
             reason: format!("{over}: the largest fields are elided"),
             next: doc_next(tool),
             ..Truncated::default()
@@ -446,38 +475,91 @@ fn elide(tool: &str, mut value: Value, earlier: Truncated, over: &str, budget: u
         if bytes <= budget {
             return candidate;
         }
+        let excess = bytes - budget;
         let mut path = Vec::new();
-        if !pick(&value, bytes - budget, &mut path) {
+        if !pick(&value, excess, &mut path) {
             // Nothing large is left to elide: only what was cut is said.
             let mut t = t;
             t.reason = format!("{over}: nothing of it could be kept");
             return with_truncated(Value::Object(Map::new()), t);
         }
-        let Some(field) = at_mut(
-            &mut value,
-            &path.iter().map(String::as_str).collect::<Vec<_>>(),
-        ) else {
+        let at = display(&path);
+        let Some(field) = at_mut(&mut value, &path) else {
             return value;
         };
-        let bytes = size(field);
-        *field = Value::from(format!("{ELIDED} {bytes} bytes, see truncated>"));
-        elided.push(path.join("."));
+        let field_bytes = size(field);
+        let before = elided.iter().position(|(p, _, _)| *p == at);
+        if let Value::Array(items) = field {
+            // A list already cut ends with its marker: count without it.
+            let had = if before.is_some() {
+                items.pop();
+                items.len()
+            } else {
+                items.len()
+            };
+            let total = before.and_then(|i| elided[i].2).unwrap_or(had);
+            let target = field_bytes.saturating_sub(excess + MARKER_ROOM);
+            let mut used = 2;
+            let mut kept = 0;
+            for item in items.iter() {
+                let n = size(item) + 1;
+                if used + n > target {
+                    break;
+                }
+                used += n;
+                kept += 1;
+            }
+            if kept > 0 && kept < had {
+                items.truncate(kept);
+                let more = total - kept;
+                items.push(Value::from(format!(
+                    "{ELIDED} {more} more items, see truncated>"
+                )));
+                let said = format!("{at} ({more} of {total} items)");
+                match before {
+                    Some(i) => elided[i] = (at, said, Some(total)),
+                    None => elided.push((at, said, Some(total))),
+                }
+                continue;
+            }
+        }
+        if let Some(field) = at_mut(&mut value, &path) {
+            *field = Value::from(format!("{ELIDED} {field_bytes} bytes, see truncated>"));
+        }
+        match before {
+            Some(i) => elided[i] = (at.clone(), at, None),
+            None => elided.push((at.clone(), at, None)),
+        }
     }
 }
 
-/// The path to elide in `node`: the largest field, or within it, when one of its own fields
-/// alone covers the `excess`; false when no field is worth eliding.
+/// The fields of `node` (an object's, or a list's items as `[i]`), the elided ones left out.
+fn children(node: &Value, top: bool) -> Vec<(String, &Value)> {
+    let live = |v: &Value| !v.as_str().is_some_and(|s| s.starts_with(ELIDED));
+    match node {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, v)| live(v) && !(top && *k == FIELD))
+            .map(|(k, v)| (k.clone(), v))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| live(v))
+            .map(|(i, v)| (format!("[{i}]"), v))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The path to elide in `node`: the largest field, or within it (an object's field or a list's
+/// item), when one of its own alone covers the `excess`; false when no field is worth eliding.
 fn pick(node: &Value, excess: usize, path: &mut Vec<String>) -> bool {
-    let Value::Object(map) = node else {
+    if !node.is_object() && !path.is_empty() {
         return false;
-    };
-    let largest = map
-        .iter()
-        .filter(|(k, v)| {
-            let elided = v.as_str().is_some_and(|s| s.starts_with(ELIDED));
-            let said = path.is_empty() && *k == FIELD;
-            !(elided || said)
-        })
+    }
+    let largest = children(node, path.is_empty())
+        .into_iter()
         .map(|(k, v)| (k, v, size(v)))
         .max_by_key(|(_, _, n)| *n);
     let Some((key, child, bytes)) = largest else {
@@ -486,19 +568,24 @@ fn pick(node: &Value, excess: usize, path: &mut Vec<String>) -> bool {
     if bytes <= WORTH_ELIDING {
         return false;
     }
-    path.push(key.clone());
-    let inner_largest = child
-        .as_object()
-        .and_then(|m| m.values().map(size).max())
-        .unwrap_or(0);
-    if inner_largest > excess + WORTH_ELIDING {
-        let depth = path.len();
-        if pick(child, excess, path) {
-            return true;
-        }
-        path.truncate(depth);
-    }
+    path.push(key);
+    descend(child, excess, path);
     true
+}
+
+/// Goes on into `node` (at the end of `path`) while one of its fields or items alone is larger
+/// than the `excess`: the shallowest cut that suffices is the deepest one that still covers it.
+fn descend(node: &Value, excess: usize, path: &mut Vec<String>) {
+    let inner = children(node, false)
+        .into_iter()
+        .map(|(k, v)| (k, v, size(v)))
+        .max_by_key(|(_, _, n)| *n);
+    if let Some((key, child, bytes)) = inner
+        && bytes > excess + WORTH_ELIDING
+    {
+        path.push(key);
+        descend(child, excess, path);
+    }
 }
 
 /// The path of the first text in `doc` that replaced an elided field, if any.

@@ -129,19 +129,35 @@ fn a_document_elides_its_largest_field_at_the_depth_that_suffices() {
         "schedulers": [],
     });
     let (cut, t) = check("get_data_flow", json!({}), &doc, 2048);
-    assert_eq!(t.elided_fields, ["properties.schemas"]);
-    assert_eq!(cut["properties"]["source"], doc["properties"]["source"]);
-    assert_eq!(cut["name"], "orders");
-    assert!(
-        cut["properties"]["schemas"]
-            .as_str()
-            .unwrap()
-            .starts_with(ELIDED)
+    // The list keeps its first tables that fit, then says how many more there were.
+    let kept = cut["properties"]["schemas"][0]["tables"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let shown = kept.len() - 1;
+    assert!(shown > 10, "{kept:?}");
+    assert_eq!(kept[..shown], tables[..shown]);
+    assert_eq!(
+        kept[shown],
+        json!(format!(
+            "{ELIDED} {} more items, see truncated>",
+            200 - shown
+        ))
     );
+    assert_eq!(
+        t.elided_fields,
+        [format!(
+            "properties.schemas[0].tables ({} of 200 items)",
+            200 - shown
+        )]
+    );
+    assert_eq!(cut["properties"]["source"], doc["properties"]["source"]);
+    assert_eq!(cut["properties"]["schemas"][0]["name"], "sales");
+    assert_eq!(cut["name"], "orders");
     assert!(t.next.contains("patch_data_flow"), "{t:?}");
     assert_eq!(
-        elided_field(&cut).as_deref(),
-        Some("properties.schemas"),
+        elided_field(&cut),
+        Some(format!("properties.schemas[0].tables[{shown}]")),
         "a cut document is recognised"
     );
     assert_eq!(elided_field(&doc), None);
